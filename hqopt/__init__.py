@@ -1,0 +1,38 @@
+"""hqopt: hybrid quantum-classical combinatorial optimization.
+
+One call solves a model on any backend and returns a verified result::
+
+    >>> import hqopt
+    >>> result = hqopt.solve(hqopt.Model.from_qubo({(0, 0): -1, (0, 1): 2, (1, 1): -1}), backend="sa", seed=0)
+    >>> result.objective
+    -1.0
+"""
+
+from hqopt.backends import Backend, Capabilities, available_backends, get_backend
+from hqopt.errors import BackendError, BackendUnavailable, FormatError, HqoptError, ModelError, SpecError
+from hqopt.model import Model, Sense
+from hqopt.result import Result, Status, Timing
+from hqopt.solve import Progress, solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "BackendUnavailable",
+    "Capabilities",
+    "FormatError",
+    "HqoptError",
+    "Model",
+    "ModelError",
+    "Progress",
+    "Result",
+    "Sense",
+    "SpecError",
+    "Status",
+    "Timing",
+    "available_backends",
+    "get_backend",
+    "solve",
+    "__version__",
+]

@@ -1,0 +1,94 @@
+"""Wall-clock budget, interruption and progress shared by ``solve`` and backends.
+
+Every backend receives a :class:`Budget`. Anytime backends loop (restarts,
+batches of reads) until :meth:`Budget.expired`; each batch they finish is
+handed to :meth:`Budget.report`, which lets ``solve`` verify it on the
+original model and keep the best-so-far solution, so an interrupted run
+still has an answer.
+
+Example:
+    >>> b = Budget(2.0)
+    >>> 0 < b.remaining() <= 2.0
+    True
+    >>> Budget(None).remaining()
+    inf
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dimod
+
+from hqopt.errors import BackendError
+
+
+def check_time_limit(time_limit: float | None) -> float | None:
+    """Validate a user-given time limit in seconds (``None`` = backend default effort)."""
+    if time_limit is None:
+        return None
+    try:
+        value = float(time_limit)
+    except (TypeError, ValueError):
+        raise BackendError(f"time_limit must be a number of seconds, got {time_limit!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise BackendError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    return value
+
+
+class Budget:
+    """A wall-clock deadline plus a stop flag and a progress hook.
+
+    Args:
+        time_limit: seconds from now, or ``None`` for "no deadline"; backends
+            then run their default, deterministic amount of work.
+        on_batch: called with each :class:`dimod.SampleSet` a backend reports.
+    """
+
+    def __init__(
+        self, time_limit: float | None, on_batch: Callable[[dimod.SampleSet], Any] | None = None
+    ) -> None:
+        self.time_limit = check_time_limit(time_limit)
+        self.start = time.perf_counter()
+        self.deadline = math.inf if self.time_limit is None else self.start + self.time_limit
+        self._on_batch = on_batch
+        self._stopped = False
+
+    @property
+    def limited(self) -> bool:
+        """True when there is a deadline."""
+        return self.time_limit is not None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float:
+        """Seconds left (``inf`` without a deadline, never negative)."""
+        return max(0.0, self.deadline - time.perf_counter())
+
+    def expired(self) -> bool:
+        return self._stopped or time.perf_counter() >= self.deadline
+
+    def stop(self) -> None:
+        """Ask the running backend to finish its current batch and return."""
+        self._stopped = True
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def report(self, sampleset: dimod.SampleSet) -> None:
+        """Hand a finished batch to ``solve`` (best-so-far tracking, live display)."""
+        if self._on_batch is not None:
+            self._on_batch(sampleset)
+
+    def sub(self, time_limit: float | None) -> Budget:
+        """A budget for one part of this run: never past this one's deadline."""
+        own = self.remaining()
+        limit = own if time_limit is None else min(own, time_limit)
+        child = Budget(None if math.isinf(limit) else max(limit, 1e-3), self._on_batch)
+        child._stopped = self._stopped
+        return child

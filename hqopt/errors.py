@@ -1,0 +1,50 @@
+"""Exceptions raised by hqopt.
+
+Every error a user can cause derives from :class:`HqoptError`, so the CLI can
+turn it into a one-line message and exit code 2 instead of a traceback.
+
+Example:
+    >>> from hqopt.errors import FormatError
+    >>> str(FormatError("bqp50.txt", 3, "expected 3 numbers, got 2"))
+    'bqp50.txt:3: expected 3 numbers, got 2'
+"""
+
+from __future__ import annotations
+
+
+class HqoptError(Exception):
+    """Base class of every error caused by the caller's input or settings."""
+
+
+class FormatError(HqoptError):
+    """A problem file is malformed: names the file, the line and the reason."""
+
+    def __init__(self, path: object, line: int | None, reason: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class SpecError(HqoptError):
+    """A problem or tuning spec has a bad field: names the field and the reason."""
+
+    def __init__(self, field: str, reason: str, *, source: object | None = None) -> None:
+        self.field = field
+        self.reason = reason
+        self.source = None if source is None else str(source)
+        prefix = f"{self.source}: " if self.source else ""
+        super().__init__(f"{prefix}field '{field}': {reason}")
+
+
+class ModelError(HqoptError):
+    """A model cannot be built or compiled as asked (e.g. unbounded integers)."""
+
+
+class BackendError(HqoptError):
+    """A backend name, option or problem size is not acceptable."""
+
+
+class BackendUnavailable(BackendError):
+    """A backend exists but cannot run here (missing extra or credentials)."""
