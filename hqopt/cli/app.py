@@ -1,0 +1,78 @@
+"""The Typer application and the error boundary of the ``hqopt`` command.
+
+Command modules (``hqopt/cli/<command>.py``) register themselves on ``app``
+with ``@app.command()``; :mod:`hqopt.cli` imports them. :func:`main` turns
+every :class:`~hqopt.errors.HqoptError` into one line on stderr and exit
+code 2 -- never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hqopt import __version__
+from hqopt.errors import HqoptError
+
+app = typer.Typer(
+    name="hqopt",
+    help="Hybrid quantum-classical combinatorial optimization: solve problem files on classical, quantum and hybrid backends.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: exit codes shared by every command
+EXIT_OK = 0
+EXIT_NO_FEASIBLE = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hqopt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """hqopt command line."""
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` on stderr; return the Exit(2) to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``hqopt`` script; returns the exit code."""
+    import hqopt.cli  # noqa: F401 - registers the commands
+
+    try:
+        app(args=argv, prog_name="hqopt", standalone_mode=False)
+    except HqoptError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return EXIT_BAD_INPUT
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except __import__("click").exceptions.ClickException as exc:
+        exc.show()
+        return EXIT_BAD_INPUT
+    except __import__("click").exceptions.Exit as exc:
+        return exc.exit_code
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

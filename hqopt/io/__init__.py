@@ -1,0 +1,1 @@
+"""Problem files: read and write every supported format (one module per format)."""
