@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
@@ -250,16 +251,9 @@ class Model:
 
     def minimization_cqm(self) -> dimod.ConstrainedQuadraticModel:
         """A copy of the CQM whose objective is to be minimised."""
-        cqm = dimod.ConstrainedQuadraticModel()
-        cqm.set_objective(self.minimization_objective())
-        for label, constraint in self.cqm.constraints.items():
-            cqm.add_constraint_from_model(constraint.lhs, constraint.sense, constraint.rhs, label=label, copy=True)
-        for v in self.cqm.variables:
-            if v not in cqm.variables:
-                cqm.add_variable(self.cqm.vartype(v), v)
-            if self.cqm.vartype(v) is dimod.INTEGER:
-                cqm.set_lower_bound(v, self.cqm.lower_bound(v))
-                cqm.set_upper_bound(v, self.cqm.upper_bound(v))
+        cqm = copy.deepcopy(self.cqm)
+        if self.sense is Sense.MAX:
+            cqm.set_objective(self.minimization_objective())
         return cqm
 
     def __repr__(self) -> str:

@@ -34,6 +34,8 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "tabu": "hqopt.backends.anneal:TabuBackend",
     "steepest": "hqopt.backends.anneal:SteepestDescentBackend",
     "sqa": "hqopt.backends.anneal:PathIntegralBackend",
+    "portfolio": "hqopt.backends.portfolio:PortfolioBackend",
+    "dwave": "hqopt.backends.dwave:DWaveBackend", "dwave-mock": "hqopt.backends.dwave:DWaveMockBackend", "leap-hybrid": "hqopt.backends.dwave:LeapHybridBackend", "qaoa": "hqopt.backends.qaoa:QAOABackend", "hybrid": "hqopt.backends.hybrid:HybridBackend",
 }
 
 

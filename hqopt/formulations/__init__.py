@@ -21,7 +21,13 @@ from typing import Any
 from hqopt.errors import SpecError
 
 #: spec ``kind`` -> "module:Class"
-FORMULATIONS: dict[str, str] = {}
+FORMULATIONS: dict[str, str] = {
+    "placement": "hqopt.formulations.placement:Placement",
+    "qap": "hqopt.formulations.qap:QAP",
+    "facility": "hqopt.formulations.facility:FacilityLocation",
+    "maxcut": "hqopt.formulations.maxcut:MaxCut",
+    "knapsack": "hqopt.formulations.knapsack:Knapsack",
+}
 
 
 def formulation_class(kind: str) -> Any:

@@ -1,0 +1,237 @@
+"""Surrogate models that are themselves QUBOs: a factorization machine and BOCS.
+
+Both learn ``f(x) ~ c + sum_i a_i x_i + sum_{i<j} b_ij x_i x_j`` over bit
+vectors ``x`` from (x, y) pairs and hand back the upper-triangular matrix
+``Q`` with ``x' Q x`` equal to the prediction minus a constant, ready for any
+QUBO solver.
+
+* :class:`FactorizationMachine` (FMQA, Kitai et al. 2020): ``b_ij = <v_i, v_j>``
+  with rank-``k`` factors, fitted by full-batch Adam on the squared error.
+* :class:`BOCS` (Baptista & Poloczek 2018): Bayesian linear regression on all
+  first- and second-order monomials with a horseshoe prior, sampled by Gibbs
+  (the fast sampler of Bhattacharya et al. 2016 for the coefficients);
+  :meth:`BOCS.thompson_qubo` is one posterior draw (Thompson sampling).
+
+Example:
+    >>> import numpy as np
+    >>> X = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])
+    >>> y = np.array([0.0, 1.0, 2.0, -2.0])          # 1*x0 + 2*x1 - 5*x0*x1
+    >>> fm = FactorizationMachine(rank=2, epochs=2000, seed=0).fit(X, y)
+    >>> Q = fm.qubo()
+    >>> int(np.argmin([x @ Q @ x for x in X]))
+    3
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from hqopt.errors import ModelError
+
+
+def _check_xy(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    if X.ndim != 2 or len(X) != len(y) or len(y) == 0:
+        raise ModelError(f"need X of shape (m, n) and y of length m >= 1, got {X.shape} and {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ModelError("y holds NaN or infinite values")
+    return X, y
+
+
+def _standardize(y: np.ndarray) -> tuple[np.ndarray, float, float]:
+    mean = float(np.mean(y))
+    std = float(np.std(y))
+    std = std if std > 1e-12 else 1.0
+    return (y - mean) / std, mean, std
+
+
+class FactorizationMachine:
+    """Second-order factorization machine on bit vectors.
+
+    Args:
+        rank: length ``k`` of each factor vector ``v_i``.
+        epochs: full-batch Adam steps per :meth:`fit`.
+        lr: Adam step size.
+        l2: weight decay on the linear weights and factors.
+        seed: seeds the factor initialisation.
+    """
+
+    def __init__(self, rank: int = 8, epochs: int = 500, lr: float = 0.03, l2: float = 1e-4, seed: int | None = None) -> None:
+        if rank < 1 or epochs < 1:
+            raise ModelError(f"rank and epochs must be >= 1, got {rank} and {epochs}")
+        self.rank = rank
+        self.epochs = epochs
+        self.lr = lr
+        self.l2 = l2
+        self.rng = np.random.default_rng(seed)
+        self.w0 = 0.0
+        self.w: np.ndarray | None = None
+        self.V: np.ndarray | None = None
+        self._mean, self._std = 0.0, 1.0
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> FactorizationMachine:
+        """Fit from scratch (fresh random factors) on standardized targets."""
+        X, y = _check_xy(X, y)
+        t, self._mean, self._std = _standardize(y)
+        n = X.shape[1]
+        params = [np.zeros(1), np.zeros(n), self.rng.normal(0.0, 0.1, size=(n, self.rank))]
+        with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add waiting
+            self._adam(X, t, params)
+        self.w0, self.w, self.V = float(params[0][0]), params[1], params[2]
+        return self
+
+    def _adam(self, X: np.ndarray, t: np.ndarray, params: list[np.ndarray]) -> None:
+        m = len(X)
+        moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+        X2 = X * X
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        for step in range(1, self.epochs + 1):
+            w0, w, V = params
+            XV = X @ V
+            pred = w0[0] + X @ w + 0.5 * np.sum(XV**2 - X2 @ (V**2), axis=1)
+            r = 2.0 * (pred - t) / m
+            grads = [
+                np.array([r.sum()]),
+                X.T @ r + self.l2 * w,
+                X.T @ (r[:, None] * XV) - (X2.T @ r)[:, None] * V + self.l2 * V,
+            ]
+            for p, g, (m1, m2) in zip(params, grads, moments):
+                m1 *= beta1
+                m1 += (1 - beta1) * g
+                m2 *= beta2
+                m2 += (1 - beta2) * g * g
+                p -= self.lr * (m1 / (1 - beta1**step)) / (np.sqrt(m2 / (1 - beta2**step)) + eps)
+
+    def _require_fit(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.w is None or self.V is None:
+            raise ModelError("the factorization machine is not fitted yet")
+        return self.w, self.V
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predictions in the units of the training targets."""
+        w, V = self._require_fit()
+        X = np.asarray(X, dtype=float)
+        XV = X @ V
+        pred = self.w0 + X @ w + 0.5 * np.sum(XV**2 - (X * X) @ (V**2), axis=1)
+        return self._mean + self._std * pred
+
+    def qubo(self) -> np.ndarray:
+        """Upper-triangular Q with ``x' Q x = predict(x) - constant`` for bit vectors x."""
+        w, V = self._require_fit()
+        Q = np.triu(V @ V.T, k=1) + np.diag(w)
+        return self._std * Q
+
+
+class BOCS:
+    """Bayesian pairwise regression with a horseshoe prior (BOCS), sampled by Gibbs.
+
+    Args:
+        burn_in: Gibbs sweeps on the first :meth:`fit`.
+        sweeps: Gibbs sweeps on every later fit (the chain continues where it stopped).
+        seed: seeds the chain.
+    """
+
+    def __init__(self, burn_in: int = 200, sweeps: int = 40, seed: int | None = None) -> None:
+        if burn_in < 1 or sweeps < 1:
+            raise ModelError(f"burn_in and sweeps must be >= 1, got {burn_in} and {sweeps}")
+        self.burn_in = burn_in
+        self.sweeps = sweeps
+        self.rng = np.random.default_rng(seed)
+        self.n = 0
+        self._state: dict[str, np.ndarray | float] | None = None
+        self._draws: list[np.ndarray] = []
+        self._mean, self._std = 0.0, 1.0
+        self._pairs: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
+
+    # --------------------------------------------------------------- features
+    def features(self, X: np.ndarray) -> np.ndarray:
+        """``[x_i] + [x_i x_j for i < j]`` for every row."""
+        X = np.asarray(X, dtype=float)
+        i, j = self._pairs
+        return np.hstack([X, X[:, i] * X[:, j]])
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> BOCS:
+        """Run the Gibbs chain on (X, y); keeps this fit's draws for prediction and Thompson sampling."""
+        X, y = _check_xy(X, y)
+        if self._state is None or X.shape[1] != self.n:
+            self.n = X.shape[1]
+            self._pairs = np.triu_indices(self.n, k=1)
+            self._state = None
+        Phi = self.features(X)
+        t, self._mean, self._std = _standardize(y)
+        p = Phi.shape[1]
+        if self._state is None:
+            self._state = {"beta": np.zeros(p), "sigma2": 1.0, "lam2": np.ones(p), "tau2": 1.0, "nu": np.ones(p), "xi": 1.0}
+            steps = self.burn_in
+        else:
+            steps = self.sweeps
+        self._draws = []
+        with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add waiting
+            for _ in range(steps):
+                self._gibbs_sweep(Phi, t)
+                self._draws.append(np.array(self._state["beta"]))
+        self._draws = self._draws[len(self._draws) // 2 :]
+        return self
+
+    def _gibbs_sweep(self, Phi: np.ndarray, y: np.ndarray) -> None:
+        s = self._state
+        assert s is not None
+        rng = self.rng
+        m, p = Phi.shape
+        sigma2, tau2, lam2 = float(s["sigma2"]), float(s["tau2"]), np.asarray(s["lam2"])
+        # coefficients: alpha = beta / sigma ~ N(0, D), y / sigma = Phi alpha + N(0, I)
+        D = np.clip(tau2 * lam2, 1e-10, 1e10)
+        u = rng.normal(0.0, np.sqrt(D))
+        v = Phi @ u + rng.normal(0.0, 1.0, m)
+        PhiD = Phi * D
+        K = PhiD @ Phi.T + np.eye(m)
+        w = np.linalg.solve(K, y / np.sqrt(sigma2) - v)
+        beta = np.sqrt(sigma2) * (u + PhiD.T @ w)
+        resid = y - Phi @ beta
+        shrink = beta**2 / D
+        sigma2 = _inv_gamma(rng, (m + p) / 2, (resid @ resid + shrink.sum()) / 2)
+        lam2 = _inv_gamma(rng, 1.0, 1.0 / np.asarray(s["nu"]) + beta**2 / (2 * tau2 * sigma2))
+        tau2 = _inv_gamma(rng, (p + 1) / 2, 1.0 / float(s["xi"]) + np.sum(beta**2 / lam2) / (2 * sigma2))
+        nu = _inv_gamma(rng, 1.0, 1.0 + 1.0 / lam2)
+        xi = _inv_gamma(rng, 1.0, 1.0 + 1.0 / tau2)
+        s.update(beta=beta, sigma2=float(np.clip(sigma2, 1e-10, 1e10)), lam2=np.clip(lam2, 1e-10, 1e10),
+                 tau2=float(np.clip(tau2, 1e-10, 1e10)), nu=nu, xi=float(xi))
+
+    # ------------------------------------------------------------- prediction
+    def _require_fit(self) -> list[np.ndarray]:
+        if not self._draws:
+            raise ModelError("BOCS is not fitted yet")
+        return self._draws
+
+    def coefficients(self) -> np.ndarray:
+        """Posterior-mean coefficients (standardized units): linear terms, then pairs i < j."""
+        return np.mean(self._require_fit(), axis=0)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Posterior-mean predictions in the units of the training targets."""
+        return self._mean + self._std * (self.features(X) @ self.coefficients())
+
+    def _qubo_of(self, beta: np.ndarray) -> np.ndarray:
+        Q = np.diag(beta[: self.n])
+        Q[self._pairs] = beta[self.n :]
+        return self._std * Q
+
+    def qubo(self) -> np.ndarray:
+        """Upper-triangular Q of the posterior-mean model."""
+        return self._qubo_of(self.coefficients())
+
+    def thompson_qubo(self, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Q of one posterior draw (Thompson sampling): minimising it is BOCS's acquisition."""
+        draws = self._require_fit()
+        pick = (rng or self.rng).integers(len(draws))
+        return self._qubo_of(draws[int(pick)])
+
+
+def _inv_gamma(rng: np.random.Generator, shape: float | np.ndarray, scale: float | np.ndarray) -> np.ndarray | float:
+    """Draw(s) from InverseGamma(shape, scale) = scale / Gamma(shape, 1)."""
+    return scale / rng.gamma(shape, 1.0, size=np.shape(scale) or None)
+
+
+__all__ = ["BOCS", "FactorizationMachine"]

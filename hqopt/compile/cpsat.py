@@ -1,0 +1,201 @@
+"""Translate a minimisation CQM into an OR-Tools CP-SAT model.
+
+* binary variables become Boolean variables, integers keep their bounds;
+* each product ``x*y`` in the objective or a constraint becomes one auxiliary
+  variable: for two Booleans ``z <-> x AND y`` (clauses), otherwise
+  ``AddMultiplicationEquality``; products are shared between terms;
+* CP-SAT needs integer coefficients: the objective and each constraint are
+  multiplied by the smallest power of ten (at most 10^6) that makes their
+  coefficients integral; what rounding remains is reported as the scaling
+  error, and the proven bound is widened by it so it stays valid.
+
+Example:
+    >>> import dimod
+    >>> cqm = dimod.CQM()
+    >>> x, y = dimod.Binary("x"), dimod.Binary("y")
+    >>> cqm.set_objective(0.5 * x - y + 2 * x * y)
+    >>> built = CpSatModel.from_cqm(cqm)
+    >>> built.objective_scale, built.objective_error
+    (10.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+import dimod
+from ortools.sat.python import cp_model
+
+from hqopt.errors import BackendError
+
+Label = Hashable
+
+#: largest power of ten used to make coefficients integral
+MAX_DECIMALS = 6
+#: CP-SAT works with 64-bit integers; keep scaled coefficients well inside
+MAX_SCALED = 2**50
+
+
+def _scale_for(coefficients: Iterable[float]) -> float:
+    """Smallest 10^k (k <= MAX_DECIMALS) making every coefficient integral (within 1e-9)."""
+    values = [abs(c) for c in coefficients if c != 0]
+    if not values:
+        return 1.0
+    largest = max(values)
+    for k in range(MAX_DECIMALS + 1):
+        scale = 10.0**k
+        if largest * scale > MAX_SCALED:
+            return 10.0 ** max(k - 1, 0)
+        if all(abs(c * scale - round(c * scale)) <= 1e-9 * max(1.0, c * scale) for c in values):
+            return scale
+    return 10.0**MAX_DECIMALS
+
+
+@dataclass
+class CpSatModel:
+    """A CP-SAT model built from a CQM, with its scaling facts."""
+
+    model: cp_model.CpModel
+    variables: dict[Label, cp_model.IntVar]
+    objective_scale: float
+    objective_offset: float
+    objective_error: float  # largest |scaled - rounded| of any objective coefficient, in objective units
+    objective_error_total: float  # sum of coefficient rounding errors times their largest term value
+    constraint_errors: dict[str, float] = field(default_factory=dict)
+    bounds: dict[Label, tuple[int, int]] = field(default_factory=dict, repr=False)
+    products: dict[tuple[Label, Label], cp_model.IntVar] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_cqm(cls, cqm: dimod.ConstrainedQuadraticModel, rlt: bool = True) -> CpSatModel:
+        model = cp_model.CpModel()
+        variables: dict[Label, cp_model.IntVar] = {}
+        bounds: dict[Label, tuple[int, int]] = {}
+        for v in cqm.variables:
+            vartype = cqm.vartype(v)
+            name = str(v)
+            if vartype is dimod.BINARY:
+                variables[v] = model.NewBoolVar(name)
+                bounds[v] = (0, 1)
+            elif vartype is dimod.INTEGER:
+                lb, ub = cqm.lower_bound(v), cqm.upper_bound(v)
+                if abs(lb) > 2**53 or abs(ub) > 2**53:
+                    raise BackendError(f"integer variable {v!r} needs finite bounds within ±2^53 for cpsat")
+                bounds[v] = (math.ceil(lb), math.floor(ub))
+                variables[v] = model.NewIntVar(*bounds[v], name)
+            else:
+                raise BackendError(f"cpsat cannot take the {vartype.name.lower()} variable {v!r}")
+        built = cls(model, variables, 1.0, 0.0, 0.0, 0.0, bounds=bounds)
+
+        objective = cqm.objective
+        coefficients = list(objective.linear.values()) + [b for _, _, b in objective.iter_quadratic()]
+        scale = _scale_for(coefficients)
+        expr, error, total = built._linear_expression(objective, scale)
+        built.objective_scale, built.objective_offset = scale, float(objective.offset)
+        built.objective_error, built.objective_error_total = error, total
+        model.Minimize(expr)
+
+        for label, constraint in cqm.constraints.items():
+            lhs = constraint.lhs
+            coefficients = list(lhs.linear.values()) + [b for _, _, b in lhs.iter_quadratic()]
+            rhs = float(constraint.rhs) - float(lhs.offset)
+            c_scale = _scale_for(coefficients + [rhs])
+            c_expr, c_error, _ = built._linear_expression(lhs, c_scale)
+            scaled_rhs = rhs * c_scale
+            sense = constraint.sense
+            if sense is dimod.sym.Sense.Le:
+                model.Add(c_expr <= math.floor(scaled_rhs + 1e-9))
+            elif sense is dimod.sym.Sense.Ge:
+                model.Add(c_expr >= math.ceil(scaled_rhs - 1e-9))
+            else:
+                if abs(scaled_rhs - round(scaled_rhs)) > 1e-9:
+                    c_error = max(c_error, abs(scaled_rhs - round(scaled_rhs)) / c_scale)
+                model.Add(c_expr == round(scaled_rhs))
+            if c_error:
+                built.constraint_errors[str(label)] = c_error
+        if rlt:
+            built._add_rlt_equations(cqm)
+        return built
+
+    def _add_rlt_equations(self, cqm: dimod.ConstrainedQuadraticModel) -> None:
+        """Multiply one-hot equations by the binaries that share products with them."""
+        partners: dict[Label, set[Label]] = {}
+        for u, v in list(self.products):
+            if u != v:
+                partners.setdefault(u, set()).add(v)
+                partners.setdefault(v, set()).add(u)
+        for constraint in cqm.constraints.values():
+            lhs = constraint.lhs
+            if (
+                constraint.sense is not dimod.sym.Sense.Eq
+                or lhs.num_interactions
+                or float(constraint.rhs) - float(lhs.offset) != 1.0
+                or any(b != 1.0 or self.bounds[v] != (0, 1) for v, b in lhs.linear.items())
+            ):
+                continue
+            members = set(lhs.linear)
+            touching = {u for v in members for u in partners.get(v, ())}
+            for u in touching:
+                if self.bounds[u] != (0, 1):
+                    continue
+                if u in members:  # x_u x_v = 0 for the other members
+                    for v in members - {u}:
+                        self.model.Add(self._product(u, v) == 0)
+                else:
+                    self.model.Add(sum(self._product(u, v) for v in members) == self.variables[u])
+
+    def _linear_expression(self, qm: object, scale: float) -> tuple[cp_model.LinearExpr, float, float]:
+        """Scaled, rounded linear form of a quadratic model (products linearised)."""
+        terms: list[cp_model.IntVar] = []
+        weights: list[int] = []
+        worst = 0.0
+        total = 0.0
+        for v, bias in qm.linear.items():  # type: ignore[attr-defined]
+            if bias:
+                w, err = _rounded(bias, scale)
+                worst, total = max(worst, err), total + err * self._magnitude(v)
+                terms.append(self.variables[v])
+                weights.append(w)
+        for u, v, bias in qm.iter_quadratic():  # type: ignore[attr-defined]
+            if bias:
+                w, err = _rounded(bias, scale)
+                worst, total = max(worst, err), total + err * self._magnitude(u) * self._magnitude(v)
+                terms.append(self._product(u, v))
+                weights.append(w)
+        return cp_model.LinearExpr.WeightedSum(terms, weights), worst, total
+
+    def _magnitude(self, v: Label) -> float:
+        lo, hi = self.bounds[v]
+        return float(max(abs(lo), abs(hi)))
+
+    def _product(self, u: Label, v: Label) -> cp_model.IntVar:
+        key = (u, v) if str(u) <= str(v) else (v, u)
+        if key in self.products:
+            return self.products[key]
+        x, y = self.variables[key[0]], self.variables[key[1]]
+        boolean = self.bounds[key[0]] == (0, 1) and self.bounds[key[1]] == (0, 1)
+        if boolean and key[0] == key[1]:
+            z = x  # b * b = b
+        elif boolean:
+            z = self.model.NewBoolVar(f"{key[0]}*{key[1]}")
+            self.model.AddBoolAnd([x, y]).OnlyEnforceIf(z)
+            self.model.AddBoolOr([x.Not(), y.Not()]).OnlyEnforceIf(z.Not())
+        else:
+            corners = [a * b for a in self.bounds[key[0]] for b in self.bounds[key[1]]]
+            z = self.model.NewIntVar(min(corners), max(corners), f"{key[0]}*{key[1]}")
+            self.model.AddMultiplicationEquality(z, [x, y])
+        self.products[key] = z
+        return z
+
+    def to_minimisation_value(self, scaled_objective: float) -> float:
+        """A value of CP-SAT's scaled objective in the CQM's units."""
+        return scaled_objective / self.objective_scale + self.objective_offset
+
+
+def _rounded(bias: float, scale: float) -> tuple[int, float]:
+    scaled = bias * scale
+    if abs(scaled) > MAX_SCALED:
+        raise BackendError(f"coefficient {bias:g} is too large for cpsat after scaling")
+    w = int(round(scaled))
+    return w, abs(scaled - w) / scale

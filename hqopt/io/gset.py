@@ -1,0 +1,71 @@
+"""Gset / rudy graphs as Max-Cut problems (reported as the cut weight, sense max).
+
+Format: ``n m`` then ``m`` lines ``i j w`` (each undirected edge once,
+vertices 1-based). The model's variables are the vertex numbers.
+
+Example:
+    >>> model = FORMAT.read("3 2\\n1 2 1\\n2 3 1\\n", "tiny.txt", ReadOptions())
+    >>> model.sense.value, model.evaluate({1: 0, 2: 1, 3: 0}).objective
+    ('max', 2.0)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hqopt.formulations.maxcut import MaxCut
+from hqopt.io.base import FileFormat, ReadOptions, TokenStream, read_text
+from hqopt.model import Model
+
+
+def parse_gset(text: str, source: str) -> MaxCut:
+    """The :class:`MaxCut` instance of a rudy text."""
+    stream = TokenStream(text, source)
+    n = stream.int("the number of vertices", minimum=1)
+    m = stream.int("the number of edges", minimum=0)
+    edges = []
+    for _ in range(m):
+        i = stream.int("a vertex", minimum=1, maximum=n)
+        j = stream.int("a vertex", minimum=1, maximum=n)
+        w = stream.float("an edge weight")
+        if i == j:
+            raise stream.error(f"self-loop on vertex {i}")
+        edges.append((i, j, w))
+    stream.expect_end()
+    return MaxCut(edges, range(1, n + 1), name=Path(source).name.removesuffix(".gz").removesuffix(".txt"))
+
+
+def read(text: str, source: str, options: ReadOptions) -> Model:
+    """The Max-Cut model of a rudy text."""
+    model = parse_gset(text, source).to_model()
+    model.metadata.update({"format": "gset", "source": source})
+    return model
+
+
+def read_gset(path: str | os.PathLike[str]) -> MaxCut:
+    """The :class:`MaxCut` instance of a Gset file (gzip allowed)."""
+    return parse_gset(read_text(path), str(path))
+
+
+def sniff(head: str) -> bool:
+    """``n m`` then edge lines ``i j w`` with i != j and weights +-1 (Gset's)."""
+    lines = [line.split() for line in head.splitlines() if line.strip()]
+    if len(lines) < 2 or len(lines[0]) != 2 or not all(t.isdigit() for t in lines[0]):
+        return False
+    n = int(lines[0][0])
+    body = lines[1:-1] if len(lines) > 2 else lines[1:]  # the last line may be cut short
+    try:
+        return all(len(r) == 3 and r[0] != r[1] and 1 <= int(r[0]) <= n and 1 <= int(r[1]) <= n and r[2] in ("1", "-1") for r in body)
+    except ValueError:
+        return False
+
+
+FORMAT = FileFormat(
+    name="gset",
+    extensions=(".txt", ".rud"),
+    description="Gset / rudy graph as Max-Cut (n m, then edges i j w)",
+    read=read,
+    write=None,
+    sniff=sniff,
+)

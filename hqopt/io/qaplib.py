@@ -1,0 +1,92 @@
+"""QAPLIB quadratic assignment files (``.dat``) and their solutions (``.sln``).
+
+``.dat``: ``n``, then matrix ``A`` (n x n), then matrix ``B`` (n x n), all
+whitespace-separated integers; the cost of a permutation ``p`` is
+``sum_ij A[i][j] * B[p(i)][p(j)]`` (see :mod:`hqopt.formulations.qap`).
+``.sln``: ``n value`` then the permutation, 1-based (commas allowed).
+
+Example:
+    >>> model = FORMAT.read("2\\n0 2\\n2 0\\n0 3\\n3 0\\n", "tiny.dat", ReadOptions())
+    >>> model.num_variables, model.num_constraints
+    (4, 4)
+    >>> read_solution_text("2 12\\n2 1\\n", "tiny.sln")
+    (2, 12.0, [2, 1])
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hqopt.formulations.qap import QAP
+from hqopt.io.base import FileFormat, ReadOptions, TokenStream, read_text
+from hqopt.model import Model
+
+#: the largest n read (the model has n^4/2 terms)
+MAX_N = 60
+
+
+def parse_qap(text: str, source: str) -> QAP:
+    """The :class:`QAP` instance in a QAPLIB ``.dat`` text."""
+    stream = TokenStream(text, source)
+    n = stream.int("the size n", minimum=1)
+    if n > MAX_N:
+        raise stream.error(f"n = {n} is too large for a quadratic model (at most {MAX_N})")
+    a = [stream.floats(n, "an entry of matrix A") for _ in range(n)]
+    b = [stream.floats(n, "an entry of matrix B") for _ in range(n)]
+    stream.expect_end()
+    return QAP(a, b, name=Path(source).name.removesuffix(".gz").removesuffix(".dat"))
+
+
+def read(text: str, source: str, options: ReadOptions) -> Model:
+    """The QAP model of a ``.dat`` text (``options`` are not used: one problem per file)."""
+    qap = parse_qap(text, source)
+    model = qap.to_model()
+    model.metadata.update({"format": "qaplib", "source": source})
+    return model
+
+
+def read_qap(path: str | os.PathLike[str]) -> QAP:
+    """The :class:`QAP` instance of a ``.dat`` file (gzip allowed)."""
+    return parse_qap(read_text(path), str(path))
+
+
+def read_solution_text(text: str, source: str) -> tuple[int, float, list[int]]:
+    """``(n, value, permutation)`` of a ``.sln`` text; the permutation is 1-based."""
+    stream = TokenStream(text.replace(",", " "), source)
+    n = stream.int("the size n", minimum=1)
+    value = stream.float("the objective value")
+    perm = stream.ints(n, "a permutation entry")
+    stream.expect_end()
+    if sorted(perm) != list(range(1, n + 1)):
+        if sorted(perm) == list(range(n)):
+            perm = [p + 1 for p in perm]  # a few files are 0-based
+        else:
+            raise stream.error(f"the solution is not a permutation of 1..{n}")
+    return n, value, perm
+
+
+def read_solution(path: str | os.PathLike[str]) -> tuple[int, float, list[int]]:
+    """``(n, value, permutation)`` of a ``.sln`` file."""
+    return read_solution_text(read_text(path), str(path))
+
+
+def sniff(head: str) -> bool:
+    """A lone integer on the first line followed by rows of integers."""
+    lines = [line.split() for line in head.splitlines() if line.strip()]
+    if len(lines) < 2 or len(lines[0]) != 1 or not lines[0][0].isdigit():
+        return False
+    n = int(lines[0][0])
+    tokens = [t for line in lines[1:] for t in line]
+    wide_rows = len(lines[1]) >= min(n, 4)  # OR-Library bqp files have 2 numbers on line 2
+    return n >= 2 and wide_rows and all(t.lstrip("-").isdigit() for t in tokens[: 2 * n])
+
+
+FORMAT = FileFormat(
+    name="qaplib",
+    extensions=(".dat",),
+    description="QAPLIB quadratic assignment (n, then matrices A and B)",
+    read=read,
+    write=None,
+    sniff=sniff,
+)
