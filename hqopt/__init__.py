@@ -13,6 +13,7 @@ from hqopt.errors import BackendError, BackendUnavailable, FormatError, HqoptErr
 from hqopt.model import Model, Sense
 from hqopt.result import Result, Status, Timing
 from hqopt.solve import Progress, solve
+from hqopt.analyze import analyze  # noqa: E402 - after solve (it imports compile)
 
 __version__ = "0.1.0"
 

@@ -140,7 +140,7 @@ class Model:
         if isinstance(Q, np.ndarray):
             if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
                 raise ModelError(f"a QUBO matrix must be square, got shape {Q.shape}")
-            bqm = dimod.BinaryQuadraticModel.from_numpy_matrix(np.asarray(Q, dtype=float), offset=offset)
+            bqm = dimod.BinaryQuadraticModel(np.asarray(Q, dtype=float), "BINARY", offset=offset)
         else:
             bqm = dimod.BinaryQuadraticModel.from_qubo(dict(Q), offset=offset)
         return cls.from_bqm(bqm, **kwargs)

@@ -36,6 +36,8 @@ from hqopt.result import Result, Status, Timing
 
 #: how many of the lowest-energy distinct samples of each batch are verified
 VERIFY_TOP = 32
+#: the lowest-energy samples of a batch whose violations drive penalty tuning
+LOWEST_CHECKED = 4
 #: penalty rounds when there is no time limit (each is the backend's default effort)
 DEFAULT_PENALTY_ROUNDS = 6
 
@@ -122,10 +124,10 @@ def solve(
 
     try:
         for round_index in range(rounds_allowed):
-            tracker.round = round_index
+            tracker.start_round(round_index)
             if round_index and budget_owner.limited and budget_owner.remaining() < 0.02 * time_limit:
                 break
-            round_budget = _round_budget(budget_owner, needs_tuning and not tracker.any_feasible)
+            round_budget = _round_budget(budget_owner, needs_tuning)
             t0 = time.perf_counter()
             problem_for_backend = compiled.problem()
             compile_time += time.perf_counter() - t0
@@ -137,14 +139,11 @@ def solve(
             _merge_info(backend_info, out.info)
             if not needs_tuning or backend_status == "infeasible":
                 break
-            if tracker.round_feasible:
-                if not budget_owner.limited or budget_owner.expired():
-                    break
-                continue  # spend what is left at the same weights
             violated = tracker.round_violated()
-            if not violated:
+            if violated:  # the lowest-energy samples break these: their weights are too low
+                compiled.penalty.raise_weights(violated, penalty_growth)  # type: ignore[union-attr]
+            elif not budget_owner.limited:
                 break
-            compiled.penalty.raise_weights(violated, penalty_growth)  # type: ignore[union-attr]
             if budget_owner.expired():
                 break
     except KeyboardInterrupt:
@@ -178,12 +177,12 @@ def _check_seed(seed: int | None) -> int:
     return int(seed)
 
 
-def _round_budget(budget: Budget, still_tuning: bool) -> Budget:
-    """While weights are still being tuned a round gets half of what is left."""
+def _round_budget(budget: Budget, tuning: bool) -> Budget:
+    """With penalties to tune, a round gets half of what is left (so tuning can follow)."""
     if not budget.limited:
         return budget.sub(None)
     remaining = budget.remaining()
-    return budget.sub(remaining / 2 if still_tuning else remaining)
+    return budget.sub(remaining / 2 if tuning and remaining > 0.1 else remaining)
 
 
 def _merge_info(into: dict[str, Any], info: Mapping[str, Any]) -> None:
@@ -218,11 +217,11 @@ class _Tracker:
         self.best_objective: float | None = None
         self.best_feasible = False
         self.best_violation = math.inf
-        self.any_feasible = False
-        self.round_feasible = False
-        self._round_of_feasible = -1
         self._violated: set[str] = set()
         self._kept: dict[bytes, tuple[np.ndarray, float, bool]] = {}
+        cqm = model.cqm
+        self._lower = np.array([cqm.lower_bound(v) for v in self.labels], dtype=float)
+        self._upper = np.array([cqm.upper_bound(v) for v in self.labels], dtype=float)
         budget._on_batch = self.add  # noqa: SLF001 - the tracker owns the budget's hook
 
     def add(self, sampleset: dimod.SampleSet) -> None:
@@ -236,25 +235,22 @@ class _Tracker:
         rows = rows[np.sort(first)][:VERIFY_TOP]
         checked = dimod.SampleSet.from_samples_cqm((rows.astype(float), self.labels), self.model.cqm)
         objectives = np.asarray(checked.record.energy, dtype=float)
-        feasible = np.asarray(checked.record.is_feasible, dtype=bool)
-        if self._round_of_feasible != self.round:
-            self.round_feasible = False
-            self._violated = set()
+        in_domain = (rows >= self._lower) & (rows <= self._upper)  # dimod does not check integer bounds
+        feasible = np.asarray(checked.record.is_feasible, dtype=bool) & in_domain.all(axis=1)
         for row, objective, ok in zip(rows, objectives, feasible):
             self._kept.setdefault(row.tobytes(), (row, float(objective), bool(ok)))
             if ok:
-                self.any_feasible = self.round_feasible = True
-                self._round_of_feasible = self.round
                 if not self.best_feasible or self.sign * objective < self.sign * self.best_objective:
                     self._set_best(row, float(objective), True, 0.0)
             elif not self.best_feasible:
-                total = sum(self.model.violations(dict(zip(self.labels, row))).values())
+                total = self.model.evaluate(dict(zip(self.labels, row))).total_violation
                 if total < self.best_violation:
                     self._set_best(row, float(objective), False, total)
-        if not self.round_feasible:
-            for row in rows[:4]:
+        for row, ok, ok_domain in zip(rows[:LOWEST_CHECKED], feasible, in_domain):
+            if not ok:
                 sample = dict(zip(self.labels, row))
                 self._violated |= {k for k, v in self.model.violations(sample).items() if v > 1e-6}
+                self._violated |= {f"one-hot:{self.labels[j]}" for j in np.flatnonzero(~ok_domain)}
         self.verify_time += time.perf_counter() - t0
         if self.on_progress is not None:
             self.on_progress(
@@ -273,7 +269,12 @@ class _Tracker:
         if feasible:
             self.history.append((self.budget.elapsed(), objective))
 
+    def start_round(self, index: int) -> None:
+        self.round = index
+        self._violated = set()
+
     def round_violated(self) -> set[str]:
+        """Constraints broken by the lowest-energy samples of this round."""
         return set(self._violated)
 
     def result(

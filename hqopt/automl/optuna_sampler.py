@@ -119,6 +119,15 @@ class QuboSampler(BaseSampler):
         #: the Result of the last surrogate solve (timing, backend facts)
         self.last_solve: hqopt.Result | None = None
 
+    def __getstate__(self) -> dict[str, Any]:  # picklable (Ray Tune ships the searcher): drop the lock
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     # ------------------------------------------------------------ Optuna hooks
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()

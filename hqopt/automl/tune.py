@@ -275,8 +275,8 @@ def _check_sampler(value: Any, bad: Callable[[str, str], SpecError]) -> dict[str
 
 
 # ------------------------------------------------------------------ building
-def build_estimator(spec: TuneSpec, *, allow_import: bool = False) -> Any:
-    """Import and construct the estimator (checked against the allow-list)."""
+def check_allowed(spec: TuneSpec, *, allow_import: bool = False) -> None:
+    """Refuse an estimator path outside :data:`ALLOWED_PREFIXES` unless ``allow_import``."""
     if not allow_import and not spec.estimator.startswith(ALLOWED_PREFIXES):
         raise SpecError(
             "estimator",
@@ -284,6 +284,11 @@ def build_estimator(spec: TuneSpec, *, allow_import: bool = False) -> Any:
             "pass --allow-import to import it anyway",
             source=spec.source,
         )
+
+
+def build_estimator(spec: TuneSpec, *, allow_import: bool = False) -> Any:
+    """Import and construct the estimator (checked against the allow-list)."""
+    check_allowed(spec, allow_import=allow_import)
     module_name, _, class_name = spec.estimator.rpartition(".")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
@@ -418,7 +423,7 @@ def run_tune(
             callbacks.append(on_trial)
 
         def objective(trial: optuna.Trial) -> float:
-            params = {name: trial._suggest(name, dist) for name, dist in spec.search_space.items()}
+            params = {name: suggest(trial, name, dist) for name, dist in spec.search_space.items()}
             return score(params)
 
         if remaining:
@@ -442,6 +447,15 @@ def run_tune(
     )
 
 
+def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
+    """Ask ``trial`` for ``name`` drawn from ``dist`` through Optuna's public suggest API."""
+    if isinstance(dist, CategoricalDistribution):
+        return trial.suggest_categorical(name, dist.choices)
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+
+
 def write_history_plot(study: optuna.Study, path: str | Path) -> str:
     """Save Optuna's optimization-history figure as a PNG (the ``plot`` extra)."""
     try:
@@ -460,4 +474,4 @@ def write_history_plot(study: optuna.Study, path: str | Path) -> str:
     return str(path)
 
 
-__all__ = ["ALLOWED_PREFIXES", "TuneReport", "TuneSpec", "build_estimator", "load_dataset", "load_spec", "make_sampler", "parse_spec", "run_tune", "write_history_plot"]
+__all__ = ["ALLOWED_PREFIXES", "TuneReport", "TuneSpec", "build_estimator", "check_allowed", "load_dataset", "load_spec", "make_sampler", "parse_spec", "run_tune", "write_history_plot"]

@@ -257,6 +257,7 @@ class _EmbeddedQPUBackend(Backend):
         "chain_break_method",
         "embedding_timeout",
         "embedding_tries",
+        "embedding_seed",
         *QPU_PARAMETERS,
     )
 
@@ -275,7 +276,8 @@ class _EmbeddedQPUBackend(Backend):
         """The structured dimod sampler to embed on."""
         raise NotImplementedError
 
-    def _embedding(self, bqm: dimod.BinaryQuadraticModel, qpu: Any, seed: int | None) -> EmbeddingReport:
+    def _embedding(self, bqm: dimod.BinaryQuadraticModel, qpu: Any) -> EmbeddingReport:
+        """The embedding of ``bqm``'s graph: found once per structure, seeded by ``embedding_seed`` (default 0)."""
         key = (tuple(bqm.variables), frozenset(frozenset((u, v)) for u, v, _ in bqm.iter_quadratic()))
         if key not in self._embeddings:
             report = find_embedding(
@@ -284,7 +286,7 @@ class _EmbeddedQPUBackend(Backend):
                 qpu.nodelist,
                 timeout=float(self.options.get("embedding_timeout", DEFAULT_EMBEDDING_TIMEOUT)),
                 tries=int(self.options.get("embedding_tries", 10)),
-                seed=seed,
+                seed=int(self.options.get("embedding_seed", 0)),
             )
             if not report.found:
                 raise BackendError(
@@ -311,7 +313,7 @@ class _EmbeddedQPUBackend(Backend):
 
         qpu = self._qpu(seed)
         fresh = not self._embeddings
-        report = self._embedding(problem, qpu, seed)
+        report = self._embedding(problem, qpu)
         params = {k: v for k, v in self.options.items() if k in QPU_PARAMETERS}
         t0 = time.perf_counter()
         sampler = FixedEmbeddingComposite(qpu, report.embedding)

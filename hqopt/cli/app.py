@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     import hqopt.cli  # noqa: F401 - registers the commands
 
     try:
-        app(args=argv, prog_name="hqopt", standalone_mode=False)
+        code = app(args=argv, prog_name="hqopt", standalone_mode=False)
     except HqoptError as exc:
         typer.echo(f"error: {exc}", err=True)
         return EXIT_BAD_INPUT
@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except __import__("click").exceptions.Exit as exc:
         return exc.exit_code
-    return EXIT_OK
+    # without standalone mode click returns (not raises) the code of a typer.Exit
+    return code if isinstance(code, int) else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,162 @@
+"""``hybrid``: solve a large BQM by sending small sub-problems to another backend.
+
+Built on D-Wave's dwave-hybrid. Each iteration of the workflow
+
+    EnergyImpactDecomposer(size) | sub-backend on the sub-problem | SplatComposer | steepest descent
+
+picks the ``sub_size`` variables whose flips matter most (breadth-first, so
+the sub-problem is connected), fixes every other variable at its current
+value, solves that small BQM on the sub-backend (default ``tabu``;
+``qaoa`` or ``dwave-mock``/``dwave`` put a quantum device on exactly the narrow
+part), writes the answer back and polishes the whole sample with a
+steepest-descent pass. The loop stops after ``max_iter`` iterations, after
+``convergence`` iterations without improvement, or when the time is up.
+
+Any hqopt backend works as the sub-backend because every hqopt
+:class:`~hqopt.backends.base.Backend` is a dimod Sampler.
+
+Example:
+    >>> import dimod, hqopt
+    >>> bqm = dimod.generators.gnp_random_bqm(40, 0.2, "BINARY", random_state=1)
+    >>> r = hqopt.solve(bqm, backend="hybrid", seed=2, sub_size=10)
+    >>> r.info["subproblems"] > 0, r.info["sub_backend"]
+    (True, 'tabu')
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import time
+from typing import Any, ClassVar
+
+import dimod
+import numpy as np
+
+from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities, seed_sequence
+from hqopt.budget import Budget
+from hqopt.errors import BackendError
+
+DEFAULT_SUB_SIZE = 16
+DEFAULT_SUB_BACKEND = "tabu"
+
+
+class HybridBackend(Backend):
+    """Decomposition over dwave-hybrid with any hqopt backend on the sub-problems."""
+
+    name = "hybrid"
+    capabilities = Capabilities(accepts="bqm", kind="hybrid", extra="quantum")
+    description = "decomposition (dwave-hybrid): sub-problems of sub_size variables go to sub_backend (tabu, qaoa, dwave-mock, ...)"
+    option_names = ("sub_backend", "sub_options", "sub_size", "max_iter", "convergence")
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        size = self.options.get("sub_size", DEFAULT_SUB_SIZE)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise BackendError(f"sub_size must be a positive integer, got {size!r}")
+        for key in ("max_iter", "convergence"):
+            value = self.options.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise BackendError(f"{key} must be a positive integer, got {value!r}")
+        from hqopt.backends.registry import get_backend
+
+        sub = self.options.get("sub_backend", DEFAULT_SUB_BACKEND)
+        if sub == "hybrid" or isinstance(sub, HybridBackend):
+            raise BackendError("sub_backend cannot be 'hybrid' itself")
+        self.sub_backend = get_backend(sub, **dict(self.options.get("sub_options") or {}))
+        if self.sub_backend.capabilities.accepts != "bqm":
+            raise BackendError(f"sub_backend '{self.sub_backend.name}' must take BQMs")
+        limit = self.sub_backend.capabilities.max_variables
+        sub_limit = getattr(self.sub_backend, "options", {}).get("max_qubits", limit)
+        if sub_limit is not None and size > sub_limit:
+            raise BackendError(f"sub_size {size} is larger than what sub_backend '{self.sub_backend.name}' takes ({sub_limit})")
+
+    @classmethod
+    def availability(cls) -> Availability:
+        if importlib.util.find_spec("hybrid") is None:
+            return Availability(False, "needs dwave-hybrid: pip install 'hqopt[quantum]'")
+        return Availability(True)
+
+    def run(
+        self,
+        problem: dimod.BinaryQuadraticModel,
+        budget: Budget,
+        seed: int | None,
+        *,
+        initial: dict[Any, float] | None = None,
+    ) -> BackendOutput:
+        if not isinstance(problem, dimod.BinaryQuadraticModel):
+            raise BackendError(f"backend '{self.name}' takes a BQM, got {type(problem).__name__}")
+        if problem.num_variables == 0:
+            return BackendOutput(dimod.SampleSet.from_samples_bqm(([[]], []), problem), info={"num_reads": 1})
+        import hybrid
+
+        n = problem.num_variables
+        size = min(int(self.options.get("sub_size", DEFAULT_SUB_SIZE)), n)
+        rounds_to_cover = math.ceil(n / size)
+        max_iter = self.options.get("max_iter") or 4 * rounds_to_cover
+        convergence = self.options.get("convergence") or rounds_to_cover + 1
+        start_seed, *sub_seeds = seed_sequence(seed, max_iter + 1)
+        sub_sampler = _subproblem_sampler(self.sub_backend, sub_seeds)
+        iteration = (
+            hybrid.EnergyImpactDecomposer(size=size, rolling_history=1.0, traversal="bfs")
+            | sub_sampler
+            | hybrid.SplatComposer()
+            | hybrid.SteepestDescentProblemSampler()
+        )
+        loop = hybrid.LoopUntilNoImprovement(
+            iteration,
+            max_iter=max_iter,
+            convergence=convergence,
+            max_time=budget.remaining() if budget.limited else None,
+        )
+        t0 = time.perf_counter()
+        state = hybrid.State.from_sample(_start(problem, initial, start_seed), problem)
+        try:
+            final = loop.run(state).result()
+        except BackendError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a failing sub-backend is reported in one line
+            cause = exc.__cause__ if isinstance(exc.__cause__, BackendError) else exc
+            if isinstance(cause, BackendError):
+                raise cause from exc
+            raise BackendError(f"backend 'hybrid' failed: {type(exc).__name__}: {exc}") from exc
+        samples = final.samples
+        budget.report(samples)
+        info: dict[str, Any] = {
+            "sub_backend": self.sub_backend.name,
+            "sub_size": size,
+            "subproblems": sub_sampler.calls,
+            "sampler_time": time.perf_counter() - t0,
+        }
+        info.update({f"sub_{k}": v for k, v in sub_sampler.info.items()})
+        return BackendOutput(samples, info=info)
+
+
+def _start(bqm: dimod.BinaryQuadraticModel, initial: dict[Any, float] | None, seed: int) -> dict[Any, int]:
+    """Warm start where given, random bits (seeded) elsewhere."""
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2, size=bqm.num_variables)
+    return {v: int(initial[v]) if initial and v in initial else int(b) for v, b in zip(bqm.variables, bits)}
+
+
+def _subproblem_sampler(backend: Backend, seeds: list[int]) -> Any:
+    """A dwave-hybrid SubproblemSampler that solves each sub-problem on ``backend``."""
+    import hybrid
+
+    class BackendSubproblemSampler(hybrid.traits.SubproblemSampler, hybrid.traits.SISO, hybrid.Runnable):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+            self.info: dict[str, Any] = {}
+
+        def next(self, state: Any, **runopts: Any) -> Any:
+            seed = seeds[self.calls % len(seeds)]
+            self.calls += 1
+            samples = backend.sample(state.subproblem, seed=seed)
+            for key, value in samples.info.items():
+                if key.endswith("_time") and isinstance(value, (int, float)):
+                    self.info[key] = self.info.get(key, 0.0) + float(value)
+            return state.updated(subsamples=samples)
+
+    return BackendSubproblemSampler()

@@ -1,0 +1,88 @@
+"""Shared fixtures: benchmark locations and small model builders used by several tests."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import dimod
+import numpy as np
+import pytest
+
+import hqopt
+
+REPO = Path(__file__).resolve().parents[1]
+#: ../shared/benchmarks beside the repository (CI clones main with shared/ beside it)
+BENCHMARKS = REPO.parent / "shared" / "benchmarks"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def benchmarks() -> Path:
+    if not BENCHMARKS.is_dir():
+        pytest.fail(f"benchmark data not found at {BENCHMARKS}")
+    return BENCHMARKS
+
+
+def qap_model(flow: np.ndarray, distance: np.ndarray, name: str = "qap") -> hqopt.Model:
+    """A plain QAP CQM (one-hot rows/columns) for core tests, independent of hqopt.formulations."""
+    n = len(flow)
+    bqm = dimod.BinaryQuadraticModel(dimod.BINARY)
+    for i, k in itertools.product(range(n), repeat=2):
+        bqm.add_variable((i, k))
+    for i, j in itertools.permutations(range(n), 2):
+        if flow[i, j]:
+            for k, l in itertools.permutations(range(n), 2):
+                if distance[k, l]:
+                    bqm.add_quadratic((i, k), (j, l), float(flow[i, j] * distance[k, l]))
+    cqm = dimod.ConstrainedQuadraticModel()
+    cqm.set_objective(bqm)
+    for i in range(n):
+        cqm.add_constraint_from_iterable([((i, k), 1) for k in range(n)], "==", 1, label=f"row[{i}]")
+    for k in range(n):
+        cqm.add_constraint_from_iterable([((i, k), 1) for i in range(n)], "==", 1, label=f"col[{k}]")
+    return hqopt.Model(cqm, name=name)
+
+
+def read_qaplib_dat(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    tokens = path.read_text().split()
+    n = int(tokens[0])
+    values = np.array(tokens[1 : 1 + 2 * n * n], dtype=float)
+    return values[: n * n].reshape(n, n), values[n * n :].reshape(n, n)
+
+
+def fractional_assignment(n: int = 12, m: int = 4, seed: int = 0) -> hqopt.Model:
+    """Services to sites with fractional CPU demands: dimod's default penalty fails here."""
+    rng = np.random.default_rng(seed)
+    demand = rng.choice([0.1, 0.2, 0.3, 0.4, 0.5], n)
+    cost = rng.integers(1, 11, (n, m)).astype(float)
+    cost[:, 0] = 1.0  # one site is cheapest for everybody, so capacity binds
+    capacity = round(demand.sum() / m * 1.2, 1)
+    model = hqopt.Model(name="fractional-assignment")
+    x = {(i, j): model.binary(f"x[{i},{j}]") for i in range(n) for j in range(m)}
+    model.set_objective(dimod.quicksum(cost[i, j] * x[i, j] for i in range(n) for j in range(m)))
+    for i in range(n):
+        model.add_constraint(dimod.quicksum(x[i, j] for j in range(m)) == 1, label=f"one-site[{i}]")
+    for j in range(m):
+        model.add_constraint(dimod.quicksum(float(demand[i]) * x[i, j] for i in range(n)) <= capacity, label=f"cpu[{j}]")
+    return model
+
+
+def knapsack_model(values: list[int], weights: list[int], capacity: int) -> hqopt.Model:
+    model = hqopt.Model(sense="max", name="knapsack")
+    x = [model.binary(f"item{i}") for i in range(len(values))]
+    model.set_objective(dimod.quicksum(v * xi for v, xi in zip(values, x)))
+    model.add_constraint(dimod.quicksum(w * xi for w, xi in zip(weights, x)) <= capacity, label="capacity")
+    return model
+
+
+def brute_force(model: hqopt.Model) -> float | None:
+    """Best feasible objective by plain enumeration (binary variables only)."""
+    labels = model.variables
+    best = None
+    for bits in itertools.product((0, 1), repeat=len(labels)):
+        sample = dict(zip(labels, bits))
+        ev = model.evaluate(sample)
+        if ev.feasible and (best is None or model.sense.sign * ev.objective < model.sense.sign * best):
+            best = ev.objective
+    return best

@@ -1,0 +1,164 @@
+"""The shared backend contract: registry, errors, seeds, time limits, dimod conformance."""
+
+from __future__ import annotations
+
+import time
+
+import dimod
+import dimod.testing
+import numpy as np
+import pytest
+
+import hqopt
+from hqopt.backends import available_backends, backend_class, get_backend
+from hqopt.backends.base import Backend, BackendOutput, Capabilities
+
+from conftest import fractional_assignment, knapsack_model
+
+CLASSICAL = ["sa", "tabu", "steepest", "sqa", "exact", "cpsat"]
+
+
+def random_qubo(n: int, seed: int) -> hqopt.Model:
+    rng = np.random.default_rng(seed)
+    Q = np.triu(rng.integers(-10, 11, (n, n))).astype(float)
+    return hqopt.Model.from_qubo(Q, name=f"random{n}")
+
+
+def test_unknown_backend_lists_the_available_ones():
+    with pytest.raises(hqopt.BackendError) as err:
+        hqopt.solve(random_qubo(4, 0), backend="quantum-magic")
+    for name in ("sa", "tabu", "cpsat", "exact"):
+        assert name in str(err.value)
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "soon"])
+def test_bad_time_limit_is_a_clear_error(bad):
+    with pytest.raises(hqopt.BackendError, match="time_limit"):
+        hqopt.solve(random_qubo(4, 0), backend="sa", time_limit=bad)
+
+
+@pytest.mark.parametrize("bad", [-3, 1.5, "7", True])
+def test_bad_seed_is_a_clear_error(bad):
+    with pytest.raises(hqopt.BackendError, match="seed"):
+        hqopt.solve(random_qubo(4, 0), backend="sa", seed=bad)
+
+
+def test_unknown_option_names_the_backend_and_its_options():
+    with pytest.raises(hqopt.BackendError, match="num_sweeps"):
+        hqopt.solve(random_qubo(4, 0), backend="sa", sweeps=10)
+
+
+def test_exact_refuses_models_too_large_to_enumerate():
+    with pytest.raises(hqopt.BackendError, match="assignments"):
+        hqopt.solve(random_qubo(30, 0), backend="exact")
+
+
+@pytest.mark.parametrize("name", CLASSICAL)
+def test_same_seed_same_result(name):
+    model = knapsack_model([6, 5, 8, 9, 6, 7, 3], [2, 3, 6, 7, 5, 9, 4], 15)
+    options = {"num_workers": 1} if name == "cpsat" else {}
+    first = hqopt.solve(model, backend=name, seed=11, **options)
+    second = hqopt.solve(model, backend=name, seed=11, **options)
+    assert first.solution == second.solution
+    assert first.objective == second.objective
+    assert first.penalty_weights == second.penalty_weights
+    assert first.seed == second.seed == 11
+
+
+def test_seed_is_drawn_and_recorded_when_omitted():
+    model = random_qubo(8, 1)
+    result = hqopt.solve(model, backend="sa")
+    replay = hqopt.solve(model, backend="sa", seed=result.seed)
+    assert replay.solution == result.solution
+
+
+@pytest.mark.parametrize("name", ["sa", "tabu", "steepest", "sqa", "cpsat"])
+def test_time_limit_is_respected(name):
+    model = random_qubo(60, 3)
+    t0 = time.perf_counter()
+    result = hqopt.solve(model, backend=name, time_limit=0.6, seed=0)
+    wall = time.perf_counter() - t0
+    assert result.time_limit == 0.6
+    # contract: overrun at most max(0.5 s, 10 %); generous here because CI machines are shared
+    assert wall < 0.6 + 1.5
+    assert result.timing.total <= wall
+
+
+@pytest.mark.parametrize("name", CLASSICAL)
+def test_every_backend_is_a_conforming_dimod_sampler(name):
+    backend = get_backend(name)
+    assert isinstance(backend, dimod.Sampler)
+    dimod.testing.assert_sampler_api(backend)
+    bqm = dimod.generators.gnp_random_bqm(6, 0.6, "BINARY", random_state=2)
+    samples = backend.sample(bqm, seed=3)
+    dimod.testing.assert_sampleset_energies(samples, bqm)
+    spin = dimod.generators.gnp_random_bqm(6, 0.6, "SPIN", random_state=2)
+    samples = backend.sample(spin, seed=3)
+    assert samples.vartype is dimod.SPIN
+    dimod.testing.assert_sampleset_energies(samples, spin)
+    ground = dimod.ExactSolver().sample(bqm).first.energy
+    assert backend.sample(bqm, seed=3).first.energy == pytest.approx(ground)
+
+
+def test_sample_qubo_and_ising_come_from_the_mixin():
+    sa = get_backend("sa")
+    assert sa.sample_qubo({(0, 0): -1.0, (0, 1): 2.0, (1, 1): -1.0}, seed=1).first.energy == -1.0
+    assert sa.sample_ising({"a": 1.0}, {}, seed=1).first.sample == {"a": -1}
+
+
+def test_cqm_through_a_bqm_backend_sampler():
+    model = fractional_assignment(seed=0)
+    samples = get_backend("tabu").sample_cqm(model.cqm, seed=1)
+    feasible = samples.filter(lambda d: d.is_feasible)  # dimod's CQM convention, as in Leap's sampler
+    assert len(feasible) > 0
+    assert model.evaluate(feasible.first.sample).feasible
+
+
+def test_any_dimod_sampler_is_wrapped():
+    result = hqopt.solve(knapsack_model([3, 4], [1, 1], 1), backend=dimod.ExactSolver())
+    assert result.objective == 4.0 and result.feasible
+    assert result.backend == "dimod:ExactSolver"
+
+
+def test_registry_lists_builtins_and_loads_classes():
+    names = available_backends()
+    for name in CLASSICAL + ["auto", "portfolio"]:
+        assert name in names
+        assert issubclass(backend_class(name), Backend)
+
+
+def test_a_custom_backend_instance_can_be_passed():
+    class Greedy(Backend):
+        name = "greedy-zero"
+        capabilities = Capabilities(accepts="bqm")
+
+        def run(self, problem, budget, seed, *, initial=None):
+            zeros = {v: 0 for v in problem.variables}
+            return BackendOutput(dimod.SampleSet.from_samples_bqm(zeros, problem))
+
+    result = hqopt.solve(random_qubo(5, 4), backend=Greedy())
+    assert result.backend == "greedy-zero"
+    assert result.objective == 0.0
+    with pytest.raises(hqopt.BackendError, match="constructor"):
+        hqopt.solve(random_qubo(5, 4), backend=Greedy(), num_reads=3)
+
+
+def test_auto_records_its_choice_and_reason():
+    small = hqopt.solve(random_qubo(6, 0), seed=0)
+    assert small.backend == "exact" and "enumerate" in small.backend_reason
+    constrained = hqopt.solve(fractional_assignment(seed=1), seed=0, time_limit=5)
+    assert constrained.backend == "cpsat" and "constraints" in constrained.backend_reason
+    assert constrained.status is hqopt.Status.OPTIMAL
+    big = hqopt.solve(random_qubo(40, 0), seed=0, time_limit=0.5)
+    assert big.backend == "tabu"
+
+
+def test_portfolio_keeps_best_solution_and_proven_bound():
+    model = fractional_assignment(seed=2)
+    result = hqopt.solve(model, backend="portfolio", members="cpsat,sa", seed=0, time_limit=5)
+    proven = hqopt.solve(model, backend="cpsat", seed=0, time_limit=5)
+    assert result.feasible and result.objective == proven.objective
+    assert result.bound == pytest.approx(proven.bound)
+    assert set(result.info["members"]) == {"cpsat", "sa"}
+    with pytest.raises(hqopt.BackendError, match="concrete"):
+        hqopt.solve(model, backend="portfolio", members="auto")

@@ -1,0 +1,74 @@
+"""Result: verification fields, JSON round trip, summary, history."""
+
+from __future__ import annotations
+
+import json
+
+import dimod
+import pytest
+
+import hqopt
+from hqopt.result import Result, Status
+
+from conftest import knapsack_model
+
+
+def test_json_round_trip_keeps_tuple_labels_and_fields():
+    m = hqopt.Model(sense="max")
+    x = {(i, "a"): m.binary((i, "a")) for i in range(3)}
+    m.set_objective(dimod.quicksum((i + 1) * v for (i, _), v in x.items()))
+    m.add_constraint(dimod.quicksum(x.values()) <= 2, label="two")
+    result = hqopt.solve(m, backend="cpsat", seed=5)
+    text = result.to_json(include_sampleset=True)
+    json.loads(text)
+    back = Result.from_json(text)
+    assert back.solution == result.solution
+    assert (2, "a") in back.solution
+    assert back.objective == result.objective == 5.0
+    assert back.status is Status.OPTIMAL and back.sense is hqopt.Sense.MAX
+    assert back.timing == result.timing
+    assert back.sampleset is not None and len(back.sampleset) == len(result.sampleset)
+
+
+def test_summary_mentions_the_essentials():
+    result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="exact")
+    text = result.summary()
+    for word in ("exact", "optimal", "objective", "9", "seed"):
+        assert word in text
+
+
+def test_result_reports_in_the_problems_own_sense():
+    model = knapsack_model([5, 4, 3], [2, 2, 2], 4)
+    for backend in ("exact", "cpsat", "sa", "tabu"):
+        result = hqopt.solve(model, backend=backend, seed=0)
+        assert result.objective == 9.0, backend
+        assert result.sense is hqopt.Sense.MAX
+        assert model.evaluate(result.solution).objective == 9.0
+
+
+def test_history_is_monotone_and_timing_is_consistent():
+    result = hqopt.solve(knapsack_model(list(range(1, 21)), [3] * 20, 30), backend="sa", seed=0, time_limit=0.5)
+    values = [v for _, v in result.history]
+    assert values == sorted(values)  # maximise: never gets worse
+    t = result.timing
+    assert t.total >= t.solve > 0 and t.compile >= 0 and t.verify >= 0
+
+
+def test_gap_is_none_without_a_bound_and_zero_when_optimal():
+    model = knapsack_model([5, 4, 3], [2, 2, 2], 4)
+    assert hqopt.solve(model, backend="sa", seed=0).gap is None
+    assert hqopt.solve(model, backend="cpsat", seed=0).gap == 0.0
+
+
+def test_progress_callback_sees_the_best_so_far():
+    seen = []
+    hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="sa", seed=0, on_progress=seen.append)
+    assert seen and seen[-1].best_objective == 9.0 and seen[-1].feasible
+
+
+def test_decoder_output_is_attached():
+    model = knapsack_model([5, 4, 3], [2, 2, 2], 4)
+    model.decoder = lambda sol: sorted(k for k, v in sol.items() if v)
+    result = hqopt.solve(model, backend="exact")
+    assert result.decoded == ["item0", "item1"]
+    assert Result.from_json(result.to_json()).decoded == ["item0", "item1"]
