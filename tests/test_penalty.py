@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import dimod
 import numpy as np
 import pytest
@@ -40,11 +42,16 @@ def test_unknown_encoding_is_an_error():
         IntegerEncoding.for_variables({"i": (0, 3)}, method="gray")
 
 
-def test_initial_weight_beats_any_single_flip_gain():
+def test_initial_weight_makes_a_full_step_cost_more_than_any_single_flip_gains():
     m = knapsack_model([10, 7, 3], [4, 3, 2], 5)
     pm = PenaltyModel.from_model(m)
-    # most any single item adds to the (minimised) objective is 10
-    assert pm.weights["capacity"] > 10
+    # the most one flip gains is 10 (item0); the largest step of the constraint is 4
+    assert pm.weights["capacity"] * 4**2 > 10
+    one_hot = hqopt.Model()
+    y = [one_hot.binary(i) for i in range(3)]
+    one_hot.set_objective(-5 * y[0] - 2 * y[1] + 3 * y[0] * y[2])
+    one_hot.add_constraint(y[0] + y[1] + y[2] == 1, label="pick-one")
+    assert PenaltyModel.from_model(one_hot).weights["pick-one"] > 8  # |-5| + |3|
 
 
 def test_weights_override_and_validation():
@@ -56,15 +63,28 @@ def test_weights_override_and_validation():
         PenaltyModel.from_model(m, weights=-1)
 
 
-def test_penalty_bqm_is_zero_exactly_on_feasible_assignments():
+def test_penalty_vanishes_exactly_on_feasible_assignments():
     m = knapsack_model([10, 7, 3], [4, 3, 2], 5)
     pm = PenaltyModel.from_model(m)
-    bqm = pm.bqm()
-    ground = dimod.ExactSolver().sample(bqm)
-    decoded = pm.decoder.decode(ground.truncate(1))
-    best = dict(zip(pm.decoder.labels, decoded[0]))
-    assert m.evaluate(best).feasible
-    assert m.evaluate(best).objective == 10.0  # item0 alone (weight 4); 7+3 needs weight 5 -> also 10
+    penalty_only = pm.bqm() - pm.objective
+    items = [v for v in pm.objective.variables if v in m.cqm.variables]
+    slacks = [v for v in penalty_only.variables if v not in m.cqm.variables]
+    for bits in itertools.product((0, 1), repeat=len(items)):
+        x = dict(zip(items, bits))
+        best = min(
+            penalty_only.energy({**x, **dict(zip(slacks, s))})
+            for s in itertools.product((0, 1), repeat=len(slacks))
+        )
+        assert (best == pytest.approx(0.0)) == m.evaluate(x).feasible, x
+
+
+def test_tuned_weights_make_the_optimum_the_ground_state():
+    m = knapsack_model([10, 7, 3], [4, 3, 2], 5)
+    result = hqopt.solve(m, backend="sa", seed=0)
+    pm = PenaltyModel.from_model(m, weights=result.penalty_weights)
+    ground = dimod.ExactSolver().sample(pm.bqm()).truncate(1)
+    best = dict(zip(pm.decoder.labels, pm.decoder.decode(ground)[0]))
+    assert m.evaluate(best).feasible and m.evaluate(best).objective == 10.0
 
 
 def test_quadratic_constraint_is_refused_with_advice():

@@ -4,15 +4,21 @@ Each linear constraint becomes a squared penalty ``w_c * (lhs - rhs + slack)^2``
 inequalities get a slack variable encoded in bits over exactly the range the
 left-hand side can take. Weights start from a bound per constraint:
 
-    w_c = 1.5 * max over variables v of c of  m_v / delta_c^2
+    w_c = 1.5 * max_v m_v / a_max^2
 
-where ``m_v = |a_v| + sum_u |q_uv|`` is the most the objective can change when
-``v`` alone flips, and ``delta_c`` is the smallest non-zero violation the
-constraint admits (1 for integer coefficients). So breaking a constraint by a
-single flip never pays off -- unlike dimod's single ``10 * max|bias|``
-default, which ignores how many terms a variable touches. When the returned
-samples still violate constraints, :meth:`PenaltyModel.raise_weights`
-multiplies the weights of the violated ones and ``solve`` runs again.
+where ``m_v = |a_v| + sum_u |q_uv|`` (over the objective) is the most the
+objective can change when one variable ``v`` of the constraint flips, and
+``a_max`` is the constraint's largest coefficient: a flip that moves the
+left-hand side by a full step of the largest coefficient costs more than any
+single flip can gain. (One-hot constraints, all coefficients 1, get
+``1.5 * max_v m_v``.) Normalising by ``a_max^2`` keeps constraints with large
+coefficients (capacities in cores or GB) from dwarfing the others, which
+otherwise traps annealers in states with unassigned items; dimod's single
+``10 * max|bias|`` default ignores both how many terms a variable touches and
+the scale of each constraint. Violations smaller than a full step are left to
+tuning: when the lowest-energy samples still violate constraints,
+:meth:`PenaltyModel.raise_weights` multiplies the weights of the violated ones
+and ``solve`` runs again; every answer is verified on the original model.
 
 Example:
     >>> import dimod
@@ -54,12 +60,16 @@ _INTEGRAL_TOL = 1e-9
 
 @dataclass
 class PenaltyTerm:
-    """``(sum terms + constant)^2`` for one constraint, slack included."""
+    """``(sum terms + constant)^2`` for one constraint, slack included.
+
+    ``variables`` are the constraint's own (non-slack) variables and
+    ``step`` its largest coefficient in absolute value.
+    """
 
     label: str
     terms: list[tuple[Label, float]]
     constant: float
-    min_violation: float
+    step: float
     variables: list[Label]
 
 
@@ -175,9 +185,9 @@ def _penalty_term(
         constant = -constant
     variables = [v for v, _ in terms]
     integral = all(_is_integral(b) for _, b in terms) and _is_integral(constant)
-    min_violation = 1.0 if integral else min((abs(b) for _, b in terms), default=1.0)
+    step = max((abs(b) for _, b in terms), default=1.0)
     if sense is dimod.sym.Sense.Eq:
-        return PenaltyTerm(label, terms, constant, min_violation, variables)
+        return PenaltyTerm(label, terms, constant, step, variables)
     # sum terms + constant <= 0: add a slack s in [0, -(lowest lhs)]
     lowest = constant + sum(min(b, 0.0) for _, b in terms)
     highest = constant + sum(max(b, 0.0) for _, b in terms)
@@ -185,11 +195,12 @@ def _penalty_term(
         return None
     span = -lowest
     if span <= 0:  # cannot be satisfied; keep the penalty so the violation is minimised
-        return PenaltyTerm(label, terms, constant, min_violation, variables)
-    step = 1.0 if integral else min_violation
-    steps = int(math.floor(span / step + 1e-9)) if integral else int(math.ceil(span / step))
-    slack = [((("slack", label, k)), c * step) for k, c in enumerate(binary_coefficients(steps))]
-    return PenaltyTerm(label, terms + slack, constant, min_violation, variables)
+        return PenaltyTerm(label, terms, constant, step, variables)
+    # integral constraints get an exact unit slack; others one as fine as their smallest coefficient
+    resolution = 1.0 if integral else min(abs(b) for _, b in terms)
+    units = int(math.floor(span / resolution + 1e-9)) if integral else int(math.ceil(span / resolution))
+    slack = [(("slack", label, k), c * resolution) for k, c in enumerate(binary_coefficients(units))]
+    return PenaltyTerm(label, terms + slack, constant, step, variables)
 
 
 def _is_integral(x: float) -> bool:
@@ -209,4 +220,4 @@ def _initial_weight(term: PenaltyTerm, marginal: Mapping[Label, float]) -> float
     gain = max((marginal.get(v, 0.0) for v in term.variables), default=0.0)
     if gain <= 0:
         return 1.0
-    return PENALTY_MARGIN * gain / term.min_violation**2
+    return PENALTY_MARGIN * gain / term.step**2
