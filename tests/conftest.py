@@ -24,33 +24,6 @@ def benchmarks() -> Path:
     return BENCHMARKS
 
 
-def qap_model(flow: np.ndarray, distance: np.ndarray, name: str = "qap") -> hqopt.Model:
-    """A plain QAP CQM (one-hot rows/columns) for core tests, independent of hqopt.formulations."""
-    n = len(flow)
-    bqm = dimod.BinaryQuadraticModel(dimod.BINARY)
-    for i, k in itertools.product(range(n), repeat=2):
-        bqm.add_variable((i, k))
-    for i, j in itertools.permutations(range(n), 2):
-        if flow[i, j]:
-            for k, l in itertools.permutations(range(n), 2):
-                if distance[k, l]:
-                    bqm.add_quadratic((i, k), (j, l), float(flow[i, j] * distance[k, l]))
-    cqm = dimod.ConstrainedQuadraticModel()
-    cqm.set_objective(bqm)
-    for i in range(n):
-        cqm.add_constraint_from_iterable([((i, k), 1) for k in range(n)], "==", 1, label=f"row[{i}]")
-    for k in range(n):
-        cqm.add_constraint_from_iterable([((i, k), 1) for i in range(n)], "==", 1, label=f"col[{k}]")
-    return hqopt.Model(cqm, name=name)
-
-
-def read_qaplib_dat(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    tokens = path.read_text().split()
-    n = int(tokens[0])
-    values = np.array(tokens[1 : 1 + 2 * n * n], dtype=float)
-    return values[: n * n].reshape(n, n), values[n * n :].reshape(n, n)
-
-
 def fractional_assignment(n: int = 12, m: int = 4, seed: int = 0) -> hqopt.Model:
     """Services to sites with fractional CPU demands: dimod's default penalty fails here."""
     rng = np.random.default_rng(seed)

@@ -8,7 +8,9 @@ import pytest
 
 import hqopt
 
-from conftest import brute_force, knapsack_model, qap_model, read_qaplib_dat
+from hqopt.io.qaplib import read_qap
+
+from conftest import brute_force, knapsack_model
 
 
 def random_constrained(seed: int) -> hqopt.Model:
@@ -52,8 +54,8 @@ def test_cpsat_proves_a_knapsack_optimum():
 
 
 def test_cpsat_proves_chr12a(benchmarks):
-    flow, distance = read_qaplib_dat(benchmarks / "qaplib" / "chr12a.dat")
-    result = hqopt.solve(qap_model(flow, distance, "chr12a"), backend="cpsat", seed=0, time_limit=120)
+    model = read_qap(benchmarks / "qaplib" / "chr12a.dat").to_model()
+    result = hqopt.solve(model, backend="cpsat", seed=0, time_limit=120)
     assert result.status is hqopt.Status.OPTIMAL
     assert result.objective == 9552  # QAPLIB optimum
     assert result.feasible

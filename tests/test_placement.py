@@ -1,0 +1,194 @@
+"""Placement: spec parsing, model vs independent checker, proven optima, generator, CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import hqopt
+from hqopt.errors import ModelError, SpecError
+from hqopt.formulations import formulation_class
+from hqopt.formulations.placement import Placement
+from hqopt.formulations.placement_generator import generate_placement
+
+PROBLEMS = Path(__file__).resolve().parents[1] / "problems" / "placement"
+
+
+def _spec(**extra):
+    spec = {
+        "sites": [
+            {"name": "a", "zone": "z1", "region": "eu", "capacity": {"cpu": 6, "mem": 8}, "price": {"cpu": 1}, "open_cost": 5},
+            {"name": "b", "zone": "z1", "region": "eu", "capacity": {"cpu": 4, "mem": 8}, "price": {"cpu": 2}},
+            {"name": "c", "zone": "z2", "region": "us", "capacity": {"cpu": 8, "mem": 4}, "price": {"cpu": 1}},
+        ],
+        "services": [
+            {"name": "web-1", "demand": {"cpu": 2, "mem": 2}, "group": "web"},
+            {"name": "web-2", "demand": {"cpu": 2, "mem": 2}, "group": "web"},
+            {"name": "db", "demand": {"cpu": 3, "mem": 4}},
+        ],
+        "traffic": [["web-1", "db", 3], {"between": ["web-2", "db"], "volume": 2}],
+    }
+    spec.update(extra)
+    return spec
+
+
+def _load(path: Path) -> Placement:
+    spec = yaml.safe_load(path.read_text())
+    assert spec.pop("kind") == "placement"
+    return formulation_class("placement").from_spec(spec, str(path))
+
+
+def _brute_force(p: Placement) -> float:
+    best = np.inf
+    names = [s.name for s in p.services]
+    for combo in itertools.product(*(p.allowed[n] for n in names)):
+        check = p.check(dict(zip(names, combo)))
+        if check.feasible:
+            best = min(best, check.objective)
+    return best
+
+
+def test_checker_costs_by_hand():
+    p = Placement.from_spec(_spec(current={"db": "c"}, migration_cost=7, objective={"communication": 2}))
+    check = p.check({"web-1": "a", "web-2": "b", "db": "a"})
+    assert check.feasible
+    # traffic: web-1/db same site (0), web-2/db same zone (default latency 1) -> 2
+    assert check.costs == {"communication": 2.0, "energy": 5.0 + 4.0, "opening": 5.0, "migration": 7.0}
+    assert check.objective == 2 * 2.0 + 9.0 + 5.0 + 7.0
+    assert check.usage["a"] == {"cpu": 5.0, "mem": 6.0}
+    assert check.moves == ["db"]
+
+
+def test_checker_finds_every_violation():
+    rules = {"anti_affinity": [{"group": "web", "scope": "zone"}], "affinity": [{"services": ["web-1", "db"]}], "forbid": {"db": "b"}}
+    p = Placement.from_spec(_spec(rules=rules))
+    check = p.check({"web-1": "a", "web-2": "b", "db": "b"})
+    text = " | ".join(check.violations)
+    assert not check.feasible
+    assert "may not run on b" in text and "group web has 2 replicas in zone z1" in text and "spread over" in text
+    assert "site b uses 5 cpu of 4" in text
+    assert not p.check({"web-1": "a"}).feasible  # services missing
+
+
+def test_model_and_checker_agree_on_random_assignments():
+    spec = generate_placement(10, 3, seed=4, migration=True)
+    spec.pop("kind")
+    p = Placement.from_spec(spec)
+    model = p.to_model()
+    rng = np.random.default_rng(0)
+    agreed_feasible = 0
+    for _ in range(300):
+        assignment = {s.name: p.allowed[s.name][rng.integers(len(p.allowed[s.name]))] for s in p.services}
+        check = p.check(assignment)
+        evaluation = model.evaluate(p.solution_of(assignment))
+        assert evaluation.feasible == check.feasible, check.violations
+        assert evaluation.objective == pytest.approx(check.objective)
+        agreed_feasible += check.feasible
+    assert 0 < agreed_feasible < 300  # both kinds were exercised
+
+
+@pytest.mark.parametrize("backend", ["cpsat"])
+def test_proven_optimum_equals_brute_force(backend):
+    spec = _spec(rules={"anti_affinity": [{"group": "web"}]}, current={"web-1": "c"}, migration_cost=3)
+    p = Placement.from_spec(spec)
+    result = hqopt.solve(p, backend=backend, time_limit=20, seed=0, num_workers=1)
+    assert result.status is hqopt.Status.OPTIMAL
+    assert result.objective == pytest.approx(_brute_force(p))
+    check = p.check(result.decoded["assignment"])
+    assert check.feasible and check.objective == pytest.approx(result.objective)
+
+
+def test_small_problem_file_optimum_proven():
+    p = _load(PROBLEMS / "small.yaml")
+    result = hqopt.solve(p, backend="cpsat", time_limit=30, seed=0, num_workers=1)
+    assert result.status is hqopt.Status.OPTIMAL
+    assert result.objective == pytest.approx(_brute_force(p))
+    json.dumps(result.decoded)  # JSON-friendly
+
+
+def test_latency_forms():
+    base = _spec()
+    sites = ["a", "b", "c"]
+    matrix = Placement.from_spec(dict(base, latency={"sites": ["c", "a", "b"], "matrix": [[0, 7, 9], [7, 0, 2], [9, 2, 0]]}))
+    assert matrix.latency[0, 1] == 2 and matrix.latency[0, 2] == 7 and matrix.latency[1, 2] == 9
+    hier = Placement.from_spec(dict(base, latency={"hierarchy": {"same_zone": 3, "other": 50}, "pairs": [["a", "c", 11]]}))
+    assert [hier.latency[0, 1], hier.latency[0, 2], hier.latency[1, 2], hier.latency[2, 2]] == [3, 11, 50, 0]
+    assert sites == [s.name for s in hier.sites]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"colour": 1}, "colour"),
+        ({"services": [{"name": "x", "demand": {"disk": 1}}]}, "services[0].demand.disk"),
+        ({"traffic": [["web-1", "nope", 1]]}, "traffic[0]"),
+        ({"rules": {"pin": {"db": "zzz"}}}, "rules.pin.db"),
+        ({"rules": {"pin": {"db": "a"}, "forbid": {"db": "a"}}}, "rules.forbid.db"),
+        ({"rules": {"anti_affinity": [{"group": "nope"}]}}, "rules.anti_affinity[0].group"),
+        ({"sites": [{"name": "a", "capacity": {"cpu": -1}}]}, "sites[0].capacity.cpu"),
+        ({"latency": {"matrix": [[0, 1]]}}, "latency.matrix"),
+    ],
+)
+def test_bad_specs_name_the_field(change, field):
+    with pytest.raises(SpecError) as info:
+        Placement.from_spec(_spec(**change), "dc.yaml")
+    assert info.value.field == field
+    assert str(info.value).startswith("dc.yaml: ")
+
+
+def test_decode_refuses_broken_one_hot():
+    p = Placement.from_spec(_spec())
+    solution = p.solution_of({"web-1": "a", "web-2": "b", "db": "c"})
+    solution[("x", "db", "a")] = 1
+    with pytest.raises(ModelError, match="db"):
+        p.decode(solution)
+
+
+def test_generator_is_seeded_and_feasible_by_construction():
+    a = generate_placement(40, 6, seed=9, migration=True)
+    assert a == generate_placement(40, 6, seed=9, migration=True)
+    assert a != generate_placement(40, 6, seed=10, migration=True)
+    a.pop("kind")
+    p = Placement.from_spec(a)
+    check = p.check(a["current"])  # the witness placement keeps every rule
+    assert check.feasible, check.violations
+    assert p.anti_affinity and len({s.zone for s in p.sites}) > 1
+    assert check.costs["migration"] == 0
+
+
+def test_problem_files_are_valid():
+    for name, (n_services, n_sites) in {"small": (8, 3), "medium": (30, 6), "large": (200, 20)}.items():
+        p = _load(PROBLEMS / f"{name}.yaml")
+        assert (len(p.services), len(p.sites)) == (n_services, n_sites)
+    medium = _load(PROBLEMS / "medium.yaml")
+    assert medium.anti_affinity and medium.current
+    assert medium.check(medium.current).feasible
+
+
+def test_cli_generate_writes_a_loadable_spec(tmp_path):
+    from hqopt.cli.app import main
+
+    out = tmp_path / "gen.yaml"
+    assert main(["generate", "placement", "--services", "12", "--sites", "3", "--seed", "2", "-o", str(out)]) == 0
+    p = _load(out)
+    assert len(p.services) == 12 and len(p.sites) == 3
+    spec = yaml.safe_load(out.read_text())
+    assert spec == yaml.safe_load(yaml.safe_dump(generate_placement(12, 3, seed=2)))
+
+
+def test_documented_example_parses_and_solves():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "placement.md").read_text()
+    block = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    spec = yaml.safe_load(block)
+    spec.pop("kind")
+    p = Placement.from_spec(spec, "docs/placement.md")
+    assert p.latency[0, 2] == 9 and p.allowed["train"] == ["fra-b-1"]
+    result = hqopt.solve(p, backend="cpsat", time_limit=20, seed=0, num_workers=1)
+    assert result.status is hqopt.Status.OPTIMAL
+    assert result.objective == pytest.approx(_brute_force(p))
+    assert p.check(result.decoded["assignment"]).feasible
