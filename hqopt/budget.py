@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -46,16 +47,21 @@ class Budget:
         time_limit: seconds from now, or ``None`` for "no deadline"; backends
             then run their default, deterministic amount of work.
         on_batch: called with each :class:`dimod.SampleSet` a backend reports.
+        stop_event: shared with sub-budgets (and whoever wants to stop the
+            run, e.g. a Ctrl-C handler); a fresh one when omitted.
     """
 
     def __init__(
-        self, time_limit: float | None, on_batch: Callable[[dimod.SampleSet], Any] | None = None
+        self,
+        time_limit: float | None,
+        on_batch: Callable[[dimod.SampleSet], Any] | None = None,
+        stop_event: threading.Event | None = None,
     ) -> None:
         self.time_limit = check_time_limit(time_limit)
         self.start = time.perf_counter()
         self.deadline = math.inf if self.time_limit is None else self.start + self.time_limit
         self._on_batch = on_batch
-        self._stopped = False
+        self.stop_event = stop_event if stop_event is not None else threading.Event()
 
     @property
     def limited(self) -> bool:
@@ -70,15 +76,15 @@ class Budget:
         return max(0.0, self.deadline - time.perf_counter())
 
     def expired(self) -> bool:
-        return self._stopped or time.perf_counter() >= self.deadline
+        return self.stop_event.is_set() or time.perf_counter() >= self.deadline
 
     def stop(self) -> None:
         """Ask the running backend to finish its current batch and return."""
-        self._stopped = True
+        self.stop_event.set()
 
     @property
     def stopped(self) -> bool:
-        return self._stopped
+        return self.stop_event.is_set()
 
     def report(self, sampleset: dimod.SampleSet) -> None:
         """Hand a finished batch to ``solve`` (best-so-far tracking, live display)."""
@@ -89,6 +95,4 @@ class Budget:
         """A budget for one part of this run: never past this one's deadline."""
         own = self.remaining()
         limit = own if time_limit is None else min(own, time_limit)
-        child = Budget(None if math.isinf(limit) else max(limit, 1e-3), self._on_batch)
-        child._stopped = self._stopped
-        return child
+        return Budget(None if math.isinf(limit) else max(limit, 1e-3), self._on_batch, self.stop_event)

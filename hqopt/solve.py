@@ -16,10 +16,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +69,7 @@ def solve(
     integer_encoding: str = "binary",
     initial: Mapping[Label, float] | None = None,
     on_progress: Callable[[Progress], Any] | None = None,
+    stop: threading.Event | None = None,
     **options: Any,
 ) -> Result:
     """Solve ``problem`` on ``backend`` and return a verified :class:`Result`.
@@ -86,6 +90,9 @@ def solve(
         integer_encoding: ``binary``, ``unary``, ``one-hot`` or ``domain-wall``.
         initial: a warm-start assignment (used as hints or initial states).
         on_progress: called with a :class:`Progress` after each verified batch.
+        stop: an event another thread may set to end the run early; the best
+            solution so far is returned. Ctrl-C does the same (a second
+            Ctrl-C raises KeyboardInterrupt at once).
         **options: backend options, e.g. ``num_reads=100`` for ``sa``.
     """
     t_start = time.perf_counter()
@@ -97,7 +104,7 @@ def solve(
         raise BackendError(f"penalty_rounds must be >= 1, got {penalty_rounds!r}")
     model = as_model(problem)
     engine = get_backend(backend, **options)
-    budget_owner = Budget(time_limit)
+    budget_owner = Budget(time_limit, stop_event=stop)
 
     reason = ""
     select = getattr(engine, "select", None)
@@ -118,36 +125,39 @@ def solve(
     bound = None
     backend_status = "unknown"
     backend_info: dict[str, Any] = {}
-    interrupted = False
     solve_time = 0.0
     hint = dict(initial) if initial is not None else None
 
+    ctrl_c = _CtrlC(budget_owner)
     try:
-        for round_index in range(rounds_allowed):
-            tracker.start_round(round_index)
-            if round_index and budget_owner.limited and budget_owner.remaining() < 0.02 * time_limit:
-                break
-            round_budget = _round_budget(budget_owner, needs_tuning)
-            t0 = time.perf_counter()
-            problem_for_backend = compiled.problem()
-            compile_time += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            out = engine.run(problem_for_backend, round_budget, seeds[round_index], initial=hint)
-            solve_time += time.perf_counter() - t0
-            tracker.add(out.sampleset)
-            bound, backend_status = out.bound, out.status
-            _merge_info(backend_info, out.info)
-            if not needs_tuning or backend_status == "infeasible":
-                break
-            violated = tracker.round_violated()
-            if violated:  # the lowest-energy samples break these: their weights are too low
-                compiled.penalty.raise_weights(violated, penalty_growth)  # type: ignore[union-attr]
-            elif not budget_owner.limited:
-                break
-            if budget_owner.expired():
-                break
+        with ctrl_c.installed():
+            for round_index in range(rounds_allowed):
+                tracker.start_round(round_index)
+                if round_index and budget_owner.limited and budget_owner.remaining() < 0.02 * time_limit:
+                    break
+                t0 = time.perf_counter()
+                problem_for_backend = compiled.problem()
+                compile_time += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                out = engine.run(
+                    problem_for_backend, _round_budget(budget_owner, needs_tuning), seeds[round_index], initial=hint
+                )
+                solve_time += time.perf_counter() - t0
+                tracker.add(out.sampleset)
+                bound, backend_status = out.bound, out.status
+                _merge_info(backend_info, out.info)
+                if not needs_tuning or backend_status == "infeasible" or budget_owner.stopped:
+                    break
+                violated = tracker.round_violated()
+                if violated:  # the lowest-energy samples break these: their weights are too low
+                    compiled.penalty.raise_weights(violated, penalty_growth)  # type: ignore[union-attr]
+                elif not budget_owner.limited:
+                    break
+                if budget_owner.expired():
+                    break
     except KeyboardInterrupt:
-        interrupted = True
+        ctrl_c.pressed = True
+    interrupted = ctrl_c.pressed
 
     return tracker.result(
         engine=engine,
@@ -175,6 +185,31 @@ def _check_seed(seed: int | None) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise BackendError(f"seed must be a non-negative integer, got {seed!r}")
     return int(seed)
+
+
+class _CtrlC:
+    """While installed (main thread only), Ctrl-C stops the run gracefully; twice, at once."""
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.pressed = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+        self.budget.stop()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _round_budget(budget: Budget, tuning: bool) -> Budget:

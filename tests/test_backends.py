@@ -162,3 +162,17 @@ def test_portfolio_keeps_best_solution_and_proven_bound():
     assert set(result.info["members"]) == {"cpsat", "sa"}
     with pytest.raises(hqopt.BackendError, match="concrete"):
         hqopt.solve(model, backend="portfolio", members="auto")
+
+
+@pytest.mark.parametrize("name", ["sa", "tabu", "cpsat"])
+def test_stop_event_ends_a_long_run_with_the_best_so_far(name):
+    import threading
+
+    model = random_qubo(120, 5)
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    t0 = time.perf_counter()
+    result = hqopt.solve(model, backend=name, time_limit=60, seed=0, stop=stop)
+    assert time.perf_counter() - t0 < 20  # far below the 60 s limit
+    assert result.feasible and result.solution is not None
+    assert model.evaluate(result.solution).objective == result.objective

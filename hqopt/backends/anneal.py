@@ -32,6 +32,8 @@ from hqopt.errors import BackendError
 KEEP_SAMPLES = 256
 #: largest batch of reads in a time-limited run
 MAX_BATCH = 64
+#: longest single tabu read under a time limit (it cannot be interrupted mid-read)
+MAX_TABU_READ_SECONDS = 2.0
 
 
 def _problem_size(bqm: dimod.BinaryQuadraticModel) -> tuple[int, int]:
@@ -177,7 +179,7 @@ class TabuBackend(_BatchedBackend):
 
     Untimed, each read stops after ``num_restarts`` (default 10) tabu restarts,
     so a seed repeats the run; under a time limit each read runs for its share
-    of the remaining time (``timeout``, in milliseconds).
+    of the remaining time, at most :data:`MAX_TABU_READ_SECONDS`.
     """
 
     name = "tabu"
@@ -189,8 +191,9 @@ class TabuBackend(_BatchedBackend):
         return 8
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
-        if budget.limited:  # the batch's reads share what is left (the sampler runs them in turn)
-            return {"num_restarts": 10**6, "timeout": max(1, int(budget.remaining() * 1000 / reads))}
+        if budget.limited:  # the batch's reads share what is left; short reads keep Ctrl-C responsive
+            per_read = min(budget.remaining() / reads, MAX_TABU_READ_SECONDS)
+            return {"num_restarts": 10**6, "timeout": max(1, int(per_read * 1000))}
         return {"num_restarts": 10, "timeout": 10**9}  # stop on restarts only: deterministic
 
 

@@ -102,6 +102,11 @@ class CPSatBackend(Backend):
         search_time = time.perf_counter() - t1
         if code == cp_model.MODEL_INVALID:
             raise BackendError(f"cpsat rejected the model: {built.model.Validate()}")
+        if code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and not budget.stopped:
+            if solver.WallTime() < params.max_time_in_seconds - 0.25:
+                # CP-SAT catches Ctrl-C itself and stops as if its time ran out; the only other
+                # early stop would be ours. Its solutions already went to the budget (best so far).
+                raise KeyboardInterrupt
         status = _STATUS.get(code, "unknown")
 
         rows = collector.solutions[::-1]

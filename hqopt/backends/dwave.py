@@ -237,7 +237,12 @@ def _chain_break_method(name: Any, bqm: dimod.BinaryQuadraticModel, embedding: d
     if name not in _CHAIN_BREAK_METHODS:
         raise BackendError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {name!r}")
     if name == "minimize_energy":
-        return chain_breaks.MinimizeEnergy(bqm, embedding)
+        method = chain_breaks.MinimizeEnergy(bqm, embedding)
+
+        def minimize_energy(samples: Any, chains: Any) -> Any:  # a named function: dwave-system asks for __name__
+            return method(samples, chains)
+
+        return minimize_energy
     return getattr(chain_breaks, name)
 
 
@@ -451,7 +456,7 @@ class LeapHybridBackend(Backend):
         binary = all(problem.vartype(v) is dimod.BINARY for v in problem.variables)
         kind = "bqm" if binary and not problem.constraints else "cqm"
         sampler = self._sampler(kind)
-        target: Any = problem if kind == "cqm" else dimod.BQM.from_qm(problem.objective)
+        target: Any = problem if kind == "cqm" else dimod.BQM(problem.objective)
         limit = self._time_limit(sampler, target, kind, budget)
         params: dict[str, Any] = {"time_limit": limit}
         if "label" in self.options:

@@ -2,7 +2,8 @@
 
 Each member runs the whole ``solve`` flow (its own compilation and penalty
 tuning) in its own thread under the same deadline; CP-SAT and the
-dwave-samplers release the GIL while they search. The best verified solution
+dwave-samplers release the GIL while they search. When a member proves
+optimality (or infeasibility) the others are stopped. The best verified solution
 wins; the tightest proven bound of any member is kept, so a portfolio of
 ``cpsat`` and ``tabu`` gives tabu's speed with CP-SAT's bound.
 
@@ -17,7 +18,7 @@ Example:
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 import dimod
@@ -41,7 +42,14 @@ def run_member(
     """Run one backend on a minimisation CQM through ``solve``; as a BackendOutput."""
     from hqopt.solve import solve
 
-    result = solve(Model.from_cqm(problem), backend=backend, time_limit=budget.time_limit, seed=seed, initial=initial)
+    result = solve(
+        Model.from_cqm(problem),
+        backend=backend,
+        time_limit=budget.time_limit,
+        seed=seed,
+        initial=initial,
+        stop=budget.stop_event,
+    )
     samples = result.sampleset if result.sampleset is not None else dimod.SampleSet.from_samples_cqm(([], list(problem.variables)), problem)
     status = result.status.value if result.status.value in ("optimal", "infeasible") else "unknown"
     info = {
@@ -88,6 +96,9 @@ class PortfolioBackend(Backend):
                 pool.submit(run_member, problem, member, budget.sub(None), s, initial)
                 for member, s in zip(self.members, seeds)
             ]
+            for done in as_completed(futures):
+                if done.result().status in ("optimal", "infeasible"):
+                    budget.stop()  # proven: the others can stop with what they have
             outputs = [f.result() for f in futures]
         samples = dimod.concatenate([o.sampleset for o in outputs if len(o.sampleset)] or [outputs[0].sampleset])
         bounds = [o.bound for o in outputs if o.bound is not None]
