@@ -70,6 +70,7 @@ def solve(
     initial: Mapping[Label, float] | None = None,
     on_progress: Callable[[Progress], Any] | None = None,
     stop: threading.Event | None = None,
+    target: float | None = None,
     **options: Any,
 ) -> Result:
     """Solve ``problem`` on ``backend`` and return a verified :class:`Result`.
@@ -93,6 +94,8 @@ def solve(
         stop: an event another thread may set to end the run early; the best
             solution so far is returned. Ctrl-C does the same (a second
             Ctrl-C raises KeyboardInterrupt at once).
+        target: stop as soon as a verified feasible solution is at least this
+            good (in the problem's sense); for time-to-target measurements.
         **options: backend options, e.g. ``num_reads=100`` for ``sa``.
     """
     t_start = time.perf_counter()
@@ -118,7 +121,7 @@ def solve(
     )
     compile_time = time.perf_counter() - t0
 
-    tracker = _Tracker(model, compiled, budget_owner, on_progress)
+    tracker = _Tracker(model, compiled, budget_owner, on_progress, target)
     rounds_allowed = penalty_rounds or (DEFAULT_PENALTY_ROUNDS if time_limit is None else 1_000)
     needs_tuning = compiled.penalty is not None and bool(compiled.penalty.penalties)
     seeds = seed_sequence(seed, rounds_allowed + 1)
@@ -237,8 +240,11 @@ class _Tracker:
         compiled: Compiled,
         budget: Budget,
         on_progress: Callable[[Progress], Any] | None,
+        target: float | None = None,
     ) -> None:
         self.model = model
+        self.target = target
+        self.time_to_target: float | None = None
         self.compiled = compiled
         self.budget = budget
         self.on_progress = on_progress
@@ -303,6 +309,9 @@ class _Tracker:
         self.best_row, self.best_objective, self.best_feasible, self.best_violation = row, objective, feasible, violation
         if feasible:
             self.history.append((self.budget.elapsed(), objective))
+            if self.target is not None and self.time_to_target is None and self.sign * objective <= self.sign * self.target:
+                self.time_to_target = self.budget.elapsed()
+                self.budget.stop()
 
     def start_round(self, index: int) -> None:
         self.round = index
@@ -341,6 +350,8 @@ class _Tracker:
         else:
             status = Status.UNKNOWN
         problem_bound = None if bound is None else self.sign * bound
+        if self.target is not None:
+            backend_info = {**backend_info, "target": self.target, "time_to_target": self.time_to_target}
         return Result(
             solution=solution,
             objective=self.best_objective,
