@@ -60,7 +60,7 @@ def gap(objective: float | None, target: float, sense: hqopt.Sense) -> float | N
     """Relative gap to the best-known value, positive when worse."""
     if objective is None:
         return None
-    return sense.sign * (objective - target) / max(abs(target), 1e-9)
+    return sense.sign * (objective - target) / max(abs(target), 1e-9) + 0.0  # no "-0.00"
 
 
 def main(argv: list[str] | None = None) -> int:

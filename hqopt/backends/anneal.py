@@ -83,8 +83,8 @@ class _BatchedBackend(Backend):
         if total_reads is None and not budget.limited:
             total_reads = self.default_reads(problem)
         seeds = np.random.SeedSequence(seed)
-        batches: list[dimod.SampleSet] = []
-        reads = 0
+        kept: dimod.SampleSet | None = None
+        batches = reads = 0
         t_start = time.perf_counter()
         for batch_index, size in enumerate(_batch_sizes(total_reads, budget.limited)):
             kwargs = self.batch_params(problem, budget, size)
@@ -97,16 +97,21 @@ class _BatchedBackend(Backend):
                 kwargs["initial_states"] = _initial_states(problem, initial)
                 kwargs["initial_states_generator"] = "random"
             batch = sampler.sample(problem, **kwargs)
-            batches.append(batch)
+            batches += 1
             reads += len(batch)
             budget.report(batch)
+            kept = _keep_best(batch if kept is None else dimod.concatenate([kept, batch]))
             if budget.expired() or (total_reads is not None and reads >= total_reads):
                 break
-        samples = dimod.concatenate(batches).aggregate()
-        if len(samples) > KEEP_SAMPLES:
-            samples = samples.truncate(KEEP_SAMPLES)
-        info = {"num_reads": reads, "batches": len(batches), "sampler_time": time.perf_counter() - t_start}
-        return BackendOutput(samples, info=info)
+        assert kept is not None
+        info = {"num_reads": reads, "batches": batches, "sampler_time": time.perf_counter() - t_start}
+        return BackendOutput(kept, info=info)
+
+
+def _keep_best(samples: dimod.SampleSet) -> dimod.SampleSet:
+    """Distinct samples, the KEEP_SAMPLES lowest energies (a running merge keeps memory flat)."""
+    samples = samples.aggregate()
+    return samples.truncate(KEEP_SAMPLES) if len(samples) > KEEP_SAMPLES else samples
 
 
 def _batch_sizes(total: int | None, limited: bool) -> Iterator[int]:
