@@ -11,7 +11,7 @@ Example:
     >>> import dimod
     >>> from hqopt.backends.anneal import TabuBackend
     >>> bqm = dimod.BQM({"a": 1, "b": -1}, {("a", "b"): -3}, 0, "BINARY")
-    >>> TabuBackend().sample(bqm, seed=5).first.energy
+    >>> float(TabuBackend().sample(bqm, seed=5).first.energy)
     -3.0
 """
 

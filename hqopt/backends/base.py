@@ -14,7 +14,7 @@ slots into Ocean code::
     >>> import dimod
     >>> sa = get_backend("sa")
     >>> ss = sa.sample(dimod.BQM({"a": -1, "b": 1}, {}, 0, "BINARY"), seed=1)
-    >>> ss.first.sample
+    >>> {v: int(x) for v, x in ss.first.sample.items()}
     {'a': 1, 'b': 0}
 """
 

@@ -9,7 +9,8 @@ A warm start (``initial``) is given to CP-SAT as solution hints.
 Example:
     >>> import dimod
     >>> from hqopt.backends.cpsat import CPSatBackend
-    >>> CPSatBackend(num_workers=1).sample(dimod.BQM({"a": 1, "b": -2}, {("a", "b"): -1}, 0, "BINARY"), seed=0).first.energy
+    >>> bqm = dimod.BQM({"a": 1, "b": -2}, {("a", "b"): -1}, 0, "BINARY")
+    >>> float(CPSatBackend(num_workers=1).sample(bqm, seed=0).first.energy)
     -2.0
 """
 

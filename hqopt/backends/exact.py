@@ -8,7 +8,7 @@ by fixing a few variables, so memory stays small and the budget is honoured.
 Example:
     >>> import dimod
     >>> from hqopt.backends.exact import ExactBackend
-    >>> ExactBackend().sample(dimod.BQM({"a": 1, "b": -2}, {("a", "b"): -1}, 0, "BINARY")).first.energy
+    >>> float(ExactBackend().sample(dimod.BQM({"a": 1, "b": -2}, {("a", "b"): -1}, 0, "BINARY")).first.energy)
     -2.0
 """
 

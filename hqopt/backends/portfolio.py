@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 import dimod
+import numpy as np
 
 from hqopt.backends.base import Backend, BackendOutput, Capabilities, seed_sequence
 from hqopt.backends.registry import get_backend
@@ -62,6 +63,14 @@ def run_member(
     return BackendOutput(samples, bound=result.bound, status=status, info=info)
 
 
+def _merged(problem: dimod.ConstrainedQuadraticModel, samplesets: list[dimod.SampleSet]) -> dimod.SampleSet:
+    """One CQM sampleset from the members' (rows re-ordered to the problem's variables)."""
+    labels = list(problem.variables)
+    rows = [ss.record.sample[:, [ss.variables.index(v) for v in labels]] for ss in samplesets if len(ss)]
+    stacked = np.vstack(rows) if rows else np.empty((0, len(labels)))
+    return dimod.SampleSet.from_samples_cqm((stacked, labels), problem)
+
+
 class PortfolioBackend(Backend):
     """Runs ``members`` (default cpsat, tabu, sa) concurrently; best verified answer wins."""
 
@@ -100,7 +109,7 @@ class PortfolioBackend(Backend):
                 if done.result().status in ("optimal", "infeasible"):
                     budget.stop()  # proven: the others can stop with what they have
             outputs = [f.result() for f in futures]
-        samples = dimod.concatenate([o.sampleset for o in outputs if len(o.sampleset)] or [outputs[0].sampleset])
+        samples = _merged(problem, [o.sampleset for o in outputs])
         bounds = [o.bound for o in outputs if o.bound is not None]
         statuses = {o.status for o in outputs}
         status = "optimal" if "optimal" in statuses else "infeasible" if "infeasible" in statuses else "unknown"

@@ -32,7 +32,7 @@ Example:
     >>> pm.weights
     {'atmost1': 1.5}
     >>> bqm = pm.bqm()
-    >>> bqm.energy({"x": 1, "y": 1, ("slack", "atmost1", 0): 0})
+    >>> float(bqm.energy({"x": 1, "y": 1, ("slack", "atmost1", 0): 0}))
     -0.5
 """
 
