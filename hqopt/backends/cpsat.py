@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
@@ -58,6 +59,36 @@ class _Collector(cp_model.CpSolverSolutionCallback):
             self.StopSearch()
 
 
+def _solve_stoppably(
+    solver: cp_model.CpSolver, model: cp_model.CpModel, callback: _Collector, budget: Budget
+) -> Any:
+    """Run CP-SAT in a worker thread; stop its search as soon as the budget's stop event is set.
+
+    The calling thread keeps running Python, so a Ctrl-C handler (or another
+    thread setting the stop event) is heard at once, not only when CP-SAT
+    finds its next solution.
+    """
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["code"] = solver.Solve(model, callback)
+        except BaseException as exc:  # re-raised in the calling thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="hqopt-cpsat", daemon=True)
+    worker.start()
+    stopping = False
+    while worker.is_alive():
+        worker.join(0.05)
+        if budget.stopped and not stopping:
+            solver.StopSearch()
+            stopping = True
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["code"]
+
+
 class CPSatBackend(Backend):
     """OR-Tools CP-SAT: exact on the CQM, proves bounds, optimality and infeasibility."""
 
@@ -90,6 +121,7 @@ class CPSatBackend(Backend):
         params.max_time_in_seconds = max(limit, 0.01)
         params.num_workers = int(self.options.get("num_workers", os.cpu_count() or 1))
         params.log_search_progress = bool(self.options.get("log_search_progress", False))
+        params.catch_sigint_signal = False  # Ctrl-C is solve()'s: it sets the budget's stop event
         if seed is not None:
             params.random_seed = int(seed) % (2**31)
         for name in ("linearization_level", "symmetry_level"):
@@ -99,15 +131,10 @@ class CPSatBackend(Backend):
         labels = list(problem.variables)
         collector = _Collector(built, labels, budget, problem)
         t1 = time.perf_counter()
-        code = solver.Solve(built.model, collector)
+        code = _solve_stoppably(solver, built.model, collector, budget)
         search_time = time.perf_counter() - t1
         if code == cp_model.MODEL_INVALID:
             raise BackendError(f"cpsat rejected the model: {built.model.Validate()}")
-        if code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and not budget.stopped:
-            if solver.WallTime() < params.max_time_in_seconds - 0.25:
-                # CP-SAT catches Ctrl-C itself and stops as if its time ran out; the only other
-                # early stop would be ours. Its solutions already went to the budget (best so far).
-                raise KeyboardInterrupt
         status = _STATUS.get(code, "unknown")
 
         rows = collector.solutions[::-1]
@@ -128,6 +155,7 @@ class CPSatBackend(Backend):
             "objective_scaling_error": built.objective_error,
             "constraint_scaling_errors": built.constraint_errors,
             "auxiliary_products": len(built.products),
+            "rlt_equations": built.rlt,
             "branches": solver.NumBranches(),
             "conflicts": solver.NumConflicts(),
         }

@@ -23,6 +23,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+#: the click usage-error base class typer actually raises (its vendored click since typer 0.24)
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
 #: exit codes shared by every command
 EXIT_OK = 0
 EXIT_NO_FEASIBLE = 1
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
-    except __import__("click").exceptions.ClickException as exc:
+    except (__import__("click").exceptions.ClickException, _USAGE_ERROR) as exc:  # typer >= 0.24 vendors click
         exc.show()
         return EXIT_BAD_INPUT
     except __import__("click").exceptions.Exit as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from hqopt.cli.app import EXIT_OK, app
+from hqopt.cli.app import EXIT_OK, app, fail
 
 
 @app.command()
@@ -26,7 +26,10 @@ def tune(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-trial lines."),
 ) -> None:
     """Tune an estimator's hyperparameters with the QUBO-surrogate sampler (or TPE/random)."""
-    from hqopt.automl.tune import check_allowed, load_spec, run_tune
+    try:
+        from hqopt.automl.tune import check_allowed, load_spec, run_tune
+    except ImportError as exc:
+        raise fail(f"hqopt tune needs the automl extra ({exc.name} is missing): pip install 'hqopt[automl]'") from None
 
     spec = load_spec(spec_path)
     check_allowed(spec, allow_import=allow_import)

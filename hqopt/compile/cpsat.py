@@ -36,6 +36,9 @@ Label = Hashable
 MAX_DECIMALS = 6
 #: CP-SAT works with 64-bit integers; keep scaled coefficients well inside
 MAX_SCALED = 2**50
+#: RLT equations are added only while the model keeps at most this many products
+#: (they tighten bounds on small models but slow the search for first solutions on big ones)
+RLT_MAX_PRODUCTS = 30_000
 
 
 def _scale_for(coefficients: Iterable[float]) -> float:
@@ -64,6 +67,7 @@ class CpSatModel:
     objective_error: float  # largest |scaled - rounded| of any objective coefficient, in objective units
     objective_error_total: float  # sum of coefficient rounding errors times their largest term value
     constraint_errors: dict[str, float] = field(default_factory=dict)
+    rlt: bool = False
     bounds: dict[Label, tuple[int, int]] = field(default_factory=dict, repr=False)
     products: dict[tuple[Label, Label], cp_model.IntVar] = field(default_factory=dict, repr=False)
 
@@ -115,26 +119,25 @@ class CpSatModel:
             if c_error:
                 built.constraint_errors[str(label)] = c_error
         if rlt:
-            built._add_rlt_equations(cqm)
+            built.rlt = built._add_rlt_equations(cqm)
         return built
 
-    def _add_rlt_equations(self, cqm: dimod.ConstrainedQuadraticModel) -> None:
-        """Multiply one-hot equations by the binaries that share products with them."""
+    def _add_rlt_equations(self, cqm: dimod.ConstrainedQuadraticModel) -> bool:
+        """Multiply one-hot equations by the binaries that share products with them.
+
+        Returns False (and adds nothing) when the model would grow past RLT_MAX_PRODUCTS.
+        """
         partners: dict[Label, set[Label]] = {}
         for u, v in list(self.products):
             if u != v:
                 partners.setdefault(u, set()).add(v)
                 partners.setdefault(v, set()).add(u)
-        for constraint in cqm.constraints.values():
-            lhs = constraint.lhs
-            if (
-                constraint.sense is not dimod.sym.Sense.Eq
-                or lhs.num_interactions
-                or float(constraint.rhs) - float(lhs.offset) != 1.0
-                or any(b != 1.0 or self.bounds[v] != (0, 1) for v, b in lhs.linear.items())
-            ):
-                continue
-            members = set(lhs.linear)
+        one_hots = [c for c in cqm.constraints.values() if self._is_one_hot(c)]
+        needed = sum(len({u for v in c.lhs.linear for u in partners.get(v, ())}) * c.lhs.num_variables for c in one_hots)
+        if not one_hots or len(self.products) + needed > RLT_MAX_PRODUCTS:
+            return False
+        for constraint in one_hots:
+            members = set(constraint.lhs.linear)
             touching = {u for v in members for u in partners.get(v, ())}
             for u in touching:
                 if self.bounds[u] != (0, 1):
@@ -144,6 +147,16 @@ class CpSatModel:
                         self.model.Add(self._product(u, v) == 0)
                 else:
                     self.model.Add(sum(self._product(u, v) for v in members) == self.variables[u])
+        return True
+
+    def _is_one_hot(self, constraint: object) -> bool:
+        lhs = constraint.lhs  # type: ignore[attr-defined]
+        return (
+            constraint.sense is dimod.sym.Sense.Eq  # type: ignore[attr-defined]
+            and not lhs.num_interactions
+            and float(constraint.rhs) - float(lhs.offset) == 1.0  # type: ignore[attr-defined]
+            and all(b == 1.0 and self.bounds[v] == (0, 1) for v, b in lhs.linear.items())
+        )
 
     def _linear_expression(self, qm: object, scale: float) -> tuple[cp_model.LinearExpr, float, float]:
         """Scaled, rounded linear form of a quadratic model (products linearised)."""

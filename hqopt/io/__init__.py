@@ -1,1 +1,196 @@
-"""Problem files: read and write every supported format (one module per format)."""
+"""Problem files: read and write every supported format (one module per format).
+
+``load(path)`` detects the format from the extension and the content (gzip is
+transparent); ``FILE#K`` or ``instance=K`` picks the K-th problem (1-based) of
+a file holding several (OR-Library ``bqp*``). ``save(model, path)`` picks the
+writer from the extension unless ``format`` is given.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> import hqopt
+    >>> from hqopt import io
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.lp"
+    >>> model = hqopt.Model.from_qubo({("a", "a"): -1, ("a", "b"): 2})
+    >>> io.save(model, path)
+    >>> io.load(path).evaluate({"a": 1, "b": 0}).objective
+    -1.0
+    >>> io.detect_format(path, path.read_text()).name
+    'lp'
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import os
+from pathlib import Path
+
+from hqopt.errors import FormatError
+from hqopt.io.base import FileFormat, ReadOptions, read_text
+from hqopt.model import Model
+
+#: format modules under hqopt/io, in detection order (first match wins among equals)
+FORMAT_MODULES: list[str] = ["spec", "lp", "dimod_file", "orlib_bqp", "qaplib", "orlib_cap", "gset", "biqmac", "coo"]
+
+#: how many characters of a file the sniffers see
+SNIFF_CHARS = 8192
+#: the first bytes of dimod's own binary files (BQM.to_file / CQM.to_file)
+DIMOD_MAGIC = b"DIMOD"
+
+
+def _module(name: str):  # type: ignore[no-untyped-def]
+    try:
+        return importlib.import_module(f"hqopt.io.{name}")
+    except ImportError as exc:
+        raise FormatError(f"hqopt.io.{name}", None, f"format module cannot be imported: {exc}") from None
+
+
+def formats() -> dict[str, FileFormat]:
+    """Every importable format, ``name -> FileFormat``, in detection order."""
+    found: dict[str, FileFormat] = {}
+    for name in FORMAT_MODULES:
+        try:
+            fmt = _module(name).FORMAT
+        except FormatError:
+            continue
+        found[fmt.name] = fmt
+    return found
+
+
+def get_format(name: str) -> FileFormat:
+    """The format called ``name`` (as in ``--format``); FormatError listing the names otherwise."""
+    known = formats()
+    if name not in known:
+        raise FormatError("--format", None, f"unknown format {name!r}; known formats: {', '.join(known)}")
+    return known[name]
+
+
+def split_instance(path: str | os.PathLike[str]) -> tuple[Path, int | None]:
+    """``"bqp50.txt#3"`` -> ``(Path("bqp50.txt"), 3)``; a path without ``#K`` -> ``(path, None)``.
+
+    >>> split_instance("bqp50.txt#3")
+    (PosixPath('bqp50.txt'), 3)
+    """
+    text = os.fspath(path)
+    base, sep, tail = text.rpartition("#")
+    if sep and tail.isdigit() and not Path(text).exists():
+        if int(tail) < 1:
+            raise FormatError(base, None, f"instance numbers start at 1, got #{tail}")
+        return Path(base), int(tail)
+    return Path(text), None
+
+
+def _stem_suffix(path: Path) -> str:
+    """The file's extension, lower case, ignoring a trailing ``.gz``."""
+    name = path.name.lower().removesuffix(".gz")
+    return Path(name).suffix
+
+
+def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
+    """The format of a file, from its extension and the first few KB of ``text``.
+
+    Among formats claiming the extension, the first whose sniffer accepts the
+    head wins; then every other sniffer is tried; failing that, the only
+    format claiming the extension is used (its reader then reports exactly
+    what is wrong).
+    """
+    p = Path(path)
+    if text.startswith(DIMOD_MAGIC.decode()):
+        return get_format("dimod")
+    head = text[:SNIFF_CHARS]
+    suffix = _stem_suffix(p)
+    known = formats()
+    claimants = [f for f in known.values() if suffix and suffix in f.extensions]
+    for fmt in claimants:
+        if fmt.sniff is None and len(claimants) == 1:
+            return fmt
+        if fmt.sniff is not None and fmt.sniff(head):
+            return fmt
+    for fmt in known.values():
+        if fmt not in claimants and fmt.sniff is not None and fmt.sniff(head):
+            return fmt
+    if not head.strip():
+        raise FormatError(p, 1, "the file is empty")
+    if len(claimants) == 1:  # the only format for this extension: its reader says what is wrong
+        return claimants[0]
+    raise FormatError(p, None, f"cannot tell the file format; pass --format (one of: {', '.join(known)})")
+
+
+def _is_dimod_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            start = fh.read(len(DIMOD_MAGIC))
+        if start[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as fh:
+                start = fh.read(len(DIMOD_MAGIC))
+    except (OSError, EOFError):
+        return False
+    return start == DIMOD_MAGIC
+
+
+def _read_source(path: Path) -> str:
+    """The file's text; dimod's binary files come back as latin-1 text (lossless)."""
+    if not _is_dimod_file(path):
+        return read_text(path)
+    raw = path.read_bytes()
+    return (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("latin-1")
+
+
+def load(path: str | os.PathLike[str], format: str | None = None, instance: int | None = None) -> Model:
+    """Read a problem file as a :class:`~hqopt.Model`.
+
+    Args:
+        path: the file; ``FILE#K`` picks problem K (1-based) of a multi-problem file.
+        format: a format name (see :func:`formats`); detected when omitted.
+        instance: problem K of the file (overrides ``#K``).
+    """
+    file, from_name = split_instance(path)
+    if instance is not None and instance < 1:
+        raise FormatError(file, None, f"instance numbers start at 1, got {instance}")
+    text = _read_source(file)
+    fmt = get_format(format) if format else detect_format(file, text)
+    model = fmt.read(text, str(file), ReadOptions(instance=instance if instance is not None else from_name))
+    model.metadata.setdefault("format", fmt.name)
+    model.metadata.setdefault("source", str(file))
+    return model
+
+
+def writable_formats() -> list[str]:
+    """Names of the formats that can be written."""
+    return [name for name, fmt in formats().items() if fmt.write is not None]
+
+
+def format_for_output(path: str | os.PathLike[str]) -> FileFormat:
+    """The writable format whose extension ``path`` has; FormatError if none or several."""
+    suffix = _stem_suffix(Path(path))
+    matches = [f for f in formats().values() if f.write is not None and suffix in f.extensions]
+    if len(matches) == 1:
+        return matches[0]
+    options = ", ".join(writable_formats())
+    if not matches:
+        raise FormatError(path, None, f"cannot tell the output format from {suffix or 'no extension'!r}; pass --to (one of: {options})")
+    names = ", ".join(f.name for f in matches)
+    raise FormatError(path, None, f"extension {suffix!r} fits several formats ({names}); pass --to")
+
+
+def save(model: Model, path: str | os.PathLike[str], format: str | None = None) -> None:
+    """Write ``model`` to ``path`` (atomically) in ``format`` or the one its extension names."""
+    fmt = get_format(format) if format else format_for_output(path)
+    if fmt.write is None:
+        raise FormatError(path, None, f"format {fmt.name!r} is read-only; writable formats: {', '.join(writable_formats())}")
+    fmt.write(model, Path(path))
+
+
+__all__ = [
+    "FORMAT_MODULES",
+    "FileFormat",
+    "ReadOptions",
+    "detect_format",
+    "format_for_output",
+    "formats",
+    "get_format",
+    "load",
+    "save",
+    "split_instance",
+    "writable_formats",
+]

@@ -1,0 +1,182 @@
+"""``hqopt solve FILE``: read a problem file, solve it with :func:`hqopt.solve`, report.
+
+On a terminal a live line shows elapsed time against the budget, the best
+objective so far and whether it is feasible; then a summary table. ``--json``
+prints :meth:`Result.to_json` instead. Exit codes: 0 feasible, 1 no feasible
+solution, 2 bad input, 130 interrupted (the best so far is still printed and
+``--output`` still written).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_NO_FEASIBLE, EXIT_OK, app, fail
+from hqopt.io.base import write_atomic
+from hqopt.result import Result
+from hqopt.solve import Progress
+
+#: seconds ``hqopt solve`` runs when no --time-limit is given
+DEFAULT_TIME_LIMIT = 10.0
+
+EXAMPLES = """Examples:
+
+  hqopt solve problems/qubo/bqp50-1.txt
+
+  hqopt solve problems/qubo/bqp50.txt#3 --backend tabu --time-limit 2 --seed 1
+
+  hqopt solve problems/lp/knapsack.lp --backend cpsat --json --output result.json
+
+  hqopt solve problems/qubo/gka1a.sparse --backend sa --option num_reads=200
+"""
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """``"num_reads=100"`` -> ``("num_reads", 100)``; values become int, float, bool, None or text.
+
+    >>> parse_option("beta_range=0.1"), parse_option("verbose=true"), parse_option("method=fast")
+    (('beta_range', 0.1), ('verbose', True), ('method', 'fast'))
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key.isidentifier():
+        raise fail(f"--option expects key=value with a name as key, got {text!r}")
+    raw = raw.strip()
+    lowered = raw.lower()
+    if lowered in ("true", "yes", "on"):
+        return key, True
+    if lowered in ("false", "no", "off"):
+        return key, False
+    if lowered in ("none", "null"):
+        return key, None
+    for convert in (int, float):
+        try:
+            return key, convert(raw)
+        except ValueError:
+            pass
+    return key, raw
+
+
+class _LiveStatus:
+    """The one-line live display; recomputed at every refresh so the clock keeps ticking."""
+
+    def __init__(self, time_limit: float | None) -> None:
+        self.start = time.perf_counter()
+        self.time_limit = time_limit
+        self.progress: Progress | None = None
+
+    def update(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def __rich__(self) -> Text:
+        elapsed = time.perf_counter() - self.start
+        budget = f"{elapsed:6.1f} s / {self.time_limit:g} s" if self.time_limit else f"{elapsed:6.1f} s"
+        p = self.progress
+        if p is None or p.best_objective is None:
+            best = "no solution yet"
+        else:
+            best = f"best {p.best_objective:.10g} ({'feasible' if p.feasible else 'infeasible'})"
+        rounds = f"  round {p.round + 1}, {p.samples_seen} samples" if p else ""
+        return Text.assemble(("solving  ", "bold"), budget, "  ", (best, "green" if p and p.feasible else "yellow"), rounds)
+
+
+@app.command(epilog=EXAMPLES)
+def solve(
+    file: str = typer.Argument(..., metavar="FILE", help="Problem file (FILE#K picks problem K of a multi-problem file)."),
+    backend: str = typer.Option("auto", "--backend", "-b", help="Backend name (see 'hqopt backends'); 'auto' picks one and says why."),
+    time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Wall-clock seconds for the whole solve (0: the backend's default effort, no limit)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (same seed, same run); drawn and reported when omitted."),
+    option: list[str] = typer.Option([], "--option", help="Backend option key=value (repeatable), e.g. num_reads=100."),
+    instance: int | None = typer.Option(None, "--instance", help="Problem K (1-based) of a multi-problem file."),
+    format: str | None = typer.Option(None, "--format", "-f", help="File format (default: detected; see 'hqopt info')."),
+    output: Path | None = typer.Option(None, "--output", help="Write the Result as JSON to this file (atomically)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No live display and no table; only the exit code and errors."),
+) -> None:
+    """Solve a problem file and print a verified result.
+
+    Exit code 0: feasible solution; 1: none found; 2: bad input; 130: interrupted.
+    """
+    import hqopt
+    from hqopt.io import load
+
+    if time_limit < 0:
+        raise fail(f"--time-limit must be >= 0 seconds, got {time_limit:g}")
+    options = dict(parse_option(o) for o in option)
+    model = load(file, format=format, instance=instance)
+    limit = time_limit or None
+    console = Console(stderr=True)
+    live_wanted = console.is_terminal and not (quiet or as_json)
+    status = _LiveStatus(limit)
+    if live_wanted:
+        with Live(status, console=console, refresh_per_second=4, transient=True):
+            result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, on_progress=status.update, **options)
+    else:
+        if not (quiet or as_json):
+            budget = f"{limit:g} s" if limit else "the backend's default effort"
+            typer.echo(f"solving {model.name} with backend {backend}, time limit {budget}", err=True)
+        result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, **options)
+
+    if output is not None:
+        write_atomic(output, result.to_json() + "\n")
+    if as_json:
+        typer.echo(result.to_json())
+    elif not quiet:
+        _print_summary(result, model.metadata)
+    if result.interrupted:
+        typer.echo("interrupted: reported the best solution found so far", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_OK if result.feasible else EXIT_NO_FEASIBLE)
+
+
+def _print_summary(result: Result, metadata: dict[str, Any]) -> None:
+    rows: list[tuple[str, str, str]] = []  # (field, text, style); text is data, never markup
+    source = str(metadata.get("source", ""))
+    instance = metadata.get("instance")
+    if instance is not None and metadata.get("instances", 1) > 1:
+        source += f"  (problem {instance} of {metadata['instances']}; pick another with FILE#K)"
+    rows.append(("problem", f"{result.model_name} [{metadata.get('format', '?')}] {source}", ""))
+    objective = "-" if result.objective is None else f"{result.objective:.10g} ({result.sense.value}imise)"
+    rows.append(("objective", objective, "bold"))
+    rows.append(("feasible", "yes" if result.feasible else "no", "green" if result.feasible else "red"))
+    rows.append(("status", result.status.value + ("  (interrupted)" if result.interrupted else ""), ""))
+    if result.bound is not None:
+        gap = result.gap
+        rows.append(("bound", f"{result.bound:.10g}  gap {'-' if gap is None else f'{gap:.3%}'}", ""))
+    violated = {k: v for k, v in result.violations.items() if v > 0}
+    if violated:
+        worst = sorted(violated.items(), key=lambda kv: -kv[1])[:5]
+        more = f" (+{len(violated) - 5} more)" if len(violated) > 5 else ""
+        rows.append(("violated", ", ".join(f"{k}={v:g}" for k, v in worst) + more, "red"))
+    t = result.timing
+    rows.append(("time", f"{t.total:.3f} s (compile {t.compile:.3f}, solve {t.solve:.3f}, verify {t.verify:.3f})", ""))
+    rows.append(("backend", result.backend + (f" — {result.backend_reason}" if result.backend_reason else ""), ""))
+    rows.append(("seed", str(result.seed), ""))
+    rows.append(("solution", _solution_summary(result), ""))
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, text, style in rows:
+        table.add_row(name, Text(text, style=style))
+    Console().print(table)
+
+
+def _solution_summary(result: Result, limit: int = 240) -> str:
+    """The decoded answer if there is one, else the non-zero variables; cut to ``limit`` characters."""
+    if result.decoded is not None:
+        text = json.dumps(result.decoded, default=str)
+    elif result.solution is not None:
+        ones = [str(k) for k, v in result.solution.items() if v]
+        text = f"{len(ones)} of {len(result.solution)} variables non-zero: " + " ".join(ones)
+    else:
+        return "-"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

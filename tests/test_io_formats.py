@@ -1,0 +1,280 @@
+"""Readers and writers of hqopt.io: sign conventions against best-known values, detection, round trips."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import itertools
+import shutil
+from pathlib import Path
+
+import dimod
+import numpy as np
+import pytest
+
+import hqopt
+from hqopt import io
+from hqopt.errors import FormatError, ModelError, SpecError
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEMS = ROOT / "problems"
+SHARED = ROOT.parent / "shared" / "benchmarks"
+
+
+def best_known(folder: str, name: str) -> float:
+    """The best-known value from the shared benchmarks, or from the copy in tests/data."""
+    path = SHARED / folder / "best_known.csv"
+    if not path.exists():
+        path = ROOT / "tests" / "data" / f"{folder}_best_known.csv"
+    with open(path) as fh:
+        return float({row["instance"]: row["best_known"] for row in csv.DictReader(fh)}[name])
+
+
+def raw_objective(path: Path, instance: int, x: dict[int, int]) -> float:
+    """x'Qx with Q symmetric, read independently of hqopt (OR-Library/Biq Mac layout)."""
+    tokens = path.read_text().split()
+    pos = 1 if path.suffix == ".txt" else 0
+    for _ in range(instance):
+        n, m = int(tokens[pos]), int(tokens[pos + 1])
+        entries = np.array(tokens[pos + 2 : pos + 2 + 3 * m], dtype=float).reshape(m, 3)
+        pos += 2 + 3 * m
+    q = np.zeros((n, n))
+    for i, j, v in entries:
+        q[int(i) - 1, int(j) - 1] = q[int(j) - 1, int(i) - 1] = v
+    vec = np.array([x[i] for i in range(1, n + 1)], dtype=float)
+    return float(vec @ q @ vec)
+
+
+# ------------------------------------------------------------ sign conventions
+@pytest.mark.parametrize("spec, instance", [("qubo/bqp50.txt", 1), ("qubo/bqp50.txt", 7), ("qubo/gka1a.sparse", 1)])
+def test_objective_is_symmetric_x_Q_x(spec, instance):
+    path = PROBLEMS / spec
+    model = io.load(f"{path}#{instance}") if path.suffix == ".txt" else io.load(path)
+    rng = np.random.default_rng(instance)
+    for _ in range(5):
+        x = {v: int(b) for v, b in zip(model.variables, rng.integers(0, 2, model.num_variables))}
+        assert model.objective_value(x) == pytest.approx(raw_objective(path, instance, x))
+
+
+@pytest.mark.parametrize("target, name", [("qubo/bqp50-1.txt", "bqp50.1"), ("qubo/bqp50.txt#3", "bqp50.3")])
+def test_orlib_bqp_tabu_reaches_best_known(target, name):
+    model = io.load(PROBLEMS / target)
+    assert model.sense.value == "max" and model.num_variables == 50
+    result = hqopt.solve(model, backend="tabu", seed=1)
+    assert result.objective == best_known("bqp_orlib", name)
+    assert model.evaluate(result.solution).objective == result.objective
+
+
+@pytest.mark.parametrize("name", ["gka1a", "gka1b"])
+def test_biqmac_tabu_reaches_best_known(name):
+    model = io.load(PROBLEMS / "qubo" / f"{name}.sparse")
+    assert model.sense.value == "min"
+    result = hqopt.solve(model, backend="tabu", seed=2)
+    assert result.objective == best_known("bqp_gka", name)
+
+
+def test_bqp_instances_differ_and_out_of_range_is_an_error():
+    first, tenth = io.load(PROBLEMS / "qubo/bqp50.txt#1"), io.load(PROBLEMS / "qubo/bqp50.txt", instance=10)
+    assert first.name == "bqp50.1" and tenth.name == "bqp50.10"
+    assert not same_qm(first.cqm.objective, tenth.cqm.objective)
+    with pytest.raises(FormatError, match="instance 11 asked for, but the file holds 10"):
+        io.load(PROBLEMS / "qubo/bqp50.txt#11")
+
+
+# ----------------------------------------------------------------- LP and spec
+def brute_force_best(model: hqopt.Model) -> float:
+    best = None
+    labels = model.variables
+    domains = [range(int(model.cqm.lower_bound(v)), int(model.cqm.upper_bound(v)) + 1) for v in labels]
+    for values in itertools.product(*domains):
+        ev = model.evaluate(dict(zip(labels, values)))
+        if ev.feasible and (best is None or model.sense.sign * ev.objective < model.sense.sign * best):
+            best = ev.objective
+    return best
+
+
+@pytest.mark.parametrize(
+    "name, sense, optimum",
+    [("lp/knapsack.lp", "max", 57), ("lp/assignment.lp", "min", 6), ("spec/production.yaml", "max", 42),
+     ("spec/tiny-qubo.yaml", "min", -5), ("spec/knapsack.yaml", "max", 26)],
+)
+def test_small_files_optimum_matches_brute_force(name, sense, optimum):
+    model = io.load(PROBLEMS / name)
+    assert model.sense.value == sense
+    assert brute_force_best(model) == optimum
+    result = hqopt.solve(model, backend="exact")
+    assert result.objective == optimum and result.status.value == "optimal"
+
+
+def test_lp_infeasible_file_is_proven_infeasible():
+    model = io.load(PROBLEMS / "lp/infeasible.lp")
+    assert brute_force_best(model) is None
+    assert hqopt.solve(model, backend="cpsat", time_limit=5, seed=0).status.value == "infeasible"
+
+
+def test_lp_refuses_continuous_variables_and_non_lp_text(tmp_path):
+    path = tmp_path / "real.lp"
+    path.write_text("Minimize\n obj: x + y\nSubject To\n c: x + y >= 1\nBinary\n x\nEnd\n")
+    with pytest.raises(FormatError, match="'y' is continuous"):
+        io.load(path)
+    path.write_text("hello world\n")
+    with pytest.raises(FormatError, match="not an LP file"):
+        io.load(path)
+
+
+def test_spec_unknown_fields_and_kinds_are_errors(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("kind: qubo\nterms: [[a, a, 1]]\ncolour: blue\n")
+    with pytest.raises(SpecError, match="field 'colour': unknown field"):
+        io.load(path)
+    path.write_text("kind: cqm\nvariables: {a: binary}\nobjective: {linear: {b: 1}}\n")
+    with pytest.raises(SpecError, match=r"objective.linear.b.*not declared"):
+        io.load(path)
+    path.write_text("kind: teleport\n")
+    with pytest.raises(SpecError, match="unknown kind 'teleport'"):
+        io.load(path)
+    path.write_text("kind: knapsack\ncapacity: {kg: 1}\nitems: [{name: a, value: 1, weight: {kg: 1}, colour: red}]\n")
+    with pytest.raises(SpecError, match=r"items\[0\].colour"):
+        io.load(path)
+    path.write_text("kind: qubo\nterms: [[a, a, 1]\n")
+    with pytest.raises(FormatError, match=r"bad.yaml:\d+: invalid YAML"):
+        io.load(path)
+
+
+def test_qubo_spec_matrix_means_x_Q_x(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text('{"kind": "qubo", "matrix": [[-1, 2], [0, -1]]}')
+    model = io.load(path)
+    assert model.evaluate({0: 1, 1: 1}).objective == 0.0 and model.evaluate({0: 1, 1: 0}).objective == -1.0
+
+
+# ------------------------------------------------------------------- detection
+@pytest.mark.parametrize(
+    "name, fmt",
+    [("qubo/bqp50.txt", "orlib-bqp"), ("qubo/gka1a.sparse", "biqmac"), ("lp/knapsack.lp", "lp"),
+     ("spec/production.yaml", "spec"), ("qap/chr12a.dat", "qaplib"), ("facility/cap71.txt", "orlib-cap"),
+     ("maxcut/G1.txt", "gset"), ("placement/small.yaml", "spec")],
+)
+def test_detect_format_of_shipped_files(name, fmt, tmp_path):
+    path = PROBLEMS / name
+    assert io.detect_format(path, path.read_text()).name == fmt
+    # without a telling extension, the content decides
+    blind = tmp_path / "problem.data"
+    shutil.copy(path, blind)
+    assert io.detect_format(blind, blind.read_text()).name == fmt
+
+
+def test_gzip_is_transparent(tmp_path):
+    path = tmp_path / "bqp50.txt.gz"
+    path.write_bytes(gzip.compress((PROBLEMS / "qubo/bqp50.txt").read_bytes()))
+    zipped, plain = io.load(f"{path}#4"), io.load(PROBLEMS / "qubo/bqp50.txt#4")
+    assert same_qm(zipped.cqm.objective, plain.cqm.objective)
+
+
+def test_format_override_and_unknown_format(tmp_path):
+    path = tmp_path / "weird.name"
+    shutil.copy(PROBLEMS / "qubo/gka1a.sparse", path)
+    assert io.load(path, format="biqmac").num_variables == 50
+    with pytest.raises(FormatError, match="unknown format 'nope'"):
+        io.load(path, format="nope")
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(FormatError, match="empty"):
+        io.load(tmp_path / "empty.txt")
+
+
+# ------------------------------------------------------------------ round trips
+def same_qm(a, b) -> bool:
+    """Same non-zero terms (order-free, within 1e-9) and offset."""
+    def terms(qm):
+        quad = {frozenset((u, v)): bias for (u, v), bias in qm.quadratic.items() if bias}
+        return {v: bias for v, bias in qm.linear.items() if bias}, quad, qm.offset
+
+    (la, qa, oa), (lb, qb, ob) = terms(a), terms(b)
+    return la == pytest.approx(lb, abs=1e-9) and qa == pytest.approx(qb, abs=1e-9) and oa == pytest.approx(ob)
+
+
+def same_model(a: hqopt.Model, b: hqopt.Model, relabel: dict | None = None, constraint_name=lambda c: c) -> None:
+    cqm = a.cqm.relabel_variables(relabel, inplace=False) if relabel else a.cqm
+    assert a.sense == b.sense
+    assert same_qm(cqm.objective, b.cqm.objective)
+    assert set(cqm.variables) == set(b.cqm.variables)
+    assert {v: cqm.vartype(v) for v in cqm.variables} == {v: b.cqm.vartype(v) for v in b.cqm.variables}
+    assert len(cqm.constraints) == len(b.cqm.constraints)
+    for la, ca in cqm.constraints.items():
+        cb = b.cqm.constraints[constraint_name(la)]
+        assert ca.sense == cb.sense and ca.rhs - ca.lhs.offset == pytest.approx(cb.rhs - cb.lhs.offset)
+        assert ca.lhs.linear == pytest.approx(dict(cb.lhs.linear)) and ca.lhs.quadratic == pytest.approx(dict(cb.lhs.quadratic))
+
+
+@pytest.mark.parametrize("out", ["x.qubo", "x.lp", "x.yaml", "x.json", "x.sparse", "x.bqp", "x.cqm"])
+@pytest.mark.parametrize("source", ["qubo/bqp50.txt#2", "qubo/gka1a.sparse"])
+def test_qubo_round_trips(source, out, tmp_path):
+    model = io.load(PROBLEMS / source)
+    io.save(model, tmp_path / out)
+    back = io.load(tmp_path / out)
+    if out.endswith(".lp"):
+        same_model(model, back, {v: f"x{v}" for v in model.variables})
+    elif out.endswith((".cqm", ".sparse")) and model.sense.value == "max":
+        assert back.sense.value == "min"  # these formats store the minimisation form
+        assert same_qm(back.cqm.objective, model.minimization_objective())
+    elif out.endswith(".bqp") and model.sense.value == "min":
+        assert back.sense.value == "max" and same_qm(back.cqm.objective, -model.minimization_objective())
+    else:
+        same_model(model, back)
+
+
+@pytest.mark.parametrize("out", ["x.lp", "x.yaml", "x.cqm"])
+@pytest.mark.parametrize("source", ["lp/knapsack.lp", "lp/assignment.lp", "spec/production.yaml"])
+def test_constrained_round_trips(source, out, tmp_path):
+    model = io.load(PROBLEMS / source)
+    io.save(model, tmp_path / out)
+    back = io.load(tmp_path / out)
+    if out.endswith(".cqm") and model.sense.value == "max":
+        assert same_qm(back.cqm.objective, model.minimization_objective())
+        return
+    same_model(model, back)
+
+
+def test_qaplib_to_lp_round_trips(tmp_path):
+    model = io.load(PROBLEMS / "qap/chr12a.dat")
+    io.save(model, tmp_path / "chr12a.lp")
+    back = io.load(tmp_path / "chr12a.lp")
+    from hqopt.io.lp import lp_name
+
+    same_model(model, back, {v: lp_name(v) for v in model.variables}, lambda c: lp_name(c, "c"))
+
+
+def test_coo_reads_qbsolv_files_and_keeps_exact_values(tmp_path):
+    path = tmp_path / "q.qubo"
+    path.write_text("c a qbsolv file\np qubo 0 3 2 1\n0 0 -1.5\n2 2 0.125\n0 2 3.0000001\n")
+    model = io.load(path)
+    assert model.objective_value({0: 1, 1: 0, 2: 1}) == pytest.approx(-1.5 + 0.125 + 3.0000001, abs=1e-12)
+    io.save(model, tmp_path / "again.coo")
+    same_model(model, io.load(tmp_path / "again.coo"))
+    path.write_text("0 0 1\n0 1 x\n")
+    with pytest.raises(FormatError, match=r"q.qubo:2: expected 'i j bias'"):
+        io.load(path)
+
+
+def test_writers_refuse_what_they_cannot_hold(tmp_path):
+    constrained = io.load(PROBLEMS / "lp/knapsack.lp")
+    with pytest.raises(ModelError, match="unconstrained models only"):
+        io.save(constrained, tmp_path / "k.qubo")
+    with pytest.raises(ModelError, match="non-negative integers"):
+        io.save(hqopt.Model.from_qubo({("a", "b"): 1}), tmp_path / "k.coo")
+    with pytest.raises(FormatError, match="read-only"):
+        io.save(io.load(PROBLEMS / "maxcut/G1.txt"), tmp_path / "g.txt", format="gset")
+    with pytest.raises(ModelError, match="OR-Library bqp files hold unconstrained models only"):
+        io.save(constrained, tmp_path / "k.txt")  # .txt: the only writable claimant is orlib-bqp
+    with pytest.raises(FormatError, match="cannot tell the output format"):
+        io.save(constrained, tmp_path / "k.foo")
+
+
+def test_dimod_files_of_any_model_kind(tmp_path):
+    bqm = dimod.BQM({"a": 1.0, "b": -2.0}, {("a", "b"): 0.5}, 1.0, "BINARY")
+    (tmp_path / "m.bqm").write_bytes(bqm.to_file().read())
+    model = io.load(tmp_path / "m.bqm")
+    assert model.objective_value({"a": 1, "b": 1}) == bqm.energy({"a": 1, "b": 1})
+    (tmp_path / "corrupt.cqm").write_bytes(b"DIMODCQM\x02\x00garbage")
+    with pytest.raises(FormatError, match="not a readable dimod file"):
+        io.load(tmp_path / "corrupt.cqm")
