@@ -80,9 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, reference, target in instances(set_name):
             model = hqopt.io.load(reference)
             for backend in args.backends.split(","):
-                options = {"num_workers": 1} if backend == "cpsat" else {}
                 t0 = time.perf_counter()
-                result = hqopt.solve(model, backend=backend, time_limit=args.time_limit, seed=args.seed, **options)
+                result = hqopt.solve(model, backend=backend, time_limit=args.time_limit, seed=args.seed)
                 wall = time.perf_counter() - t0
                 g = gap(result.objective if result.feasible else None, target, model.sense)
                 row = {

@@ -6,7 +6,10 @@ and ``Result.backend_reason``):
 1. at most :data:`EXACT_ASSIGNMENTS` assignments -> ``exact`` (proves optimality);
 2. quadratic constraints -> ``cpsat`` (only CQM backends take them);
 3. constraints or integers, and at most :data:`CPSAT_MAX_TERMS` variables plus
-   quadratic terms -> ``cpsat`` (constraints stay exact, bounds are proven);
+   quadratic terms -> ``portfolio`` of ``cpsat`` and ``sa``: CP-SAT keeps the
+   constraints exact and proves bounds (and stops the race when it proves
+   optimality), annealing gives good feasible answers early -- CP-SAT alone
+   may need many seconds for a first solution of a quadratic model;
 4. constraints or integers, larger -> ``sa`` with per-constraint penalty tuning;
 5. unconstrained binary/spin -> ``tabu`` (the strongest local QUBO heuristic here).
 
@@ -40,7 +43,7 @@ class AutoBackend(Backend):
     """Chooses a concrete backend per problem; see the module docstring for the rules."""
 
     name = "auto"
-    description = "chooses exact, cpsat, tabu or sa from the model's size and constraints"
+    description = "chooses exact, cpsat+sa portfolio, tabu or sa from the model's size and constraints"
     capabilities = Capabilities(accepts="cqm", integer_variables=True, proves_bounds=True)
     option_names = ()
 
@@ -55,7 +58,10 @@ class AutoBackend(Backend):
             return get_backend("cpsat"), "quadratic constraints: only a CQM backend keeps them exact"
         terms = len(cqm.variables) + cqm.objective.num_interactions
         if constrained and terms <= CPSAT_MAX_TERMS:
-            return get_backend("cpsat"), f"constrained, {terms} variables+terms: CP-SAT keeps constraints exact and proves bounds"
+            return (
+                get_backend("portfolio", members=("cpsat", "sa")),
+                f"constrained, {terms} variables+terms: CP-SAT (exact constraints, proven bound) raced against annealing",
+            )
         if constrained:
             return get_backend("sa"), f"constrained but large ({terms} variables+terms): annealing with per-constraint penalty tuning"
         return get_backend("tabu"), "unconstrained binary model: tabu search"
