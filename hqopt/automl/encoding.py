@@ -206,8 +206,7 @@ class SearchSpaceEncoder:
         """
         if qubo.shape != (self.n_bits, self.n_bits):
             raise ModelError(f"the QUBO must be {self.n_bits}x{self.n_bits}, got {qubo.shape}")
-        bqm = dimod.BinaryQuadraticModel.from_numpy_matrix(np.asarray(qubo, dtype=float))
-        bqm.add_variables_from((i, 0.0) for i in range(self.n_bits))  # keep bits with no bias
+        bqm = dimod.BinaryQuadraticModel(np.asarray(qubo, dtype=float), "BINARY")  # labels 0..n_bits-1, all kept
         cqm = dimod.ConstrainedQuadraticModel()
         cqm.set_objective(bqm)
         for code in self.params:

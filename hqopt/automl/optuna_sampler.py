@@ -48,6 +48,8 @@ SURROGATES = ("fm", "bocs")
 PROPOSAL_KEY = "hqopt:qubo:params"
 #: default options of the ``sa`` backend: a short anneal, the surrogate is small
 SA_DEFAULTS = {"num_reads": 16, "num_sweeps": 200}
+#: weight of the learned violation (scaled to at most 1) against the objective (in standard deviations)
+CONSTRAINT_WEIGHT = 4.0
 #: a grid at most this large is enumerated to find an untried configuration
 ENUMERATE_LIMIT = 200_000
 
@@ -115,6 +117,7 @@ class QuboSampler(BaseSampler):
         self._lock = threading.Lock()
         self._encoders: dict[tuple, SearchSpaceEncoder] = {}
         self._bocs: dict[tuple, BOCS] = {}
+        #: extra proposals of the last batch, with the (study, search space) they belong to
         self._queue: list[tuple[tuple, tuple[int, ...]]] = []
         #: the Result of the last surrogate solve (timing, backend facts)
         self.last_solve: hqopt.Result | None = None
@@ -174,18 +177,19 @@ class QuboSampler(BaseSampler):
     def _propose(self, study: Study, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         signature, enc = self._encoder(search_space)
         trials = study.get_trials(deepcopy=False)
-        tried = {enc.indices(p) for p in map(_params_of, trials) if all(name in p for name in search_space)}
+        tried = {key for key in (_grid_key(enc, _params_of(t)) for t in trials) if key is not None}
         if len(tried) >= enc.grid_size:
             return {}  # the grid is exhausted: the independent sampler takes over
+        owner = (study._study_id, signature)
         while self._queue:
-            queued_signature, indices = self._queue.pop(0)
-            if queued_signature == signature and indices not in tried:
+            queued_owner, indices = self._queue.pop(0)
+            if queued_owner == owner and indices not in tried:
                 return enc.params_of_indices(indices)
         complete = [t for t in trials if t.state == TrialState.COMPLETE and all(n in t.params for n in search_space)]
         if len(complete) < self.n_startup_trials:
             return enc.params_of_indices(self._random_untried(enc, tried))
         proposals = self._surrogate_proposals(study, signature, enc, complete, tried)
-        self._queue = [(signature, p) for p in proposals[1 : self.batch_size]]
+        self._queue = [(owner, p) for p in proposals[1 : self.batch_size]]
         return enc.params_of_indices(proposals[0])
 
     def _surrogate_proposals(
@@ -203,8 +207,15 @@ class QuboSampler(BaseSampler):
             fm = FactorizationMachine(rank=self.fm_rank, seed=int(self._rng.integers(2**31)))
             Q = fm.fit(X, y).qubo()
         else:
-            bocs = self._bocs.setdefault(signature, BOCS(seed=int(self._rng.integers(2**31))))
+            if signature not in self._bocs:  # one chain per search space, continued trial after trial
+                self._bocs[signature] = BOCS(seed=int(self._rng.integers(2**31)))
+            bocs = self._bocs[signature]
             Q = bocs.fit(X, y).thompson_qubo(self._rng)
+        violation = np.array([_violation(t) for t in complete])
+        if violation.any():  # a second surrogate learns the total violation; it is added as a penalty
+            fm_v = FactorizationMachine(rank=self.fm_rank, seed=int(self._rng.integers(2**31)))
+            Q_v = fm_v.fit(X, violation / violation.max()).qubo()
+            Q = Q / max(float(np.std(y)), 1e-12) + CONSTRAINT_WEIGHT * Q_v
         result = hqopt.solve(
             enc.model(Q),
             backend=self.backend,
@@ -242,6 +253,14 @@ def _params_of(trial: FrozenTrial) -> dict[str, Any]:
     params = json.loads(handed)
     params.update(trial.params)
     return params
+
+
+def _grid_key(enc: SearchSpaceEncoder, params: dict[str, Any]) -> tuple[int, ...] | None:
+    """Grid identity of a trial's parameters; ``None`` if it lacks some or used other choices."""
+    try:
+        return enc.indices(params)
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 def _violation(trial: FrozenTrial) -> float:

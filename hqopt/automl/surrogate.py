@@ -147,10 +147,10 @@ class BOCS:
 
     # --------------------------------------------------------------- features
     def features(self, X: np.ndarray) -> np.ndarray:
-        """``[x_i] + [x_i x_j for i < j]`` for every row."""
+        """``[1] + [x_i] + [x_i x_j for i < j]`` for every row (an intercept, then the monomials)."""
         X = np.asarray(X, dtype=float)
         i, j = self._pairs
-        return np.hstack([X, X[:, i] * X[:, j]])
+        return np.hstack([np.ones((len(X), 1)), X, X[:, i] * X[:, j]])
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> BOCS:
         """Run the Gibbs chain on (X, y); keeps this fit's draws for prediction and Thompson sampling."""
@@ -206,7 +206,7 @@ class BOCS:
         return self._draws
 
     def coefficients(self) -> np.ndarray:
-        """Posterior-mean coefficients (standardized units): linear terms, then pairs i < j."""
+        """Posterior-mean coefficients (standardized units): intercept, linear terms, then pairs i < j."""
         return np.mean(self._require_fit(), axis=0)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -214,8 +214,8 @@ class BOCS:
         return self._mean + self._std * (self.features(X) @ self.coefficients())
 
     def _qubo_of(self, beta: np.ndarray) -> np.ndarray:
-        Q = np.diag(beta[: self.n])
-        Q[self._pairs] = beta[self.n :]
+        Q = np.diag(beta[1 : self.n + 1])
+        Q[self._pairs] = beta[self.n + 1 :]
         return self._std * Q
 
     def qubo(self) -> np.ndarray:

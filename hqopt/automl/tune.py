@@ -228,7 +228,6 @@ def _check_space(value: Any, bad: Callable[[str, str], SpecError]) -> dict[str, 
                 extra = set(desc) - {"type", "low", "high", "log", "step"}
                 if extra or "low" not in desc or "high" not in desc:
                     raise bad(where, f"a {kind} parameter takes low, high and optionally log, step")
-                cls = FloatDistribution if kind == "float" else IntDistribution
                 log = desc.get("log", False)
                 if not isinstance(log, bool):
                     raise bad(f"{where}.log", "must be true or false")

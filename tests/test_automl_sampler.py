@@ -1,0 +1,215 @@
+"""QuboSampler inside real Optuna studies: optimum found, no repeats, constraints, parallel workers, fallback."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, IntDistribution
+from optuna.trial import TrialState
+from threadpoolctl import threadpool_limits
+
+from hqopt.automl import QuboSampler
+from hqopt.automl.encoding import SearchSpaceEncoder
+from hqopt.errors import ModelError
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+# a fixed sparse binary quadratic over 10 bits (12 pairs); its minimum is found by enumeration
+_RNG = np.random.default_rng(42)
+Q10 = np.triu(_RNG.normal(size=(10, 10)))
+Q10 *= np.triu(_RNG.random((10, 10)) < 0.3, 1) | np.eye(10, dtype=bool)
+
+
+def bits_objective(trial: optuna.Trial) -> float:
+    x = np.array([trial.suggest_int(f"b{i}", 0, 1) for i in range(10)], dtype=float)
+    return float(x @ Q10 @ x)
+
+
+def bits_minimum() -> float:
+    return min(float(np.array(x) @ Q10 @ np.array(x)) for x in itertools.product((0, 1), repeat=10))
+
+
+def mixed_objective(trial: optuna.Trial) -> float:
+    x = trial.suggest_int("x", -2, 4)  # 7 values
+    y = trial.suggest_float("y", 1e-3, 1e3, log=True)  # 7 levels: 1e-3, 1e-2, ..., 1e3
+    kind = trial.suggest_categorical("kind", ["a", "b", "c"])
+    return (x - 2) ** 2 + (np.log10(y) - 1) ** 2 + {"a": 1.0, "b": 0.0, "c": 2.0}[kind]
+
+
+def grid_keys(study: optuna.Study, sampler: QuboSampler) -> list[tuple]:
+    space = sampler.infer_relative_search_space(study, study.trials[-1])
+    enc = SearchSpaceEncoder(space, encoding=sampler.encoding, max_levels=sampler.max_levels)
+    return [enc.indices(t.params) for t in study.trials]
+
+
+@pytest.mark.parametrize("surrogate", ["fm", "bocs"])
+def test_finds_the_minimum_of_a_binary_quadratic_without_repeats(surrogate: str) -> None:
+    sampler = QuboSampler(surrogate=surrogate, n_startup_trials=8, seed=1)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(bits_objective, n_trials=30)
+    assert study.best_value == pytest.approx(bits_minimum())  # 30 of 1024 points
+    keys = grid_keys(study, sampler)
+    assert len(set(keys)) == len(keys)
+    assert sampler.last_solve is not None and sampler.last_solve.feasible
+
+
+@pytest.mark.parametrize("encoding", ["binary", "one-hot", "domain-wall"])
+def test_mixed_space_reaches_the_optimum_on_every_encoding(encoding: str) -> None:
+    sampler = QuboSampler(encoding=encoding, max_levels=7, n_startup_trials=6, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(mixed_objective, n_trials=25)
+    assert study.best_value <= 1.0  # 6 of the 147 grid points score <= 1 (the optimum x=2, y=10, b and its neighbours)
+    keys = grid_keys(study, sampler)
+    assert len(set(keys)) == len(keys)
+
+
+def test_seed_repeats_and_maximize_is_honoured() -> None:
+    def neg(trial: optuna.Trial) -> float:
+        return -mixed_objective(trial)
+
+    runs = []
+    for _ in range(2):
+        study = optuna.create_study(direction="maximize", sampler=QuboSampler(n_startup_trials=5, seed=3))
+        study.optimize(neg, n_trials=14)
+        runs.append([t.params for t in study.trials])
+    assert runs[0] == runs[1]
+    assert study.best_value > -1.5 and study.best_params["kind"] == "b"
+
+
+def test_constraints_func_steers_to_feasible_configurations() -> None:
+    # minimise -(x + y) subject to x + y <= 5 over a 10 x 10 grid: optimum -5 on the line x + y = 5
+    def objective(trial: optuna.Trial) -> float:
+        return -float(trial.suggest_int("x", 0, 9) + trial.suggest_int("y", 0, 9))
+
+    def constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
+        return [trial.params["x"] + trial.params["y"] - 5.0]
+
+    sampler = QuboSampler(n_startup_trials=6, seed=0, constraints_func=constraints)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=25)
+    feasible = [t for t in study.trials if t.params["x"] + t.params["y"] <= 5]
+    assert min(t.value for t in feasible) == -5.0
+    assert all(t.constraints for t in study.trials)  # recorded for every trial
+    later = study.trials[6:]  # proposed by the surrogates
+    rate = sum(t.params["x"] + t.params["y"] <= 5 for t in later) / len(later)
+    assert rate > 0.35  # 21 of the 100 grid points are feasible: random proposals hit 21 %
+
+
+def test_parallel_workers_get_distinct_configurations() -> None:
+    space_size = 6 * 2 * 3
+    sampler = QuboSampler(n_startup_trials=4, seed=0)
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_int("x", 0, 5)
+        k = trial.suggest_categorical("k", ["a", "b"])
+        m = trial.suggest_categorical("m", [1, 2, 3])
+        return abs(x - 3) + (k == "a") + m
+
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=30, n_jobs=2)
+    configs = [tuple(t.params.values()) for t in study.trials[2:]]  # the first two are random (no search space yet)
+    assert len(set(configs)) == len(configs) <= space_size
+    assert study.best_value == 1.0
+
+
+def test_batches_of_asked_trials_are_distinct_and_come_from_one_solve() -> None:
+    sampler = QuboSampler(n_startup_trials=4, batch_size=4, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    space = {"x": IntDistribution(0, 7), "y": CategoricalDistribution(["p", "q", "r"])}
+    for _ in range(4):
+        trial = study.ask(space)
+        study.tell(trial, trial.params["x"] + {"p": 0, "q": 1, "r": 2}[trial.params["y"]])
+    solves = []
+    batch = []
+    for _ in range(4):
+        batch.append(study.ask(space))
+        solves.append(sampler.last_solve)
+    assert len({(t.params["x"], t.params["y"]) for t in batch}) == 4
+    assert solves[0] is not None and all(s is solves[0] for s in solves)  # one surrogate solve, four proposals
+
+
+def test_reseed_rng_changes_the_stream() -> None:
+    sampler = QuboSampler(seed=0)
+    before = sampler._rng.integers(2**31)
+    sampler = QuboSampler(seed=0)
+    sampler.reseed_rng()
+    assert sampler._rng.integers(2**31) != before
+
+
+def test_parameters_outside_the_relative_space_use_the_independent_sampler() -> None:
+    sampler = QuboSampler(n_startup_trials=3, seed=0)
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_int("x", 0, 9)
+        if x % 2:  # conditional parameter: never in the intersection search space
+            return x + trial.suggest_float("extra", 0.0, 1.0)
+        return float(x)
+
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=15)
+    extras = [t.params["extra"] for t in study.trials if "extra" in t.params]
+    assert extras and all(0.0 <= e <= 1.0 for e in extras)
+    assert study.best_params == {"x": 0}
+    assert "extra" not in sampler.infer_relative_search_space(study, study.trials[-1])
+
+
+def test_exhausted_grid_falls_back_to_the_independent_sampler() -> None:
+    sampler = QuboSampler(n_startup_trials=2, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: float(t.suggest_int("x", 0, 3)), n_trials=7)
+    assert sorted({t.params["x"] for t in study.trials}) == [0, 1, 2, 3]
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+def test_bad_arguments_are_errors() -> None:
+    with pytest.raises(ModelError, match="surrogate"):
+        QuboSampler(surrogate="gp")
+    with pytest.raises(ModelError, match="encoding"):
+        QuboSampler(encoding="gray")
+
+
+def test_tuned_sklearn_model_beats_its_defaults() -> None:
+    from sklearn.datasets import load_diabetes
+    from sklearn.kernel_ridge import KernelRidge
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    folds = KFold(3, shuffle=True, random_state=0)
+
+    def score(**params: float) -> float:
+        model = make_pipeline(StandardScaler(), KernelRidge(kernel="rbf", **params))
+        return float(cross_val_score(model, X, y, cv=folds, scoring="r2").mean())
+
+    def objective(trial: optuna.Trial) -> float:
+        return score(
+            alpha=trial.suggest_float("alpha", 1e-4, 1e2, log=True),
+            gamma=trial.suggest_float("gamma", 1e-4, 1.0, log=True),
+        )
+
+    with threadpool_limits(1):
+        default = score()
+        study = optuna.create_study(direction="maximize", sampler=QuboSampler(surrogate="bocs", n_startup_trials=6, seed=0))
+        study.optimize(objective, n_trials=18)
+    assert study.best_value > default + 0.05
+    assert study.best_value > 0.4  # the best on this grid is about 0.48
+
+
+def test_workers_sharing_a_storage_see_each_others_proposals(tmp_path) -> None:
+    # two samplers (two "machines") on one SQLite study: handed-out configurations are never repeated
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    space = {"x": IntDistribution(0, 4), "k": CategoricalDistribution(["a", "b"])}
+    workers = [
+        optuna.load_study(study_name="s", storage=url, sampler=QuboSampler(n_startup_trials=2, seed=0))
+        if i else optuna.create_study(study_name="s", storage=url, sampler=QuboSampler(n_startup_trials=2, seed=0))
+        for i in range(2)
+    ]
+    first = workers[0].ask(space)
+    workers[0].tell(first, 1.0)
+    running = [w.ask(space) for w in workers for _ in range(3)]  # same seed, asked before any tell
+    keys = [(t.params["x"], t.params["k"]) for t in running] + [(first.params["x"], first.params["k"])]
+    assert len(set(keys)) == 7

@@ -1,0 +1,72 @@
+"""QuboSearchCV: a scikit-learn search whose candidates come from the QUBO surrogate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from optuna.distributions import FloatDistribution, IntDistribution
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.tree import DecisionTreeClassifier
+
+from hqopt.automl import QuboSearchCV
+from hqopt.errors import SpecError
+
+SPACE = {
+    "max_depth": IntDistribution(1, 12),
+    "min_samples_leaf": IntDistribution(1, 32, log=True),
+    "criterion": ["gini", "entropy"],
+    "max_features": ["sqrt", "log2", None],
+}
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    return load_breast_cancer(return_X_y=True)
+
+
+def test_search_beats_the_default_tree_and_fills_cv_results(data) -> None:
+    X, y = data
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    estimator = DecisionTreeClassifier(random_state=0)
+    default = cross_val_score(clone(estimator), X, y, cv=folds).mean()
+    search = QuboSearchCV(estimator, SPACE, n_iter=20, cv=folds, random_state=0, surrogate="bocs")
+    search.fit(X, y)
+    assert search.best_score_ > default + 0.005
+    assert len(search.cv_results_["params"]) == 20
+    configs = [tuple(sorted(p.items(), key=str)) for p in search.cv_results_["params"]]
+    assert len(set(map(str, configs))) == 20  # no configuration evaluated twice
+    assert search.best_params_ == search.cv_results_["params"][search.best_index_]
+    assert search.best_estimator_.get_depth() <= search.best_params_["max_depth"]
+    assert len(search.study_.trials) == 20
+
+
+def test_batches_of_candidates(data) -> None:
+    X, y = data
+    search = QuboSearchCV(
+        DecisionTreeClassifier(random_state=0),
+        {"max_depth": IntDistribution(1, 8), "ccp_alpha": FloatDistribution(0.0, 0.05)},
+        n_iter=9, batch_size=3, cv=3, random_state=1, refit=False,
+    )
+    search.fit(X, y)
+    params = search.cv_results_["params"]
+    assert len(params) == 9 and len({(p["max_depth"], p["ccp_alpha"]) for p in params}) == 9
+    assert not hasattr(search, "best_estimator_")
+
+
+def test_multimetric_search_follows_the_refit_metric(data) -> None:
+    X, y = data
+    search = QuboSearchCV(
+        DecisionTreeClassifier(random_state=0), {"max_depth": IntDistribution(1, 6)},
+        n_iter=5, cv=3, scoring=["accuracy", "f1"], refit="f1", random_state=0,
+    )
+    search.fit(X, y)
+    values = [t.value for t in search.study_.trials]
+    assert values == pytest.approx(list(search.cv_results_["mean_test_f1"]))
+
+
+def test_bad_space_is_an_error(data) -> None:
+    X, y = data
+    with pytest.raises(SpecError, match="max_depth"):
+        QuboSearchCV(DecisionTreeClassifier(), {"max_depth": 3}, n_iter=2).fit(X, y)
