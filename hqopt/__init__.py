@@ -32,6 +32,7 @@ __all__ = [
     "SpecError",
     "Status",
     "Timing",
+    "analyze",
     "available_backends",
     "get_backend",
     "solve",

@@ -117,6 +117,7 @@ def analyze(
     topologies: Sequence[str] = ("pegasus", "zephyr"),
     embed: bool = True,
     embed_timeout: float = 10.0,
+    embed_tries: int = 10,
     embedding_seed: int = 0,
     qaoa_reps: int = 1,
     heavy_hex_distance: int = HEAVY_HEX_DISTANCE,
@@ -130,6 +131,7 @@ def analyze(
         topologies: QPU graphs to embed on (``pegasus``, ``zephyr``).
         embed: set False to skip the (possibly slow) embedding search.
         embed_timeout: seconds minorminer may search per topology.
+        embed_tries: minorminer restarts (the QPU backends' ``embedding_tries``, default 10).
         embedding_seed: minorminer's seed (the QPU backends use 0 by default).
         qaoa_reps: QAOA layers ``p`` of the transpiled circuit.
         heavy_hex_distance: code distance of the heavy-hex QAOA device (odd).
@@ -158,7 +160,10 @@ def analyze(
             facts: dict[str, Any] = {"system": TOPOLOGIES[name][2]}
             if embed:
                 qpu = mock_qpu(name)
-                facts.update(find_embedding(bqm, qpu.edgelist, qpu.nodelist, timeout=embed_timeout, seed=embedding_seed).facts())
+                found = find_embedding(
+                    bqm, qpu.edgelist, qpu.nodelist, timeout=embed_timeout, tries=embed_tries, seed=embedding_seed
+                )
+                facts.update(found.facts())
             else:
                 facts.update(embedded=False, embedding_failure="not attempted (embedding skipped)")
             report.embeddings[name] = facts

@@ -183,7 +183,10 @@ def find_embedding(
         embedding = {v: tuple(chain) for v, chain in found.items()}
         if not embedding:
             elapsed = time.perf_counter() - t0
-            return EmbeddingReport(None, elapsed, f"no embedding found within {timeout:g} s ({tries} tries)")
+            reason = f"no embedding found within {timeout:g} s ({tries} tries)"
+            if elapsed > 1.5 * timeout:  # minorminer checks its timeout only between stages
+                reason += f"; the search stopped after {elapsed:.1f} s"
+            return EmbeddingReport(None, elapsed, reason)
     used = {q for chain in embedding.values() for q in chain}
     free = (q for q in target_nodes if q not in used)
     for v in variables:
@@ -400,13 +403,17 @@ class DWaveMockBackend(_EmbeddedQPUBackend):
         topology = self.options.get("topology", "pegasus")
         if topology not in TOPOLOGIES:
             raise BackendError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
+        self._mock: Any = None
 
     @classmethod
     def availability(cls) -> Availability:
         return _missing_extra() or Availability(True)
 
     def _qpu(self, seed: int | None) -> Any:
-        return mock_qpu(self.options.get("topology", "pegasus"), seed)
+        if self._mock is None:  # building the full QPU graph takes a while: once per backend
+            self._mock = mock_qpu(self.options.get("topology", "pegasus"))
+        self._mock.substitute_kwargs = {"seed": seed} if seed is not None else {}
+        return self._mock
 
     def _facts(self, samples: dimod.SampleSet, report: EmbeddingReport, elapsed: float) -> dict[str, Any]:
         info = super()._facts(samples, report, elapsed)
@@ -456,7 +463,7 @@ class LeapHybridBackend(Backend):
         binary = all(problem.vartype(v) is dimod.BINARY for v in problem.variables)
         kind = "bqm" if binary and not problem.constraints else "cqm"
         sampler = self._sampler(kind)
-        target: Any = problem if kind == "cqm" else dimod.BQM(problem.objective)
+        target: Any = problem if kind == "cqm" else dimod.BQM(problem.objective.linear, problem.objective.quadratic, problem.objective.offset, "BINARY")
         limit = self._time_limit(sampler, target, kind, budget)
         params: dict[str, Any] = {"time_limit": limit}
         if "label" in self.options:

@@ -6,11 +6,14 @@ Built on D-Wave's dwave-hybrid. Each iteration of the workflow
 
 picks the ``sub_size`` variables whose flips matter most (breadth-first, so
 the sub-problem is connected), fixes every other variable at its current
-value, solves that small BQM on the sub-backend (default ``tabu``;
+value, solves that small BQM on the sub-backend (default ``sa``;
 ``qaoa`` or ``dwave-mock``/``dwave`` put a quantum device on exactly the narrow
 part), writes the answer back and polishes the whole sample with a
 steepest-descent pass. The loop stops after ``max_iter`` iterations, after
-``convergence`` iterations without improvement, or when the time is up.
+``convergence`` iterations without improvement, or when the time is up. Such a
+single-sample search can settle in a local minimum, so it restarts from
+``restarts`` random samples (default 5; with a time limit it keeps restarting
+until the time is up) and keeps the best.
 
 Any hqopt backend works as the sub-backend because every hqopt
 :class:`~hqopt.backends.base.Backend` is a dimod Sampler.
@@ -20,7 +23,7 @@ Example:
     >>> bqm = dimod.generators.gnp_random_bqm(40, 0.2, "BINARY", random_state=1)
     >>> r = hqopt.solve(bqm, backend="hybrid", seed=2, sub_size=10)
     >>> r.info["subproblems"] > 0, r.info["sub_backend"]
-    (True, 'tabu')
+    (True, 'sa')
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import time
-from typing import Any, ClassVar
+from typing import Any
 
 import dimod
 import numpy as np
@@ -38,7 +41,8 @@ from hqopt.budget import Budget
 from hqopt.errors import BackendError
 
 DEFAULT_SUB_SIZE = 16
-DEFAULT_SUB_BACKEND = "tabu"
+DEFAULT_SUB_BACKEND = "sa"
+DEFAULT_RESTARTS = 5
 
 
 class HybridBackend(Backend):
@@ -46,15 +50,15 @@ class HybridBackend(Backend):
 
     name = "hybrid"
     capabilities = Capabilities(accepts="bqm", kind="hybrid", extra="quantum")
-    description = "decomposition (dwave-hybrid): sub-problems of sub_size variables go to sub_backend (tabu, qaoa, dwave-mock, ...)"
-    option_names = ("sub_backend", "sub_options", "sub_size", "max_iter", "convergence")
+    description = "decomposition (dwave-hybrid): sub-problems of sub_size variables go to sub_backend (sa, tabu, qaoa, dwave-mock, ...)"
+    option_names = ("sub_backend", "sub_options", "sub_size", "max_iter", "convergence", "restarts")
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         size = self.options.get("sub_size", DEFAULT_SUB_SIZE)
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise BackendError(f"sub_size must be a positive integer, got {size!r}")
-        for key in ("max_iter", "convergence"):
+        for key in ("max_iter", "convergence", "restarts"):
             value = self.options.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise BackendError(f"{key} must be a positive integer, got {value!r}")
@@ -95,35 +99,40 @@ class HybridBackend(Backend):
         size = min(int(self.options.get("sub_size", DEFAULT_SUB_SIZE)), n)
         rounds_to_cover = math.ceil(n / size)
         max_iter = self.options.get("max_iter") or 4 * rounds_to_cover
-        convergence = self.options.get("convergence") or rounds_to_cover + 1
-        start_seed, *sub_seeds = seed_sequence(seed, max_iter + 1)
-        sub_sampler = _subproblem_sampler(self.sub_backend, sub_seeds)
-        iteration = (
-            hybrid.EnergyImpactDecomposer(size=size, rolling_history=1.0, traversal="bfs")
-            | sub_sampler
-            | hybrid.SplatComposer()
-            | hybrid.SteepestDescentProblemSampler()
-        )
-        loop = hybrid.LoopUntilNoImprovement(
-            iteration,
-            max_iter=max_iter,
-            convergence=convergence,
-            max_time=budget.remaining() if budget.limited else None,
-        )
+        convergence = self.options.get("convergence") or 2 * rounds_to_cover + 1
+        restarts = self.options.get("restarts") or DEFAULT_RESTARTS
+        start_seeds = iter(seed_sequence(seed, 10_000))
+        sub_sampler = _subproblem_sampler(self.sub_backend, seed_sequence(None if seed is None else seed + 1, 1_000))
         t0 = time.perf_counter()
-        state = hybrid.State.from_sample(_start(problem, initial, start_seed), problem)
-        try:
-            final = loop.run(state).result()
-        except BackendError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a failing sub-backend is reported in one line
-            cause = exc.__cause__ if isinstance(exc.__cause__, BackendError) else exc
-            if isinstance(cause, BackendError):
-                raise cause from exc
-            raise BackendError(f"backend 'hybrid' failed: {type(exc).__name__}: {exc}") from exc
-        samples = final.samples
-        budget.report(samples)
+        found: list[dimod.SampleSet] = []
+        while len(found) < restarts or (budget.limited and not budget.expired()):
+            iteration = (
+                hybrid.EnergyImpactDecomposer(size=size, rolling_history=1.0, traversal="bfs")
+                | sub_sampler
+                | hybrid.SplatComposer()
+                | hybrid.SteepestDescentProblemSampler()
+            )
+            loop = hybrid.LoopUntilNoImprovement(
+                iteration,
+                max_iter=max_iter,
+                convergence=convergence,
+                max_time=budget.remaining() if budget.limited else None,
+            )
+            first = initial if not found else None
+            state = hybrid.State.from_sample(_start(problem, first, next(start_seeds)), problem)
+            try:
+                final = loop.run(state).result()
+            except BackendError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a failing sub-backend is reported in one line
+                raise BackendError(f"backend 'hybrid' failed: {type(exc).__name__}: {exc}") from exc
+            found.append(final.samples)
+            budget.report(final.samples)
+            if budget.expired():
+                break
+        samples = dimod.concatenate(found).aggregate()
         info: dict[str, Any] = {
+            "restarts": len(found),
             "sub_backend": self.sub_backend.name,
             "sub_size": size,
             "subproblems": sub_sampler.calls,

@@ -32,7 +32,7 @@ from __future__ import annotations
 import importlib.util
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import dimod
 import numpy as np
@@ -65,8 +65,8 @@ def cost_hamiltonian(bqm: dimod.BinaryQuadraticModel) -> tuple[Any, float, float
 
     >>> import dimod
     >>> H, offset, scale = cost_hamiltonian(dimod.BQM({"a": 2.0}, {}, 0.0, "BINARY"))
-    >>> H.to_list(), offset, scale
-    ([('Z', np.complex128(1+0j))], 1.0, -1.0)
+    >>> [(pauli, float(c.real)) for pauli, c in H.to_list()], offset, scale
+    ([('Z', -1.0)], 1.0, 1.0)
     """
     from qiskit.quantum_info import SparsePauliOp
 
