@@ -8,12 +8,12 @@ One call solves a model on any backend and returns a verified result::
     -1.0
 """
 
+from hqopt.analyze import analyze
 from hqopt.backends import Backend, Capabilities, available_backends, get_backend
 from hqopt.errors import BackendError, BackendUnavailable, FormatError, HqoptError, ModelError, SpecError
 from hqopt.model import Model, Sense
 from hqopt.result import Result, Status, Timing
 from hqopt.solve import Progress, solve
-from hqopt.analyze import analyze  # noqa: E402 - after solve (it imports compile)
 
 __version__ = "0.1.0"
 

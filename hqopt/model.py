@@ -213,6 +213,8 @@ class Model:
     # ------------------------------------------------------------- verification
     def objective_value(self, sample: Sample) -> float:
         """The objective of ``sample`` in the model's own sense."""
+        if not self.cqm.variables:  # dimod drops the offset of an empty sample
+            return float(self.cqm.objective.offset)
         return float(self.cqm.objective.energy(sample))
 
     def violations(self, sample: Sample) -> dict[str, float]:

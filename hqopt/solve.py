@@ -120,17 +120,21 @@ def solve(
         model, accepts=caps.accepts, encoding=integer_encoding, weights=penalty if caps.accepts == "bqm" else None
     )
     compile_time = time.perf_counter() - t0
+    backend_status = "unknown"
 
     tracker = _Tracker(model, compiled, budget_owner, on_progress, target)
     rounds_allowed = penalty_rounds or (DEFAULT_PENALTY_ROUNDS if time_limit is None else 1_000)
     needs_tuning = compiled.penalty is not None and bool(compiled.penalty.penalties)
     seeds = seed_sequence(seed, rounds_allowed + 1)
     bound = None
-    backend_status = "unknown"
     backend_info: dict[str, Any] = {}
     solve_time = 0.0
     hint = dict(initial) if initial is not None else None
 
+    if model.num_variables == 0:  # nothing to search: evaluate the one (empty) assignment
+        rounds_allowed = 0
+        tracker.add(dimod.SampleSet.from_samples(([[]], []), dimod.BINARY, energy=[0.0]))
+        backend_status = "optimal" if tracker.best_feasible else "infeasible"
     ctrl_c = _CtrlC(budget_owner)
     try:
         with ctrl_c.installed():
@@ -276,6 +280,8 @@ class _Tracker:
         rows = rows[np.sort(first)][:VERIFY_TOP]
         checked = dimod.SampleSet.from_samples_cqm((rows.astype(float), self.labels), self.model.cqm)
         objectives = np.asarray(checked.record.energy, dtype=float)
+        if not self.labels:  # dimod drops the offset of an empty sample
+            objectives = np.full(len(rows), float(self.model.cqm.objective.offset))
         in_domain = (rows >= self._lower) & (rows <= self._upper)  # dimod does not check integer bounds
         feasible = np.asarray(checked.record.is_feasible, dtype=bool) & in_domain.all(axis=1)
         for row, objective, ok in zip(rows, objectives, feasible):

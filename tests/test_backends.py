@@ -180,3 +180,19 @@ def test_stop_event_ends_a_long_run_with_the_best_so_far(name):
         assert model.evaluate(result.solution).objective == result.objective
     if name != "cpsat":
         assert result.feasible
+
+
+@pytest.mark.parametrize("name", ["sa", "tabu", "cpsat", "exact"])
+def test_a_model_without_variables_is_solved_without_the_backend(name):
+    m = hqopt.Model(sense="max")
+    m.set_objective(dimod.QuadraticModel() + 3)
+    result = hqopt.solve(m, backend=name, seed=0)
+    assert result.objective == 3.0 and result.solution == {} and result.status is hqopt.Status.OPTIMAL
+    assert len(get_backend(name).sample(dimod.BQM("BINARY"))) == 1
+
+
+def test_run_refuses_the_wrong_kind_of_problem():
+    with pytest.raises(hqopt.BackendError, match="takes a BQM"):
+        get_backend("sa").run(dimod.CQM(), hqopt.budget.Budget(None), 0)
+    with pytest.raises(hqopt.BackendError, match="takes a CQM"):
+        get_backend("cpsat").run(dimod.BQM("BINARY"), hqopt.budget.Budget(None), 0)

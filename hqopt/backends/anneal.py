@@ -70,11 +70,7 @@ class _BatchedBackend(Backend):
         *,
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
-        if not isinstance(problem, dimod.BinaryQuadraticModel):
-            raise BackendError(f"backend '{self.name}' takes a BQM, got {type(problem).__name__}")
-        if problem.num_variables == 0:
-            empty = dimod.SampleSet.from_samples_bqm(([[]], []), problem)
-            return BackendOutput(empty, info={"num_reads": 1})
+        self.expect_problem(problem)
         sampler = self._sampler()
         user_params = {k: v for k, v in self.options.items() if k != "num_reads"}
         total_reads = self.options.get("num_reads")

@@ -110,6 +110,18 @@ class Backend(dimod.Sampler, abc.ABC):
     def availability(cls) -> Availability:
         return Availability(True)
 
+    def expect_problem(self, problem: object) -> None:
+        """Raise a clear error unless ``problem`` is what this backend accepts.
+
+        ``solve`` always hands over the right kind (and never an empty
+        problem); this guards direct calls of :meth:`run`.
+        """
+        expected = dimod.ConstrainedQuadraticModel if self.capabilities.accepts == "cqm" else dimod.BinaryQuadraticModel
+        if not isinstance(problem, expected):
+            raise BackendError(
+                f"backend '{self.name}' takes a {self.capabilities.accepts.upper()}, got {type(problem).__name__}"
+            )
+
     @abc.abstractmethod
     def run(
         self,
@@ -143,6 +155,8 @@ class Backend(dimod.Sampler, abc.ABC):
         """Minimise a BQM, as a dimod Sampler; energies are the BQM's own."""
         if parameters:
             raise BackendError(f"unknown sample() parameter(s) {sorted(parameters)} for backend '{self.name}'")
+        if bqm.num_variables == 0:
+            return dimod.SampleSet.from_samples_bqm(([[]], []), bqm)
         binary = bqm if bqm.vartype is dimod.BINARY else bqm.change_vartype(dimod.BINARY, inplace=False)
         problem: Any = dimod.ConstrainedQuadraticModel.from_bqm(binary) if self.capabilities.accepts == "cqm" else binary
         t0 = time.perf_counter()

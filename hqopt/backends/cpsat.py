@@ -105,8 +105,7 @@ class CPSatBackend(Backend):
         *,
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
-        if not isinstance(problem, dimod.ConstrainedQuadraticModel):
-            raise BackendError(f"cpsat takes a CQM, got {type(problem).__name__}")
+        self.expect_problem(problem)
         t0 = time.perf_counter()
         built = CpSatModel.from_cqm(problem)
         build_time = time.perf_counter() - t0

@@ -313,10 +313,7 @@ class _EmbeddedQPUBackend(Backend):
         *,
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
-        if not isinstance(problem, dimod.BinaryQuadraticModel):
-            raise BackendError(f"backend '{self.name}' takes a BQM, got {type(problem).__name__}")
-        if problem.num_variables == 0:
-            return BackendOutput(dimod.SampleSet.from_samples_bqm(([[]], []), problem), info={"num_reads": 1})
+        self.expect_problem(problem)
         from dwave.system import FixedEmbeddingComposite
 
         qpu = self._qpu(seed)
@@ -458,8 +455,7 @@ class LeapHybridBackend(Backend):
         *,
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
-        if not isinstance(problem, dimod.ConstrainedQuadraticModel):
-            raise BackendError(f"backend '{self.name}' takes a CQM, got {type(problem).__name__}")
+        self.expect_problem(problem)
         binary = all(problem.vartype(v) is dimod.BINARY for v in problem.variables)
         kind = "bqm" if binary and not problem.constraints else "cqm"
         sampler = self._sampler(kind)

@@ -89,10 +89,7 @@ class HybridBackend(Backend):
         *,
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
-        if not isinstance(problem, dimod.BinaryQuadraticModel):
-            raise BackendError(f"backend '{self.name}' takes a BQM, got {type(problem).__name__}")
-        if problem.num_variables == 0:
-            return BackendOutput(dimod.SampleSet.from_samples_bqm(([[]], []), problem), info={"num_reads": 1})
+        self.expect_problem(problem)
         import hybrid
 
         n = problem.num_variables

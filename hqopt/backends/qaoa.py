@@ -160,11 +160,8 @@ class QAOABackend(Backend):
         *,
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
-        if not isinstance(problem, dimod.BinaryQuadraticModel):
-            raise BackendError(f"backend '{self.name}' takes a BQM, got {type(problem).__name__}")
+        self.expect_problem(problem)
         n = problem.num_variables
-        if n == 0:
-            return BackendOutput(dimod.SampleSet.from_samples_bqm(([[]], []), problem), info={"num_reads": 1})
         limit = int(self.options.get("max_qubits", DEFAULT_MAX_QUBITS))
         if n > limit:
             raise BackendError(
