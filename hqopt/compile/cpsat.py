@@ -133,8 +133,14 @@ class CpSatModel:
                 partners.setdefault(u, set()).add(v)
                 partners.setdefault(v, set()).add(u)
         one_hots = [c for c in cqm.constraints.values() if self._is_one_hot(c)]
-        needed = sum(len({u for v in c.lhs.linear for u in partners.get(v, ())}) * c.lhs.num_variables for c in one_hots)
-        if not one_hots or len(self.products) + needed > RLT_MAX_PRODUCTS:
+        new_pairs = {
+            _key(u, v)
+            for c in one_hots
+            for u in {u for v in c.lhs.linear for u in partners.get(v, ())}
+            for v in c.lhs.linear
+            if u != v
+        } - set(self.products)
+        if not one_hots or len(self.products) + len(new_pairs) > RLT_MAX_PRODUCTS:
             return False
         for constraint in one_hots:
             members = set(constraint.lhs.linear)
@@ -183,7 +189,7 @@ class CpSatModel:
         return float(max(abs(lo), abs(hi)))
 
     def _product(self, u: Label, v: Label) -> cp_model.IntVar:
-        key = (u, v) if str(u) <= str(v) else (v, u)
+        key = _key(u, v)
         if key in self.products:
             return self.products[key]
         x, y = self.variables[key[0]], self.variables[key[1]]
@@ -204,6 +210,11 @@ class CpSatModel:
     def to_minimisation_value(self, scaled_objective: float) -> float:
         """A value of CP-SAT's scaled objective in the CQM's units."""
         return scaled_objective / self.objective_scale + self.objective_offset
+
+
+def _key(u: Label, v: Label) -> tuple[Label, Label]:
+    """The one key a product of ``u`` and ``v`` is stored under."""
+    return (u, v) if str(u) <= str(v) else (v, u)
 
 
 def _rounded(bias: float, scale: float) -> tuple[int, float]:
