@@ -108,6 +108,7 @@ def test_tuning_raises_only_violated_weights():
     assert result.penalty_weights["not-both"] == start
 
 
+@pytest.mark.filterwarnings("ignore:For constraints with fractional coefficients")  # dimod's, expected here
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_feasible_where_dimods_default_weight_is_not(seed):
     model = fractional_assignment(seed=seed)
