@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import dimod
-import pytest
 
 import hqopt
 from hqopt.result import Result, Status
