@@ -26,7 +26,6 @@ import numpy as np
 
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
 
 #: samples kept from a run (the lowest energies)
 KEEP_SAMPLES = 256
@@ -73,9 +72,7 @@ class _BatchedBackend(Backend):
         self.expect_problem(problem)
         sampler = self._sampler()
         user_params = {k: v for k, v in self.options.items() if k != "num_reads"}
-        total_reads = self.options.get("num_reads")
-        if total_reads is not None and (not isinstance(total_reads, int) or total_reads < 1):
-            raise BackendError(f"num_reads must be a positive integer, got {total_reads!r}")
+        total_reads = self.int_option("num_reads", None)
         if total_reads is None and not budget.limited:
             total_reads = self.default_reads(problem)
         seeds = np.random.SeedSequence(seed)

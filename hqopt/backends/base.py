@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import dimod
+import numpy as np
 
 from hqopt.budget import Budget
 from hqopt.errors import BackendError
@@ -110,6 +111,15 @@ class Backend(dimod.Sampler, abc.ABC):
     def availability(cls) -> Availability:
         return Availability(True)
 
+    def int_option(self, name: str, default: int | None) -> int | None:
+        """Option ``name`` as a positive integer (``default`` when unset); a clear error otherwise."""
+        value = self.options.get(name, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise BackendError(f"backend '{self.name}': {name} must be a positive integer, got {value!r}")
+        return int(value)
+
     def expect_problem(self, problem: object) -> None:
         """Raise a clear error unless ``problem`` is what this backend accepts.
 
@@ -187,7 +197,5 @@ def seed_sequence(seed: int | None, count: int) -> list[int]:
     >>> seed_sequence(7, 2) == seed_sequence(7, 2)
     True
     """
-    import numpy as np
-
     ss = np.random.SeedSequence(seed)
     return [int(s) & 0x7FFFFFFF for s in ss.generate_state(count, dtype=np.uint32)]

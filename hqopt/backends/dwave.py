@@ -271,9 +271,7 @@ class _EmbeddedQPUBackend(Backend):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        reads = self.options.get("num_reads", DEFAULT_NUM_READS)
-        if isinstance(reads, bool) or not isinstance(reads, int) or reads < 1:
-            raise BackendError(f"num_reads must be a positive integer, got {reads!r}")
+        self.int_option("num_reads", DEFAULT_NUM_READS)
         self._chain_strength = _chain_strength(self.options.get("chain_strength"))
         method = self.options.get("chain_break_method")
         if method is not None and not callable(method) and method not in _CHAIN_BREAK_METHODS:

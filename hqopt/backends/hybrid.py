@@ -55,13 +55,9 @@ class HybridBackend(Backend):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        size = self.options.get("sub_size", DEFAULT_SUB_SIZE)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise BackendError(f"sub_size must be a positive integer, got {size!r}")
+        size = self.int_option("sub_size", DEFAULT_SUB_SIZE)
         for key in ("max_iter", "convergence", "restarts"):
-            value = self.options.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise BackendError(f"{key} must be a positive integer, got {value!r}")
+            self.int_option(key, None)
         from hqopt.backends.registry import get_backend
 
         sub = self.options.get("sub_backend", DEFAULT_SUB_BACKEND)

@@ -129,9 +129,7 @@ class QAOABackend(Backend):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         for key, default in (("reps", DEFAULT_REPS), ("shots", DEFAULT_SHOTS), ("max_qubits", DEFAULT_MAX_QUBITS)):
-            value = self.options.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise BackendError(f"{key} must be a positive integer, got {value!r}")
+            self.int_option(key, default)
         alpha = self.options.get("alpha", DEFAULT_ALPHA)
         if not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
             raise BackendError(f"alpha (CVaR share) must be in (0, 1], got {alpha!r}")
