@@ -183,3 +183,15 @@ def test_subprocess_ctrl_c_prints_best_so_far_and_writes_output(tmp_path):
     result = hqopt.Result.from_json(out_file.read_text())
     assert result.interrupted and result.feasible and result.objective > 0
     assert io.load(PROBLEMS / "qubo/bqp50.txt#1").evaluate(result.solution).objective == result.objective
+
+
+def test_usage_errors_need_no_separate_click_install():
+    """typer vendors click; a core install may lack the `click` package (regression)."""
+    code = (
+        "import sys; sys.modules['click'] = None\n"  # any `import click` now fails
+        "from hqopt.cli.app import main\n"
+        "sys.exit(main(['solve', '--no-such-flag']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "no-such-flag" in done.stderr

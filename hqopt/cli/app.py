@@ -69,11 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
-    except (__import__("click").exceptions.ClickException, _USAGE_ERROR) as exc:  # typer >= 0.24 vendors click
+    except _USAGE_ERROR as exc:  # typer vendors its own click; `click` itself may not be installed
         exc.show()
         return EXIT_BAD_INPUT
-    except __import__("click").exceptions.Exit as exc:
-        return exc.exit_code
     # without standalone mode click returns (not raises) the code of a typer.Exit
     return code if isinstance(code, int) else EXIT_OK
 

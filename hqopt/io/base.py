@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import tempfile
@@ -72,7 +73,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
         raise FormatError(p, None, f"cannot read: {exc.strerror or exc}") from None
     if raw[:2] == b"\x1f\x8b":
         try:
-            with gzip.GzipFile(fileobj=__import__("io").BytesIO(raw)) as fh:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
                 raw = fh.read(MAX_FILE_BYTES + 1)
         except (OSError, EOFError) as exc:
             raise FormatError(p, None, f"corrupt gzip data: {exc}") from None
