@@ -62,6 +62,8 @@ class Budget:
         self.deadline = math.inf if self.time_limit is None else self.start + self.time_limit
         self._on_batch = on_batch
         self.stop_event = stop_event if stop_event is not None else threading.Event()
+        #: set by ``solve``: the best verified solution so far, encoded for this run's problem
+        self._incumbent: Callable[[], dict[Any, float] | None] | None = None
 
     @property
     def limited(self) -> bool:
@@ -91,8 +93,16 @@ class Budget:
         if self._on_batch is not None:
             self._on_batch(sampleset)
 
+    def incumbent(self) -> dict[Any, float] | None:
+        """The best verified solution found so far by anyone in this solve (a race's
+        other members included), over the variables of the problem this backend
+        was given; ``None`` when there is none yet. Backends may restart from it."""
+        return self._incumbent() if self._incumbent is not None else None
+
     def sub(self, time_limit: float | None) -> Budget:
         """A budget for one part of this run: never past this one's deadline."""
         own = self.remaining()
         limit = own if time_limit is None else min(own, time_limit)
-        return Budget(None if math.isinf(limit) else max(limit, 1e-3), self._on_batch, self.stop_event)
+        child = Budget(None if math.isinf(limit) else max(limit, 1e-3), self._on_batch, self.stop_event)
+        child._incumbent = self._incumbent
+        return child
