@@ -18,9 +18,9 @@ and ``Result.backend_reason``):
 Example:
     >>> from hqopt import Model
     >>> from hqopt.backends.auto import AutoBackend
-    >>> backend, why = AutoBackend().select(Model.from_qubo({(i, i + 1): -1 for i in range(40)}), None)
-    >>> backend.name
-    'tabu'
+    >>> backends, why = AutoBackend().select(Model.from_qubo({(i, i + 1): -1 for i in range(40)}), None)
+    >>> [b.name for b in backends]
+    ['tabu']
 """
 
 from __future__ import annotations
@@ -49,24 +49,25 @@ class AutoBackend(Backend):
     capabilities = Capabilities(accepts="cqm", integer_variables=True, proves_bounds=True)
     option_names = ()
 
-    def select(self, model: Model, time_limit: float | None) -> tuple[Backend, str]:
+    def select(self, model: Model, time_limit: float | None) -> tuple[list[Backend], str]:
+        """The backends to run (one, or several to race) and why."""
         cqm = model.cqm
         has_real = any(cqm.vartype(v) is dimod.REAL for v in cqm.variables)
         count = assignment_count(cqm) if not has_real else None
         if count is not None and count <= EXACT_ASSIGNMENTS:
-            return get_backend("exact"), f"{count} assignments: small enough to enumerate and prove optimal"
+            return [get_backend("exact")], f"{count} assignments: small enough to enumerate and prove optimal"
         constrained = model.is_constrained or model.has_vartype(dimod.INTEGER)
         if any(c.lhs.num_interactions for c in cqm.constraints.values()):
-            return get_backend("cpsat"), "quadratic constraints: only a CQM backend keeps them exact"
+            return [get_backend("cpsat")], "quadratic constraints: only a CQM backend keeps them exact"
         terms = len(cqm.variables) + cqm.objective.num_interactions
         if constrained and terms <= CPSAT_MAX_TERMS:
             return (
-                get_backend("portfolio", members=("cpsat", "sa")),
+                [get_backend("cpsat"), get_backend("sa")],
                 f"constrained, {terms} variables+terms: CP-SAT (exact constraints, proven bound) raced against annealing",
             )
         if constrained:
-            return get_backend("sa"), f"constrained, {terms} variables+terms (too large for CP-SAT): annealing with per-constraint penalty tuning"
-        return get_backend("tabu"), "unconstrained binary model: tabu search"
+            return [get_backend("sa")], f"constrained, {terms} variables+terms (too large for CP-SAT): annealing with per-constraint penalty tuning"
+        return [get_backend("tabu")], "unconstrained binary model: tabu search"
 
     def run(
         self,
@@ -76,11 +77,10 @@ class AutoBackend(Backend):
         *,
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
-        """As a dimod Sampler: pick for the CQM and run it through ``solve``."""
-        from hqopt.backends.portfolio import run_member
+        """As a dimod Sampler: pick for the CQM and run the choice (see :func:`hqopt.race.race_output`)."""
+        from hqopt.race import race_output  # the race runs backends: imported when used
 
-        backend, reason = self.select(Model.from_cqm(problem), budget.time_limit)
-        out = run_member(problem, backend, budget, seed, initial)
-        out.info["chosen"] = backend.name
-        out.info["reason"] = reason
+        backends, reason = self.select(Model.from_cqm(problem), budget.time_limit)
+        out = race_output(problem, backends, budget, seed, initial)
+        out.info.update(chosen="+".join(b.name for b in backends), reason=reason)
         return out
