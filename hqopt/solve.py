@@ -33,7 +33,7 @@ from hqopt.backends.portfolio import PortfolioBackend
 from hqopt.backends.registry import backend_class, get_backend
 from hqopt.budget import Budget, check_time_limit
 from hqopt.compile import compile_for
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, ModelError
 from hqopt.model import Label, Model, Sense, as_model
 from hqopt.race import Member, MemberOutcome, RaceSettings, run_race
 from hqopt.result import Result, Status, Timing
@@ -101,6 +101,11 @@ def solve(
     members = [Member(b, s, n) for b, s, n in zip(backends, seeds, _unique_names(backends))]
     tracker = Tracker(model, budget, on_progress, target)
     settings = RaceSettings(integer_encoding, penalty, penalty_growth, penalty_rounds, initial)
+    if initial is not None:  # the warm start is an answer too: verified, and the one to beat
+        unknown = [v for v in initial if v not in model.cqm.variables]
+        if unknown:
+            raise ModelError(f"initial assignment names variable {unknown[0]!r}, which the model does not have")
+        tracker.add_solution(initial)
 
     outcomes: dict[str, MemberOutcome] = {}
     ctrl_c = _CtrlC(budget)

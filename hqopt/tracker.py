@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,11 +125,25 @@ class Tracker:
         """Verify a batch; returns the constraints its lowest-energy samples break."""
         if len(sampleset) == 0:
             return set()
-        t0 = self.budget.elapsed()
         order = np.argsort(sampleset.record.energy, kind="stable")
         rows = compiled.decode(sampleset)[order]
         _, first = np.unique(rows, axis=0, return_index=True)
         rows = rows[np.sort(first)][:VERIFY_TOP]
+        return self._add_rows(rows, member, int(np.sum(sampleset.record.num_occurrences)))
+
+    def add_solution(self, solution: Mapping[Hashable, float], member: str = "initial") -> bool:
+        """Verify a complete assignment of the original variables (a warm start) like any sample.
+
+        Returns False (and keeps nothing) when ``solution`` doesn't assign every variable.
+        """
+        if any(v not in solution for v in self.labels):
+            return False
+        self._add_rows(np.array([[float(solution[v]) for v in self.labels]]), member, 1)
+        return True
+
+    def _add_rows(self, rows: np.ndarray, member: str, seen: int) -> set[str]:
+        """Verify distinct rows (lowest energy first); keep the best; report progress."""
+        t0 = self.budget.elapsed()
         verdicts = self.verifier(rows)
         violated: set[str] = set()
         for i in range(min(LOWEST_CHECKED, len(rows))):
@@ -137,7 +151,7 @@ class Tracker:
                 violated.update(verdicts.violated(i))
                 violated.update(f"one-hot:{v}" for v in verdicts.out_of_domain[i])
         with self._lock:
-            self.samples_seen += int(np.sum(sampleset.record.num_occurrences))
+            self.samples_seen += seen
             stats = self.members.setdefault(member, MemberStats())
             for i, row in enumerate(rows):
                 objective, ok = float(verdicts.objectives[i]), bool(verdicts.feasible[i])
