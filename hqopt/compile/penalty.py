@@ -116,7 +116,7 @@ class PenaltyModel:
         int_bounds = {v: (cqm.lower_bound(v), cqm.upper_bound(v)) for v, vt in vartypes.items() if vt is dimod.INTEGER}
         enc = IntegerEncoding.for_variables(int_bounds, encoding)
 
-        objective = expand_to_bqm(model.minimization_objective(), enc)
+        objective = expand_to_bqm(cqm.objective, enc, scale=model.sense.sign)
         for v in cqm.variables:  # variables only in constraints still belong to the BQM
             for bit in ([b for b, _ in enc.bits[v]] if vartypes[v] is dimod.INTEGER else [v]):
                 objective.add_variable(bit)
