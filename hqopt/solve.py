@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import secrets
 import signal
 import threading
 import time
@@ -29,11 +28,11 @@ from typing import Any
 import dimod
 import numpy as np
 
+from hqopt.arguments import check_solve_arguments
 from hqopt.backends.base import Backend, seed_sequence
 from hqopt.backends.registry import get_backend
-from hqopt.budget import Budget, check_time_limit
+from hqopt.budget import Budget
 from hqopt.compile import Compiled, compile_for
-from hqopt.errors import BackendError
 from hqopt.model import Label, Model, Sense, as_model
 from hqopt.result import Result, Status, Timing
 
@@ -99,13 +98,11 @@ def solve(
         **options: backend options, e.g. ``num_reads=100`` for ``sa``.
     """
     t_start = time.perf_counter()
-    time_limit = check_time_limit(time_limit)
-    seed = _check_seed(seed)
-    if penalty_growth <= 1:
-        raise BackendError(f"penalty_growth must be > 1, got {penalty_growth!r}")
-    if penalty_rounds is not None and penalty_rounds < 1:
-        raise BackendError(f"penalty_rounds must be >= 1, got {penalty_rounds!r}")
     model = as_model(problem)
+    time_limit, seed = check_solve_arguments(
+        model, time_limit=time_limit, seed=seed, penalty=penalty, penalty_growth=penalty_growth,
+        penalty_rounds=penalty_rounds, initial=initial, on_progress=on_progress, stop=stop, target=target,
+    )
     engine = get_backend(backend, **options)
     budget_owner = Budget(time_limit, stop_event=stop)
 
@@ -186,14 +183,6 @@ def solve(
 
 
 # ---------------------------------------------------------------------- helpers
-def _check_seed(seed: int | None) -> int:
-    if seed is None:
-        return secrets.randbelow(2**31)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise BackendError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 class _CtrlC:
     """While installed (main thread only), Ctrl-C stops the run gracefully; twice, at once."""
 

@@ -29,7 +29,7 @@ import dimod
 import numpy as np
 
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, BackendOptionError
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class Backend(dimod.Sampler, abc.ABC):
         unknown = sorted(set(options) - set(self.option_names))
         if unknown:
             allowed = ", ".join(self.option_names) or "none"
-            raise BackendError(f"backend '{self.name}' has no option {unknown[0]!r} (options: {allowed})")
+            raise BackendOptionError(f"backend '{self.name}' has no option {unknown[0]!r} (options: {allowed})")
         self.options = options
 
     @classmethod
@@ -117,7 +117,7 @@ class Backend(dimod.Sampler, abc.ABC):
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise BackendError(f"backend '{self.name}': {name} must be a positive integer, got {value!r}")
+            raise BackendOptionError(f"backend '{self.name}': {name} must be a positive integer, got {value!r}")
         return int(value)
 
     def expect_problem(self, problem: object) -> None:
