@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 import json
 from pathlib import Path
 
@@ -50,3 +52,35 @@ def test_exact_refusal_states_the_true_size(n):
     bqm = dimod.BQM({i: 1.0 for i in range(n)}, {}, 0, "BINARY")
     with pytest.raises(hqopt.BackendError, match=rf"2\^{n} assignments"):
         ExactBackend().sample(bqm)
+
+
+# -------------------------------------------------- dimod Sampler contract
+SAMPLER_BACKENDS = ["sa", "tabu", "steepest", "sqa", "exact", "cpsat", "hybrid", "dwave-mock", "qaoa"]
+
+
+@pytest.mark.parametrize("name", SAMPLER_BACKENDS)
+def test_unknown_sample_kwargs_warn_and_are_dropped_like_dimod(name):
+    backend = hqopt.get_backend(name)
+    bqm = dimod.BQM({"a": -1.0, "b": 1.0}, {("a", "b"): -0.5}, 0.0, "SPIN")
+    with pytest.warns(dimod.exceptions.SamplerUnknownArgWarning, match="num_reads"):
+        samples = backend.sample(bqm, num_reads=7, seed=1)
+    assert samples.first.energy == pytest.approx(dimod.ExactSolver().sample(bqm).first.energy)
+
+
+def test_hybrid_takes_a_dictbqm():
+    bqm = dimod.generators.gnp_random_bqm(14, 0.4, "BINARY", random_state=4)
+    d = dimod.DictBQM(bqm.linear, bqm.quadratic, bqm.offset, "BINARY")
+    best = brute_force_minimum(bqm)
+    assert hqopt.get_backend("hybrid", sub_size=6).sample(d, seed=2).first.energy == pytest.approx(best)
+    assert hqopt.solve(d, backend="hybrid", seed=2, sub_size=6).objective == pytest.approx(best)
+
+
+def test_hybrid_honours_a_stop_promptly():
+    bqm = dimod.generators.gnp_random_bqm(600, 0.02, "BINARY", random_state=1)
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    t0 = time.perf_counter()
+    result = hqopt.solve(bqm, backend="hybrid", seed=1, time_limit=30, stop=stop)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 3.0, f"stopped after {elapsed:.1f} s"
+    assert result.objective is not None

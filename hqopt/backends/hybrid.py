@@ -36,7 +36,7 @@ from typing import Any
 import dimod
 import numpy as np
 
-from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities, seed_sequence
+from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities, seed_sequence, standard_bqm
 from hqopt.budget import Budget
 from hqopt.errors import BackendError, BackendOptionError
 
@@ -88,6 +88,7 @@ class HybridBackend(Backend):
         self.expect_problem(problem)
         import hybrid
 
+        problem = standard_bqm(problem)  # dwave-hybrid cannot take a DictBQM
         n = problem.num_variables
         size = min(int(self.options.get("sub_size", DEFAULT_SUB_SIZE)), n)
         rounds_to_cover = math.ceil(n / size)
@@ -110,6 +111,7 @@ class HybridBackend(Backend):
                 max_iter=max_iter,
                 convergence=convergence,
                 max_time=budget.remaining() if budget.limited else None,
+                terminate=lambda _: budget.expired(),  # Ctrl-C / stop after each iteration
             )
             first = initial if not found else None
             state = hybrid.State.from_sample(_start(problem, first, next(start_seeds)), problem)
