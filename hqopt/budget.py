@@ -24,19 +24,21 @@ from typing import Any
 
 import dimod
 
-from hqopt.errors import BackendError
+from hqopt.errors import ArgumentError
 
 
 def check_time_limit(time_limit: float | None) -> float | None:
     """Validate a user-given time limit in seconds (``None`` = backend default effort)."""
     if time_limit is None:
         return None
+    if isinstance(time_limit, bool):
+        raise ArgumentError(f"time_limit must be a number of seconds, got {time_limit!r}")
     try:
         value = float(time_limit)
     except (TypeError, ValueError):
-        raise BackendError(f"time_limit must be a number of seconds, got {time_limit!r}") from None
+        raise ArgumentError(f"time_limit must be a number of seconds, got {time_limit!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise BackendError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+        raise ArgumentError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     return value
 
 

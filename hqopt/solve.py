@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import secrets
 import signal
 import threading
 import time
@@ -25,15 +24,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import dimod
-import numpy as np
 
+from hqopt.arguments import check_solve_arguments
 from hqopt.backends.auto import AutoBackend
 from hqopt.backends.base import Backend, seed_sequence
 from hqopt.backends.portfolio import PortfolioBackend
 from hqopt.backends.registry import backend_class, get_backend
-from hqopt.budget import Budget, check_time_limit
+from hqopt.budget import Budget
 from hqopt.compile import compile_for
-from hqopt.errors import BackendError, ModelError
+from hqopt.errors import ArgumentError
 from hqopt.model import Label, Model, Sense, as_model
 from hqopt.race import Member, MemberOutcome, RaceSettings, run_race
 from hqopt.result import Result, Status, Timing
@@ -88,13 +87,11 @@ def solve(
             each member gets the options it accepts.
     """
     t_start = time.perf_counter()
-    time_limit = check_time_limit(time_limit)
-    seed = _check_seed(seed)
-    if penalty_growth <= 1:
-        raise BackendError(f"penalty_growth must be > 1, got {penalty_growth!r}")
-    if penalty_rounds is not None and penalty_rounds < 1:
-        raise BackendError(f"penalty_rounds must be >= 1, got {penalty_rounds!r}")
     model = as_model(problem)
+    time_limit, seed = check_solve_arguments(
+        model, time_limit=time_limit, seed=seed, penalty=penalty, penalty_growth=penalty_growth,
+        penalty_rounds=penalty_rounds, initial=initial, on_progress=on_progress, stop=stop, target=target,
+    )
     budget = Budget(time_limit, stop_event=stop)
     backends, name, reason = _members(backend, model, time_limit, options)
     seeds = [seed] if len(backends) == 1 else seed_sequence(seed, len(backends))
@@ -102,9 +99,6 @@ def solve(
     tracker = Tracker(model, budget, on_progress, target)
     settings = RaceSettings(integer_encoding, penalty, penalty_growth, penalty_rounds, initial)
     if initial is not None:  # the warm start is an answer too: verified, and the one to beat
-        unknown = [v for v in initial if v not in model.cqm.variables]
-        if unknown:
-            raise ModelError(f"initial assignment names variable {unknown[0]!r}, which the model does not have")
         tracker.add_solution(initial)
 
     outcomes: dict[str, MemberOutcome] = {}
@@ -128,7 +122,7 @@ def _members(
     """The backends to run, the name the Result reports, and why they were chosen."""
     if isinstance(backend, (list, tuple)):
         if not backend:
-            raise BackendError("backend list is empty: name at least one backend")
+            raise ArgumentError("backend list is empty: name at least one backend")
         chosen = [_with_options(b, options) for b in backend]
         return chosen, "+".join(b.name for b in chosen), "race of the backends given"
     engine = get_backend(backend, **options)
@@ -244,14 +238,6 @@ def _member_info(model: Model, tracker: Tracker, name: str, outcome: MemberOutco
     return info
 
 
-def _check_seed(seed: int | None) -> int:
-    if seed is None:
-        return secrets.randbelow(2**31)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise BackendError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 class _CtrlC:
     """While installed (main thread only), Ctrl-C stops the run gracefully; twice, at once."""
 
@@ -281,4 +267,4 @@ def _as_number(x: float) -> int | float:
     return int(x) if float(x).is_integer() else float(x)
 
 
-__all__ = ["solve", "Progress", "Sense"]
+__all__ = ["Progress", "Sense", "solve"]

@@ -33,13 +33,13 @@ def test_unknown_backend_lists_the_available_ones():
 
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "soon"])
 def test_bad_time_limit_is_a_clear_error(bad):
-    with pytest.raises(hqopt.BackendError, match="time_limit"):
+    with pytest.raises(hqopt.ArgumentError, match="time_limit"):
         hqopt.solve(random_qubo(4, 0), backend="sa", time_limit=bad)
 
 
 @pytest.mark.parametrize("bad", [-3, 1.5, "7", True])
 def test_bad_seed_is_a_clear_error(bad):
-    with pytest.raises(hqopt.BackendError, match="seed"):
+    with pytest.raises(hqopt.ArgumentError, match="seed"):
         hqopt.solve(random_qubo(4, 0), backend="sa", seed=bad)
 
 

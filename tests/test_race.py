@@ -141,7 +141,7 @@ def test_encode_round_trips_through_decode_on_bqm_and_cqm():
 
 def test_unknown_initial_labels_are_refused():
     model, _ = _integer_model()
-    with pytest.raises(hqopt.errors.ModelError, match="ghost"):
+    with pytest.raises(ValueError, match="ghost"):
         hqopt.solve(model, backend="cpsat", initial={"ghost": 1}, time_limit=1)
 
 

@@ -48,6 +48,10 @@ class _BatchedBackend(Backend):
     #: does the sampler accept ``interrupt_function``?
     interruptible: ClassVar[bool] = False
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.int_option("num_reads", None)  # a bad value is an error now, not at run time
+
     def _sampler(self) -> dimod.Sampler:
         import dwave.samplers
 

@@ -46,7 +46,7 @@ import numpy as np
 
 from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
-from hqopt.errors import BackendError, BackendUnavailable
+from hqopt.errors import BackendError, BackendOptionError, BackendUnavailable
 
 #: QPU topologies the mock and ``hqopt analyze`` know: name -> (MockDWaveSampler type, shape, system)
 TOPOLOGIES: dict[str, tuple[str, list[int], str]] = {
@@ -201,7 +201,7 @@ def find_embedding(
 def mock_qpu(topology: str = "pegasus", seed: int | None = None) -> Any:
     """dwave-system's MockDWaveSampler on a full Advantage or Advantage2 graph."""
     if topology not in TOPOLOGIES:
-        raise BackendError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
+        raise BackendOptionError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
     from dwave.system.testing import MockDWaveSampler
 
     kind, shape, _ = TOPOLOGIES[topology]
@@ -222,11 +222,11 @@ def _chain_strength(value: Any) -> Any:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise BackendError(
+        raise BackendOptionError(
             f"chain_strength must be a number, a callable, 'uniform_torque_compensation' or 'scaled', got {value!r}"
         ) from None
     if not (number > 0 and math.isfinite(number)):
-        raise BackendError(f"chain_strength must be positive, got {value!r}")
+        raise BackendOptionError(f"chain_strength must be positive, got {value!r}")
     return number
 
 
@@ -238,7 +238,7 @@ def _chain_break_method(name: Any, bqm: dimod.BinaryQuadraticModel, embedding: d
     if name is None:
         name = "majority_vote"
     if name not in _CHAIN_BREAK_METHODS:
-        raise BackendError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {name!r}")
+        raise BackendOptionError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {name!r}")
     if name == "minimize_energy":
         method = chain_breaks.MinimizeEnergy(bqm, embedding)
 
@@ -275,7 +275,7 @@ class _EmbeddedQPUBackend(Backend):
         self._chain_strength = _chain_strength(self.options.get("chain_strength"))
         method = self.options.get("chain_break_method")
         if method is not None and not callable(method) and method not in _CHAIN_BREAK_METHODS:
-            raise BackendError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {method!r}")
+            raise BackendOptionError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {method!r}")
         self._embeddings: dict[Any, EmbeddingReport] = {}
 
     def _qpu(self, seed: int | None) -> Any:
@@ -397,7 +397,7 @@ class DWaveMockBackend(_EmbeddedQPUBackend):
         super().__init__(**options)
         topology = self.options.get("topology", "pegasus")
         if topology not in TOPOLOGIES:
-            raise BackendError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
+            raise BackendOptionError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
         self._mock: Any = None
 
     @classmethod

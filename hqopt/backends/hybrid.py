@@ -36,9 +36,9 @@ from typing import Any
 import dimod
 import numpy as np
 
-from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities, seed_sequence
+from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities, seed_sequence, standard_bqm
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, BackendOptionError
 
 DEFAULT_SUB_SIZE = 16
 DEFAULT_SUB_BACKEND = "sa"
@@ -62,14 +62,14 @@ class HybridBackend(Backend):
 
         sub = self.options.get("sub_backend", DEFAULT_SUB_BACKEND)
         if sub == "hybrid" or isinstance(sub, HybridBackend):
-            raise BackendError("sub_backend cannot be 'hybrid' itself")
+            raise BackendOptionError("sub_backend cannot be 'hybrid' itself")
         self.sub_backend = get_backend(sub, **dict(self.options.get("sub_options") or {}))
         if self.sub_backend.capabilities.accepts != "bqm":
-            raise BackendError(f"sub_backend '{self.sub_backend.name}' must take BQMs")
+            raise BackendOptionError(f"sub_backend '{self.sub_backend.name}' must take BQMs")
         limit = self.sub_backend.capabilities.max_variables
         sub_limit = getattr(self.sub_backend, "options", {}).get("max_qubits", limit)
         if sub_limit is not None and size > sub_limit:
-            raise BackendError(f"sub_size {size} is larger than what sub_backend '{self.sub_backend.name}' takes ({sub_limit})")
+            raise BackendOptionError(f"sub_size {size} is larger than what sub_backend '{self.sub_backend.name}' takes ({sub_limit})")
 
     @classmethod
     def availability(cls) -> Availability:
@@ -88,6 +88,7 @@ class HybridBackend(Backend):
         self.expect_problem(problem)
         import hybrid
 
+        problem = standard_bqm(problem)  # dwave-hybrid cannot take a DictBQM
         n = problem.num_variables
         size = min(int(self.options.get("sub_size", DEFAULT_SUB_SIZE)), n)
         rounds_to_cover = math.ceil(n / size)
@@ -110,6 +111,7 @@ class HybridBackend(Backend):
                 max_iter=max_iter,
                 convergence=convergence,
                 max_time=budget.remaining() if budget.limited else None,
+                terminate=lambda _: budget.expired(),  # Ctrl-C / stop after each iteration
             )
             first = initial if not found else None
             state = hybrid.State.from_sample(_start(problem, first, next(start_seeds)), problem)

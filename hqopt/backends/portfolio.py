@@ -25,7 +25,7 @@ import dimod
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.backends.registry import get_backend
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
+from hqopt.errors import BackendOptionError
 
 DEFAULT_MEMBERS = ("cpsat", "tabu", "sa")
 
@@ -44,9 +44,9 @@ class PortfolioBackend(Backend):
         if isinstance(members, str):
             members = [m.strip() for m in members.split(",") if m.strip()]
         if not members:
-            raise BackendError("portfolio needs at least one member backend")
+            raise BackendOptionError("portfolio needs at least one member backend")
         if "portfolio" in members or "auto" in members:
-            raise BackendError("portfolio members must be concrete backends (not portfolio or auto)")
+            raise BackendOptionError("portfolio members must be concrete backends (not portfolio or auto)")
         self.members = [get_backend(m) for m in members]
 
     def run(

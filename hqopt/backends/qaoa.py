@@ -39,7 +39,7 @@ import numpy as np
 
 from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, BackendOptionError
 
 #: default largest problem (qubits) the backend accepts; see docs/quantum.md for timings
 DEFAULT_MAX_QUBITS = 20
@@ -132,13 +132,13 @@ class QAOABackend(Backend):
             self.int_option(key, default)
         alpha = self.options.get("alpha", DEFAULT_ALPHA)
         if not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
-            raise BackendError(f"alpha (CVaR share) must be in (0, 1], got {alpha!r}")
+            raise BackendOptionError(f"alpha (CVaR share) must be in (0, 1], got {alpha!r}")
         if self.options.get("estimator") is not None and "alpha" in self.options and alpha != 1:
-            raise BackendError("an estimator gives expectation values only: leave alpha unset (or 1) with estimator=")
+            raise BackendOptionError("an estimator gives expectation values only: leave alpha unset (or 1) with estimator=")
         if "initial_angles" in self.options:
             angles = np.asarray(self.options["initial_angles"], dtype=float)
             if angles.shape != (2 * self.reps,):
-                raise BackendError(f"initial_angles must be 2*reps = {2 * self.reps} numbers (gammas then betas)")
+                raise BackendOptionError(f"initial_angles must be 2*reps = {2 * self.reps} numbers (gammas then betas)")
 
     @classmethod
     def availability(cls) -> Availability:

@@ -40,7 +40,7 @@ from hqopt.compile.penalty import PenaltyModel
 from hqopt.errors import ModelError
 from hqopt.model import Model
 
-__all__ = ["Compiled", "CompiledCQM", "CompiledBQM", "compile_for", "PenaltyModel", "IntegerEncoding"]
+__all__ = ["Compiled", "CompiledBQM", "CompiledCQM", "IntegerEncoding", "PenaltyModel", "compile_for"]
 
 Label = Hashable
 
@@ -184,7 +184,7 @@ def _number(value: Any) -> int | float:
 def _integer_bits(encoding: IntegerEncoding, v: Label, value: float) -> dict[Label, int]:
     """The bits that give integer ``v`` the value ``value`` in ``encoding``."""
     lower, terms = encoding.expansion(v)
-    offset = int(round(value - lower))
+    offset = round(value - lower)
     if offset < 0 or offset > sum(c for _, c in terms):
         raise ModelError(f"initial value {value!r} of {v!r} is outside its bounds")
     labels = [b for b, _ in terms]
