@@ -32,7 +32,8 @@ Example:
 
 from __future__ import annotations
 
-import concurrent.futures
+import math
+import threading
 import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
@@ -82,38 +83,71 @@ class MemberOutcome:
     error: HqoptError | None = None
 
 
+def overrun_grace(time_limit: float) -> float:
+    """How long past its deadline a timed solve waits for a member before answering without it.
+
+    Under the promise that a solve ends within max(0.5 s, 10 %) of its limit,
+    with room left to assemble the Result.
+
+    >>> overrun_grace(1.0), overrun_grace(60.0)
+    (0.3, 3.0)
+    """
+    return max(0.3, 0.05 * time_limit)
+
+
 def run_race(
     model: Model, members: list[Member], budget: Budget, tracker: Tracker, settings: RaceSettings
 ) -> dict[str, MemberOutcome]:
-    """Run ``members`` (one: in this thread; more: in threads) until done, proven or stopped."""
+    """Run ``members`` until done, proven, stopped or past the deadline; their outcomes by name.
+
+    An untimed single member runs in this thread. Otherwise each member runs in
+    a daemon thread while this one waits in short steps (so Ctrl-C is handled
+    at once); a member still running :func:`overrun_grace` seconds past the
+    deadline is told to stop and left behind (its best so far is already in
+    the tracker), so the time limit holds whatever a backend does. A member's
+    refusal (too large, unavailable) doesn't end a race; it is raised when
+    every member refused, or when it was the only one.
+    """
     exchange = budget.limited and len(members) > 1
-    if len(members) == 1:
+    if len(members) == 1 and not budget.limited:
         return {members[0].name: run_member(model, members[0], budget, tracker, settings, exchange)}
     outcomes: dict[str, MemberOutcome] = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(members), thread_name_prefix="hqopt-race") as pool:
-        futures = {
-            pool.submit(_guarded, model, member, budget, tracker, settings, exchange): member for member in members
-        }
-        pending = set(futures)
-        while pending:  # short waits keep the main thread free for Ctrl-C
-            done, pending = concurrent.futures.wait(pending, timeout=0.1)
-            for future in done:
-                outcomes[futures[future].name] = future.result()
-    errors = [o.error for o in outcomes.values() if o.error is not None]
-    if len(errors) == len(members):
+    unexpected: list[BaseException] = []
+
+    def work(member: Member) -> None:
+        try:
+            outcomes[member.name] = run_member(model, member, budget, tracker, settings, exchange)
+        except HqoptError as error:
+            tracker.record(member.name, "error", None, proves=False)
+            outcomes[member.name] = MemberOutcome(info={"error": str(error)}, error=error)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the solving thread below
+            unexpected.append(error)
+            budget.stop()
+
+    threads = [threading.Thread(target=work, args=(m,), name=f"hqopt-{m.name}", daemon=True) for m in members]
+    for thread in threads:
+        thread.start()
+    cutoff = budget.deadline + overrun_grace(budget.time_limit) if budget.limited else math.inf
+    while True:
+        alive = [t for t in threads if t.is_alive()]
+        if not alive:
+            break
+        if time.perf_counter() > cutoff:
+            budget.stop()
+            for thread in alive:
+                thread.join(timeout=0.05)
+            break
+        alive[0].join(timeout=0.05)
+    if unexpected:
+        raise unexpected[0]
+    for member in members:
+        outcomes.setdefault(
+            member.name, MemberOutcome(info={"abandoned": "still running past the deadline; its best so far is kept"})
+        )
+    errors = [outcomes[m.name].error for m in members if outcomes[m.name].error is not None]
+    if errors and len(errors) == len(members):
         raise errors[0]  # nobody could run: say why
     return {m.name: outcomes[m.name] for m in members}
-
-
-def _guarded(
-    model: Model, member: Member, budget: Budget, tracker: Tracker, settings: RaceSettings, exchange: bool
-) -> MemberOutcome:
-    """A race member whose refusal (too large, unavailable, ...) doesn't end the race."""
-    try:
-        return run_member(model, member, budget, tracker, settings, exchange)
-    except HqoptError as error:
-        tracker.record(member.name, "error", None, proves=False)
-        return MemberOutcome(info={"error": str(error)}, error=error)
 
 
 def run_member(

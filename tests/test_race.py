@@ -152,3 +152,24 @@ def test_stop_event_ends_a_race():
     t0 = time.perf_counter()
     result = hqopt.solve(model, backend=[_SlowReporter(), _SlowReporter()], seed=0, stop=stop)
     assert time.perf_counter() - t0 < 2 and result.objective == -1
+
+
+class _Stubborn(Backend):
+    """Ignores its budget: sleeps 4 s, then returns nothing."""
+
+    name = "stubborn"
+    capabilities = Capabilities(accepts="bqm")
+
+    def run(self, problem: Any, budget: Budget, seed: int | None, *, initial: Any = None) -> BackendOutput:
+        time.sleep(4)
+        return BackendOutput(dimod.SampleSet.from_samples_bqm([], problem))
+
+
+def test_the_time_limit_holds_when_a_member_ignores_it():
+    model = hqopt.Model.from_qubo({(0, 0): -1, (1, 1): -1, (0, 1): 3})
+    t0 = time.perf_counter()
+    result = hqopt.solve(model, backend=[_Stubborn(), "sa"], seed=0, time_limit=1)
+    assert time.perf_counter() - t0 < 1.5
+    assert result.objective == -1 and "abandoned" in result.info["members"]["stubborn"]
+    alone = hqopt.solve(model, backend=_Stubborn(), seed=0, time_limit=1)
+    assert alone.timing.total < 1.5 and alone.objective is None
