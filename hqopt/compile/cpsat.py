@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import dimod
 from ortools.sat.python import cp_model
 
+from hqopt.compile.linearize import product_key as _key
 from hqopt.errors import BackendError
 
 Label = Hashable
@@ -210,11 +211,6 @@ class CpSatModel:
     def to_minimisation_value(self, scaled_objective: float) -> float:
         """A value of CP-SAT's scaled objective in the CQM's units."""
         return scaled_objective / self.objective_scale + self.objective_offset
-
-
-def _key(u: Label, v: Label) -> tuple[Label, Label]:
-    """The one key a product of ``u`` and ``v`` is stored under."""
-    return (u, v) if str(u) <= str(v) else (v, u)
 
 
 def _rounded(bias: float, scale: float) -> tuple[int, float]:
