@@ -15,7 +15,7 @@ import hqopt.io
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
 from hqopt.compile import compile_for
-from tests.conftest import REPO
+from conftest import REPO
 
 
 class _Infeasible(Backend):
