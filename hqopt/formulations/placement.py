@@ -55,7 +55,15 @@ import numpy as np
 
 from hqopt.errors import ModelError, SpecError
 from hqopt.formulations import fields as F
+from hqopt.formulations.placement_bound import PlacementBound, placement_lower_bound
+from hqopt.formulations.placement_heuristic import greedy_plan
+from hqopt.formulations.placement_report import (
+    PlacementPlan,
+    PlacementReport,
+    build_report,
+)
 from hqopt.model import Model
+from hqopt.result import Result
 
 #: cost terms, in report order
 TERMS = ("communication", "energy", "opening", "migration")
@@ -145,6 +153,7 @@ class Placement:
         self._by_name = {s.name: s for s in self.services}
         self._site_index = {s.name: k for k, s in enumerate(self.sites)}
         self._site_by_name = {s.name: s for s in self.sites}
+        self._bound: PlacementBound | None = None
 
     # ------------------------------------------------------------------ spec
     @classmethod
@@ -335,17 +344,31 @@ class Placement:
 
     def solution_of(self, assignment: Mapping[str, str]) -> dict[tuple[str, ...], int]:
         """The model's 0/1 values for ``{service: site}`` (sites open exactly when used); e.g. a warm start."""
-        solution: dict[tuple[str, ...], int] = {
-            ("x", svc.name, site): int(assignment.get(svc.name) == site) for svc in self.services for site in self.allowed[svc.name]
-        }
+        sites = self.site_by_name
         used = set(assignment.values())
-        if self.weights["opening"] > 0:
-            solution.update({("open", s.name): int(s.name in used) for s in self.sites if s.open_cost > 0})
+        solution = {}
+        for label in _Layout(self).labels:
+            if label[0] == "x":
+                solution[label] = int(assignment.get(label[1]) == label[2])
+            elif label[0] == "open":
+                solution[label] = int(label[1] in used)
+            else:  # ("zone" | "region", service, domain)
+                where = assignment.get(label[1])
+                solution[label] = int(where in sites and sites[where].domain(label[0]) == label[2])
         return solution
 
-    def decode(self, solution: Mapping[Any, float]) -> dict[str, Any]:
-        """The assignment table, per-site utilisation and the cost by term (JSON-friendly)."""
-        assignment = self.assignment(solution)
+    def warm_start(self) -> dict[tuple[str, ...], int] | None:
+        """A feasible starting point for ``hqopt.solve(..., initial=)`` from :func:`greedy_plan`, or None."""
+        plan = greedy_plan(self)
+        return None if plan is None else self.solution_of(plan)
+
+    def decode(self, solution: Mapping[Any, float]) -> PlacementPlan:
+        """The assignment table, per-site utilisation, the cost by term and the moves (a JSON-friendly dict)."""
+        return self.plan(self.assignment(solution))
+
+    def plan(self, assignment: Mapping[str, str]) -> PlacementPlan:
+        """The decoded answer of ``{service: site}`` (see :meth:`decode`)."""
+        assignment = dict(assignment)
         report = self.check(assignment)
         rows = []
         for site in self.sites:
@@ -356,21 +379,45 @@ class Placement:
                     "site": site.name,
                     "zone": site.zone,
                     "region": site.region,
+                    "down": site.name in self.down,
                     "services": guests,
                     "used": used,
                     "utilisation": {r: (used[r] / site.capacity[r] if site.capacity.get(r) else 0.0) for r in self.resources},
                 }
             )
-        return {
+        data = {
             "assignment": assignment,
             "sites": rows,
             "costs": report.costs,
             "weights": dict(self.weights),
             "objective": report.objective,
-            "moves": [{"service": s, "from": self.current[s], "to": assignment[s]} for s in report.moves],
+            "moves": [{"service": s, "from": self.current[s], "to": assignment.get(s)} for s in report.moves],
             "feasible": report.feasible,
             "violations": report.violations,
         }
+        return PlacementPlan(data, self)
+
+    def report(self, answer: Result | Mapping[str, str], *, bound: bool = True) -> PlacementReport:
+        """Per-site table, cost by term, rule checks and moves of a Result or ``{service: site}``.
+
+        ``bound=True`` adds :meth:`lower_bound` (covering every cost term) and its gap.
+        """
+        result = answer if isinstance(answer, Result) else None
+        if result is None:
+            assignment = dict(answer)  # type: ignore[arg-type]
+        elif result.decoded is not None:
+            assignment = dict(result.decoded["assignment"])
+        elif result.solution is not None:
+            assignment = self.assignment(result.solution)
+        else:
+            raise ModelError("the result holds no solution to report")
+        return build_report(self, assignment, result, self.lower_bound() if bound else None)
+
+    def lower_bound(self, time_limit: float = 30.0) -> PlacementBound:
+        """A proven lower bound on the whole objective (cached); see :mod:`~hqopt.formulations.placement_bound`."""
+        if self._bound is None:
+            self._bound = placement_lower_bound(self, time_limit=time_limit)
+        return self._bound
 
     def check(self, assignment: Mapping[str, str]) -> PlacementCheck:
         """Recompute feasibility and every cost term of ``{service: site}`` from the instance data alone."""
@@ -436,8 +483,10 @@ class Placement:
 
 
 # ---------------------------------------------------------------- model layout
-#: from this many sites on, a hierarchical latency is encoded with per-zone/region variables
-LEVEL_MIN_SITES = 8
+#: above this many site-pair terms (traffic pairs x sites^2), a hierarchical latency is
+#: encoded with per-zone/region variables instead (far fewer terms; CP-SAT's search is
+#: better on the site-pair form while it fits)
+DENSE_MAX_TERMS = 50_000
 
 
 class _Layout:
@@ -445,7 +494,7 @@ class _Layout:
 
     ``x[i, k]``: index of ``("x", service i, site k)`` or -1 where not allowed;
     ``open[k]``: index of ``("open", site k)`` or -1. With a hierarchical latency
-    and at least :data:`LEVEL_MIN_SITES` sites, services also get binary
+    and more than :data:`DENSE_MAX_TERMS` site-pair terms, services also get binary
     ``("zone", service, zone)`` / ``("region", service, region)`` variables
     linked to x by ``in-zone[...]`` / ``in-region[...]`` equalities: the
     communication term then needs a term per shared domain (sites + zones +
@@ -467,7 +516,8 @@ class _Layout:
         self.links: list[tuple[str, list[tuple[Any, float]]]] = []
         self.levels: tuple[float, list[tuple[np.ndarray, float]]] | None = None
         self.encoding = "site pairs"
-        hierarchy = _hierarchy(p.sites, p.latency) if len(p.sites) >= LEVEL_MIN_SITES and p.traffic and p.weights["communication"] > 0 else None
+        dense = len(p.traffic) * len(p.sites) ** 2 if p.weights["communication"] > 0 else 0
+        hierarchy = _hierarchy(p.sites, p.latency) if dense > DENSE_MAX_TERMS else None
         if hierarchy is not None:
             base, coef = hierarchy
             parts: dict[frozenset[frozenset[int]], list[Any]] = {}  # partition of the sites -> [index, coefficient]
