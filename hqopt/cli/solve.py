@@ -37,6 +37,8 @@ EXAMPLES = """Examples:
   hqopt solve problems/lp/knapsack.lp --backend cpsat --json --output result.json
 
   hqopt solve problems/qubo/gka1a.sparse --backend sa --option num_reads=200
+
+  hqopt solve problems/qap/chr12a.dat --backend sa,cpsat --initial result.json
 """
 
 
@@ -92,7 +94,7 @@ class _LiveStatus:
 @app.command(epilog=EXAMPLES)
 def solve(
     file: str = typer.Argument(..., metavar="FILE", help="Problem file (FILE#K picks problem K of a multi-problem file)."),
-    backend: str = typer.Option("auto", "--backend", "-b", help="Backend name (see 'hqopt backends'); 'auto' picks one and says why."),
+    backend: str = typer.Option("auto", "--backend", "-b", help="Backend name (see 'hqopt backends'); 'auto' picks and says why; a,b races them."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Wall-clock seconds for the whole solve (0: the backend's default effort, no limit)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (same seed, same run); drawn and reported when omitted."),
     option: list[str] = typer.Option([], "--option", help="Backend option key=value (repeatable), e.g. num_reads=100."),
@@ -101,6 +103,7 @@ def solve(
     output: Path | None = typer.Option(None, "--output", help="Write the Result as JSON to this file (atomically)."),
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live display and no table; only the exit code and errors."),
+    initial: Path | None = typer.Option(None, "--initial", help="Warm start: a result JSON (--output), a JSON {variable: value}, or 'label value' lines."),
 ) -> None:
     """Solve a problem file and print a verified result.
 
@@ -108,23 +111,28 @@ def solve(
     """
     import hqopt
     from hqopt.io import load
+    from hqopt.io.solution import read_solution
 
     if time_limit < 0:
         raise fail(f"--time-limit must be >= 0 seconds, got {time_limit:g}")
     options = dict(parse_option(o) for o in option)
     model = load(file, format=format, instance=instance)
+    start = read_solution(initial, model) if initial is not None else None
+    backends: str | list[str] = [b.strip() for b in backend.split(",") if b.strip()] if "," in backend else backend
     limit = time_limit or None
     console = Console(stderr=True)
     live_wanted = console.is_terminal and not (quiet or as_json)
     status = _LiveStatus(limit)
     if live_wanted:
         with Live(status, console=console, refresh_per_second=4, transient=True):
-            result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, on_progress=status.update, **options)
+            result = hqopt.solve(
+                model, backend=backends, time_limit=limit, seed=seed, initial=start, on_progress=status.update, **options
+            )
     else:
         if not (quiet or as_json):
             budget = f"{limit:g} s" if limit else "the backend's default effort"
             typer.echo(f"solving {model.name} with backend {backend}, time limit {budget}", err=True)
-        result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, **options)
+        result = hqopt.solve(model, backend=backends, time_limit=limit, seed=seed, initial=start, **options)
 
     if output is not None:
         write_atomic(output, result.to_json() + "\n")
