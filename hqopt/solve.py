@@ -33,6 +33,7 @@ from hqopt.backends.base import Backend, seed_sequence
 from hqopt.backends.registry import get_backend
 from hqopt.budget import Budget, check_time_limit
 from hqopt.compile import Compiled, compile_for
+from hqopt.cost import CostMeter
 from hqopt.errors import BackendError
 from hqopt.model import Label, Model, Sense, as_model
 from hqopt.result import Result, Status, Timing
@@ -99,6 +100,7 @@ def solve(
         **options: backend options, e.g. ``num_reads=100`` for ``sa``.
     """
     t_start = time.perf_counter()
+    meter = CostMeter().start()
     time_limit = check_time_limit(time_limit)
     seed = _check_seed(seed)
     if penalty_growth <= 1:
@@ -166,7 +168,7 @@ def solve(
         ctrl_c.pressed = True
     interrupted = ctrl_c.pressed
 
-    return tracker.result(
+    result = tracker.result(
         engine=engine,
         reason=reason,
         seed=seed,
@@ -183,6 +185,8 @@ def solve(
             backend={k: v for k, v in backend_info.items() if k.endswith("_time") and isinstance(v, (int, float))},
         ),
     )
+    result.cost = meter.stop(backend_info)
+    return result
 
 
 # ---------------------------------------------------------------------- helpers
