@@ -10,6 +10,7 @@ One call solves a model on any backend and returns a verified result::
 
 from hqopt.analyze import analyze
 from hqopt.backends import Backend, Capabilities, available_backends, get_backend
+from hqopt.distributed import solve_many
 from hqopt.errors import BackendError, BackendUnavailable, FormatError, HqoptError, ModelError, SpecError
 from hqopt.model import Model, Sense
 from hqopt.result import Result, Status, Timing
@@ -36,5 +37,6 @@ __all__ = [
     "available_backends",
     "get_backend",
     "solve",
+    "solve_many",
     "__version__",
 ]
