@@ -32,6 +32,7 @@ from hqopt.backends.portfolio import PortfolioBackend
 from hqopt.backends.registry import backend_class, get_backend
 from hqopt.budget import Budget
 from hqopt.compile import compile_for
+from hqopt.cost import QPU_TIME_KEY, CostMeter
 from hqopt.errors import ArgumentError
 from hqopt.model import Label, Model, Sense, as_model
 from hqopt.race import Member, MemberOutcome, RaceSettings, run_race
@@ -87,6 +88,7 @@ def solve(
             each member gets the options it accepts.
     """
     t_start = time.perf_counter()
+    meter = CostMeter().start()
     model = as_model(problem)
     time_limit, seed = check_solve_arguments(
         model, time_limit=time_limit, seed=seed, penalty=penalty, penalty_growth=penalty_growth,
@@ -112,7 +114,10 @@ def solve(
     except KeyboardInterrupt:
         ctrl_c.pressed = True
     interrupted = ctrl_c.pressed
-    return _result(model, tracker, members, outcomes, name, reason, seed, time_limit, interrupted, t_start)
+    result = _result(model, tracker, members, outcomes, name, reason, seed, time_limit, interrupted, t_start)
+    qpu = sum(float(o.info.get(QPU_TIME_KEY, 0.0) or 0.0) for o in outcomes.values())
+    result.cost = meter.stop({QPU_TIME_KEY: qpu})
+    return result
 
 
 # ---------------------------------------------------------------------- helpers
