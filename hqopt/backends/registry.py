@@ -35,6 +35,7 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "steepest": "hqopt.backends.anneal:SteepestDescentBackend",
     "sqa": "hqopt.backends.anneal:PathIntegralBackend",
     "portfolio": "hqopt.backends.portfolio:PortfolioBackend",
+    "ls": "hqopt.backends.ls:LocalSearchBackend",
     "dwave": "hqopt.backends.dwave:DWaveBackend", "dwave-mock": "hqopt.backends.dwave:DWaveMockBackend", "leap-hybrid": "hqopt.backends.dwave:LeapHybridBackend", "qaoa": "hqopt.backends.qaoa:QAOABackend", "hybrid": "hqopt.backends.hybrid:HybridBackend",
 }
 
