@@ -37,7 +37,13 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "sqa": "hqopt.backends.anneal:PathIntegralBackend",
     "portfolio": "hqopt.backends.portfolio:PortfolioBackend",
     "mip": "hqopt.backends.mip:MIPBackend",
-    "dwave": "hqopt.backends.dwave:DWaveBackend", "dwave-mock": "hqopt.backends.dwave:DWaveMockBackend", "leap-hybrid": "hqopt.backends.dwave:LeapHybridBackend", "qaoa": "hqopt.backends.qaoa:QAOABackend", "hybrid": "hqopt.backends.hybrid:HybridBackend",
+    "ls": "hqopt.backends.ls:LocalSearchBackend",
+    "lns": "hqopt.backends.lns:LNSBackend",
+    "hybrid": "hqopt.backends.hybrid:HybridBackend",
+    "dwave": "hqopt.backends.dwave:DWaveBackend",
+    "dwave-mock": "hqopt.backends.dwave:DWaveMockBackend",
+    "leap-hybrid": "hqopt.backends.dwave:LeapHybridBackend",
+    "qaoa": "hqopt.backends.qaoa:QAOABackend",
 }
 
 
