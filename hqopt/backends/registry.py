@@ -36,6 +36,7 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "sqa": "hqopt.backends.anneal:PathIntegralBackend",
     "portfolio": "hqopt.backends.portfolio:PortfolioBackend",
     "mip": "hqopt.backends.mip:MIPBackend",
+    "lns": "hqopt.backends.lns:LNSBackend",
     "dwave": "hqopt.backends.dwave:DWaveBackend", "dwave-mock": "hqopt.backends.dwave:DWaveMockBackend", "leap-hybrid": "hqopt.backends.dwave:LeapHybridBackend", "qaoa": "hqopt.backends.qaoa:QAOABackend", "hybrid": "hqopt.backends.hybrid:HybridBackend",
 }
 
