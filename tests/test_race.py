@@ -117,13 +117,22 @@ def _integer_model() -> tuple[hqopt.Model, dict[str, int]]:
     return m, {"a": 7, "b": 2, "s": 1}
 
 
-@pytest.mark.parametrize("backend", ["sa", "tabu", "cpsat"])
+@pytest.mark.parametrize("backend", ["sa", "tabu", "cpsat", "ls"])
 def test_a_warm_start_at_the_optimum_is_never_lost(backend):
     model, optimum = _integer_model()
-    result = hqopt.solve(model, backend=backend, seed=0, initial=optimum, time_limit=1, num_reads=1) if backend == "sa" else hqopt.solve(
-        model, backend=backend, seed=0, initial=optimum, time_limit=1
-    )
+    result = hqopt.solve(model, backend=backend, seed=0, initial=optimum, time_limit=1)
     assert result.feasible and result.objective <= -3
+
+
+def test_a_warm_start_at_the_optimum_is_never_lost_on_mip():
+    m = hqopt.Model(sense="max")
+    a, b = m.integer("a", 0, 40), m.integer("b", 0, 40)
+    m.set_objective(5 * a + 4 * b)
+    m.add_constraint(6 * a + 4 * b <= 24, label="one")
+    m.add_constraint(a + 2 * b <= 6, label="two")
+    optimum = {"a": 4, "b": 0}
+    result = hqopt.solve(m, backend="mip", seed=0, initial=optimum, time_limit=2)
+    assert result.feasible and result.objective >= 20
 
 
 def test_encode_round_trips_through_decode_on_bqm_and_cqm():
