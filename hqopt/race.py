@@ -83,6 +83,10 @@ class MemberOutcome:
     error: HqoptError | None = None
 
 
+#: seconds a race waits, once stopped (proof, target, Ctrl-C), for members to hand in
+STOP_GRACE = 0.5
+
+
 def overrun_grace(time_limit: float) -> float:
     """How long past its deadline a timed solve waits for a member before answering without it.
 
@@ -128,14 +132,16 @@ def run_race(
     for thread in threads:
         thread.start()
     cutoff = budget.deadline + overrun_grace(budget.time_limit) if budget.limited else math.inf
+    stopped_at: float | None = None
     while True:
         alive = [t for t in threads if t.is_alive()]
         if not alive:
             break
-        if time.perf_counter() > cutoff:
+        now = time.perf_counter()
+        if stopped_at is None and budget.stopped:
+            stopped_at = now  # a proof, the target, Ctrl-C: the others get a moment to hand in
+        if now > cutoff or (stopped_at is not None and now > stopped_at + STOP_GRACE):
             budget.stop()
-            for thread in alive:
-                thread.join(timeout=0.05)
             break
         alive[0].join(timeout=0.05)
     if unexpected:
