@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ import numpy as np
 from hqopt.backends.base import seed_sequence
 from hqopt.budget import Budget
 from hqopt.engine import kernels as K
-from hqopt.engine.problem import EngineProblem
+from hqopt.engine.problem import EngineProblem, build_problem
 from hqopt.errors import BackendError
 
 STRATEGIES = ("sa", "tabu", "rts")
@@ -102,9 +103,36 @@ def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
         state.ints[K.TENURE_MIN] = max(1, int(0.9 * groups))
         state.ints[K.TENURE_MAX] = max(2, math.ceil(1.1 * groups))
         state.ints[K.STALL_LIMIT] = 5 * groups * groups
-    K.refresh(P, state)
-    K.keep_best(P, state)
+    _KERNELS[strategy](P, state, 0, seed)  # compiles the strategy's kernel (JIT) if needed
     return state
+
+
+def _random_state(problem: EngineProblem, seed: int) -> np.ndarray:
+    """A structure-keeping random assignment made in NumPy (when the compiled code is not ready)."""
+    P = problem.arrays
+    rng = np.random.default_rng(seed)
+    x = P.lb.copy()
+    binary = P.free[P.ub[P.free] - P.lb[P.free] == 1]
+    x[binary] += rng.integers(0, 2, len(binary))
+    if P.perm.shape[0]:
+        x[P.perm[np.arange(P.perm.shape[0]), rng.permutation(P.perm.shape[1])[: P.perm.shape[0]]]] = 1
+    else:
+        for g in range(len(P.gptr) - 1):
+            x[P.gvars[rng.integers(P.gptr[g], P.gptr[g + 1])]] = 1
+    return x
+
+
+def _start_all(problem: EngineProblem, strategy: str, seeds: list[int], budget: Budget) -> list[K.State] | None:
+    """The chains' start states, or None when the deadline comes first (a cold JIT compile).
+
+    The compile goes on in a daemon thread so the next run finds it cached.
+    """
+    done: list[list[K.State]] = []
+    worker = threading.Thread(target=lambda: done.append([_start(problem, strategy, s) for s in seeds]), daemon=True)
+    worker.start()
+    while worker.is_alive() and not budget.expired():
+        worker.join(timeout=min(0.05, max(budget.remaining(), 1e-3)))
+    return done[0] if done else None
 
 
 _KERNELS = {"sa": K.anneal, "tabu": K.tabu_flips, "rts": K.robust_tabu}
@@ -160,8 +188,15 @@ def search(
     kernel = _KERNELS[strategy]
     t0 = time.perf_counter()
     seeds = seed_sequence(seed, workers)
-    chains = [_start(problem, strategy, s) for s in seeds]
+    started = _start_all(problem, strategy, seeds, budget)
     start_s = time.perf_counter() - t0
+    if started is None:
+        x = _random_state(problem, seeds[0])
+        budget.report(problem.samples(x[None, :], cqm))
+        info = {"strategy": strategy, "workers": workers, "start_seconds": round(start_s, 4),
+                "compile": "not finished within the time limit (cold numba cache): a random start is returned"}
+        return SearchResult(x[None, :], problem.objective(x), float(problem.violations(x).sum()), info)
+    chains = started
     units = _slice_units(problem, strategy)
     total = None if budget.limited else _untimed_units(problem, strategy)
     done = slices = adopted = 0
@@ -207,3 +242,31 @@ def search(
         "incumbents_adopted": adopted,
     }
     return SearchResult(states, float(best.scal[K.BEST_OBJ]) + problem.offset, float(best.scal[K.BEST_VIOL]), info)
+
+
+def warmup() -> float:
+    """Compile (or load from numba's cache) every kernel on tiny problems; returns the seconds it took.
+
+    The first ``ls`` run on a fresh install otherwise spends its time limit
+    compiling: ``python -c "import hqopt.engine as e; e.warmup()"`` once after
+    installing avoids that.
+    """
+    t0 = time.perf_counter()
+    qubo = dimod.CQM.from_bqm(dimod.BQM({0: -1.0, 1: -1.0, 2: 1.0}, {(0, 1): 3.0}, 0, "BINARY"))
+    perm, capacitated = _tiny_assignment(False), _tiny_assignment(True)
+    for cqm, strategy in ((qubo, "tabu"), (qubo, "sa"), (perm, "rts"), (capacitated, "sa")):
+        search(build_problem(cqm), cqm, Budget(None), 0, workers=1, strategy=strategy)
+    return time.perf_counter() - t0
+
+
+def _tiny_assignment(capacity: bool) -> dimod.ConstrainedQuadraticModel:
+    """A 3x3 assignment CQM (a permutation; with ``capacity`` also one penalised row)."""
+    cqm = dimod.CQM()
+    x = [[dimod.Binary((i, p)) for p in range(3)] for i in range(3)]
+    cqm.set_objective(x[0][0] * x[1][1] + x[2][2] * x[0][1])
+    for i in range(3):
+        cqm.add_constraint(sum(x[i]) == 1)
+        cqm.add_constraint(sum(x[j][i] for j in range(3)) == 1)
+    if capacity:
+        cqm.add_constraint(x[0][0] + x[1][0] <= 1)
+    return cqm
