@@ -61,7 +61,7 @@ def new_state(P, x0: np.ndarray) -> State:
     return state
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _viol(sense, rhs, a):
     if sense == 0:
         v = a - rhs
@@ -72,7 +72,7 @@ def _viol(sense, rhs, a):
     return v if v > TOL else 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _pair(P, a, b):
     """Q_ab (dense lookup, else binary search in a's sorted CSR row)."""
     if P.dense.shape[0] > 0:
@@ -374,6 +374,9 @@ def anneal(P, S, n_moves, seed):
     temp = S.scal[10] * (S.scal[6] / S.scal[10]) ** (S.scal[7] / length) if S.scal[10] > S.scal[6] else S.scal[6]
     alpha = (S.scal[6] / S.scal[10]) ** (1.0 / length) if S.scal[10] > S.scal[6] else 1.0
     keep_best(P, S)
+    if not has_rows and len(P.gptr) == 1 and np.all(P.ub - P.lb == 1):
+        _anneal_flips(P, S, n_moves, temp, alpha, length)
+        return
     for it in range(n_moves):
         if S.scal[7] >= length:
             _restart(P, S)
@@ -392,6 +395,50 @@ def anneal(P, S, n_moves, seed):
                 keep_best(P, S)
         if has_rows and it % adapt_every == adapt_every - 1:
             adapt_weights(P, S)
+
+
+@njit(cache=True, nogil=True)
+def _anneal_flips(P, S, n_moves, temp, alpha, length):
+    """:func:`anneal` for free binaries only (QUBO, Max-Cut): sequential sweeps, arrays held in locals.
+
+    The best state is saved in the last fifth of each anneal and at its end.
+    """
+    x = S.x
+    h = S.h
+    indptr = P.indptr
+    indices = P.indices
+    data = P.data
+    lb = P.lb
+    scal = S.scal
+    n = len(x)
+    obj = scal[0]
+    step = scal[7]
+    late = 0.8 * length
+    for _ in range(n_moves):
+        if step >= length:
+            scal[0] = obj
+            keep_best(P, S)
+            _restart(P, S)
+            obj = scal[0]
+            step = 0.0
+            temp = scal[10]
+            alpha = (scal[6] / temp) ** (1.0 / length) if temp > scal[6] else 1.0
+        k = int(step) % n
+        step += 1.0
+        temp *= alpha
+        d = 1 - 2 * (x[k] - lb[k])
+        de = d * h[k]
+        if de <= 0.0 or np.random.random() < np.exp(-de / temp):
+            x[k] += d
+            for e in range(indptr[k], indptr[k + 1]):
+                h[indices[e]] += data[e] * d
+            obj += de
+            if step > late and obj < scal[3] - 1e-9:
+                scal[0] = obj
+                keep_best(P, S)
+    scal[0] = obj
+    scal[7] = step
+    keep_best(P, S)
 
 
 @njit(cache=True, nogil=True)
@@ -468,6 +515,9 @@ def tabu_flips(P, S, n_iters, seed):
     n = len(P.lb)
     vs = np.zeros(1, dtype=np.int64)
     ds = np.zeros(1, dtype=np.int64)
+    x = S.x
+    h = S.h
+    tabu = S.tabu
     for _ in range(n_iters):
         it = S.ints[0]
         S.ints[0] += 1
@@ -477,8 +527,8 @@ def tabu_flips(P, S, n_iters, seed):
         obj = S.scal[0]
         target = S.scal[3] - 1e-9
         for k in range(n):
-            d = (1 - 2 * S.x[k]) * S.h[k]
-            if S.tabu[k] > it and obj + d >= target:
+            d = (1 - 2 * x[k]) * h[k]
+            if tabu[k] > it and obj + d >= target:
                 continue
             if d < best_d - 1e-12:
                 best_d = d
@@ -509,7 +559,7 @@ def tabu_flips(P, S, n_iters, seed):
             S.tabu[:] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def swap_delta(P, S, a, b, c, d):
     """Objective delta of a permutation swap: a, b off; c, d on (binaries)."""
     return (
@@ -535,6 +585,12 @@ def robust_tabu(P, S, n_iters, seed):
     vs = np.zeros(4, dtype=np.int64)
     ds = np.array([-1, -1, 1, 1], dtype=np.int64)
     aspiration = S.ints[6]
+    h = S.h
+    on = S.on
+    tabu = S.tabu
+    perm = P.perm
+    var_col = P.var_col
+    dense = P.dense
     for _ in range(n_iters):
         it = S.ints[0]
         S.ints[0] += 1
@@ -544,16 +600,20 @@ def robust_tabu(P, S, n_iters, seed):
         forced = False
         obj = S.scal[0]
         for i in range(ngroups - 1):
-            a = S.on[i]
-            ci = P.var_col[a]
+            a = on[i]
+            ci = var_col[a]
             for j in range(i + 1, ngroups):
-                b = S.on[j]
-                cj = P.var_col[b]
-                c = P.perm[i, cj]
-                d = P.perm[j, ci]
-                delta = swap_delta(P, S, a, b, c, d)
-                ti = S.tabu[i * ncols + cj]
-                tj = S.tabu[j * ncols + ci]
+                b = on[j]
+                cj = var_col[b]
+                c = perm[i, cj]
+                d = perm[j, ci]
+                if dense.shape[0] > 0:
+                    delta = (h[c] + h[d] - h[a] - h[b] + dense[a, b] + dense[c, d]
+                             - dense[a, c] - dense[a, d] - dense[b, c] - dense[b, d])
+                else:
+                    delta = swap_delta(P, S, a, b, c, d)
+                ti = tabu[i * ncols + cj]
+                tj = tabu[j * ncols + ci]
                 autorized = ti < it or tj < it
                 aspired = (ti < it - aspiration and tj < it - aspiration) or obj + delta < S.scal[3] - 1e-9
                 if (aspired and not forced) or (aspired and forced and delta < best) or (
