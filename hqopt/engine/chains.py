@@ -76,7 +76,7 @@ def _slice_units(problem: EngineProblem, strategy: str) -> int:
     """First slice's size: a few ms of work (timed runs then adapt it to SLICE_SECONDS)."""
     n = max(problem.num_variables, 1)
     if strategy == "sa":
-        return 200_000
+        return 20_000 if problem.num_rows or problem.structure.groups else 200_000
     if strategy == "tabu":
         return max(20, 200_000 // n)
     groups = max(problem.arrays.perm.shape[0], 2)
@@ -89,11 +89,12 @@ def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
     state = K.new_state(P, np.clip(np.zeros(len(P.lb), dtype=np.int64), P.lb, P.ub))
     K.seed_and_randomize(P, state, seed)
     K.calibrate(P, state, seed)
-    if problem.num_rows or problem.structure.groups:
-        K.greedy(P, state, seed, 50)
     n = max(problem.num_variables, 1)
     state.scal[K.LENGTH] = SWEEPS * n
     state.scal[K.REHEAT] = 0.3
+    if problem.num_rows or problem.structure.groups:
+        K.greedy(P, state, seed, 50)
+        state.scal[K.TEMP] = state.scal[K.T0] * state.scal[K.REHEAT]  # don't melt the repaired start
     if strategy == "tabu":
         state.ints[K.TENURE_MIN] = max(1, n // 100)
         state.ints[K.TENURE_MAX] = 10
@@ -224,6 +225,10 @@ def search(
             if total is None:
                 took = max(time.perf_counter() - t_slice, 1e-4)
                 target = min(SLICE_SECONDS, max(budget.remaining(), 1e-3) / 2)
+                if slices == 1 and strategy == "sa":  # anneals long enough to cool, short enough to restart
+                    per_anneal = step / took * budget.remaining() / 4
+                    for c in chains:
+                        c.scal[K.LENGTH] = min(c.scal[K.LENGTH], max(20.0 * problem.num_variables, per_anneal))
                 units = int(max(1, min(units * 4, units * target / took)))
                 if slices % 10 == 0 and _adopt_incumbent(problem, budget.incumbent(), chains):
                     adopted += 1
