@@ -198,6 +198,8 @@ def search(
                 "compile": "not finished within the time limit (cold numba cache): a random start is returned"}
         return SearchResult(x[None, :], problem.objective(x), float(problem.violations(x).sum()), info)
     chains = started
+    # one copy of the arrays per chain: threads sharing one copy contend on its reference counts
+    own = [P] + [type(P)(*(a.copy() for a in P)) for _ in range(workers - 1)]
     units = _slice_units(problem, strategy)
     total = None if budget.limited else _untimed_units(problem, strategy)
     done = slices = adopted = 0
@@ -218,7 +220,7 @@ def search(
                 break
             t_slice = time.perf_counter()
             slice_seeds = [(s * 1_000_003 + slices) & 0x7FFFFFFF for s in seeds]
-            list(pool.map(kernel, [P] * workers, chains, [step] * workers, slice_seeds))
+            list(pool.map(kernel, own, chains, [step] * workers, slice_seeds))
             slices += 1
             done += step
             report()
