@@ -181,8 +181,12 @@ def search(
     *,
     workers: int,
     strategy: str | None = None,
+    initial: dict[Any, float] | None = None,
 ) -> SearchResult:
-    """Run ``workers`` chains of ``strategy`` until the budget ends (or a fixed amount of work without one)."""
+    """Run ``workers`` chains of ``strategy`` until the budget ends (or a fixed amount of work without one).
+
+    ``initial`` (a feasible assignment better than every start) replaces the worst chain's start.
+    """
     strategy = strategy or default_strategy(problem)
     check_strategy(problem, strategy)
     P = problem.arrays
@@ -212,6 +216,7 @@ def search(
             reported = _rank(best)
             budget.report(problem.samples(best.best_x[None, :], cqm))
 
+    _adopt_incumbent(problem, initial, chains)
     report()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while not budget.expired():
