@@ -127,48 +127,67 @@ def refresh(P, S):
 def move_delta(P, S, vs, ds, nv):
     """(objective delta, weighted penalty delta, violation delta) of changing ``x[vs[:nv]]`` by ``ds``."""
     dobj = 0.0
+    sx = S.x
     for a in range(nv):
         k = vs[a]
         d = ds[a]
-        x = S.x[k]
+        x = sx[k]
         dobj += d * S.h[k] + P.diag[k] * ((x + d) * (x + d) - x * x)
         for b in range(a):
             dobj += _pair(P, vs[b], k) * d * ds[b]
-    if len(P.rhs) == 0:
+    rhs = P.rhs
+    if len(rhs) == 0:
         return dobj, 0.0, 0.0
+    vptr = P.vptr
+    vrow = P.vrow
+    vval = P.vval
+    mark = S.mark
+    touched = S.touched
+    dact = S.dact
     nt = 0
     for a in range(nv):
         k = vs[a]
-        for e in range(P.vptr[k], P.vptr[k + 1]):
-            r = P.vrow[e]
-            if S.mark[r] == 0:
-                S.mark[r] = 1
-                S.touched[nt] = r
+        for e in range(vptr[k], vptr[k + 1]):
+            r = vrow[e]
+            if mark[r] == 0:
+                mark[r] = 1
+                touched[nt] = r
                 nt += 1
-            S.dact[r] += P.vval[e] * ds[a]
+            dact[r] += vval[e] * ds[a]
     dpen = 0.0
     dviol = 0.0
+    sense = P.sense
+    act = S.act
+    w = S.w
     for t in range(nt):
-        r = S.touched[t]
-        dv = _viol(P.sense[r], P.rhs[r], S.act[r] + S.dact[r]) - _viol(P.sense[r], P.rhs[r], S.act[r])
-        dpen += S.w[r] * dv
+        r = touched[t]
+        dv = _viol(sense[r], rhs[r], act[r] + dact[r]) - _viol(sense[r], rhs[r], act[r])
+        dpen += w[r] * dv
         dviol += dv
-        S.dact[r] = 0.0
-        S.mark[r] = 0
+        dact[r] = 0.0
+        mark[r] = 0
     return dobj, dpen, dviol
 
 
 @njit(cache=True, nogil=True)
 def apply_move(P, S, vs, ds, nv, dobj, dpen, dviol):
     """Make a move whose deltas :func:`move_delta` returned."""
+    h = S.h
+    indptr = P.indptr
+    indices = P.indices
+    data = P.data
+    vptr = P.vptr
+    vrow = P.vrow
+    vval = P.vval
+    act = S.act
     for a in range(nv):
         k = vs[a]
         d = ds[a]
         S.x[k] += d
-        for e in range(P.indptr[k], P.indptr[k + 1]):
-            S.h[P.indices[e]] += P.data[e] * d
-        for e in range(P.vptr[k], P.vptr[k + 1]):
-            S.act[P.vrow[e]] += P.vval[e] * d
+        for e in range(indptr[k], indptr[k + 1]):
+            h[indices[e]] += data[e] * d
+        for e in range(vptr[k], vptr[k + 1]):
+            act[vrow[e]] += vval[e] * d
         g = P.var_group[k]
         if g >= 0 and d > 0:
             S.on[g] = k
