@@ -50,6 +50,8 @@ class LocalSearchBackend(Backend):
         build_s = time.perf_counter() - t0
         workers = self.int_option("workers", os.cpu_count() or 1)
         assert workers is not None
-        found = search(engine_problem, problem, budget, seed, workers=workers, strategy=self.options.get("strategy"))
+        found = search(
+            engine_problem, problem, budget, seed, workers=workers, strategy=self.options.get("strategy"), initial=initial
+        )
         info = {"structure": structure.summary(), "build_seconds": round(build_s, 4), **found.info}
         return BackendOutput(engine_problem.samples(found.states, problem), info=info)

@@ -61,7 +61,7 @@ def new_state(P, x0: np.ndarray) -> State:
     return state
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _viol(sense, rhs, a):
     if sense == 0:
         v = a - rhs
@@ -72,7 +72,7 @@ def _viol(sense, rhs, a):
     return v if v > TOL else 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _pair(P, a, b):
     """Q_ab (dense lookup, else binary search in a's sorted CSR row)."""
     if P.dense.shape[0] > 0:
@@ -127,48 +127,67 @@ def refresh(P, S):
 def move_delta(P, S, vs, ds, nv):
     """(objective delta, weighted penalty delta, violation delta) of changing ``x[vs[:nv]]`` by ``ds``."""
     dobj = 0.0
+    sx = S.x
     for a in range(nv):
         k = vs[a]
         d = ds[a]
-        x = S.x[k]
+        x = sx[k]
         dobj += d * S.h[k] + P.diag[k] * ((x + d) * (x + d) - x * x)
         for b in range(a):
             dobj += _pair(P, vs[b], k) * d * ds[b]
-    if len(P.rhs) == 0:
+    rhs = P.rhs
+    if len(rhs) == 0:
         return dobj, 0.0, 0.0
+    vptr = P.vptr
+    vrow = P.vrow
+    vval = P.vval
+    mark = S.mark
+    touched = S.touched
+    dact = S.dact
     nt = 0
     for a in range(nv):
         k = vs[a]
-        for e in range(P.vptr[k], P.vptr[k + 1]):
-            r = P.vrow[e]
-            if S.mark[r] == 0:
-                S.mark[r] = 1
-                S.touched[nt] = r
+        for e in range(vptr[k], vptr[k + 1]):
+            r = vrow[e]
+            if mark[r] == 0:
+                mark[r] = 1
+                touched[nt] = r
                 nt += 1
-            S.dact[r] += P.vval[e] * ds[a]
+            dact[r] += vval[e] * ds[a]
     dpen = 0.0
     dviol = 0.0
+    sense = P.sense
+    act = S.act
+    w = S.w
     for t in range(nt):
-        r = S.touched[t]
-        dv = _viol(P.sense[r], P.rhs[r], S.act[r] + S.dact[r]) - _viol(P.sense[r], P.rhs[r], S.act[r])
-        dpen += S.w[r] * dv
+        r = touched[t]
+        dv = _viol(sense[r], rhs[r], act[r] + dact[r]) - _viol(sense[r], rhs[r], act[r])
+        dpen += w[r] * dv
         dviol += dv
-        S.dact[r] = 0.0
-        S.mark[r] = 0
+        dact[r] = 0.0
+        mark[r] = 0
     return dobj, dpen, dviol
 
 
 @njit(cache=True, nogil=True)
 def apply_move(P, S, vs, ds, nv, dobj, dpen, dviol):
     """Make a move whose deltas :func:`move_delta` returned."""
+    h = S.h
+    indptr = P.indptr
+    indices = P.indices
+    data = P.data
+    vptr = P.vptr
+    vrow = P.vrow
+    vval = P.vval
+    act = S.act
     for a in range(nv):
         k = vs[a]
         d = ds[a]
         S.x[k] += d
-        for e in range(P.indptr[k], P.indptr[k + 1]):
-            S.h[P.indices[e]] += P.data[e] * d
-        for e in range(P.vptr[k], P.vptr[k + 1]):
-            S.act[P.vrow[e]] += P.vval[e] * d
+        for e in range(indptr[k], indptr[k + 1]):
+            h[indices[e]] += data[e] * d
+        for e in range(vptr[k], vptr[k + 1]):
+            act[vrow[e]] += vval[e] * d
         g = P.var_group[k]
         if g >= 0 and d > 0:
             S.on[g] = k
@@ -374,6 +393,9 @@ def anneal(P, S, n_moves, seed):
     temp = S.scal[10] * (S.scal[6] / S.scal[10]) ** (S.scal[7] / length) if S.scal[10] > S.scal[6] else S.scal[6]
     alpha = (S.scal[6] / S.scal[10]) ** (1.0 / length) if S.scal[10] > S.scal[6] else 1.0
     keep_best(P, S)
+    if not has_rows and len(P.gptr) == 1 and np.all(P.ub - P.lb == 1):
+        _anneal_flips(P, S, n_moves, temp, alpha, length)
+        return
     for it in range(n_moves):
         if S.scal[7] >= length:
             _restart(P, S)
@@ -392,6 +414,50 @@ def anneal(P, S, n_moves, seed):
                 keep_best(P, S)
         if has_rows and it % adapt_every == adapt_every - 1:
             adapt_weights(P, S)
+
+
+@njit(cache=True, nogil=True)
+def _anneal_flips(P, S, n_moves, temp, alpha, length):
+    """:func:`anneal` for free binaries only (QUBO, Max-Cut): sequential sweeps, arrays held in locals.
+
+    The best state is saved in the last fifth of each anneal and at its end.
+    """
+    x = S.x
+    h = S.h
+    indptr = P.indptr
+    indices = P.indices
+    data = P.data
+    lb = P.lb
+    scal = S.scal
+    n = len(x)
+    obj = scal[0]
+    step = scal[7]
+    late = 0.8 * length
+    for _ in range(n_moves):
+        if step >= length:
+            scal[0] = obj
+            keep_best(P, S)
+            _restart(P, S)
+            obj = scal[0]
+            step = 0.0
+            temp = scal[10]
+            alpha = (scal[6] / temp) ** (1.0 / length) if temp > scal[6] else 1.0
+        k = int(step) % n
+        step += 1.0
+        temp *= alpha
+        d = 1 - 2 * (x[k] - lb[k])
+        de = d * h[k]
+        if de <= 0.0 or np.random.random() < np.exp(-de / temp):
+            x[k] += d
+            for e in range(indptr[k], indptr[k + 1]):
+                h[indices[e]] += data[e] * d
+            obj += de
+            if step > late and obj < scal[3] - 1e-9:
+                scal[0] = obj
+                keep_best(P, S)
+    scal[0] = obj
+    scal[7] = step
+    keep_best(P, S)
 
 
 @njit(cache=True, nogil=True)
@@ -468,6 +534,9 @@ def tabu_flips(P, S, n_iters, seed):
     n = len(P.lb)
     vs = np.zeros(1, dtype=np.int64)
     ds = np.zeros(1, dtype=np.int64)
+    x = S.x
+    h = S.h
+    tabu = S.tabu
     for _ in range(n_iters):
         it = S.ints[0]
         S.ints[0] += 1
@@ -477,8 +546,8 @@ def tabu_flips(P, S, n_iters, seed):
         obj = S.scal[0]
         target = S.scal[3] - 1e-9
         for k in range(n):
-            d = (1 - 2 * S.x[k]) * S.h[k]
-            if S.tabu[k] > it and obj + d >= target:
+            d = (1 - 2 * x[k]) * h[k]
+            if tabu[k] > it and obj + d >= target:
                 continue
             if d < best_d - 1e-12:
                 best_d = d
@@ -509,7 +578,7 @@ def tabu_flips(P, S, n_iters, seed):
             S.tabu[:] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def swap_delta(P, S, a, b, c, d):
     """Objective delta of a permutation swap: a, b off; c, d on (binaries)."""
     return (
@@ -535,6 +604,12 @@ def robust_tabu(P, S, n_iters, seed):
     vs = np.zeros(4, dtype=np.int64)
     ds = np.array([-1, -1, 1, 1], dtype=np.int64)
     aspiration = S.ints[6]
+    h = S.h
+    on = S.on
+    tabu = S.tabu
+    perm = P.perm
+    var_col = P.var_col
+    dense = P.dense
     for _ in range(n_iters):
         it = S.ints[0]
         S.ints[0] += 1
@@ -544,16 +619,20 @@ def robust_tabu(P, S, n_iters, seed):
         forced = False
         obj = S.scal[0]
         for i in range(ngroups - 1):
-            a = S.on[i]
-            ci = P.var_col[a]
+            a = on[i]
+            ci = var_col[a]
             for j in range(i + 1, ngroups):
-                b = S.on[j]
-                cj = P.var_col[b]
-                c = P.perm[i, cj]
-                d = P.perm[j, ci]
-                delta = swap_delta(P, S, a, b, c, d)
-                ti = S.tabu[i * ncols + cj]
-                tj = S.tabu[j * ncols + ci]
+                b = on[j]
+                cj = var_col[b]
+                c = perm[i, cj]
+                d = perm[j, ci]
+                if dense.shape[0] > 0:
+                    delta = (h[c] + h[d] - h[a] - h[b] + dense[a, b] + dense[c, d]
+                             - dense[a, c] - dense[a, d] - dense[b, c] - dense[b, d])
+                else:
+                    delta = swap_delta(P, S, a, b, c, d)
+                ti = tabu[i * ncols + cj]
+                tj = tabu[j * ncols + ci]
                 autorized = ti < it or tj < it
                 aspired = (ti < it - aspiration and tj < it - aspiration) or obj + delta < S.scal[3] - 1e-9
                 if (aspired and not forced) or (aspired and forced and delta < best) or (
