@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import dimod
@@ -35,7 +36,7 @@ def test_every_accepted_exact_move_is_a_true_improvement_on_the_full_model():
 
     out = LNSBackend(subsolver="exact", iterations=25, patience=25).run(cqm, Budget(None, on_batch=check), seed=4)
     assert len(reported) >= 3  # the start and at least two accepted moves
-    for before, after in zip(reported, reported[1:]):
+    for before, after in itertools.pairwise(reported):
         assert after[0] < before[0] - 1e-9 or (abs(after[0] - before[0]) <= 1e-9 and after[1] < before[1] - 1e-9)
     ledger = out.info["subsolvers"]["exact"]
     assert ledger["improvements"] == len(reported) - 1
