@@ -225,7 +225,12 @@ class LNS:
         return free, None
 
     def _report(self, x: np.ndarray) -> None:
-        self.budget.report(dimod.SampleSet.from_samples_cqm(([x], self.model.labels), self.problem))
+        """Hand the new incumbent to ``solve`` (which verifies it on the original model)."""
+        self.budget.report(self.sampleset(x))
+
+    def sampleset(self, x: np.ndarray) -> dimod.SampleSet:
+        """``x`` as a one-row SampleSet; energy from the arrays (dimod's per-row CQM evaluation is slow)."""
+        return dimod.SampleSet.from_samples((x[None, :], self.model.labels), dimod.INTEGER, energy=[self.model.objective(x)])
 
     def _vector(self, sample: dict[Any, float] | None) -> np.ndarray | None:
         if not sample or any(v not in sample for v in self.model.labels):
