@@ -44,6 +44,8 @@ DEFAULT_PATIENCE = 25
 DEFAULT_K = 24
 #: smallest neighbourhood
 MIN_K = 4
+#: largest neighbourhood of an untimed run (each sub-solve then runs to its proof)
+UNTIMED_MAX_K = 32
 #: largest neighbourhood per sub-solver (QAOA simulates every qubit; exact enumerates 2^k)
 MAX_K = {"qaoa": 16, "exact": 14}
 #: largest compiled (penalty BQM) sub-problem for simulated quantum sub-solvers, in qubits
@@ -116,7 +118,9 @@ class LNS:
         self.destroy = Destroyer(self.structure, self.rng)
         self.ledger = Ledger(config.subsolvers)
         n = self.model.num_variables
-        self.k = {s: float(min(config.k, MAX_K.get(s, n), n)) for s in config.subsolvers}
+        cap = n if budget.limited else min(n, UNTIMED_MAX_K)  # untimed sub-solves must stay quick
+        self.k_max = {s: min(MAX_K.get(s, cap), cap) for s in config.subsolvers}
+        self.k = {s: float(min(config.k, self.k_max[s])) for s in config.subsolvers}
         self.operators = [op for op in OPERATORS if op != "constraint" or self.model.num_rows]
         self.op_stats = {op: [0, 0] for op in self.operators}
         self.overrun: dict[str, float] = {}
@@ -178,7 +182,7 @@ class LNS:
             )
             slow = limit is not None and seconds >= 0.8 * limit
             if self.proves[name]:  # heuristics always use their time: only errors and misfits resize them
-                self.k[name] = adapt_k(self.k[name], improved=improved, proven=proven, slow=slow, low=MIN_K, high=min(MAX_K.get(name, n), n))
+                self.k[name] = adapt_k(self.k[name], improved=improved, proven=proven, slow=slow, low=MIN_K, high=self.k_max[name])
             if proven and len(free) == n and best[0] == 0:
                 status, bound = "optimal", float(result.bound) + sub.constant if result.bound is not None else None
                 break
