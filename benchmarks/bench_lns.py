@@ -86,11 +86,15 @@ def run_cap(names: list[str], budget: float, backends: list[str]) -> None:
         t0 = time.perf_counter()
         r = hqopt.solve(model, backend="mip", time_limit=60, seed=1)
         m_time = time.perf_counter() - t0
-        row = [name, f"{d_time:.2f}", f"{d_obj:.3f} ({d_status})", f"{m_time:.2f}", f"{r.objective:.3f}", r.status.value, f"{m_time / d_time:.2f}x"]
+        row = [name, f"{d_time:.2f}", f"{d_obj:.3f} ({d_status})", f"{m_time:.2f}", _value(r), r.status.value, f"{m_time / d_time:.2f}x"]
         for b in backends:
             rb = hqopt.solve(model, backend=b, time_limit=budget, seed=1)
-            row.append(f"{rb.objective:.3f} ({rb.status.value})" if rb.feasible else "none")
+            row.append(f"{_value(rb)} ({rb.status.value})")
         print("| " + " | ".join(row) + " |", flush=True)
+
+
+def _value(result: hqopt.Result) -> str:
+    return f"{result.objective:.3f}" if result.feasible else "-"
 
 
 def run_placements(names: list[str], budget: float, long: float) -> None:
