@@ -128,3 +128,17 @@ def test_mip_holds_a_short_time_limit():
     r = hqopt.solve(hqopt.Model.from_qubo(Q), backend="mip", time_limit=1.0, seed=0)
     assert time.perf_counter() - t0 < 1.5
     assert r.feasible and r.bound is not None and r.bound <= r.objective + 1e-6
+
+
+def test_mip_stops_when_the_stop_event_is_set():
+    import threading
+
+    rng = np.random.default_rng(1)
+    n = 70
+    Q = {(i, j): float(rng.integers(-10, 11)) for i in range(n) for j in range(i, n) if rng.random() < 0.3}
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    t0 = time.perf_counter()
+    r = hqopt.solve(hqopt.Model.from_qubo(Q), backend="mip", time_limit=30, seed=0, stop=stop)
+    assert time.perf_counter() - t0 < 3.0
+    assert r.feasible and r.status is not hqopt.Status.OPTIMAL

@@ -91,8 +91,9 @@ class LNSBackend(Backend):
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
         self.expect_problem(problem)
-        outcome = LNS(problem, budget, seed, self.config).run(initial)
-        samples = dimod.SampleSet.from_samples_cqm(([outcome.x], list(problem.variables)), problem)
+        lns = LNS(problem, budget, seed, self.config)
+        outcome = lns.run(initial)
+        samples = lns.sampleset(outcome.x)
         return BackendOutput(samples, bound=outcome.bound, status=outcome.status, info=outcome.info)  # type: ignore[arg-type]
 
 

@@ -150,14 +150,11 @@ class MIPBackend(Backend):
             solution.value_valid = True
             h.setSolution(solution)
 
-        labels = lin.labels
-        n = len(labels)
         found: list[np.ndarray] = []
 
         def on_solution(event: Any) -> None:
-            row = np.asarray(event.data_out.mip_solution, dtype=float)[:n]
-            found.append(_rounded(row, lin))
-            budget.report(dimod.SampleSet.from_samples_cqm(([found[-1]], labels), problem))
+            found.append(_rounded(np.asarray(event.data_out.mip_solution, dtype=float), lin))
+            budget.report(_samples(found[-1:], lin))
 
         def on_interrupt(event: Any) -> None:
             if budget.stopped:
@@ -174,9 +171,9 @@ class MIPBackend(Backend):
         info_h = h.getInfo()
         rows: list[np.ndarray] = []
         if info_h.primal_solution_status == 2:  # kSolutionStatusFeasible
-            rows.append(_rounded(np.asarray(h.getSolution().col_value, dtype=float)[:n], lin))
+            rows.append(_rounded(np.asarray(h.getSolution().col_value, dtype=float), lin))
         rows += found[::-1]
-        samples = dimod.SampleSet.from_samples_cqm((np.array(rows) if rows else [], labels), problem)
+        samples = _samples(rows, lin) if rows else dimod.SampleSet.from_samples_cqm(([], lin.labels), problem)
         status = "unknown"
         bound = None
         S = highspy.HighsModelStatus
@@ -203,9 +200,17 @@ class MIPBackend(Backend):
         return BackendOutput(samples, bound=bound, status=status, info=info)
 
 
-def _rounded(row: np.ndarray, lin: LinearModel) -> np.ndarray:
-    """HiGHS values within its tolerance of an integer, made exact for integer columns."""
-    integer = np.asarray(lin.integer[: len(row)], dtype=bool)
-    out = row.copy()
+def _rounded(columns: np.ndarray, lin: LinearModel) -> np.ndarray:
+    """HiGHS column values within its tolerance of an integer, made exact for integer columns."""
+    out = columns.copy()
+    integer = np.asarray(lin.integer, dtype=bool)
     out[integer] = np.round(out[integer])
     return out
+
+
+def _samples(columns: list[np.ndarray], lin: LinearModel) -> dimod.SampleSet:
+    """Full column vectors as a SampleSet over the CQM's variables; energies from the linear
+    model (``solve`` re-verifies every sample on the original model anyway)."""
+    n = len(lin.labels)
+    energies = [float(lin.cost @ c + lin.offset) for c in columns]
+    return dimod.SampleSet.from_samples((np.array([c[:n] for c in columns]), lin.labels), dimod.INTEGER, energy=energies)

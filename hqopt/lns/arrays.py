@@ -155,6 +155,8 @@ class ArrayCQM:
 
 
 def _quadratic_arrays(qm: object, index: dict[Label, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not qm.num_interactions:  # type: ignore[attr-defined]
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
     terms = [(index[u], index[v], b) for u, v, b in qm.iter_quadratic() if b]  # type: ignore[attr-defined]
     if not terms:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)

@@ -25,13 +25,15 @@ from typing import Any
 import dimod
 import numpy as np
 
+from hqopt.backends.registry import backend_class
 from hqopt.budget import Budget
+from hqopt.compile import compile_for
 from hqopt.errors import HqoptError
 from hqopt.lns.arrays import ArrayCQM
 from hqopt.lns.greedy import construct
 from hqopt.lns.ledger import Ledger
 from hqopt.lns.neighbourhoods import OPERATORS, Destroyer, Structure
-from hqopt.lns.subproblem import restrict
+from hqopt.lns.subproblem import SubProblem, restrict
 from hqopt.model import Model
 
 #: iterations of an untimed run
@@ -42,8 +44,16 @@ DEFAULT_PATIENCE = 25
 DEFAULT_K = 24
 #: smallest neighbourhood
 MIN_K = 4
+#: largest neighbourhood of an untimed run (each sub-solve then runs to its proof)
+UNTIMED_MAX_K = 32
 #: largest neighbourhood per sub-solver (QAOA simulates every qubit; exact enumerates 2^k)
-MAX_K = {"qaoa": 10, "exact": 14}
+MAX_K = {"qaoa": 16, "exact": 14}
+#: largest compiled (penalty BQM) sub-problem for simulated quantum sub-solvers, in qubits
+MAX_QUBITS = {"qaoa": 16}
+#: neighbourhoods tried per iteration to find one that fits MAX_QUBITS
+FIT_TRIES = 8
+#: a call with less time than this is not started
+MIN_SUB_TIME = 0.05
 #: options each sub-solver gets unless the user sets them (small problems: one thread, repeatable)
 SUB_OPTIONS: dict[str, dict[str, Any]] = {"cpsat": {"num_workers": 1}, "mip": {"threads": 1}}
 #: seconds kept back at the end of a timed run (the last sub-solve's overhead, the final report)
@@ -108,9 +118,13 @@ class LNS:
         self.destroy = Destroyer(self.structure, self.rng)
         self.ledger = Ledger(config.subsolvers)
         n = self.model.num_variables
-        self.k = {s: float(min(config.k, MAX_K.get(s, n), n)) for s in config.subsolvers}
+        cap = n if budget.limited else min(n, UNTIMED_MAX_K)  # untimed sub-solves must stay quick
+        self.k_max = {s: min(MAX_K.get(s, cap), cap) for s in config.subsolvers}
+        self.k = {s: float(min(config.k, self.k_max[s])) for s in config.subsolvers}
         self.operators = [op for op in OPERATORS if op != "constraint" or self.model.num_rows]
         self.op_stats = {op: [0, 0] for op in self.operators}
+        self.overrun: dict[str, float] = {}
+        self.proves = {s: backend_class(s).capabilities.proves_bounds for s in config.subsolvers}
 
     # ------------------------------------------------------------------ run
     def run(self, initial: dict[Any, float] | None) -> LNSOutcome:
@@ -128,9 +142,15 @@ class LNS:
                 x, best = self._adopt_race_incumbent(x, best)
             name = self.ledger.choose(self.rng)
             op = self._operator()
-            free = self.destroy(op, x, round(self.k[name]))
-            sub = restrict(self.model, x, free)
-            limit = self._sub_time_limit()
+            limit = self._sub_time_limit(name)
+            if limit is not None and limit <= MIN_SUB_TIME:
+                break  # not enough time left for this sub-solver's call and its usual overrun
+            free, sub = self._neighbourhood(name, op, x)
+            if sub is None:  # no neighbourhood compiled small enough for this sub-solver
+                self.ledger.record(name, variables=len(free), seconds=0.0, gain=0.0, error=True)
+                self.k[name] = max(MIN_K, self.k[name] * 0.7)
+                stale += 1
+                continue
             t1 = time.perf_counter()
             try:
                 result = _solve(sub.cqm, name, limit, int(self.rng.integers(2**31)), x, free, self)
@@ -140,6 +160,8 @@ class LNS:
                 stale += 1
                 continue
             seconds = time.perf_counter() - t1
+            if limit is not None:
+                self.overrun[name] = max(self.overrun.get(name, 0.0), seconds - limit)
             candidate = x.copy()
             if result.solution is not None:
                 candidate[free] = [float(result.solution[self.model.labels[i]]) for i in free]
@@ -159,7 +181,8 @@ class LNS:
                 qpu_access_time=_qpu_seconds(result.info),
             )
             slow = limit is not None and seconds >= 0.8 * limit
-            self.k[name] = adapt_k(self.k[name], improved=improved, proven=proven, slow=slow, low=MIN_K, high=min(MAX_K.get(name, n), n))
+            if self.proves[name]:  # heuristics always use their time: only errors and misfits resize them
+                self.k[name] = adapt_k(self.k[name], improved=improved, proven=proven, slow=slow, low=MIN_K, high=self.k_max[name])
             if proven and len(free) == n and best[0] == 0:
                 status, bound = "optimal", float(result.bound) + sub.constant if result.bound is not None else None
                 break
@@ -183,15 +206,35 @@ class LNS:
         rates = np.array([(1 + i) / (1 + t) for t, i in (self.op_stats[op] for op in self.operators)])
         return self.operators[int(self.rng.choice(len(self.operators), p=rates / rates.sum()))]
 
-    def _sub_time_limit(self) -> float | None:
+    def _sub_time_limit(self, name: str) -> float | None:
+        """Seconds for the next call of ``name``: a tenth of what is left (0.3..3 s), less the
+        time its calls have run past their limits so far (imports, a last QAOA evaluation)."""
         if not self.budget.limited:
             return self.config.sub_time_limit
         remaining = self.budget.remaining()
         wanted = self.config.sub_time_limit or min(3.0, max(0.3, remaining / 10))
-        return max(0.05, min(wanted, 0.9 * remaining - RESERVE))
+        return min(wanted, 0.9 * remaining - RESERVE - self.overrun.get(name, 0.0))
+
+    def _neighbourhood(self, name: str, op: str, x: np.ndarray) -> tuple[np.ndarray, SubProblem | None]:
+        """Free about k variables; for qubit-limited sub-solvers retry (smaller) until the
+        compiled sub-problem (slack bits included) fits, or give up after FIT_TRIES."""
+        k = round(self.k[name])
+        qubits = MAX_QUBITS.get(name)
+        for _ in range(FIT_TRIES if qubits else 1):
+            free = self.destroy(op, x, k)
+            sub = restrict(self.model, x, free)
+            if qubits is None or compiled_size(sub.cqm) <= qubits:
+                return free, sub
+            k = max(MIN_K, k - 1)
+        return free, None
 
     def _report(self, x: np.ndarray) -> None:
-        self.budget.report(dimod.SampleSet.from_samples_cqm(([x], self.model.labels), self.problem))
+        """Hand the new incumbent to ``solve`` (which verifies it on the original model)."""
+        self.budget.report(self.sampleset(x))
+
+    def sampleset(self, x: np.ndarray) -> dimod.SampleSet:
+        """``x`` as a one-row SampleSet; energy from the arrays (dimod's per-row CQM evaluation is slow)."""
+        return dimod.SampleSet.from_samples((x[None, :], self.model.labels), dimod.INTEGER, energy=[self.model.objective(x)])
 
     def _vector(self, sample: dict[Any, float] | None) -> np.ndarray | None:
         if not sample or any(v not in sample for v in self.model.labels):
@@ -241,6 +284,11 @@ def _better(a: tuple[float, float], b: tuple[float, float]) -> bool:
     if a[0] < b[0] - 1e-9:
         return True
     return abs(a[0] - b[0]) <= 1e-9 and a[1] < b[1] - 1e-9 * max(1.0, abs(b[1]))
+
+
+def compiled_size(cqm: dimod.ConstrainedQuadraticModel) -> int:
+    """Binary variables of the penalty BQM ``solve`` would give a BQM backend (slack bits included)."""
+    return compile_for(Model(cqm), accepts="bqm").problem().num_variables
 
 
 def _gain(new: tuple[float, float], old: tuple[float, float]) -> float:
