@@ -13,8 +13,8 @@ Built-in anchors (each works on the model alone, never through ``solve``):
 
 External anchors: ``NAME=COMMAND`` with placeholders ``{file}`` (the file as
 given to bench, ``#K`` included), ``{instance}``, ``{time}`` (the time limit in
-seconds) and ``{seed}``. The command runs without a shell, with a timeout of
-``2 * time + 5`` seconds. Its objective, in the problem's own sense, is read
+seconds) and ``{seed}``. The command runs without a shell and is killed after
+``2 * time + 30`` seconds (the grace covers an interpreter's start-up). Its objective, in the problem's own sense, is read
 from its standard output: the first group of the last match of ``regex`` when
 one is given, else **the last number on the last non-empty line**. An
 external answer cannot be checked on the model: it is recorded as
@@ -199,6 +199,11 @@ def _integer_scale(biases: list[float]) -> int:
     return 10**CPSAT_MAX_DIGITS
 
 
+def _timeout(time_limit: float) -> float:
+    """Seconds after which an external anchor is killed."""
+    return 2 * time_limit + 30
+
+
 def parse_objective(stdout: str, regex: str | None = None) -> float:
     """The objective an external anchor printed (see the module docstring for the rule)."""
     if regex is not None:
@@ -227,9 +232,9 @@ def run_external(spec: AnchorSpec, file_ref: str, instance: str, time_limit: flo
         args[0] = sys.executable  # the same interpreter as hqopt's
     start = time.perf_counter()
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=2 * time_limit + 5, check=False)
+        done = subprocess.run(args, capture_output=True, text=True, timeout=_timeout(time_limit), check=False)
     except subprocess.TimeoutExpired:
-        raise BackendError(f"anchor {spec.name!r} ran past {2 * time_limit + 5:g} s") from None
+        raise BackendError(f"anchor {spec.name!r} ran past {_timeout(time_limit):g} s") from None
     except OSError as exc:
         raise BackendError(f"anchor {spec.name!r} could not start: {exc}") from None
     wall = time.perf_counter() - start

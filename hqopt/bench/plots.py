@@ -108,7 +108,7 @@ def ttt_ecdf(runs: Sequence[dict[str, Any]], path: Path, time_limit: float) -> N
         times = sorted(r["time_to_target"] for r in group if r["time_to_target"] is not None)
         if times:
             lowest = min(lowest, max(times[0], 1e-4))
-        xs = [1e-4, *times, max(time_limit * 1.1, *times)]
+        xs = [1e-4, *times, max([time_limit * 1.1, *times])]
         ys = [0.0, *[(k + 1) / len(group) for k in range(len(times))], len(times) / len(group)]
         ax.step(xs, ys, where="post", color=colours[solver], label=f"{solver} ({len(times)}/{len(group)})", lw=1.6)
     ax.set_xscale("log")
