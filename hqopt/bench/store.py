@@ -2,7 +2,8 @@
 
 Each run is appended with one ``write`` on a file opened in append mode and
 flushed to disk, so an interrupted benchmark keeps every run it finished and
-a rerun skips them (:meth:`RunStore.done`). A line cut short by a crash is
+a rerun skips them (:meth:`RunStore.done`; runs that ended in an error are
+retried). A line cut short by a crash is
 ignored when reading. ``config.json`` records the time limit: runs at another
 time limit don't mix in one directory.
 
@@ -63,7 +64,8 @@ class RunStore:
         return list(by_key.values())
 
     def done(self) -> set[tuple[str, str, int]]:
-        return {run_key(r) for r in self.records()}
+        """Keys of the runs a rerun skips: every run that ended without an error (errors are retried)."""
+        return {run_key(r) for r in self.records() if not r.get("error")}
 
     def append(self, record: dict[str, Any]) -> None:
         """Add one finished run: a single write of one line, then fsync."""
