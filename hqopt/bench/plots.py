@@ -105,14 +105,14 @@ def ttt_ecdf(runs: Sequence[dict[str, Any]], path: Path, time_limit: float) -> N
         group = [r for r in runs if r["solver"] == solver and not r.get("error") and r.get("target") is not None]
         if not group:
             continue
-        times = sorted(r["time_to_target"] for r in group if r["time_to_target"] is not None)
+        times = sorted(r["time_to_target"] for r in group if r["success"])
         if times:
             lowest = min(lowest, max(times[0], 1e-4))
         xs = [1e-4, *times, max([time_limit * 1.1, *times])]
         ys = [0.0, *[(k + 1) / len(group) for k in range(len(times))], len(times) / len(group)]
         ax.step(xs, ys, where="post", color=colours[solver], label=f"{solver} ({len(times)}/{len(group)})", lw=1.6)
     ax.set_xscale("log")
-    ax.set_xlim(lowest / 2, max([time_limit * 1.1] + [r["time_to_target"] * 1.1 for r in runs if r.get("time_to_target")]))
+    ax.set_xlim(lowest / 2, max([time_limit * 1.1] + [r["time_to_target"] * 1.1 for r in runs if r.get("success")]))
     ax.set_ylim(-0.02, 1.02)
     ax.axvline(time_limit, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("time-to-target, seconds (log)")
