@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hqopt.bench.metrics import (
     best_at,
+    best_tts,
     bootstrap_ci,
     gap,
     median,
@@ -113,3 +114,11 @@ def test_analyse_summarises_runs_by_hand() -> None:
     assert s["tts99"] == pytest.approx(2.0 * math.log(0.01) / math.log(0.6))  # t = 2 s mean wall time
     assert s["mean_gap"] == pytest.approx(0.10 / 4)  # gaps 0, 0, 0.10, 0 over the 4 feasible runs
     assert s["best_objective"] == 100.0
+
+
+def test_best_tts_by_hand() -> None:
+    # t = 0.1: p = 1/4, 0.1 * ln(0.01)/ln(0.75) = 1.6008; t = 0.2: p = 2/4, 0.2 * ln(0.01)/ln(0.5) = 1.3288
+    value, at = best_tts([0.2, math.inf, 0.1, math.inf])
+    assert at == 0.2 and value == pytest.approx(1.328771, abs=1e-6)
+    assert best_tts([0.05, 0.07]) == (0.07, 0.07)  # p = 1 at 0.07 s: one run of 0.07 s
+    assert best_tts([math.inf, math.inf]) == (math.inf, math.inf)
