@@ -9,7 +9,7 @@ Usage::
 
     python benchmarks/bench_core.py                       # default sets, 2 s per run, 1 seed
     python benchmarks/bench_core.py --time-limit 5 --backends tabu,sa,cpsat \\
-        --sets bqp50,gka-a,qap12 --seeds 3 --out bench-core
+        --sets bqp50,gka-a,qap12 --seeds 3 --out results/bench-core
 
 Instance sets (development set only): bqp50, bqp100, bqp250 (OR-Library,
 maximise), gka-a, gka-b, gka-c, gka-d (Biq Mac, minimise), qap12 / qap-small
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=2.0)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path("bench-core"), help="hqopt bench output directory")
+    parser.add_argument("--out", type=Path, default=Path("results/bench-core"), help="hqopt bench output directory (results/ is git-ignored)")
     args = parser.parse_args(argv)
 
     sets = {name: instance_files(name) for name in args.sets.split(",")}
