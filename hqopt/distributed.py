@@ -98,7 +98,7 @@ def solve_many(
             payloads.append(("model", model))
     results: list[Result | None] = [None] * len(items)
     tasks = [(payload, backend, time_limit, s, options) for payload, s in zip(payloads, seeds)]
-    for index, result in map_tasks(_solve_task, tasks, executor=executor, workers=workers, address=address):
+    for index, result in map_tasks(solve_in_worker, tasks, executor=executor, workers=workers, address=address):
         model = models[index]
         if model is not None and result.decoded is None and result.feasible and result.solution is not None:
             result.decoded = model.decode(result.solution)
@@ -222,7 +222,7 @@ def _map_ray(
 
 
 # --------------------------------------------------------------- the worker
-def _solve_task(payload: tuple[Any, ...], backend: Any, time_limit: float | None, seed: int | None, options: dict[str, Any]) -> Result:
+def solve_in_worker(payload: tuple[Any, ...], backend: Any, time_limit: float | None, seed: int | None, options: dict[str, Any]) -> Result:
     """One solve in a worker: load the problem, solve it, record the peak memory."""
     from hqopt.solve import solve
 
@@ -271,4 +271,4 @@ def _seeds(seed: int | Sequence[int] | None, count: int) -> list[int | None]:
     return list(seed_sequence(seed, count))
 
 
-__all__ = ["EXECUTORS", "map_tasks", "peak_memory_mb", "reset_peak_memory", "solve_many"]
+__all__ = ["EXECUTORS", "map_tasks", "peak_memory_mb", "reset_peak_memory", "solve_in_worker", "solve_many"]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hqopt.bench.metrics import (
     best_at,
+    best_tts,
     bootstrap_ci,
     gap,
     median,
@@ -87,3 +88,37 @@ def test_bootstrap_by_hand() -> None:
 def test_bootstrap_interval_is_ordered_and_inside_the_data(values, confidence) -> None:
     lo, hi = bootstrap_ci(values, confidence=confidence, resamples=200)
     assert min(values) - 1e-6 <= lo <= hi <= max(values) + 1e-6
+
+
+def test_analyse_summarises_runs_by_hand() -> None:
+    from hqopt.bench.report import analyse
+
+    def run(seed: int, history: list, wall: float = 2.0) -> dict:
+        objective = history[-1][1] if history else None
+        return {"instance": "i", "solver": "s", "seed": seed, "sense": "max", "objective": objective,
+                "feasible": objective is not None, "history": history, "wall_seconds": wall, "time_limit": 2.0}  # fmt: skip
+
+    runs = [
+        run(0, [(0.2, 80.0), (0.5, 100.0)]),  # reaches the target 100 at 0.5 s
+        run(1, [(1.0, 100.0)]),  # at 1.0 s
+        run(2, [(0.3, 90.0)]),  # never: gap 10 %
+        run(3, [(3.5, 100.0)]),  # too late: 3.5 s > 2 s + 0.5 s allowed overrun
+        run(4, []),  # nothing feasible: no gap
+    ]
+    report = analyse(runs, {"i": (100.0, "given")})
+    s = report.summary[0]
+    assert [r["success"] for r in report.runs] == [True, True, False, False, False]
+    assert s["success"] == pytest.approx(2 / 5) and s["feasible"] == 4
+    # TTT values sorted: 0.5, 1.0, inf, inf, inf -> q1 at position 1 = 1.0, median at 2 = inf
+    assert (s["ttt_q1"], s["ttt_median"]) == (1.0, math.inf)
+    assert s["tts99"] == pytest.approx(2.0 * math.log(0.01) / math.log(0.6))  # t = 2 s mean wall time
+    assert s["mean_gap"] == pytest.approx(0.10 / 4)  # gaps 0, 0, 0.10, 0 over the 4 feasible runs
+    assert s["best_objective"] == 100.0
+
+
+def test_best_tts_by_hand() -> None:
+    # t = 0.1: p = 1/4, 0.1 * ln(0.01)/ln(0.75) = 1.6008; t = 0.2: p = 2/4, 0.2 * ln(0.01)/ln(0.5) = 1.3288
+    value, at = best_tts([0.2, math.inf, 0.1, math.inf])
+    assert at == 0.2 and value == pytest.approx(1.328771, abs=1e-6)
+    assert best_tts([0.05, 0.07]) == (0.07, 0.07)  # p = 1 at 0.07 s: one run of 0.07 s
+    assert best_tts([math.inf, math.inf]) == (math.inf, math.inf)

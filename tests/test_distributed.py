@@ -99,3 +99,15 @@ def test_ray_equals_local_executor(local_ray) -> None:
     on_ray = hqopt.solve_many(models, backend="sa", seed=2026, executor="ray", workers=2)
     assert _fingerprint(on_ray) == _fingerprint(local)
     assert len({r.seed for r in on_ray}) == 20
+
+
+def test_bench_runs_on_ray(local_ray, tmp_path) -> None:
+    from hqopt.bench import run_bench
+
+    models = _qubos(2, n=6)
+    files = []
+    for model in models:
+        files.append(tmp_path / f"{model.name}.lp")
+        hqopt.io.save(model, files[-1])
+    report = run_bench(files, ["exact"], seeds=2, time_limit=1.0, out=tmp_path / "out", ray_address="local", plots=False)
+    assert [(s["instance"], s["runs"], s["success"]) for s in report.summary] == [("q0", 2, 1.0), ("q1", 2, 1.0)]
