@@ -84,3 +84,22 @@ def test_hybrid_honours_a_stop_promptly():
     elapsed = time.perf_counter() - t0
     assert elapsed < 3.0, f"stopped after {elapsed:.1f} s"
     assert result.objective is not None
+
+
+# -------------------------------------------------- time limits inside backends
+def test_dwave_mock_refuses_a_problem_larger_than_the_qpu_at_once():
+    bqm = dimod.generators.gnp_random_bqm(400, 0.6, "BINARY", random_state=0)  # ~48k interactions
+    t0 = time.perf_counter()
+    with pytest.raises(hqopt.BackendError, match="cannot be embedded"):
+        hqopt.get_backend("dwave-mock").sample(bqm, time_limit=1)
+    assert time.perf_counter() - t0 < 0.5
+
+
+def test_dwave_mock_embedding_is_held_to_the_time_limit():
+    bqm = dimod.generators.gnp_random_bqm(1500, 0.004, "BINARY", random_state=0)
+    backend = hqopt.get_backend("dwave-mock")
+    backend.sample(dimod.BQM({"a": 1.0}, {}, 0, "BINARY"))  # dwave-system loaded: time the embedding only
+    t0 = time.perf_counter()
+    with pytest.raises(hqopt.BackendError, match="within the time limit"):
+        backend.sample(bqm, time_limit=1, seed=1)
+    assert time.perf_counter() - t0 < 1.5
