@@ -103,3 +103,27 @@ def test_dwave_mock_embedding_is_held_to_the_time_limit():
     with pytest.raises(hqopt.BackendError, match="within the time limit"):
         backend.sample(bqm, time_limit=1, seed=1)
     assert time.perf_counter() - t0 < 1.5
+
+
+def test_qaoa_refuses_absurd_depth_at_once():
+    bqm = dimod.generators.gnp_random_bqm(8, 0.5, "BINARY", random_state=1)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="reps must be at most"):
+        hqopt.solve(bqm, backend="qaoa", reps=10**6, time_limit=2)
+    assert time.perf_counter() - t0 < 1
+
+
+def test_qaoa_refuses_a_simulation_that_cannot_fit_the_time_limit():
+    bqm = dimod.generators.gnp_random_bqm(20, 0.5, "BINARY", random_state=1)
+    t0 = time.perf_counter()
+    with pytest.raises(hqopt.BackendError, match="does not fit"):
+        hqopt.solve(bqm, backend="qaoa", reps=32, time_limit=1)
+    assert time.perf_counter() - t0 < 1
+
+
+def test_qaoa_deep_circuit_holds_the_time_limit():
+    bqm = dimod.generators.gnp_random_bqm(10, 0.5, "BINARY", random_state=1)
+    hqopt.solve(bqm, backend="qaoa", time_limit=1, seed=1)  # Qiskit loaded: time the run only
+    t0 = time.perf_counter()
+    result = hqopt.solve(bqm, backend="qaoa", reps=32, time_limit=1, seed=1)
+    assert time.perf_counter() - t0 <= 1.5 and result.objective is not None
