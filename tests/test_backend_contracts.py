@@ -127,3 +127,13 @@ def test_qaoa_deep_circuit_holds_the_time_limit():
     t0 = time.perf_counter()
     result = hqopt.solve(bqm, backend="qaoa", reps=32, time_limit=1, seed=1)
     assert time.perf_counter() - t0 <= 1.5 and result.objective is not None
+
+
+def test_hybrid_holds_a_short_time_limit_on_a_large_problem():
+    import hybrid  # noqa: F401 - loaded first: time the run, not the import
+
+    bqm = dimod.generators.gnp_random_bqm(2000, 0.005, "BINARY", random_state=3)
+    t0 = time.perf_counter()
+    samples = hqopt.get_backend("hybrid").sample(bqm, time_limit=1, seed=1)
+    assert time.perf_counter() - t0 <= 1.5
+    assert len(samples.variables) == 2000 and samples.first.energy == pytest.approx(bqm.energy(samples.first.sample))
