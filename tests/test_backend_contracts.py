@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import hqopt
+import hqopt.budget
 import hqopt.io
 from hqopt.backends.exact import ExactBackend
 from hqopt.cli.app import main
@@ -137,3 +138,28 @@ def test_hybrid_holds_a_short_time_limit_on_a_large_problem():
     samples = hqopt.get_backend("hybrid").sample(bqm, time_limit=1, seed=1)
     assert time.perf_counter() - t0 <= 1.5
     assert len(samples.variables) == 2000 and samples.first.energy == pytest.approx(bqm.energy(samples.first.sample))
+
+
+def qap(n: int, seed: int) -> hqopt.Model:
+    from hqopt.formulations.qap import QAP
+
+    rng = np.random.default_rng(seed)
+    return QAP(rng.integers(0, 10, (n, n)), rng.integers(0, 10, (n, n))).to_model()
+
+
+def test_cpsat_refuses_a_model_it_cannot_build_in_time_at_once():
+    cqm = qap(30, 1).minimization_cqm()
+    backend = hqopt.get_backend("cpsat")
+    t0 = time.perf_counter()
+    with pytest.raises(hqopt.BackendError, match="building the CP-SAT model"):
+        backend.run(cqm, hqopt.budget.Budget(1.0), seed=1)
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_portfolio_goes_on_without_a_member_that_refuses():
+    model = qap(30, 2)
+    backend = hqopt.get_backend("portfolio", members=("cpsat", "steepest"))
+    cqm = model.minimization_cqm()
+    out = backend.run(cqm, hqopt.budget.Budget(3.0), seed=1)
+    assert "building the CP-SAT model" in out.info["members"]["cpsat"]["refused"]
+    assert len(out.sampleset) > 0

@@ -107,7 +107,7 @@ class CPSatBackend(Backend):
     ) -> BackendOutput:
         self.expect_problem(problem)
         t0 = time.perf_counter()
-        built = CpSatModel.from_cqm(problem)
+        built = CpSatModel.from_cqm(problem, budget=budget)
         build_time = time.perf_counter() - t0
         if initial:
             for v, var in built.variables.items():

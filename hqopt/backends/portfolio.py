@@ -27,7 +27,7 @@ import numpy as np
 from hqopt.backends.base import Backend, BackendOutput, Capabilities, seed_sequence
 from hqopt.backends.registry import get_backend
 from hqopt.budget import Budget
-from hqopt.errors import BackendOptionError
+from hqopt.errors import BackendOptionError, HqoptError
 from hqopt.model import Model
 
 DEFAULT_MEMBERS = ("cpsat", "tabu", "sa")
@@ -71,6 +71,14 @@ def _merged(problem: dimod.ConstrainedQuadraticModel, samplesets: list[dimod.Sam
     return dimod.SampleSet.from_samples_cqm((stacked, labels), problem)
 
 
+def _refused(problem: dimod.ConstrainedQuadraticModel, error: BaseException | None) -> BackendOutput:
+    """A member that declined (e.g. cpsat's model cannot be built in time): no samples, the reason in info."""
+    if not isinstance(error, HqoptError):  # a bug, not a refusal: let it surface
+        raise error  # type: ignore[misc]
+    empty = dimod.SampleSet.from_samples_cqm(([], list(problem.variables)), problem)
+    return BackendOutput(empty, info={"refused": str(error)})
+
+
 class PortfolioBackend(Backend):
     """Runs ``members`` (default cpsat, tabu, sa) concurrently; best verified answer wins."""
 
@@ -106,9 +114,12 @@ class PortfolioBackend(Backend):
                 for member, s in zip(self.members, seeds)
             ]
             for done in as_completed(futures):
-                if done.result().status in ("optimal", "infeasible"):
+                if done.exception() is None and done.result().status in ("optimal", "infeasible"):
                     budget.stop()  # proven: the others can stop with what they have
-            outputs = [f.result() for f in futures]
+        failures = {m.name: f.exception() for m, f in zip(self.members, futures) if f.exception() is not None}
+        if len(failures) == len(futures):  # nobody ran: the first member's reason
+            raise next(iter(failures.values()))  # type: ignore[misc]
+        outputs = [_refused(problem, f.exception()) if f.exception() is not None else f.result() for f in futures]
         samples = _merged(problem, [o.sampleset for o in outputs])
         bounds = [o.bound for o in outputs if o.bound is not None]
         statuses = {o.status for o in outputs}
