@@ -163,6 +163,7 @@ def find_embedding(
     seed: int | None = 0,
     tries: int = 10,
     hard_limit: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> EmbeddingReport:
     """Minor-embed ``bqm``'s interaction graph with minorminer (seeded, time-bounded).
 
@@ -170,7 +171,8 @@ def find_embedding(
     :class:`EmbeddingReport`; a failed search reports why instead of raising.
     minorminer checks ``timeout`` only between its stages (a 0.3 s timeout
     took 12 s on a 2000-variable QUBO), so with ``hard_limit`` the search runs
-    in a child process that is ended after that many seconds.
+    in a child process that is ended after that many seconds, or as soon as
+    ``should_stop()`` says so (Ctrl-C, a stop request).
     """
     variables = list(bqm.variables)
     t0 = time.perf_counter()
@@ -189,9 +191,10 @@ def find_embedding(
         if hard_limit is None:
             found = _minorminer(source, target_edges, options)
         else:
-            found = _minorminer_within(source, target_edges, options, hard_limit)
+            found = _minorminer_within(source, target_edges, options, hard_limit, should_stop or (lambda: False))
             if found is None:
-                return EmbeddingReport(None, time.perf_counter() - t0, f"no embedding found within the time limit ({hard_limit:.2g} s)")
+                why = "was stopped" if should_stop is not None and should_stop() else f"found nothing within the time limit ({hard_limit:.2g} s)"
+                return EmbeddingReport(None, time.perf_counter() - t0, f"embedding search {why}")
         embedding = {v: tuple(chain) for v, chain in found.items()}
         if not embedding:
             elapsed = time.perf_counter() - t0
@@ -216,8 +219,10 @@ def _minorminer(source: list, target_edges: list, options: dict[str, Any]) -> di
     return dict(minorminer.find_embedding(source, target_edges, **options))
 
 
-def _minorminer_within(source: list, target_edges: list, options: dict[str, Any], seconds: float) -> dict | None:
-    """:func:`_minorminer` in a forked child process; ``None`` if it has not finished after ``seconds``."""
+def _minorminer_within(
+    source: list, target_edges: list, options: dict[str, Any], seconds: float, should_stop: Callable[[], bool]
+) -> dict | None:
+    """:func:`_minorminer` in a forked child process; ``None`` if not finished after ``seconds`` or when stopped."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -229,8 +234,12 @@ def _minorminer_within(source: list, target_edges: list, options: dict[str, Any]
     process = context.Process(target=child, daemon=True)
     process.start()
     send.close()
+    deadline = time.perf_counter() + seconds
     try:
-        return receive.recv() if receive.poll(max(seconds, 0.0)) else None
+        while not receive.poll(min(0.05, max(deadline - time.perf_counter(), 0.0))):
+            if should_stop() or time.perf_counter() >= deadline:
+                return None
+        return receive.recv()
     except EOFError:  # the child died
         return None
     finally:
@@ -333,10 +342,9 @@ class _EmbeddedQPUBackend(Backend):
         key = (tuple(bqm.variables), frozenset(frozenset((u, v)) for u, v, _ in bqm.iter_quadratic()))
         if key not in self._embeddings:
             timeout = float(self.options.get("embedding_timeout", DEFAULT_EMBEDDING_TIMEOUT))
-            hard_limit = None
+            hard_limit = timeout + 5  # minorminer may run past its own timeout
             if budget.limited:
-                hard_limit = min(timeout, 0.8 * budget.remaining())
-                timeout = hard_limit
+                hard_limit = timeout = min(timeout, 0.8 * budget.remaining())
             report = find_embedding(
                 bqm,
                 qpu.edgelist,
@@ -345,6 +353,7 @@ class _EmbeddedQPUBackend(Backend):
                 tries=int(self.options.get("embedding_tries", 10)),
                 seed=int(self.options.get("embedding_seed", 0)),
                 hard_limit=hard_limit,
+                should_stop=budget.expired,
             )
             if not report.found:
                 raise BackendError(
@@ -438,6 +447,10 @@ class DWaveBackend(_EmbeddedQPUBackend):
             raise BackendUnavailable(f"backend '{self.name}': cannot reach a D-Wave QPU: {type(exc).__name__}: {exc}") from exc
 
 
+#: one MockDWaveSampler per topology, shared by dwave-mock backends (its seed is set per run)
+_MOCKS: dict[str, Any] = {}
+
+
 class DWaveMockBackend(_EmbeddedQPUBackend):
     """The ``dwave`` path on dwave-system's MockDWaveSampler (offline)."""
 
@@ -476,8 +489,9 @@ class DWaveMockBackend(_EmbeddedQPUBackend):
         return super().run(problem, budget, seed, initial=initial)
 
     def _qpu(self, seed: int | None) -> Any:
-        if self._mock is None:  # building the full QPU graph takes a while: once per backend
-            self._mock = mock_qpu(self.options.get("topology", "pegasus"))
+        if self._mock is None:  # building the full QPU graph takes a while: once per process
+            topology = self.options.get("topology", "pegasus")
+            self._mock = _MOCKS.get(topology) or _MOCKS.setdefault(topology, mock_qpu(topology))
         self._mock.substitute_kwargs = {"seed": seed} if seed is not None else {}
         return self._mock
 
