@@ -143,12 +143,16 @@ def _initial_states(bqm: dimod.BinaryQuadraticModel, initial: dict[Any, float]) 
     return dimod.SampleSet.from_samples_bqm(state, bqm)
 
 
-def _sweeps_for(bqm: dimod.BinaryQuadraticModel, budget: Budget, default: int) -> int:
-    """Default sweeps, cut down when one read would not fit in a quarter of the budget."""
+def _sweeps_for(bqm: dimod.BinaryQuadraticModel, budget: Budget, default: int, cost: float = 4e-9) -> int:
+    """Default sweeps, cut down when one read would not fit in a quarter of the budget.
+
+    ``cost``: seconds per sweep per variable-or-coupling (SA ~4e-9; SQA, with its
+    Trotter slices, ~1e-7).
+    """
     n, nnz = _problem_size(bqm)
     if not budget.limited:
         return default
-    seconds_per_sweep = (n + 2 * nnz) * 4e-9
+    seconds_per_sweep = (n + 2 * nnz) * cost
     affordable = budget.remaining() / 4 / max(seconds_per_sweep, 1e-12)
     return int(max(10, min(default, affordable)))
 
@@ -219,7 +223,7 @@ class PathIntegralBackend(_BatchedBackend):
         return int(min(50, max(4, 1e8 // max(work_per_read, 1))))
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
-        return {"num_sweeps": _sweeps_for(bqm, budget, 1000)}
+        return {"num_sweeps": _sweeps_for(bqm, budget, 1000, cost=1e-7)}
 
     def run_params(self, bqm: dimod.BinaryQuadraticModel) -> dict[str, Any]:
         return {"beta_range": default_beta_range(bqm)}
