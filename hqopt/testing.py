@@ -28,7 +28,7 @@ import threading
 import time
 import unittest
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +181,7 @@ def _check_stop(engine: Backend, model: Model, after: float) -> None:
 # ---------------------------------------------------------------------- formats
 def _candidate_models() -> list[Model]:
     """Small models of the shapes formats hold: QUBO (min, max), constrained with integers."""
-    qubo = {(1, 1): -3.0, (2, 2): 2.0, (3, 3): -1.0, (4, 4): 4.0, (1, 2): 5.0, (2, 3): -2.0, (1, 4): 3.0, (3, 4): -6.0}
+    qubo: dict[tuple[Hashable, Hashable], float] = {(1, 1): -3.0, (2, 2): 2.0, (3, 3): -1.0, (4, 4): 4.0, (1, 2): 5.0, (2, 3): -2.0, (1, 4): 3.0, (3, 4): -6.0}
     models = [Model.from_qubo(qubo, name="qubo"), Model.from_qubo(qubo, name="qubo-max", sense="max")]
     m = Model(name="constrained", sense="min")
     x = [m.binary(f"x{i}") for i in range(3)]
@@ -329,7 +329,7 @@ def _default_verdict(instance: Any, decoded: Mapping[str, Any]) -> tuple[bool, f
 
 
 def check_formulation(
-    cls: type,
+    cls: Any,
     spec: Mapping[str, Any],
     *,
     samples: int = 40,

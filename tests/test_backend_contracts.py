@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
-import json
 from pathlib import Path
 
 import dimod

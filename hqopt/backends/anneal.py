@@ -170,7 +170,8 @@ def default_beta_range(bqm: dimod.BinaryQuadraticModel) -> list[float]:
     [0.115..., 2.302...]
     """
     spin = bqm if bqm.vartype is dimod.SPIN else bqm.change_vartype(dimod.SPIN, inplace=False)
-    h, (row, col, J), _ = spin.to_numpy_vectors()
+    vectors = spin.to_numpy_vectors()
+    h, (row, col, J) = vectors[0], vectors[1]
     n = len(h)
     h, J = np.abs(np.asarray(h, dtype=float)), np.abs(np.asarray(J, dtype=float))
     total = h + np.bincount(row, J, minlength=n) + np.bincount(col, J, minlength=n)

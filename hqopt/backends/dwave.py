@@ -191,10 +191,11 @@ def find_embedding(
         if hard_limit is None:
             found = _minorminer(source, target_edges, options)
         else:
-            found = _minorminer_within(source, target_edges, options, hard_limit, should_stop or (lambda: False))
-            if found is None:
+            within = _minorminer_within(source, target_edges, options, hard_limit, should_stop or (lambda: False))
+            if within is None:
                 why = "was stopped" if should_stop is not None and should_stop() else f"found nothing within the time limit ({hard_limit:.2g} s)"
                 return EmbeddingReport(None, time.perf_counter() - t0, f"embedding search {why}")
+            found = within
         embedding = {v: tuple(chain) for v, chain in found.items()}
         if not embedding:
             elapsed = time.perf_counter() - t0
@@ -388,7 +389,7 @@ class _EmbeddedQPUBackend(Backend):
                     problem,
                     num_reads=self.options.get("num_reads", DEFAULT_NUM_READS),
                     chain_strength=self._chain_strength,
-                    chain_break_method=_chain_break_method(self.options.get("chain_break_method"), problem, report.embedding),
+                    chain_break_method=_chain_break_method(self.options.get("chain_break_method"), problem, report.embedding or {}),
                     chain_break_fraction=True,
                     return_embedding=True,
                     **params,

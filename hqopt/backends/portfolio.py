@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any
+from typing import Any, Literal
 
 import dimod
 import numpy as np
@@ -60,7 +60,7 @@ def run_member(
         "time": result.timing.total,
         "penalty_weights": result.penalty_weights,
     }
-    return BackendOutput(samples, bound=result.bound, status=status, info=info)
+    return BackendOutput(samples, bound=result.bound, status=status, info=info)  # type: ignore[arg-type]
 
 
 def _merged(problem: dimod.ConstrainedQuadraticModel, samplesets: list[dimod.SampleSet]) -> dimod.SampleSet:
@@ -123,7 +123,7 @@ class PortfolioBackend(Backend):
         samples = _merged(problem, [o.sampleset for o in outputs])
         bounds = [o.bound for o in outputs if o.bound is not None]
         statuses = {o.status for o in outputs}
-        status = "optimal" if "optimal" in statuses else "infeasible" if "infeasible" in statuses else "unknown"
+        status: Literal["optimal", "infeasible", "unknown"] = "optimal" if "optimal" in statuses else "infeasible" if "infeasible" in statuses else "unknown"
         info: dict[str, Any] = {
             "members": {m.name: o.info for m, o in zip(self.members, outputs)},
             "portfolio_time": time.perf_counter() - t0,
