@@ -23,7 +23,7 @@ BACKENDS = {
     "sqa": {},
     "exact": {},
     "cpsat": {"num_workers": 1},
-    "portfolio": {"members": ("tabu", "sa")},
+    "portfolio": {"members": ("sa", "steepest")},
     "auto": {},
     "hybrid": {"restarts": 1, "sub_size": 4},
     "dwave-mock": {"num_reads": 20},
