@@ -32,7 +32,10 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 NO_RUN = re.compile(r"<!--\s*no-run:\s*(.+?)\s*-->\s*$")
 #: blocks whose fix belongs to another change (file name -> reason); they are expected to fail until then
-KNOWN_BROKEN: dict[str, str] = {}
+KNOWN_BROKEN: dict[str, str] = {
+    "automl.md": "docs/automl.md's examples (NameError, objective '...', a 15-minute benchmark block) are fixed by the "
+    "AutoML change of issue 13; remove this entry when it lands",
+}
 COMMAND_TIMEOUT = 180
 
 

@@ -74,6 +74,9 @@ class _BatchedBackend(Backend):
         """How many of the ``planned`` reads of a later batch fit in what is left (0: stop)."""
         return planned
 
+    def observe(self, params: dict[str, Any], reads: int, seconds: float) -> None:
+        """Told how long a batch of ``reads`` reads with ``params`` took (to size the next ones)."""
+
     def run(
         self,
         problem: dimod.BinaryQuadraticModel,
@@ -106,7 +109,9 @@ class _BatchedBackend(Backend):
             if initial is not None and batch_index == 0:
                 kwargs["initial_states"] = _initial_states(problem, initial)
                 kwargs["initial_states_generator"] = "random"
+            t_batch = time.perf_counter()
             batch = sampler.sample(problem, **kwargs)
+            self.observe(kwargs, size, time.perf_counter() - t_batch)
             batches += 1
             reads += len(batch)
             budget.report(batch)
@@ -248,20 +253,24 @@ class TabuBackend(_BatchedBackend):
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
         if budget.limited:  # the batch's reads share what is left; short reads keep Ctrl-C responsive
-            per_read = min(budget.remaining() / reads - _tabu_setup_seconds(bqm), MAX_TABU_READ_SECONDS)
+            per_read = min(budget.remaining() / reads - self._setup_seconds(bqm), MAX_TABU_READ_SECONDS)
             return {"num_restarts": 10**6, "timeout": max(1, int(per_read * 1000))}
         return {"num_restarts": 10, "timeout": 10**9}  # stop on restarts only: deterministic
 
 
     def reads_that_fit(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, planned: int) -> int:
         # each read costs its setup plus at least 10 ms of search
-        return min(planned, int(budget.remaining() / (_tabu_setup_seconds(bqm) + 0.01)))
+        return min(planned, int(budget.remaining() / (self._setup_seconds(bqm) + 0.01)))
 
+    def observe(self, params: dict[str, Any], reads: int, seconds: float) -> None:
+        if "timeout" in params and params.get("num_restarts") == 10**6:  # a timed batch: learn the real setup cost
+            setup = seconds / max(reads, 1) - params["timeout"] / 1000
+            self._observed_setup = max(getattr(self, "_observed_setup", 0.0), setup)
 
-def _tabu_setup_seconds(bqm: dimod.BinaryQuadraticModel) -> float:
-    """Time TabuSampler spends per read outside its ``timeout`` (it builds a dense n x n matrix:
-    0.3-0.5 s at n = 2000)."""
-    return 1.5e-7 * bqm.num_variables**2 + 0.002
+    def _setup_seconds(self, bqm: dimod.BinaryQuadraticModel) -> float:
+        """Time TabuSampler spends per read outside its ``timeout`` (it builds a dense n x n matrix:
+        0.3-0.5 s at n = 2000, more on a busy machine): the estimate or what a batch showed."""
+        return max(1.5e-7 * bqm.num_variables**2 + 0.002, getattr(self, "_observed_setup", 0.0))
 
 
 class SteepestDescentBackend(_BatchedBackend):
