@@ -23,7 +23,7 @@ import copy
 import enum
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import dimod
 import numpy as np
@@ -178,7 +178,7 @@ class Model:
 
     def add_constraint(self, comparison: Any, label: str | None = None) -> str:
         """Add a hard constraint ``expr <= rhs``, ``expr >= rhs`` or ``expr == rhs``; returns its label."""
-        return self.cqm.add_constraint_from_comparison(comparison, label=label)
+        return cast(str, self.cqm.add_constraint_from_comparison(comparison, label=label))
 
     # ------------------------------------------------------------------ queries
     @property
