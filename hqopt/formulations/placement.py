@@ -210,7 +210,8 @@ class Placement:
         """
         spec: dict[str, Any] = {"current": _plan_of(current) if current is not None else self.current}
         spec["sites_down"] = sorted(set(self.down) | set(down))
-        spec["max_moves"] = self.max_moves if max_moves is None else max_moves
+        if max_moves is not None or self.max_moves is not None:
+            spec["max_moves"] = self.max_moves if max_moves is None else max_moves
         spec["migration_cost"] = self.move_cost if move_cost is None else move_cost
         try:
             return _apply_operations(self, spec)
