@@ -89,7 +89,10 @@ def solve(
         penalty_rounds: most compile-run rounds (default: as many as the time
             limit allows, or 6 without one).
         integer_encoding: ``binary``, ``unary``, ``one-hot`` or ``domain-wall``.
-        initial: a warm-start assignment (used as hints or initial states).
+        initial: a warm-start assignment (used as hints or initial states), verified
+            first so the answer is never worse; default: the model's own
+            ``metadata["warm_start"]()`` when a formulation provides one
+            (``initial={}``: none).
         on_progress: called with a :class:`Progress` after each verified batch.
         stop: an event another thread may set to end the run early; the best
             solution so far is returned. Ctrl-C does the same (a second
@@ -106,6 +109,8 @@ def solve(
     if penalty_rounds is not None and penalty_rounds < 1:
         raise BackendError(f"penalty_rounds must be >= 1, got {penalty_rounds!r}")
     model = as_model(problem)
+    if initial is None and callable(model.metadata.get("warm_start")):
+        initial = model.metadata["warm_start"]()
     engine = get_backend(backend, **options)
     budget_owner = Budget(time_limit, stop_event=stop)
 
@@ -129,7 +134,7 @@ def solve(
     bound = None
     backend_info: dict[str, Any] = {}
     solve_time = 0.0
-    hint = dict(initial) if initial is not None else None
+    hint = dict(initial) if initial else None
     if hint is not None:
         tracker.add_initial(hint)
 

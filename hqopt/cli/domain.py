@@ -4,7 +4,6 @@ A spec's formulation (``model.metadata["formulation"]``, e.g. a Placement) may d
 
 * ``replan(current, *, down, max_moves, move_cost)`` -> a new formulation
   (``--current``, ``--site-down``, ``--max-moves``, ``--move-cost``);
-* ``warm_start()`` -> a feasible starting solution of its model, or None;
 * ``report(result)`` -> an object with ``to_text()`` and ``__rich__``
   (printed instead of the one-line solution);
 * ``plot(result, path)`` -> writes a picture (``--plot``).
@@ -46,12 +45,6 @@ def replan(model: Model, current: Path | None, down: list[str], max_moves: int |
     new.metadata = {**model.metadata, **new.metadata}
     new.name = model.name
     return new
-
-
-def warm_start(model: Model) -> dict[Any, float] | None:
-    """The formulation's starting solution, if it offers one."""
-    source = formulation(model)
-    return source.warm_start() if hasattr(source, "warm_start") else None
 
 
 def print_report(model: Model, result: Result) -> bool:

@@ -121,19 +121,18 @@ def solve(
         raise fail(f"--time-limit must be >= 0 seconds, got {time_limit:g}")
     options = dict(parse_option(o) for o in option)
     model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
-    initial = domain.warm_start(model)
     limit = time_limit or None
     console = Console(stderr=True)
     live_wanted = console.is_terminal and not (quiet or as_json)
     status = _LiveStatus(limit)
     if live_wanted:
         with Live(status, console=console, refresh_per_second=4, transient=True):
-            result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, initial=initial, on_progress=status.update, **options)
+            result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, on_progress=status.update, **options)
     else:
         if not (quiet or as_json):
             budget = f"{limit:g} s" if limit else "the backend's default effort"
             typer.echo(f"solving {model.name} with backend {backend}, time limit {budget}", err=True)
-        result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, initial=initial, **options)
+        result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, **options)
 
     if output is not None:
         write_atomic(output, result.to_json() + "\n")

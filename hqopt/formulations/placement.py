@@ -48,6 +48,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import dimod
@@ -251,7 +252,7 @@ class Placement:
         self._capacity_constraints(cqm, layout, demand)
         self._rule_constraints(cqm)
         self._move_constraint(cqm, layout)
-        metadata = {"kind": "placement", "formulation": self, "communication_encoding": layout.encoding}
+        metadata = {"kind": "placement", "formulation": self, "warm_start": self.warm_start, "communication_encoding": layout.encoding}
         return Model(cqm, sense="min", name=self.name, decoder=self.decode, metadata=metadata)
 
     def _communication(self, layout: _Layout) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], float]:
@@ -404,15 +405,22 @@ class Placement:
         ``bound=True`` adds :meth:`lower_bound` (covering every cost term) and its gap.
         """
         result = answer if isinstance(answer, Result) else None
-        if result is None:
-            assignment = dict(answer)  # type: ignore[arg-type]
-        elif result.decoded is not None:
-            assignment = dict(result.decoded["assignment"])
-        elif result.solution is not None:
-            assignment = self.assignment(result.solution)
-        else:
-            raise ModelError("the result holds no solution to report")
-        return build_report(self, assignment, result, self.lower_bound() if bound else None)
+        return build_report(self, self._assignment_of(answer), result, self.lower_bound() if bound else None)
+
+    def plot(self, answer: Result | Mapping[str, str], path: str | Path) -> Path:
+        """A PNG of a Result or ``{service: site}``: utilisation per site and the traffic graph by site (``plot`` extra)."""
+        from hqopt.formulations.placement_plot import plot_placement
+
+        return plot_placement(self, self.plan(self._assignment_of(answer)), path)
+
+    def _assignment_of(self, answer: Result | Mapping[str, str]) -> dict[str, str]:
+        if not isinstance(answer, Result):
+            return dict(answer)
+        if answer.decoded is not None:
+            return dict(answer.decoded["assignment"])
+        if answer.solution is not None:
+            return self.assignment(answer.solution)
+        raise ModelError("the result holds no solution")
 
     def lower_bound(self, time_limit: float = 30.0) -> PlacementBound:
         """A proven lower bound on the whole objective (cached); see :mod:`~hqopt.formulations.placement_bound`."""
