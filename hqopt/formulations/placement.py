@@ -45,6 +45,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -186,6 +187,15 @@ class Placement:
             if s.group is not None:
                 members[s.group].append(s.name)
         return dict(members)
+
+    def subproblem_advice(self, size: int) -> str:
+        """What a decomposition's sub-problem of ``size`` variables is for this placement (``hqopt analyze``)."""
+        per_site = len(self.services) / len(self.sites)
+        k = max(1, min(len(self.sites), int(math.sqrt(size / per_site))))
+        return (
+            f"here a sub-problem is the services of {k} site{'s' if k > 1 else ''} re-placed among them "
+            f"(about {round(k * per_site)} services x {k} sites = {round(k * k * per_site)} variables)"
+        )
 
     # ------------------------------------------------------------ re-planning
     def replan(
