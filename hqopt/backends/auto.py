@@ -5,15 +5,18 @@ and ``Result.backend_reason``):
 
 1. at most :data:`EXACT_ASSIGNMENTS` assignments -> ``exact`` (proves optimality);
 2. quadratic constraints -> ``cpsat`` (only CQM backends take them);
-3. constraints or integers, and at most :data:`CPSAT_MAX_TERMS` variables plus
+3. constraints whose penalty QUBO would have more than
+   :data:`PENALTY_MAX_TERMS` interactions (long capacity rows square up) ->
+   ``cpsat`` alone: annealing could not even build its model in time and memory;
+4. constraints or integers, and at most :data:`CPSAT_MAX_TERMS` variables plus
    quadratic terms -> ``portfolio`` of ``cpsat`` and ``sa``: CP-SAT keeps the
    constraints exact and proves bounds (and stops the race when it proves
    optimality), annealing often gives good feasible answers sooner -- neither
    wins everywhere (QAPLIB n=20: only sa finds solutions in 20 s; a 200x20
    placement: only cpsat does in 60 s);
-4. constraints or integers, larger -> ``sa`` with per-constraint penalty tuning
+5. constraints or integers, larger -> ``sa`` with per-constraint penalty tuning
    (building the CP-SAT model alone would take minutes);
-5. unconstrained binary/spin -> ``tabu`` (the strongest local QUBO heuristic here).
+6. unconstrained binary/spin -> ``tabu`` (the strongest local QUBO heuristic here).
 
 Example:
     >>> from hqopt import Model
@@ -39,6 +42,8 @@ from hqopt.model import Model
 EXACT_ASSIGNMENTS = 2**16
 #: constrained models up to this many variables + quadratic terms get CP-SAT in the race
 CPSAT_MAX_TERMS = 1_000_000
+#: penalty QUBOs above this many interactions (estimated before building) are not annealed
+PENALTY_MAX_TERMS = 5_000_000
 
 
 class AutoBackend(Backend):
@@ -59,6 +64,9 @@ class AutoBackend(Backend):
         if any(c.lhs.num_interactions for c in cqm.constraints.values()):
             return get_backend("cpsat"), "quadratic constraints: only a CQM backend keeps them exact"
         terms = len(cqm.variables) + cqm.objective.num_interactions
+        penalty_terms = penalty_size(cqm)
+        if constrained and penalty_terms > PENALTY_MAX_TERMS:
+            return get_backend("cpsat"), f"constrained; its penalty QUBO would have ~{penalty_terms:.2g} interactions, too many to anneal: CP-SAT alone"
         if constrained and terms <= CPSAT_MAX_TERMS:
             return (
                 get_backend("portfolio", members=("cpsat", "sa")),
@@ -84,3 +92,16 @@ class AutoBackend(Backend):
         out.info["chosen"] = backend.name
         out.info["reason"] = reason
         return out
+
+
+def penalty_size(cqm: dimod.ConstrainedQuadraticModel) -> int:
+    """Interactions a penalty QUBO of ``cqm`` would have, at least: each constraint of k variables squares up to k(k-1)/2.
+
+    >>> cqm = dimod.ConstrainedQuadraticModel()
+    >>> cqm.add_variables("BINARY", "abcd")
+    >>> _ = cqm.add_constraint_from_iterable([(v, 1) for v in "abcd"], "<=", 2)
+    >>> penalty_size(cqm)
+    6
+    """
+    pairs = sum(c.lhs.num_variables * (c.lhs.num_variables - 1) // 2 for c in cqm.constraints.values())
+    return cqm.objective.num_interactions + pairs
