@@ -7,7 +7,8 @@
 * **traffic graph**: services as nodes coloured by their site, edges as
   thick as the traffic; services of one site are drawn together (the layout
   places site clusters on a circle, zones next to each other); moved
-  services have a red ring and a label "from → to" when there are few.
+  services have a red ring, a dashed arrow from their old site (when there
+  are few) and are listed "service: from → to" in a corner.
 
 Example:
     >>> import tempfile, pathlib
@@ -34,8 +35,10 @@ from hqopt.errors import BackendUnavailable
 if TYPE_CHECKING:
     from hqopt.formulations.placement import Placement
 
-#: move labels are written when at most this many services move
-MAX_MOVE_LABELS = 12
+#: moves listed in the picture's box (the rest are counted)
+MAX_MOVE_LABELS = 10
+#: arrows from the old site are drawn when at most this many services move
+MAX_MOVE_ARROWS = 25
 
 
 def plot_placement(p: Placement, plan: Mapping[str, Any], path: str | Path, title: str | None = None) -> Path:
@@ -50,7 +53,7 @@ def plot_placement(p: Placement, plan: Mapping[str, Any], path: str | Path, titl
         raise BackendUnavailable(f"plotting needs the 'plot' extra (pip install 'hqopt[plot]'): {exc}") from None
     sites = sorted(p.sites, key=lambda s: (s.region, s.zone, s.name))
     colours = _site_colours(sites)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(17, 7.5), gridspec_kw={"width_ratios": [1, 1.25]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(19, 7.5), gridspec_kw={"width_ratios": [1, 1.25]})
     _utilisation(left, p, sites, plan)
     _graph(right, p, sites, plan, colours, nx)
     fig.suptitle(title or f"{p.name}: objective {plan['objective']:.10g}, {len(plan['moves'])} moves", fontsize=13)
@@ -98,7 +101,7 @@ def _graph(ax: Any, p: Placement, sites: list[Any], plan: Mapping[str, Any], col
     graph = nx.Graph()
     graph.add_nodes_from(assignment)
     graph.add_weighted_edges_from((a, b, v) for (a, b), v in p.traffic.items())
-    centres, pos = _cluster_layout(graph, sites, assignment)
+    centres, pos, disc = _cluster_layout(graph, sites, assignment)
     volumes = np.array([d["weight"] for _, _, d in graph.edges(data=True)], dtype=float)
     widths = 0.3 + 2.5 * volumes / volumes.max() if volumes.size else []
     size = float(np.clip(4000 / max(len(assignment), 1), 8, 120))
@@ -108,28 +111,31 @@ def _graph(ax: Any, p: Placement, sites: list[Any], plan: Mapping[str, Any], col
     for site in sites:  # site names outside the ring; down sites in grey
         c = centres[site.name]
         down = site.name in p.down
-        ax.text(*(c * 1.32), site.name + (" (down)" if down else ""), ha="center", va="center", fontsize=8 if len(sites) <= 20 else 6,
-                color="grey" if down else colours[site.name], fontweight="bold")
-    for s, m in moved.items():  # where it came from -> where it is
+        ax.text(*(c * (1.12 + disc)), site.name + (" (down)" if down else ""), ha="center", va="center", fontsize=8 if len(sites) <= 20 else 6,
+                color="grey" if down else "black", fontweight="bold")
+    for s, m in moved.items() if len(moved) <= MAX_MOVE_ARROWS else ():  # where it came from -> where it is
         ax.annotate("", xy=pos[s], xytext=centres[m["from"]], arrowprops={"arrowstyle": "->", "color": "red", "lw": 0.8, "alpha": 0.6, "ls": "--"})
     if moved:
         nx.draw_networkx_nodes(graph, pos, nodelist=list(moved), ax=ax, node_size=size * 2.5, node_color="none", edgecolors="red", linewidths=1.5)
         lines = [f"{s}: {m['from']} → {m['to']}" for s, m in list(moved.items())[:MAX_MOVE_LABELS]]
         if len(moved) > MAX_MOVE_LABELS:
             lines.append(f"... and {len(moved) - MAX_MOVE_LABELS} more")
-        ax.text(0.0, 0.0, "moved (red rings):\n" + "\n".join(lines), transform=ax.transAxes, fontsize=7, va="bottom", ha="left",
+        ax.text(1.0, 0.0, f"moved (red rings{', dashed from the old site' if len(moved) <= MAX_MOVE_ARROWS else ''}):\n" + "\n".join(lines), transform=ax.transAxes, fontsize=7, va="bottom", ha="left", clip_on=False,
                 color="darkred", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
     if len(nodes) <= 40:
         nx.draw_networkx_labels(graph, {n: xy + np.array([0, 0.045]) for n, xy in pos.items()}, labels={n: n for n in nodes}, ax=ax, font_size=5)
     ax.set_title(f"service traffic, coloured by site ({len(nodes)} services, {graph.number_of_edges()} traffic pairs)")
-    ax.set_xlim(-1.55, 1.55)
-    ax.set_ylim(-1.55, 1.55)
+    ax.set_xlim(-1.6, 1.6)
+    ax.set_ylim(-1.6, 1.6)
     ax.set_aspect("equal")
     ax.set_axis_off()
 
 
-def _cluster_layout(graph: Any, sites: list[Any], assignment: Mapping[str, str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Every site on a circle (zone order); its services in a small disc around it (sunflower pattern, by traffic order)."""
+def _cluster_layout(graph: Any, sites: list[Any], assignment: Mapping[str, str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
+    """Every site on a circle (zone order); its services in a small disc around it (sunflower pattern, by traffic order).
+
+    Returns the site centres, the service positions and the disc radius.
+    """
     centres = {}
     for k, site in enumerate(sites):
         angle = math.pi / 2 - 2 * math.pi * k / len(sites)
@@ -143,4 +149,4 @@ def _cluster_layout(graph: Any, sites: list[Any], assignment: Mapping[str, str])
         for j, s in enumerate(members):
             r = disc * math.sqrt((j + 0.5) / max(len(members), 1))
             pos[s] = centres[site.name] + r * np.array([math.cos(j * golden), math.sin(j * golden)])
-    return centres, pos
+    return centres, pos, disc
