@@ -182,7 +182,7 @@ def analyze(
         report.qpu_timing = _qpu_timing(qubits, num_reads)
     if _has("qiskit"):
         report.qaoa = _qaoa_facts(bqm, qaoa_reps, heavy_hex_distance, embedding_seed)
-    report.verdict = _verdict(model, report)
+    report.verdict = _verdict(model, report, searched=embed and bool(report.embeddings))
     return report
 
 
@@ -191,10 +191,10 @@ def analyze(
 NOISY_SHARE = 0.05
 
 
-def _verdict(model: Any, report: AnalysisReport) -> dict[str, Any]:
+def _verdict(model: Any, report: AnalysisReport, searched: bool) -> dict[str, Any]:
     """Fits the QPU or not, why, and the suggested path (see the module docstring)."""
     c, k = report.compiled, report.coefficients
-    if not report.embeddings or not any("embedded" in e for e in report.embeddings.values()):
+    if not searched:
         return {"fits": None, "reason": "unknown: no embedding was searched (the 'quantum' extra is missing, or --no-embed)",
                 "suggested": "install hqopt[quantum] and run hqopt analyze again", "sub_problem_size": None}
     noisy = k["nonzero"] and k["below_precision"] / k["nonzero"] > NOISY_SHARE

@@ -79,7 +79,7 @@ def test_current_may_be_a_result_json_and_name_a_down_site():
 def test_replan_errors_name_the_cause():
     p = _instance(12, 3, seed=1)
     pinned = next(s.name for s in p.services if len(p.allowed[s.name]) == 1)
-    with pytest.raises(SpecError, match=f"{pinned}.*no site left"):
+    with pytest.raises(SpecError, match=f"{pinned}.*may only run on.*which is down"):
         p.replan(p.current, down=[p.allowed[pinned][0]])
     pinned_sites = {sites[0] for sites in p.allowed.values() if len(sites) == 1}
     down = next(s.name for s in p.sites if s.name not in pinned_sites and s.name in p.current.values())

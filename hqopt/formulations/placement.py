@@ -672,7 +672,7 @@ def _apply_operations(p: Placement, spec: Mapping[str, Any]) -> Placement:
     allowed = {svc: [s for s in sites if s not in down] for svc, sites in p.allowed.items()}
     for svc, sites in allowed.items():
         if not sites:
-            raise SpecError("sites_down", f"service {svc!r} has no site left to run on (every site it may use is down)")
+            raise SpecError("sites_down", f"service {svc!r} may only run on {', '.join(p.allowed[svc])} (rules.pin/forbid), which is down")
     current = {}
     for svc, site in F.mapping(spec.get("current", {}) or {}, "current").items():
         where = F.join("current", str(svc))
