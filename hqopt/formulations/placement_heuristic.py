@@ -109,7 +109,7 @@ class _State:
         return {s.name: self.p.sites[self.where[i]].name for i, s in enumerate(self.p.services)}
 
 
-def greedy_plan(p: Placement, rounds: int = 3) -> dict[str, str] | None:
+def greedy_plan(p: Placement, rounds: int = 10) -> dict[str, str] | None:
     """A feasible ``{service: site}`` (greedy, then :func:`improve`), or None if every greedy order gets stuck.
 
     Orders tried: applications breadth-first choosing the cheapest site; then
