@@ -29,6 +29,10 @@ site (only for allowed pairs: pins and forbids remove the others), and
 :meth:`Placement.check` recomputes feasibility and every cost term from an
 assignment ``{service: site}`` alone, without the model.
 
+Sibling modules: ``placement_spec`` (parsing), ``placement_report`` (report,
+plan), ``placement_plot`` (pictures), ``placement_bound`` (lower bound),
+``placement_heuristic`` (warm start), ``placement_generator`` (instances).
+
 Example:
     >>> spec = {
     ...     "sites": [{"name": "a", "zone": "z1", "capacity": {"cpu": 4}},
