@@ -53,7 +53,7 @@ def plot_placement(p: Placement, plan: Mapping[str, Any], path: str | Path, titl
         raise BackendUnavailable(f"plotting needs the 'plot' extra (pip install 'hqopt[plot]'): {exc}") from None
     sites = sorted(p.sites, key=lambda s: (s.region, s.zone, s.name))
     colours = _site_colours(sites)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(19, 7.5), gridspec_kw={"width_ratios": [1, 1.25]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(19 if plan["moves"] else 17, 7.5), gridspec_kw={"width_ratios": [1, 1.25]})
     _utilisation(left, p, sites, plan)
     _graph(right, p, sites, plan, colours, nx)
     fig.suptitle(title or f"{p.name}: objective {plan['objective']:.10g}, {len(plan['moves'])} moves", fontsize=13)
@@ -83,6 +83,8 @@ def _utilisation(ax: Any, p: Placement, sites: list[Any], plan: Mapping[str, Any
         if s.name in p.down:
             ax.axvspan(k - 0.45, k + 0.45, color="grey", alpha=0.3, hatch="//", lw=0)
             ax.text(k, 5, "down", ha="center", rotation=90, fontsize=8)
+        elif not rows[s.name]["services"]:
+            ax.text(k, 5, "empty", ha="center", rotation=90, fontsize=8, color="grey")
     ax.axhline(100, color="black", lw=1, ls="--")
     ax.set_xticks(x)
     ax.set_xticklabels([s.name for s in sites], rotation=60 if len(sites) > 8 else 0, ha="right" if len(sites) > 8 else "center", fontsize=8 if len(sites) > 20 else 9)
