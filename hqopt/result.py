@@ -86,6 +86,18 @@ class Result:
         return diff / max(abs(self.objective), 1e-9)
 
     # ------------------------------------------------------------- reporting
+    def __repr__(self) -> str:
+        """One line: the headline facts and the decoded answer's own short repr, not every variable."""
+        parts = [f"model={self.model_name!r}", f"objective={_fmt(self.objective)}", f"feasible={self.feasible}", f"status={self.status.value}"]
+        if self.bound is not None:
+            parts.append(f"bound={_fmt(self.bound)}")
+        parts += [f"backend={self.backend!r}", f"time={self.timing.total:.3g}s", f"seed={self.seed}"]
+        parts.append(f"solution=<{0 if self.solution is None else len(self.solution)} variables>")
+        if self.decoded is not None:
+            text = repr(self.decoded)
+            parts.append(f"decoded={text if len(text) <= 200 else text[:197] + '...'}")
+        return "Result(" + ", ".join(parts) + ")"
+
     def summary(self) -> str:
         """A short plain-text report."""
         lines = [

@@ -77,7 +77,10 @@ def solve(
         integer_encoding: ``binary``, ``unary``, ``one-hot`` or ``domain-wall``.
         initial: a warm-start assignment of the model's variables; each backend
             gets it encoded for its own problem (bits for integers, slack
-            values computed) as hints or initial states.
+            values computed) as hints or initial states. A complete one is
+            verified first, so the answer is never worse. Default: the model's
+            own ``metadata["warm_start"]()`` when a formulation provides one
+            (``initial={}``: none).
         on_progress: called with a :class:`Progress` after each verified batch.
         stop: an event another thread may set to end the run early; the best
             solution so far is returned. Ctrl-C does the same (a second
@@ -90,6 +93,9 @@ def solve(
     t_start = time.perf_counter()
     meter = CostMeter().start()
     model = as_model(problem)
+    if initial is None and callable(model.metadata.get("warm_start")):
+        initial = model.metadata["warm_start"]()  # a formulation's own quick feasible answer
+    initial = initial or None  # {}: no warm start
     time_limit, seed = check_solve_arguments(
         model, time_limit=time_limit, seed=seed, penalty=penalty, penalty_growth=penalty_growth,
         penalty_rounds=penalty_rounds, initial=initial, on_progress=on_progress, stop=stop, target=target,

@@ -7,8 +7,10 @@ list of rules; the first that applies names the backends to run (one, or
 several to race under one budget, see :mod:`hqopt.race`) and why. The
 candidates are then filtered by their :class:`~hqopt.backends.base.Capabilities`
 and availability: ``auto`` never picks a quantum backend or one that needs
-credentials, never a penalty (BQM) backend for integers too wide to encode, and
-never one whose ``max_variables`` the model exceeds. The choice and its reason
+credentials, never a penalty (BQM) backend for integers too wide to encode or
+when the penalty QUBO would exceed :data:`PENALTY_MAX_TERMS` interactions (long
+capacity rows square up), and never one whose ``max_variables`` the model
+exceeds. The choice and its reason
 are recorded in ``Result.backend`` and ``Result.backend_reason``.
 
 The rules, in order:
@@ -55,6 +57,8 @@ from hqopt.model import Model
 EXACT_ASSIGNMENTS = 2**16
 #: constrained models up to this many variables + quadratic terms get CP-SAT in the race
 CPSAT_MAX_TERMS = 1_000_000
+#: penalty QUBOs above this many interactions (estimated before building) are not annealed
+PENALTY_MAX_TERMS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class ModelFacts:
     linear: bool
     quadratic_constraints: bool
     widest_integer: float
+    penalty_terms: int
     structure: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -86,6 +91,7 @@ class ModelFacts:
             linear=cqm.objective.is_linear() and not quadratic_constraints,
             quadratic_constraints=quadratic_constraints,
             widest_integer=max(widths, default=0.0),
+            penalty_terms=penalty_size(cqm),
             structure=_structure(cqm),
         )
 
@@ -191,12 +197,27 @@ def _first_fitting(names: tuple[str, ...], facts: ModelFacts) -> str | None:
             continue
         if caps.max_variables is not None and facts.variables > caps.max_variables:
             continue
-        if caps.accepts == "bqm" and facts.widest_integer > MAX_INTEGER_RANGE:
-            continue  # too wide to encode in bits
+        if caps.accepts == "bqm" and (
+            facts.widest_integer > MAX_INTEGER_RANGE or facts.penalty_terms > PENALTY_MAX_TERMS
+        ):
+            continue  # integers too wide to encode in bits, or a penalty QUBO too large to build
         if not cls.availability().available:
             continue
         return name
     return None
+
+
+def penalty_size(cqm: dimod.ConstrainedQuadraticModel) -> int:
+    """Interactions a penalty QUBO of ``cqm`` would have, at least: a constraint of k variables squares up to k(k-1)/2.
+
+    >>> cqm = dimod.ConstrainedQuadraticModel()
+    >>> cqm.add_variables("BINARY", "abcd")
+    >>> _ = cqm.add_constraint_from_iterable([(v, 1) for v in "abcd"], "<=", 2)
+    >>> penalty_size(cqm)
+    6
+    """
+    pairs = sum(c.lhs.num_variables * (c.lhs.num_variables - 1) // 2 for c in cqm.constraints.values())
+    return cqm.objective.num_interactions + pairs
 
 
 def _structure(cqm: dimod.ConstrainedQuadraticModel) -> dict[str, Any]:

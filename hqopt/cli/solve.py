@@ -20,6 +20,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from hqopt.cli import domain
 from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_NO_FEASIBLE, EXIT_OK, app, fail
 from hqopt.io.base import write_atomic
 from hqopt.result import Result
@@ -39,6 +40,8 @@ EXAMPLES = """Examples:
   hqopt solve problems/qubo/gka1a.sparse --backend sa --option num_reads=200
 
   hqopt solve problems/qap/chr12a.dat --backend sa,cpsat --initial result.json
+
+  hqopt solve dc.yaml --current plan.json --site-down r1-z1-s3 --max-moves 10 --plot plan.png
 """
 
 
@@ -104,6 +107,11 @@ def solve(
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live display and no table; only the exit code and errors."),
     initial: Path | None = typer.Option(None, "--initial", help="Warm start: a result JSON (--output), a JSON {variable: value}, or 'label value' lines."),
+    current: Path | None = typer.Option(None, "--current", help="Re-plan from this placement: {service: site} (YAML/JSON) or a previous --output."),
+    site_down: list[str] = typer.Option([], "--site-down", help="Re-plan with this site down (repeatable); its services must move."),
+    max_moves: int | None = typer.Option(None, "--max-moves", min=0, help="Re-plan moving at most this many services (a hard constraint)."),
+    move_cost: float | None = typer.Option(None, "--move-cost", min=0, help="Re-plan with this cost per moved service."),
+    plot: Path | None = typer.Option(None, "--plot", help="Draw the answer to this PNG (placement; needs the 'plot' extra)."),
 ) -> None:
     """Solve a problem file and print a verified result.
 
@@ -116,7 +124,7 @@ def solve(
     if time_limit < 0:
         raise fail(f"--time-limit must be >= 0 seconds, got {time_limit:g}")
     options = dict(parse_option(o) for o in option)
-    model = load(file, format=format, instance=instance)
+    model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
     start = read_solution(initial, model) if initial is not None else None
     backends: str | list[str] = [b.strip() for b in backend.split(",") if b.strip()] if "," in backend else backend
     limit = time_limit or None
@@ -136,17 +144,22 @@ def solve(
 
     if output is not None:
         write_atomic(output, result.to_json() + "\n")
+    if plot is not None:
+        domain.plot(model, result, plot)
     if as_json:
         typer.echo(result.to_json())
     elif not quiet:
-        _print_summary(result, model.metadata)
+        has_report = domain.formulation(model) is not None and hasattr(domain.formulation(model), "report")
+        _print_summary(result, model.metadata, solution=not has_report)
+        if has_report:
+            domain.print_report(model, result)
     if result.interrupted:
         typer.echo("interrupted: reported the best solution found so far", err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(EXIT_OK if result.feasible else EXIT_NO_FEASIBLE)
 
 
-def _print_summary(result: Result, metadata: dict[str, Any]) -> None:
+def _print_summary(result: Result, metadata: dict[str, Any], solution: bool = True) -> None:
     rows: list[tuple[str, str, str]] = []  # (field, text, style); text is data, never markup
     source = str(metadata.get("source", ""))
     instance = metadata.get("instance")
@@ -169,7 +182,8 @@ def _print_summary(result: Result, metadata: dict[str, Any]) -> None:
     rows.append(("time", f"{t.total:.3f} s (compile {t.compile:.3f}, solve {t.solve:.3f}, verify {t.verify:.3f})", ""))
     rows.append(("backend", result.backend + (f" — {result.backend_reason}" if result.backend_reason else ""), ""))
     rows.append(("seed", str(result.seed), ""))
-    rows.append(("solution", _solution_summary(result), ""))
+    if solution:
+        rows.append(("solution", _solution_summary(result), ""))
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()

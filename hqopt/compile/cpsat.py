@@ -145,6 +145,8 @@ class CpSatModel:
 
         Returns False (and adds nothing) when the model would grow past RLT_MAX_PRODUCTS.
         """
+        if len(self.products) > RLT_MAX_PRODUCTS:  # too big already: skip the costly count of new pairs
+            return False
         partners: dict[Label, set[Label]] = {}
         for u, v in list(self.products):
             if u != v:

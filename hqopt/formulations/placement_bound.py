@@ -11,7 +11,8 @@
   between them costs at least the smallest latency between two domains; and a
   service talking to ``n`` replicas shares its domain with at most
   ``max_per_domain`` of them, so the other (smallest) volumes cost at least that
-  latency too. Each traffic pair is counted at most once.
+  latency too. The pairs of each such argument are used by it alone (which of
+  them pay is left open), so no pair is counted twice.
 
 Both parts are minimised separately, so their sum is below the minimum of the
 sum: a valid bound on every cost term. Communication that only capacities
@@ -191,10 +192,10 @@ def forced_communication(p: Placement) -> float:
                 else:
                     outside[b].append((v, edge))
         for edges in outside.values():
-            edges.sort(reverse=True)
-            for v, edge in edges[rule.max_per_domain :]:
-                used.add(edge)
-                total += v * latency
+            # which replicas share b's domain is open, so the whole group of pairs is spent on this term
+            used.update(edge for _, edge in edges)
+            volumes = sorted((v for v, _ in edges), reverse=True)
+            total += sum(volumes[rule.max_per_domain :]) * latency
     return total
 
 

@@ -109,26 +109,42 @@ class _State:
         return {s.name: self.p.sites[self.where[i]].name for i, s in enumerate(self.p.services)}
 
 
-def greedy_plan(p: Placement, rounds: int = 3) -> dict[str, str] | None:
-    """A feasible ``{service: site}`` (greedy, then :func:`improve`), or None if the greedy gets stuck."""
+def greedy_plan(p: Placement, rounds: int = 10) -> dict[str, str] | None:
+    """A feasible ``{service: site}`` (greedy, then :func:`improve`), or None if every greedy order gets stuck.
+
+    Orders tried: applications breadth-first choosing the cheapest site; then
+    largest demand first choosing the cheapest; then largest first choosing the
+    site with the most room left (packing-safe).
+    """
+    for order, roomiest in (("traffic", False), ("demand", False), ("demand", True)):
+        state = _construct(p, order, roomiest)
+        if state is not None:
+            improve(state, rounds)
+            assignment = state.assignment()
+            if p.check(assignment).feasible:
+                return assignment
+    return None
+
+
+def _construct(p: Placement, order: str, roomiest: bool) -> _State | None:
     state = _State(p)
-    stay = [i for i in range(len(p.services)) if state.current[i] >= 0 and state.allowed[i, state.current[i]]]
-    for i in stay:
-        if state.feasible(i)[state.current[i]]:
-            state.put(i, int(state.current[i]))
+    for i in range(len(p.services)):  # services whose site is still usable stay
+        k = state.current[i]
+        if k >= 0 and state.allowed[i, k] and state.feasible(i)[k]:
+            state.put(i, int(k))
     pinned = sorted(np.flatnonzero(state.allowed.sum(axis=1) <= 2), key=lambda i: state.allowed[i].sum())
-    for i in [*pinned, *_order(state)]:
+    rest = _order(state) if order == "traffic" else list(np.argsort(-state.demand.sum(axis=1), kind="stable"))
+    for i in [*pinned, *rest]:
         if state.where[i] >= 0:
             continue
         ok = state.feasible(i)
         if not ok.any():
             return None
-        state.put(i, int(np.argmin(np.where(ok, state.added_cost(i), np.inf))))
+        score = -np.min((state.capacity - state.used - state.demand[i]) / np.maximum(state.capacity, 1), axis=1) if roomiest else state.added_cost(i)
+        state.put(i, int(np.argmin(np.where(ok, score, np.inf))))
     if p.max_moves is not None and state.moves() > p.max_moves:
         return None
-    improve(state, rounds)
-    assignment = state.assignment()
-    return assignment if p.check(assignment).feasible else None
+    return state
 
 
 def improve(state: _State, rounds: int) -> None:

@@ -154,7 +154,8 @@ def _site_table(p: Placement, assignment: dict[str, str], check: Any) -> tuple[s
         percent = [f"{100 * used[r] / site.capacity[r]:.0f}" if site.capacity.get(r) else ("-" if not used[r] else "over") for r in p.resources]
         energy = sum(used[r] * site.price.get(r, 0.0) for r in p.resources)
         state = "down" if site.name in p.down else "in use" if guests else "empty"
-        rows.append([site.name, f"{site.region}/{site.zone}", str(guests), *percent, f"{energy:.10g}", state])
+        domain = site.zone if site.zone.startswith(site.region) else f"{site.region}/{site.zone}"
+        rows.append([site.name, domain, str(guests), *percent, f"{energy:.10g}", state])
     return "sites (utilisation per resource)", header, rows
 
 
