@@ -168,14 +168,17 @@ PROBLEMS: dict[str, Callable[[], Problem]] = {
 
 
 # ---------------------------------------------------------------- samplers
+QUBO_OPTIONS: dict[str, Any] = {}  # --qubo-options: keyword arguments of every QuboSampler
+
+
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler | None:
     """A fresh sampler; ``None`` when it cannot run here (GP without PyTorch)."""
     if name == "qubo":
-        return QuboSampler(seed=seed)
+        return QuboSampler(seed=seed, **QUBO_OPTIONS)
     if name == "qubo-fm":
-        return QuboSampler(surrogate="fm", seed=seed)
+        return QuboSampler(surrogate="fm", seed=seed, **QUBO_OPTIONS)
     if name == "qubo-bocs":
-        return QuboSampler(surrogate="bocs", seed=seed)
+        return QuboSampler(surrogate="bocs", seed=seed, **QUBO_OPTIONS)
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
     if name == "random":
@@ -252,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samplers", default=",".join(DEFAULT_SAMPLERS))
     parser.add_argument("--out", help="folder of per-(problem, sampler) JSON results; existing ones are reused")
     parser.add_argument("--report", action="store_true", help="only print the table of what --out holds")
+    parser.add_argument("--qubo-options", default="{}", help='JSON keyword arguments of QuboSampler, e.g. {"n_startup_trials": 5}')
     args = parser.parse_args(argv)
+    QUBO_OPTIONS.update(json.loads(args.qubo_options))
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     checkpoints = sorted({c for c in (*CHECKPOINTS, 60) if c <= args.trials} or {args.trials})
     problems = args.problems.split(",")

@@ -126,7 +126,10 @@ class Acquisition:
             halves = []
             for params in (range(split), range(split, len(sizes))):
                 shape = [sizes[p] for p in params]
-                grid = np.stack(np.unravel_index(np.arange(math.prod(shape)), shape), axis=1).reshape(-1, len(shape))
+                if shape:
+                    grid = np.stack(np.unravel_index(np.arange(math.prod(shape)), shape), axis=1)
+                else:  # an empty half: one configuration of no parameters
+                    grid = np.zeros((1, 0), dtype=np.int64)
                 bits = self.bits(grid, list(params))
                 lo = self.enc.params[params[0]].offset if len(params) else self.enc.n_bits
                 halves.append((grid.astype(np.int32), bits, slice(lo, lo + bits.shape[1])))
