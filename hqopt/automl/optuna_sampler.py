@@ -321,7 +321,8 @@ def _is_finite_grid(dist: BaseDistribution, max_levels: int) -> bool:
 
 def _violation(trial: FrozenTrial) -> float:
     """Total constraint violation (0 when feasible or unconstrained; NaN or infinite counts as huge)."""
-    values = list(getattr(trial, "constraints", None) or ())
+    recorded = getattr(trial, "constraints", None) or ()  # Optuna 5: a dict name -> value
+    values = list(recorded.values() if isinstance(recorded, dict) else recorded)
     if not values:
         values = list(trial.system_attrs.get("constraints") or [])
     total = 0.0
