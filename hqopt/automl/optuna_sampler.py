@@ -60,6 +60,8 @@ PROPOSAL_KEY = "hqopt:qubo:params"
 CONSTRAINT_WEIGHT = 4.0
 #: ``surrogate="auto"`` re-chooses when the number of finished trials has grown by this factor
 RESELECT_GROWTH = 1.5
+#: ... and first chooses with this many finished trials (BOCS before)
+MIN_SELECT = 6
 
 
 class QuboSampler(BaseSampler):
@@ -211,8 +213,11 @@ class QuboSampler(BaseSampler):
         enc = SearchSpaceEncoder(search_space, encoding=self.encoding, max_levels=self.max_levels, centers=centers)
         keys = [_grid_key(enc, _params_of(t)) for t in trials]
         tried = {k for k in keys if k is not None}
-        if len(tried) >= enc.grid_size:
-            return {}  # the grid is exhausted: the independent sampler takes over
+        if len(tried) >= enc.grid_size:  # the grid is exhausted: the independent sampler draws (repeats allowed)
+            return {
+                name: self._independent_sampler.sample_independent(study, trial, name, dist)
+                for name, dist in search_space.items()
+            }
         owner = (study._study_id, signature)
         while self._queue:
             queued_owner, params = self._queue.pop(0)
@@ -275,6 +280,8 @@ class QuboSampler(BaseSampler):
         if self.surrogate != "auto":
             return self.surrogate
         kind, at = self._choice.get(signature, ("", 0))
+        if len(y) < MIN_SELECT:
+            return "bocs"
         if kind and len(y) < RESELECT_GROWTH * at:
             return kind
         seed = int(self._rng.integers(2**31))

@@ -362,9 +362,11 @@ def heldout_loglik(make: Callable[[], Any], X: np.ndarray, y: np.ndarray, folds:
     True
     """
     X, y = _check_xy(X, y)
+    if len(y) < 2:
+        raise ModelError("held-out likelihood needs at least 2 points")
     order = np.random.default_rng(seed).permutation(len(y))
     total = 0.0
-    for part in np.array_split(order, folds):
+    for part in np.array_split(order, min(folds, len(y))):
         train = np.setdiff1d(order, part)
         mean, sd = make().fit(X[train], y[train]).predictive(X[part])
         sd = np.maximum(sd, 1e-9)
