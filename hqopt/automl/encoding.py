@@ -40,7 +40,12 @@ from typing import Any
 
 import dimod
 import numpy as np
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 
 from hqopt.errors import ModelError
 from hqopt.model import Model
@@ -232,7 +237,7 @@ def _levels(dist: BaseDistribution, max_levels: int, center: Any = None) -> tupl
     if dist.low == dist.high:
         return (dist.low,)
     step = dist.step
-    n_all = None if step is None else int(round((dist.high - dist.low) / step)) + 1
+    n_all = None if step is None else round((dist.high - dist.low) / step) + 1
     if n_all is not None and n_all <= max_levels:
         return tuple(_snap(dist, dist.low + k * step) for k in range(n_all))
     space = np.geomspace if dist.log else np.linspace
@@ -257,7 +262,7 @@ def _snap(dist: IntDistribution | FloatDistribution, value: float) -> Any:
     if dist.step is not None:
         value = dist.low + round((value - dist.low) / dist.step) * dist.step
     value = min(max(value, dist.low), dist.high)
-    return int(round(value)) if isinstance(dist, IntDistribution) else float(value)
+    return round(value) if isinstance(dist, IntDistribution) else float(value)
 
 
 __all__ = ["DEFAULT_MAX_LEVELS", "ENCODINGS", "ParamCode", "SearchSpaceEncoder"]

@@ -49,7 +49,12 @@ from optuna.trial import FrozenTrial, TrialState
 import hqopt
 from hqopt.automl.acquisition import Acquisition
 from hqopt.automl.design import maximin_point
-from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS, SearchSpaceEncoder, _levels
+from hqopt.automl.encoding import (
+    DEFAULT_MAX_LEVELS,
+    ENCODINGS,
+    SearchSpaceEncoder,
+    _levels,
+)
 from hqopt.automl.surrogate import BOCS, FMEnsemble, heldout_loglik
 from hqopt.errors import ModelError
 
@@ -92,9 +97,9 @@ class QuboSampler(BaseSampler):
     def __init__(
         self,
         *,
-        surrogate: str = "auto",
+        surrogate: str = "bocs",
         backend: Any = None,
-        encoding: str = "binary",
+        encoding: str = "domain-wall",
         max_levels: int = DEFAULT_MAX_LEVELS,
         n_startup_trials: int = 8,
         batch_size: int = 1,
@@ -185,9 +190,11 @@ class QuboSampler(BaseSampler):
                 if all(other.params.get(k) == v for k, v in trial.params.items()):
                     counts[_level_index(param_distribution, levels, other.params[param_name])] += 1
             fresh = np.flatnonzero(counts == counts.min())
-            if counts.min() > 0 and not isinstance(param_distribution, CategoricalDistribution) and len(levels) > 1:
-                if not _is_finite_grid(param_distribution, self.max_levels):
-                    return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+            continuous = not isinstance(param_distribution, CategoricalDistribution) and not _is_finite_grid(
+                param_distribution, self.max_levels
+            )
+            if counts.min() > 0 and continuous:
+                return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
             return levels[int(fresh[self._rng.integers(len(fresh))])]
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:

@@ -27,7 +27,7 @@ import numbers
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import optuna
@@ -80,7 +80,7 @@ class QuboSearchCV(BaseSearchCV):
             return_train_score: as for scikit-learn's searches.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseSearchCV._parameter_constraints,
         "param_distributions": [dict],
         "n_iter": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -188,7 +188,7 @@ class QuboSearchCV(BaseSearchCV):
             return "mean_test_score"
         if isinstance(self.refit, str) and f"mean_test_{self.refit}" in results:
             return f"mean_test_{self.refit}"
-        return sorted(k for k in results if k.startswith("mean_test_"))[0]
+        return min(k for k in results if k.startswith("mean_test_"))
 
 
 def grid_size(distributions: Mapping[str, BaseDistribution]) -> float:
@@ -205,7 +205,7 @@ def grid_size(distributions: Mapping[str, BaseDistribution]) -> float:
         if isinstance(dist, CategoricalDistribution):
             total *= len(dist.choices)
         elif getattr(dist, "step", None) is not None:
-            total *= int(round((dist.high - dist.low) / dist.step)) + 1  # type: ignore[attr-defined]
+            total *= round((dist.high - dist.low) / dist.step) + 1  # type: ignore[attr-defined]
         else:
             return math.inf
     return total

@@ -52,7 +52,12 @@ from typing import Any
 import numpy as np
 import optuna
 import yaml
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 from optuna.trial import FrozenTrial, TrialState
 
 from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
