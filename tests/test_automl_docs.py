@@ -23,7 +23,7 @@ CASES = [pytest.param(code, marks=[pytest.mark.slow] if "import ray" in code els
 def test_python_block_runs(code: str, capsys) -> None:
     if "import ray" in code:
         pytest.importorskip("ray.tune")
-    exec(compile(code, str(DOC), "exec"), {"__name__": "__doc_example__"})
+    exec(compile(code, str(DOC), "exec"), {"__name__": "__doc_example__"})  # noqa: S102 - our own docs
     out = capsys.readouterr().out
     assert out.strip()  # each example prints its result
     if "QuboSearchCV" in code:
