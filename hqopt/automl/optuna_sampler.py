@@ -87,6 +87,13 @@ class QuboSampler(BaseSampler):
         time_limit: seconds per surrogate solve (``None``: the backend's default effort).
         backend_options: passed to ``hqopt.solve``.
         diversity: penalty (standard deviations) for proposing next to a running trial.
+        locality: soft trust region: penalty (standard deviations) for proposing
+            the bitwise opposite of the incumbent (linear in the Hamming distance);
+            dropped while the best value has not improved for ``patience`` trials,
+            so the search can leave a local basin.
+        patience: finished trials without improvement before the trust region is dropped.
+        explore: while stalled so, the chance that a proposal is a space-filling
+            restart point instead (a way out of deceptive basins).
         constraints_func: Optuna-style ``trial -> sequence of floats`` (<= 0 is
             feasible); values set with ``trial.set_constraint`` are used too.
         independent_sampler: samples parameters outside the relative search
@@ -107,6 +114,8 @@ class QuboSampler(BaseSampler):
         backend_options: dict[str, Any] | None = None,
         diversity: float = 0.5,
         locality: float = 6.0,
+        patience: int = 8,
+        explore: float = 0.3,
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
         independent_sampler: BaseSampler | None = None,
         seed: int | None = None,
@@ -127,6 +136,8 @@ class QuboSampler(BaseSampler):
         self.backend_options = dict(backend_options or {})
         self.diversity = diversity
         self.locality = locality
+        self.patience = patience
+        self.explore = explore
         self.constraints_func = constraints_func
         self._rng = np.random.default_rng(seed)
         self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
@@ -235,9 +246,13 @@ class QuboSampler(BaseSampler):
         if not modelled:
             self.last_surrogate = "design"
             return enc.params_of_indices(maximin_point(enc, list(tried), self._rng))
+        stalled = len(y) - 1 - int(np.argmin(y)) >= self.patience  # finished trials since the last improvement
+        if stalled and self._rng.random() < self.explore:  # a restart far from everything tried
+            self.last_surrogate = "design"
+            return enc.params_of_indices(maximin_point(enc, list(tried), self._rng))
         X = np.array([enc.encode(t.params) for t in complete], dtype=float)
         Q = self._surrogate_qubo(signature, X, y, complete)
-        if self.locality > 0:  # a soft trust region: hamming distance to the incumbent is linear in the bits
+        if self.locality > 0 and not stalled:  # a soft trust region: hamming distance to the incumbent is linear
             c = enc.encode(centers or {}).astype(float)
             Q = Q + np.diag(self.locality * (1.0 - 2.0 * c) / max(1, enc.n_bits))
         acq = self._acquisition(signature, enc, centers)
