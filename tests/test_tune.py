@@ -311,3 +311,21 @@ def test_ctrl_c_prints_the_best_so_far(tmp_path, sig) -> None:
     assert "best score so far: " in out and "best configuration:" in out
     best = float(out.split("best score so far: ")[1].split()[0])
     assert math.isfinite(best) and best > 0.5
+
+
+def test_pipeline_steps_and_their_parameters(tmp_path) -> None:
+    data = spec_with(
+        estimator="sklearn.linear_model.LogisticRegression", estimator_params={"max_iter": 300},
+        dataset={"loader": "load_digits"}, scale=True, pipeline=["sklearn.decomposition.PCA"], trials=4,
+        search_space={"pca__n_components": {"type": "int", "low": 2, "high": 30}, "C": {"type": "float", "low": 0.01,
+                      "high": 10.0, "log": True}},
+        storage=f"sqlite:///{tmp_path / 'p.db'}",
+    )  # fmt: skip
+    spec = parse_spec(data, source="p.yaml")
+    pipe = build_estimator(spec)
+    assert [name for name, _ in pipe.steps] == ["scale", "pca", "model"]
+    report = run_tune(spec)
+    assert report.n_complete == 4 and 2 <= report.best_params["pca__n_components"] <= 30 and report.best_score > 0.5
+    bad = parse_spec(spec_with(pipeline=["os.system"]), source="p.yaml")
+    with pytest.raises(SpecError, match="field 'pipeline'"):
+        build_estimator(bad)
