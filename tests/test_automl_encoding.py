@@ -6,11 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from optuna.distributions import (
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from hqopt.automl.encoding import ENCODINGS, SearchSpaceEncoder
 from hqopt.errors import ModelError

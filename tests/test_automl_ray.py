@@ -8,9 +8,9 @@ ray = pytest.importorskip("ray")
 tune = pytest.importorskip("ray.tune")
 optuna_search = pytest.importorskip("ray.tune.search.optuna")
 
-from optuna.distributions import CategoricalDistribution, IntDistribution
+from optuna.distributions import CategoricalDistribution, IntDistribution  # noqa: E402
 
-from hqopt.automl import QuboSampler
+from hqopt.automl import QuboSampler  # noqa: E402
 
 
 @pytest.mark.slow
