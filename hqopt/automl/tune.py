@@ -90,6 +90,8 @@ TOP_FIELDS = {
     "name", "estimator", "estimator_params", "scale", "dataset", "pipeline", "cv", "scoring",
     "search_space", "trials", "sampler", "backend", "storage", "seed",
 }  # fmt: skip
+#: largest CSV dataset read (bytes): a bigger file is refused before pandas allocates anything
+MAX_CSV_BYTES = 1 << 30
 #: what to do when a resumed study was created with another search space
 SPACE_CHANGED = ("stop", "continue", "new")
 #: study attribute holding the search space the study was created with
@@ -478,6 +480,12 @@ def load_dataset(spec: TuneSpec) -> tuple[Any, np.ndarray]:
     def bad(field_name: str, reason: str) -> SpecError:
         return SpecError(field_name, reason, source=spec.source)
 
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        size = 0
+    if size > MAX_CSV_BYTES:
+        raise bad("dataset.csv", f"the file is larger than {MAX_CSV_BYTES >> 20} MiB (hqopt.automl.tune.MAX_CSV_BYTES)")
     try:
         header = pd.read_csv(path, nrows=0)
     except FileNotFoundError:
