@@ -11,6 +11,9 @@ import pytest
 
 import hqopt
 
+#: helper scripts the tests run (external bench anchors, ...), not test modules
+collect_ignore = ["data"]
+
 REPO = Path(__file__).resolve().parents[1]
 #: ../shared/benchmarks beside the repository (CI clones main with shared/ beside it)
 BENCHMARKS = REPO.parent / "shared" / "benchmarks"
