@@ -162,38 +162,43 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     """``path`` if a file can be written there now; a one-line HqoptError saying why not.
 
     Checks what can be known before the work is done: the name is valid, the
-    folder exists and is writable, the path is not a folder or read-only file.
+    folder exists, a file can be created in it (tried, then removed), and the
+    path is not a folder.
 
     >>> check_writable("/no/such/folder/result.json")
     Traceback (most recent call last):
     ...
     hqopt.errors.HqoptError: cannot write /no/such/folder/result.json: folder /no/such/folder does not exist
     """
-    target = Path(path)
     text = os.fspath(path)
 
     def refuse(reason: str) -> HqoptError:
-        return HqoptError(f"cannot write {shorten(text, 200)[1:-1] if len(text) > 200 else text}: {reason}")
+        return HqoptError(f"cannot write {text if len(text) <= 200 else shorten(text, 200)}: {reason}")
 
     if not text or "\0" in text:
         raise refuse("not a valid file name")
-    if text.endswith(os.sep) or target.is_dir():
-        raise refuse("is a folder; give a file name")
+    target = Path(text)
     parent = target.parent
-    if not parent.exists():
-        raise refuse(f"folder {parent} does not exist")
-    if not parent.is_dir():
-        raise refuse(f"{parent} is not a folder")
     try:
-        name_max = os.pathconf(parent, "PC_NAME_MAX")
+        name_max = os.pathconf(parent if parent.is_dir() else ".", "PC_NAME_MAX")
     except (OSError, ValueError):
         name_max = 255
     if len(os.fsencode(target.name)) > name_max:
         raise refuse(f"the file name is longer than {name_max} bytes")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise refuse(f"folder {parent} is not writable")
-    if target.exists() and not os.access(target, os.W_OK):
-        raise refuse("the file is read-only")
+    try:
+        if text.endswith(os.sep) or target.is_dir():
+            raise refuse("is a folder; give a file name")
+        if target.exists() and not target.is_file():
+            raise refuse("is not a regular file")
+        if not parent.exists():
+            raise refuse(f"folder {parent} does not exist")
+        if not parent.is_dir():
+            raise refuse(f"{parent} is not a folder")
+        fd, probe = tempfile.mkstemp(prefix=".hqopt-probe.", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise refuse(exc.strerror or str(exc)) from None
     return target
 
 
