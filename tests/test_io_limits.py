@@ -239,3 +239,17 @@ def test_every_spec_kind_refuses_unknown_fields(tmp_path, spec):
     path.write_text(spec)
     with pytest.raises(SpecError, match="bogus': unknown field"):
         io.load(path)
+
+
+def test_tabu_refuses_a_model_its_dense_matrix_cannot_hold_and_auto_avoids_it():
+    from hqopt.backends.anneal import MAX_TABU_VARIABLES
+    from hqopt.errors import BackendError
+
+    n = MAX_TABU_VARIABLES + 1
+    bqm = dimod.BQM({i: -1.0 for i in range(n)}, {(0, 1): 1.0}, 0.0, "BINARY")
+    before = _peak_rss()
+    with pytest.raises(BackendError, match="dense n x n"):
+        hqopt.solve(bqm, backend="tabu", time_limit=1, seed=0)
+    assert _peak_rss() - before < 500 * 2**20
+    result = hqopt.solve(bqm, time_limit=2, seed=0)
+    assert result.backend == "sa" and result.feasible

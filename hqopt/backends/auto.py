@@ -13,7 +13,8 @@ and ``Result.backend_reason``):
    placement: only cpsat does in 60 s);
 4. constraints or integers, larger -> ``sa`` with per-constraint penalty tuning
    (building the CP-SAT model alone would take minutes);
-5. unconstrained binary/spin -> ``tabu`` (the strongest local QUBO heuristic here).
+5. unconstrained binary/spin -> ``tabu`` (the strongest local QUBO heuristic here),
+   or ``sa`` above ``MAX_TABU_VARIABLES`` (tabu keeps dense n x n matrices).
 
 Example:
     >>> from hqopt import Model
@@ -29,6 +30,7 @@ from typing import Any
 
 import dimod
 
+from hqopt.backends.anneal import MAX_TABU_VARIABLES
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.backends.exact import assignment_count
 from hqopt.backends.registry import get_backend
@@ -66,6 +68,8 @@ class AutoBackend(Backend):
             )
         if constrained:
             return get_backend("sa"), f"constrained, {terms} variables+terms (too large for CP-SAT): annealing with per-constraint penalty tuning"
+        if len(cqm.variables) > MAX_TABU_VARIABLES:
+            return get_backend("sa"), f"unconstrained, {len(cqm.variables)} variables (too many for tabu's dense matrices): annealing"
         return get_backend("tabu"), "unconstrained binary model: tabu search"
 
     def run(

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from hqopt.errors import FormatError, ModelError
 from hqopt.io import limits
-from hqopt.io.base import FileFormat, ReadOptions, read_bytes
+from hqopt.io.base import FileFormat, ReadOptions, decode_text, read_bytes
 from hqopt.model import Model
 
 #: format modules under hqopt/io, in detection order (first match wins among equals)
@@ -157,10 +157,7 @@ def _read_source(path: Path) -> str:
     raw = read_bytes(path)
     if raw.startswith(DIMOD_MAGIC):
         return raw.decode("latin-1")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FormatError(path, raw[: exc.start].count(b"\n") + 1, "not a text file (invalid UTF-8)") from None
+    return decode_text(raw, path)
 
 
 def load(

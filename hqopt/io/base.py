@@ -108,12 +108,21 @@ def _gunzip(data: bytes, path: Path, cap: int) -> bytes:
 
 def read_text(path: str | os.PathLike[str]) -> str:
     """The text of ``path``, gunzipped if it is gzip-compressed; FormatError otherwise."""
-    raw = read_bytes(path)
+    return decode_text(read_bytes(path), path)
+
+
+def decode_text(raw: bytes, path: str | os.PathLike[str]) -> str:
+    """``raw`` as UTF-8 text; FormatError with the line for invalid UTF-8 or a NUL byte
+    (which no text format has, and which hangs some parsers)."""
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise FormatError(path, line, "not a text file (invalid UTF-8)") from None
+    nul = text.find("\0")
+    if nul >= 0:
+        raise FormatError(path, text.count("\n", 0, nul) + 1, "not a text file (NUL byte)")
+    return text
 
 
 def shorten(token: str, limit: int = 40) -> str:
