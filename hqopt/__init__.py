@@ -10,7 +10,19 @@ One call solves a model on any backend and returns a verified result::
 
 from hqopt.analyze import analyze
 from hqopt.backends import Backend, Capabilities, available_backends, get_backend
-from hqopt.errors import BackendError, BackendUnavailable, FormatError, HqoptError, ModelError, SpecError
+from hqopt.distributed import solve_many
+from hqopt.errors import (
+    ArgumentError,
+    BackendError,
+    BackendOptionError,
+    BackendUnavailable,
+    FormatError,
+    HqoptError,
+    ModelError,
+    SpecError,
+    UnknownBackendError,
+    UnknownNameError,
+)
 from hqopt.model import Model, Sense
 from hqopt.result import Result, Status, Timing
 from hqopt.solve import Progress, solve
@@ -18,8 +30,10 @@ from hqopt.solve import Progress, solve
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "Backend",
     "BackendError",
+    "BackendOptionError",
     "BackendUnavailable",
     "Capabilities",
     "FormatError",
@@ -32,9 +46,12 @@ __all__ = [
     "SpecError",
     "Status",
     "Timing",
+    "UnknownBackendError",
+    "UnknownNameError",
     "analyze",
     "available_backends",
     "get_backend",
     "solve",
+    "solve_many",
     "__version__",
 ]

@@ -24,19 +24,21 @@ from typing import Any
 
 import dimod
 
-from hqopt.errors import BackendError
+from hqopt.errors import ArgumentError
 
 
 def check_time_limit(time_limit: float | None) -> float | None:
     """Validate a user-given time limit in seconds (``None`` = backend default effort)."""
     if time_limit is None:
         return None
+    if isinstance(time_limit, bool):
+        raise ArgumentError(f"time_limit must be a number of seconds, got {time_limit!r}")
     try:
         value = float(time_limit)
     except (TypeError, ValueError):
-        raise BackendError(f"time_limit must be a number of seconds, got {time_limit!r}") from None
+        raise ArgumentError(f"time_limit must be a number of seconds, got {time_limit!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise BackendError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+        raise ArgumentError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     return value
 
 
@@ -98,6 +100,18 @@ class Budget:
         other members included), over the variables of the problem this backend
         was given; ``None`` when there is none yet. Backends may restart from it."""
         return self._incumbent() if self._incumbent is not None else None
+
+    def attach(
+        self,
+        on_batch: Callable[[dimod.SampleSet], Any],
+        incumbent: Callable[[], dict[Any, float] | None] | None,
+    ) -> Budget:
+        """A budget with this one's deadline and stop flag whose batches go to
+        ``on_batch`` and whose :meth:`incumbent` asks ``incumbent`` (one per race member)."""
+        child = self.sub(None)
+        child._on_batch = on_batch
+        child._incumbent = incumbent
+        return child
 
     def sub(self, time_limit: float | None) -> Budget:
         """A budget for one part of this run: never past this one's deadline."""

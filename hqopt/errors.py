@@ -1,12 +1,17 @@
 """Exceptions raised by hqopt.
 
 Every error a user can cause derives from :class:`HqoptError`, so the CLI can
-turn it into a one-line message and exit code 2 instead of a traceback.
+turn it into a one-line message and exit code 2 instead of a traceback. They
+also derive from the built-in class a Python user would catch: a bad argument
+value is a :class:`ValueError` (as dimod's errors are), an unknown name a
+:class:`LookupError`.
 
 Example:
-    >>> from hqopt.errors import FormatError
+    >>> from hqopt.errors import ArgumentError, FormatError
     >>> str(FormatError("bqp50.txt", 3, "expected 3 numbers, got 2"))
     'bqp50.txt:3: expected 3 numbers, got 2'
+    >>> issubclass(ArgumentError, ValueError) and issubclass(ArgumentError, HqoptError)
+    True
 """
 
 from __future__ import annotations
@@ -30,6 +35,14 @@ def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
 
 class HqoptError(Exception):
     """Base class of every error caused by the caller's input or settings."""
+
+
+class ArgumentError(HqoptError, ValueError):
+    """An argument has a bad value (``solve(seed=-1)``, ``time_limit=nan``, ...)."""
+
+
+class UnknownNameError(HqoptError, LookupError):
+    """A name (backend, format, formulation, ...) is not known."""
 
 
 class FormatError(HqoptError):
@@ -59,7 +72,15 @@ class ModelError(HqoptError):
 
 
 class BackendError(HqoptError):
-    """A backend name, option or problem size is not acceptable."""
+    """A backend cannot take this problem or request (size, kind, failure)."""
+
+
+class BackendOptionError(BackendError, ArgumentError):
+    """A backend option is unknown to that backend or has a bad value."""
+
+
+class UnknownBackendError(BackendError, UnknownNameError):
+    """No backend has this name (the message suggests the closest ones)."""
 
 
 class BackendUnavailable(BackendError):

@@ -105,7 +105,7 @@ def test_embedding_is_deterministic_and_failure_is_explained():
     edges = set(map(tuple, qpu.edgelist))
     for u, v, _ in bqm.iter_quadratic():  # every logical edge has a physical coupler between the chains
         assert any((p, q) in edges or (q, p) in edges for p in a.embedding[u] for q in a.embedding[v])
-    tiny_target = nx.path_graph(5)
+    tiny_target = nx.path_graph(12)  # enough couplers, but K5 is no minor of a path
     failed = find_embedding(dimod.generators.gnp_random_bqm(5, 1.0, "BINARY", random_state=0), list(tiny_target.edges), list(tiny_target.nodes), timeout=1, tries=2)
     assert not failed.found and "no embedding found" in failed.reason
     too_big = find_embedding(_random_qubo(8, 0), [(0, 1)], [0, 1])

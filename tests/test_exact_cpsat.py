@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import hqopt
-
 from hqopt.io.qaplib import read_qap
 
 from conftest import brute_force, knapsack_model

@@ -252,4 +252,4 @@ def test_tabu_refuses_a_model_its_dense_matrix_cannot_hold_and_auto_avoids_it():
         hqopt.solve(bqm, backend="tabu", time_limit=1, seed=0)
     assert _peak_rss() - before < 500 * 2**20
     result = hqopt.solve(bqm, time_limit=2, seed=0)
-    assert result.backend == "sa" and result.feasible
+    assert "tabu" not in result.backend and result.feasible

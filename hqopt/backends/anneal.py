@@ -32,8 +32,9 @@ from hqopt.errors import BackendError
 KEEP_SAMPLES = 256
 #: largest batch of reads in a time-limited run
 MAX_BATCH = 64
-#: longest single tabu read under a time limit (it cannot be interrupted mid-read)
-MAX_TABU_READ_SECONDS = 2.0
+#: longest single tabu read under a time limit (it cannot be interrupted mid-read, so this
+#: is how late a Ctrl-C or stop request can be honoured)
+MAX_TABU_READ_SECONDS = 0.4
 #: most variables tabu takes: dwave-samplers' TabuSampler builds dense n x n float matrices
 #: (about 3 of them at once: 3.5 GB at this size); beyond it, a BackendError instead of a blow-up
 MAX_TABU_VARIABLES = 12_000
@@ -52,6 +53,10 @@ class _BatchedBackend(Backend):
     #: does the sampler accept ``interrupt_function``?
     interruptible: ClassVar[bool] = False
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.int_option("num_reads", None)  # a bad value is an error now, not at run time
+
     def _sampler(self) -> dimod.Sampler:
         import dwave.samplers
 
@@ -65,6 +70,17 @@ class _BatchedBackend(Backend):
         """Sampler parameters other than reads, seed and initial states (asked before each batch)."""
         return {}
 
+    def run_params(self, bqm: dimod.BinaryQuadraticModel) -> dict[str, Any]:
+        """Sampler parameters computed once per run (the user's options override them)."""
+        return {}
+
+    def reads_that_fit(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, planned: int) -> int:
+        """How many of the ``planned`` reads of a later batch fit in what is left (0: stop)."""
+        return planned
+
+    def observe(self, params: dict[str, Any], reads: int, seconds: float) -> None:
+        """Told how long a batch of ``reads`` reads with ``params`` took (to size the next ones)."""
+
     def run(
         self,
         problem: dimod.BinaryQuadraticModel,
@@ -75,7 +91,8 @@ class _BatchedBackend(Backend):
     ) -> BackendOutput:
         self.expect_problem(problem)
         sampler = self._sampler()
-        user_params = {k: v for k, v in self.options.items() if k != "num_reads"}
+        user_params = self.run_params(problem)
+        user_params.update({k: v for k, v in self.options.items() if k != "num_reads"})
         total_reads = self.int_option("num_reads", None)
         if total_reads is None and not budget.limited:
             total_reads = self.default_reads(problem)
@@ -83,7 +100,10 @@ class _BatchedBackend(Backend):
         kept: dimod.SampleSet | None = None
         batches = reads = 0
         t_start = time.perf_counter()
-        for batch_index, size in enumerate(_batch_sizes(total_reads, budget.limited)):
+        for batch_index, planned in enumerate(_batch_sizes(total_reads, budget.limited)):
+            size = self.reads_that_fit(problem, budget, planned) if budget.limited and batch_index else planned
+            if size < 1:
+                break
             kwargs = self.batch_params(problem, budget, size)
             kwargs.update(user_params)
             kwargs["num_reads"] = size
@@ -93,7 +113,9 @@ class _BatchedBackend(Backend):
             if initial is not None and batch_index == 0:
                 kwargs["initial_states"] = _initial_states(problem, initial)
                 kwargs["initial_states_generator"] = "random"
+            t_batch = time.perf_counter()
             batch = sampler.sample(problem, **kwargs)
+            self.observe(kwargs, size, time.perf_counter() - t_batch)
             batches += 1
             reads += len(batch)
             budget.report(batch)
@@ -130,14 +152,49 @@ def _initial_states(bqm: dimod.BinaryQuadraticModel, initial: dict[Any, float]) 
     return dimod.SampleSet.from_samples_bqm(state, bqm)
 
 
-def _sweeps_for(bqm: dimod.BinaryQuadraticModel, budget: Budget, default: int) -> int:
-    """Default sweeps, cut down when one read would not fit in a quarter of the budget."""
+def _sweeps_for(bqm: dimod.BinaryQuadraticModel, budget: Budget, default: int, cost: float = 4e-9) -> int:
+    """Default sweeps, cut down when one read would not fit in a quarter of the budget.
+
+    ``cost``: seconds per sweep per variable-or-coupling (SA ~4e-9; SQA, with its
+    Trotter slices, ~1e-7).
+    """
     n, nnz = _problem_size(bqm)
     if not budget.limited:
         return default
-    seconds_per_sweep = (n + 2 * nnz) * 4e-9
+    seconds_per_sweep = (n + 2 * nnz) * cost
     affordable = budget.remaining() / 4 / max(seconds_per_sweep, 1e-12)
     return int(max(10, min(default, affordable)))
+
+
+def default_beta_range(bqm: dimod.BinaryQuadraticModel) -> list[float]:
+    """dwave-samplers' default (hot, cold) inverse temperatures, computed with NumPy.
+
+    Same rule as ``dwave.samplers.sa.sampler._default_ising_beta_range``
+    (hot: every spin flips with probability >= 1/2; cold: excitations from the
+    smallest per-spin bias below 1 %), whose Python loop over the couplings
+    takes seconds on dense problems (1.4 s on QAPLIB n = 30) and ran before
+    every batch. Computed once per run here.
+
+    >>> default_beta_range(dimod.BQM({"a": 1.0}, {("a", "b"): -2.0}, 0, "SPIN"))  # doctest: +ELLIPSIS
+    [0.115..., 2.302...]
+    """
+    spin = bqm if bqm.vartype is dimod.SPIN else bqm.change_vartype(dimod.SPIN, inplace=False)
+    vectors = spin.to_numpy_vectors()
+    h, (row, col, J) = vectors[0], vectors[1]
+    n = len(h)
+    h, J = np.abs(np.asarray(h, dtype=float)), np.abs(np.asarray(J, dtype=float))
+    total = h + np.bincount(row, J, minlength=n) + np.bincount(col, J, minlength=n)
+    smallest = np.where(h > 0, h, np.inf)
+    nonzero = J > 0
+    for ends in (row, col):
+        np.minimum.at(smallest, ends[nonzero], J[nonzero])
+    finite = smallest[np.isfinite(smallest)]
+    if len(finite) == 0:
+        return [0.1, 1.0]
+    hot = float(np.log(2) / (2 * total.max())) if total.max() > 0 else 1.0
+    least = finite.min()
+    cold = float(np.log(np.sum(finite == least) / 0.01) / (2 * least))
+    return [hot, cold]
 
 
 class SimulatedAnnealingBackend(_BatchedBackend):
@@ -157,6 +214,9 @@ class SimulatedAnnealingBackend(_BatchedBackend):
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
         return {"num_sweeps": _sweeps_for(bqm, budget, 1000)}
 
+    def run_params(self, bqm: dimod.BinaryQuadraticModel) -> dict[str, Any]:
+        return {"beta_range": default_beta_range(bqm)}
+
 
 class PathIntegralBackend(_BatchedBackend):
     """Simulated quantum annealing, path-integral Monte Carlo (PathIntegralAnnealingSampler)."""
@@ -173,19 +233,24 @@ class PathIntegralBackend(_BatchedBackend):
         return int(min(50, max(4, 1e8 // max(work_per_read, 1))))
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
-        return {"num_sweeps": _sweeps_for(bqm, budget, 1000)}
+        return {"num_sweeps": _sweeps_for(bqm, budget, 1000, cost=1e-7)}
+
+    def run_params(self, bqm: dimod.BinaryQuadraticModel) -> dict[str, Any]:
+        return {"beta_range": default_beta_range(bqm)}
 
 
 class TabuBackend(_BatchedBackend):
     """Multistart tabu search (dwave-samplers' TabuSampler).
 
     Untimed, each read stops after ``num_restarts`` (default 10) tabu restarts,
-    so a seed repeats the run; under a time limit each read runs for its share
-    of the remaining time, at most :data:`MAX_TABU_READ_SECONDS`.
+    so a seed repeats the run; under a time limit a batch's reads share a
+    quarter of the remaining time (at most :data:`MAX_TABU_READ_SECONDS` each),
+    so improvements are reported as they are found.
     """
 
     name = "tabu"
     description = "multistart tabu search (dwave-samplers)"
+    capabilities: ClassVar[Capabilities] = Capabilities(accepts="bqm", max_variables=MAX_TABU_VARIABLES)
     sampler_name = "TabuSampler"
     option_names = ("num_reads", "num_restarts", "timeout", "tenure")
 
@@ -205,15 +270,32 @@ class TabuBackend(_BatchedBackend):
             gigabytes = 3 * 8 * n * n / 1e9
             raise BackendError(
                 f"tabu keeps dense n x n matrices (about {gigabytes:,.0f} GB for n = {n}); "
-                f"it takes at most {MAX_TABU_VARIABLES} variables: use sa or steepest"
+                f"it takes at most {MAX_TABU_VARIABLES} variables: use sa or ls"
             )
         return super().run(problem, budget, seed, initial=initial)
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
-        if budget.limited:  # the batch's reads share what is left; short reads keep Ctrl-C responsive
-            per_read = min(budget.remaining() / reads, MAX_TABU_READ_SECONDS)
+        if budget.limited:  # the batch's reads share a quarter of what is left: improvements are
+            # reported (history, target, live display) as they come, and Ctrl-C is answered quickly
+            share = max(budget.remaining() / 4, 0.05)
+            per_read = min(share / reads - self._setup_seconds(bqm), MAX_TABU_READ_SECONDS)
             return {"num_restarts": 10**6, "timeout": max(1, int(per_read * 1000))}
         return {"num_restarts": 10, "timeout": 10**9}  # stop on restarts only: deterministic
+
+
+    def reads_that_fit(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, planned: int) -> int:
+        # each read costs its setup plus at least 10 ms of search
+        return min(planned, int(budget.remaining() / (self._setup_seconds(bqm) + 0.01)))
+
+    def observe(self, params: dict[str, Any], reads: int, seconds: float) -> None:
+        if "timeout" in params and params.get("num_restarts") == 10**6:  # a timed batch: learn the real setup cost
+            setup = seconds / max(reads, 1) - params["timeout"] / 1000
+            self._observed_setup = max(getattr(self, "_observed_setup", 0.0), setup)
+
+    def _setup_seconds(self, bqm: dimod.BinaryQuadraticModel) -> float:
+        """Time TabuSampler spends per read outside its ``timeout`` (it builds a dense n x n matrix:
+        0.3-0.5 s at n = 2000, more on a busy machine): the estimate or what a batch showed."""
+        return max(1.5e-7 * bqm.num_variables**2 + 0.002, getattr(self, "_observed_setup", 0.0))
 
 
 class SteepestDescentBackend(_BatchedBackend):

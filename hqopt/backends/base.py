@@ -29,7 +29,7 @@ import dimod
 import numpy as np
 
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, BackendOptionError
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class Backend(dimod.Sampler, abc.ABC):
         unknown = sorted(set(options) - set(self.option_names))
         if unknown:
             allowed = ", ".join(self.option_names) or "none"
-            raise BackendError(f"backend '{self.name}' has no option {unknown[0]!r} (options: {allowed})")
+            raise BackendOptionError(f"backend '{self.name}' has no option {unknown[0]!r} (options: {allowed})")
         self.options = options
 
     @classmethod
@@ -117,7 +117,7 @@ class Backend(dimod.Sampler, abc.ABC):
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise BackendError(f"backend '{self.name}': {name} must be a positive integer, got {value!r}")
+            raise BackendOptionError(f"backend '{self.name}': {name} must be a positive integer, got {value!r}")
         return int(value)
 
     def expect_problem(self, problem: object) -> None:
@@ -162,12 +162,18 @@ class Backend(dimod.Sampler, abc.ABC):
         seed: int | None = None,
         **parameters: Any,
     ) -> dimod.SampleSet:
-        """Minimise a BQM, as a dimod Sampler; energies are the BQM's own."""
-        if parameters:
-            raise BackendError(f"unknown sample() parameter(s) {sorted(parameters)} for backend '{self.name}'")
+        """Minimise a BQM, as a dimod Sampler; energies are the BQM's own.
+
+        Unknown keyword arguments (``num_reads=`` from Ocean code, ...) are
+        dropped with a :class:`dimod.exceptions.SamplerUnknownArgWarning`, as
+        dimod's reference samplers do; configure a backend through its
+        constructor options instead.
+        """
+        self.remove_unknown_kwargs(**parameters)  # warns for each one
         if bqm.num_variables == 0:
             return dimod.SampleSet.from_samples_bqm(([[]], []), bqm)
-        binary = bqm if bqm.vartype is dimod.BINARY else bqm.change_vartype(dimod.BINARY, inplace=False)
+        binary = standard_bqm(bqm)
+        binary = binary if binary.vartype is dimod.BINARY else binary.change_vartype(dimod.BINARY, inplace=False)
         problem: Any = dimod.ConstrainedQuadraticModel.from_bqm(binary) if self.capabilities.accepts == "cqm" else binary
         t0 = time.perf_counter()
         out = self.run(problem, Budget(time_limit), seed)
@@ -181,14 +187,34 @@ class Backend(dimod.Sampler, abc.ABC):
         return samples
 
     def sample_cqm(
-        self, cqm: dimod.ConstrainedQuadraticModel, time_limit: float | None = None, seed: int | None = None
+        self,
+        cqm: dimod.ConstrainedQuadraticModel,
+        time_limit: float | None = None,
+        seed: int | None = None,
+        **parameters: Any,
     ) -> dimod.SampleSet:
-        """Solve a CQM through ``hqopt.solve`` (penalties if this is a BQM backend)."""
+        """Solve a CQM through ``hqopt.solve`` (penalties if this is a BQM backend).
+
+        Unknown keyword arguments are dropped with a warning, as in :meth:`sample`.
+        """
         from hqopt.solve import solve
+
+        self.remove_unknown_kwargs(**parameters)
 
         result = solve(cqm, backend=self, time_limit=time_limit, seed=seed)
         assert result.sampleset is not None
         return result.sampleset
+
+
+def standard_bqm(bqm: dimod.BinaryQuadraticModel) -> dimod.BinaryQuadraticModel:
+    """``bqm`` as dimod's standard (array-backed) BQM; a :class:`dimod.DictBQM` is rebuilt.
+
+    >>> type(standard_bqm(dimod.DictBQM({"a": 1}, {}, 0, "BINARY")).variables).__name__
+    'Variables'
+    """
+    if type(bqm) is dimod.BinaryQuadraticModel and isinstance(bqm.variables, dimod.variables.Variables):
+        return bqm
+    return dimod.BinaryQuadraticModel(bqm.linear, bqm.quadratic, bqm.offset, bqm.vartype)
 
 
 def seed_sequence(seed: int | None, count: int) -> list[int]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, Literal
 
 import dimod
 from ortools.sat.python import cp_model
@@ -34,7 +34,7 @@ DEFAULT_TIME_LIMIT = 60.0
 #: solutions kept from the search (the last ones found are the best)
 KEEP_SOLUTIONS = 16
 
-_STATUS = {
+_STATUS: dict[Any, Literal["optimal", "infeasible", "unknown"]] = {
     cp_model.OPTIMAL: "optimal",
     cp_model.FEASIBLE: "unknown",
     cp_model.INFEASIBLE: "infeasible",
@@ -117,12 +117,15 @@ class CPSatBackend(Backend):
     ) -> BackendOutput:
         self.expect_problem(problem)
         t0 = time.perf_counter()
-        built = CpSatModel.from_cqm(problem)
+        built = CpSatModel.from_cqm(problem, budget=budget)
         build_time = time.perf_counter() - t0
         if initial:
             for v, var in built.variables.items():
                 if v in initial:
                     built.model.AddHint(var, int(round(initial[v])))
+            for (u, v), z in built.products.items():  # a hint that leaves the products open is not used
+                if u in initial and v in initial:
+                    built.model.AddHint(z, round(initial[u]) * round(initial[v]))
 
         solver = cp_model.CpSolver()
         params = solver.parameters

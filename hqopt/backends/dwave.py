@@ -46,13 +46,15 @@ import numpy as np
 
 from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
-from hqopt.errors import BackendError, BackendUnavailable
+from hqopt.errors import BackendError, BackendOptionError, BackendUnavailable
 
 #: QPU topologies the mock and ``hqopt analyze`` know: name -> (MockDWaveSampler type, shape, system)
 TOPOLOGIES: dict[str, tuple[str, list[int], str]] = {
     "pegasus": ("pegasus", [16], "Advantage (Pegasus P16)"),
     "zephyr": ("zephyr", [12, 4], "Advantage2 (Zephyr Z12)"),
 }
+#: (qubits, couplers) of each full mock graph: a problem beyond them is refused before loading dwave-system
+TOPOLOGY_SIZES: dict[str, tuple[int, int]] = {"pegasus": (5640, 40484), "zephyr": (4800, 45864)}
 #: seconds minorminer may search for an embedding (per try)
 DEFAULT_EMBEDDING_TIMEOUT = 60.0
 #: reads per QPU call unless ``num_reads`` is given
@@ -160,26 +162,40 @@ def find_embedding(
     timeout: float = DEFAULT_EMBEDDING_TIMEOUT,
     seed: int | None = 0,
     tries: int = 10,
+    hard_limit: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> EmbeddingReport:
     """Minor-embed ``bqm``'s interaction graph with minorminer (seeded, time-bounded).
 
     Isolated variables get a qubit each (they need one). Returns an
     :class:`EmbeddingReport`; a failed search reports why instead of raising.
+    minorminer checks ``timeout`` only between its stages (a 0.3 s timeout
+    took 12 s on a 2000-variable QUBO), so with ``hard_limit`` the search runs
+    in a child process that is ended after that many seconds, or as soon as
+    ``should_stop()`` says so (Ctrl-C, a stop request).
     """
-    import minorminer
-
     variables = list(bqm.variables)
     t0 = time.perf_counter()
     if len(variables) > len(target_nodes):
         return EmbeddingReport(
             None, 0.0, f"does not fit: {len(variables)} logical variables > {len(target_nodes)} qubits"
         )
+    if bqm.num_interactions > len(target_edges):
+        return EmbeddingReport(
+            None, 0.0, f"does not fit: {bqm.num_interactions} interactions > {len(target_edges)} couplers"
+        )
     source = [(u, v) for u, v, _ in bqm.iter_quadratic()]
     embedding: dict[Any, tuple[int, ...]] = {}
     if source:
-        found = minorminer.find_embedding(
-            source, target_edges, timeout=timeout, tries=tries, random_seed=0 if seed is None else seed
-        )
+        options = {"timeout": timeout, "tries": tries, "random_seed": 0 if seed is None else seed}
+        if hard_limit is None:
+            found = _minorminer(source, target_edges, options)
+        else:
+            within = _minorminer_within(source, target_edges, options, hard_limit, should_stop or (lambda: False))
+            if within is None:
+                why = "was stopped" if should_stop is not None and should_stop() else f"found nothing within the time limit ({hard_limit:.2g} s)"
+                return EmbeddingReport(None, time.perf_counter() - t0, f"embedding search {why}")
+            found = within
         embedding = {v: tuple(chain) for v, chain in found.items()}
         if not embedding:
             elapsed = time.perf_counter() - t0
@@ -198,10 +214,46 @@ def find_embedding(
     return EmbeddingReport(embedding, time.perf_counter() - t0)
 
 
+def _minorminer(source: list, target_edges: list, options: dict[str, Any]) -> dict:
+    import minorminer
+
+    return dict(minorminer.find_embedding(source, target_edges, **options))
+
+
+def _minorminer_within(
+    source: list, target_edges: list, options: dict[str, Any], seconds: float, should_stop: Callable[[], bool]
+) -> dict | None:
+    """:func:`_minorminer` in a forked child process; ``None`` if not finished after ``seconds`` or when stopped."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def child() -> None:
+        send.send(_minorminer(source, target_edges, options))
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    send.close()
+    deadline = time.perf_counter() + seconds
+    try:
+        while not receive.poll(min(0.05, max(deadline - time.perf_counter(), 0.0))):
+            if should_stop() or time.perf_counter() >= deadline:
+                return None
+        return receive.recv()
+    except EOFError:  # the child died
+        return None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        receive.close()
+
+
 def mock_qpu(topology: str = "pegasus", seed: int | None = None) -> Any:
     """dwave-system's MockDWaveSampler on a full Advantage or Advantage2 graph."""
     if topology not in TOPOLOGIES:
-        raise BackendError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
+        raise BackendOptionError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
     from dwave.system.testing import MockDWaveSampler
 
     kind, shape, _ = TOPOLOGIES[topology]
@@ -222,11 +274,11 @@ def _chain_strength(value: Any) -> Any:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise BackendError(
+        raise BackendOptionError(
             f"chain_strength must be a number, a callable, 'uniform_torque_compensation' or 'scaled', got {value!r}"
         ) from None
     if not (number > 0 and math.isfinite(number)):
-        raise BackendError(f"chain_strength must be positive, got {value!r}")
+        raise BackendOptionError(f"chain_strength must be positive, got {value!r}")
     return number
 
 
@@ -238,7 +290,7 @@ def _chain_break_method(name: Any, bqm: dimod.BinaryQuadraticModel, embedding: d
     if name is None:
         name = "majority_vote"
     if name not in _CHAIN_BREAK_METHODS:
-        raise BackendError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {name!r}")
+        raise BackendOptionError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {name!r}")
     if name == "minimize_energy":
         method = chain_breaks.MinimizeEnergy(bqm, embedding)
 
@@ -275,24 +327,34 @@ class _EmbeddedQPUBackend(Backend):
         self._chain_strength = _chain_strength(self.options.get("chain_strength"))
         method = self.options.get("chain_break_method")
         if method is not None and not callable(method) and method not in _CHAIN_BREAK_METHODS:
-            raise BackendError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {method!r}")
+            raise BackendOptionError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {method!r}")
         self._embeddings: dict[Any, EmbeddingReport] = {}
 
     def _qpu(self, seed: int | None) -> Any:
         """The structured dimod sampler to embed on."""
         raise NotImplementedError
 
-    def _embedding(self, bqm: dimod.BinaryQuadraticModel, qpu: Any) -> EmbeddingReport:
-        """The embedding of ``bqm``'s graph: found once per structure, seeded by ``embedding_seed`` (default 0)."""
+    def _embedding(self, bqm: dimod.BinaryQuadraticModel, qpu: Any, budget: Budget) -> EmbeddingReport:
+        """The embedding of ``bqm``'s graph: found once per structure, seeded by ``embedding_seed`` (default 0).
+
+        Under a time limit the search gets at most 80 % of what is left (the
+        sampling needs the rest), enforced by ending the search.
+        """
         key = (tuple(bqm.variables), frozenset(frozenset((u, v)) for u, v, _ in bqm.iter_quadratic()))
         if key not in self._embeddings:
+            timeout = float(self.options.get("embedding_timeout", DEFAULT_EMBEDDING_TIMEOUT))
+            hard_limit = timeout + 5  # minorminer may run past its own timeout
+            if budget.limited:
+                hard_limit = timeout = min(timeout, 0.8 * budget.remaining())
             report = find_embedding(
                 bqm,
                 qpu.edgelist,
                 qpu.nodelist,
-                timeout=float(self.options.get("embedding_timeout", DEFAULT_EMBEDDING_TIMEOUT)),
+                timeout=timeout,
                 tries=int(self.options.get("embedding_tries", 10)),
                 seed=int(self.options.get("embedding_seed", 0)),
+                hard_limit=hard_limit,
+                should_stop=budget.expired,
             )
             if not report.found:
                 raise BackendError(
@@ -316,7 +378,7 @@ class _EmbeddedQPUBackend(Backend):
 
         qpu = self._qpu(seed)
         fresh = not self._embeddings
-        report = self._embedding(problem, qpu)
+        report = self._embedding(problem, qpu, budget)
         params = {k: v for k, v in self.options.items() if k in QPU_PARAMETERS}
         t0 = time.perf_counter()
         sampler = FixedEmbeddingComposite(qpu, report.embedding)
@@ -327,7 +389,7 @@ class _EmbeddedQPUBackend(Backend):
                     problem,
                     num_reads=self.options.get("num_reads", DEFAULT_NUM_READS),
                     chain_strength=self._chain_strength,
-                    chain_break_method=_chain_break_method(self.options.get("chain_break_method"), problem, report.embedding),
+                    chain_break_method=_chain_break_method(self.options.get("chain_break_method"), problem, report.embedding or {}),
                     chain_break_fraction=True,
                     return_embedding=True,
                     **params,
@@ -386,6 +448,10 @@ class DWaveBackend(_EmbeddedQPUBackend):
             raise BackendUnavailable(f"backend '{self.name}': cannot reach a D-Wave QPU: {type(exc).__name__}: {exc}") from exc
 
 
+#: one MockDWaveSampler per topology, shared by dwave-mock backends (its seed is set per run)
+_MOCKS: dict[str, Any] = {}
+
+
 class DWaveMockBackend(_EmbeddedQPUBackend):
     """The ``dwave`` path on dwave-system's MockDWaveSampler (offline)."""
 
@@ -397,16 +463,36 @@ class DWaveMockBackend(_EmbeddedQPUBackend):
         super().__init__(**options)
         topology = self.options.get("topology", "pegasus")
         if topology not in TOPOLOGIES:
-            raise BackendError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
+            raise BackendOptionError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
         self._mock: Any = None
 
     @classmethod
     def availability(cls) -> Availability:
         return _missing_extra() or Availability(True)
 
+    def run(
+        self,
+        problem: dimod.BinaryQuadraticModel,
+        budget: Budget,
+        seed: int | None,
+        *,
+        initial: dict[Any, float] | None = None,
+    ) -> BackendOutput:
+        self.expect_problem(problem)
+        topology = self.options.get("topology", "pegasus")
+        qubits, couplers = TOPOLOGY_SIZES[topology]
+        if problem.num_variables > qubits or problem.num_interactions > couplers:
+            raise BackendError(
+                f"backend '{self.name}': the problem ({problem.num_variables} variables, {problem.num_interactions} "
+                f"interactions) cannot be embedded: the {topology} graph has {qubits} qubits and {couplers} couplers; "
+                "try backend='hybrid' to split it into sub-problems"
+            )
+        return super().run(problem, budget, seed, initial=initial)
+
     def _qpu(self, seed: int | None) -> Any:
-        if self._mock is None:  # building the full QPU graph takes a while: once per backend
-            self._mock = mock_qpu(self.options.get("topology", "pegasus"))
+        if self._mock is None:  # building the full QPU graph takes a while: once per process
+            topology = self.options.get("topology", "pegasus")
+            self._mock = _MOCKS.get(topology) or _MOCKS.setdefault(topology, mock_qpu(topology))
         self._mock.substitute_kwargs = {"seed": seed} if seed is not None else {}
         return self._mock
 

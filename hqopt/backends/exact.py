@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 import dimod
+import numpy as np
 
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
@@ -32,19 +33,35 @@ _CHUNK = 2**14
 
 
 def assignment_count(cqm: dimod.ConstrainedQuadraticModel) -> int:
-    """How many assignments the variables of ``cqm`` admit."""
+    """How many assignments the variables of ``cqm`` admit (counting stops just above 2^62).
+
+    >>> assignment_count(dimod.CQM.from_bqm(dimod.BQM({i: 1 for i in range(10)}, {}, 0, "BINARY")))
+    1024
+    """
     total = 1
     for v in cqm.variables:
-        vartype = cqm.vartype(v)
-        if vartype is dimod.REAL:
-            raise BackendError(f"exact cannot enumerate the real-valued variable {v!r}")
-        if vartype is dimod.INTEGER:
-            total *= int(cqm.upper_bound(v) - cqm.lower_bound(v)) + 1
-        else:
-            total *= 2
+        total *= _domain_size(cqm, v)
         if total > 2**62:
             break
     return total
+
+
+def assignment_log2(cqm: dimod.ConstrainedQuadraticModel) -> float:
+    """log2 of the number of assignments, for any size (to say how far beyond the limit it is).
+
+    >>> assignment_log2(dimod.CQM.from_bqm(dimod.BQM({i: 1 for i in range(100)}, {}, 0, "BINARY")))
+    100.0
+    """
+    return float(sum(math.log2(_domain_size(cqm, v)) for v in cqm.variables))
+
+
+def _domain_size(cqm: dimod.ConstrainedQuadraticModel, v: Any) -> int:
+    vartype = cqm.vartype(v)
+    if vartype is dimod.REAL:
+        raise BackendError(f"exact cannot enumerate the real-valued variable {v!r}")
+    if vartype is dimod.INTEGER:
+        return int(cqm.upper_bound(v) - cqm.lower_bound(v)) + 1
+    return 2
 
 
 def _domain(cqm: dimod.ConstrainedQuadraticModel, v: Any) -> list[int]:
@@ -73,7 +90,7 @@ class ExactBackend(Backend):
         count = assignment_count(problem)
         if count > MAX_ASSIGNMENTS:
             raise BackendError(
-                f"exact would enumerate {_fmt_count(count)} assignments (limit {MAX_ASSIGNMENTS:,}, "
+                f"exact would enumerate {_fmt_count(count, problem)} assignments (limit {MAX_ASSIGNMENTS:,}, "
                 f"about {int(math.log2(MAX_ASSIGNMENTS))} binary variables); use cpsat, tabu or sa instead"
             )
         t0 = time.perf_counter()
@@ -100,7 +117,7 @@ class ExactBackend(Backend):
             chunk = _with_fixed(chunk, fixed, problem)
             chunk = _best_of(chunk)
             budget.report(chunk)
-            best = chunk if best is None else _best_of(dimod.concatenate([best, chunk]))
+            best = chunk if best is None else _best_of(_stacked(problem, [best, chunk]))
         assert best is not None
         info = {"assignments": count, "enumeration_time": time.perf_counter() - t0, "complete": complete}
         feasible = best.filter(lambda d: d.is_feasible)
@@ -116,8 +133,6 @@ def _with_fixed(
 ) -> dimod.SampleSet:
     if not fixed:
         return chunk
-    import numpy as np
-
     n = len(chunk)
     columns = [chunk.record.sample] + [np.full((n, 1), value) for value in fixed.values()]
     labels = list(chunk.variables) + list(fixed)
@@ -125,12 +140,27 @@ def _with_fixed(
 
 
 def _best_of(samples: dimod.SampleSet, keep: int = 16) -> dimod.SampleSet:
-    """The ``keep`` best feasible samples plus the least-violating infeasible ones."""
-    feasible = samples.filter(lambda d: d.is_feasible)
-    if len(feasible):
-        return feasible.truncate(min(keep, len(feasible)))
-    return samples.truncate(min(keep, len(samples)))
+    """The ``keep`` best feasible samples, or the lowest-energy ones when none is feasible."""
+    record = samples.record
+    feasible = np.flatnonzero(record.is_feasible)
+    pool = feasible if len(feasible) else np.arange(len(record))
+    chosen = pool[np.argsort(record.energy[pool], kind="stable")[:keep]]
+    return dimod.SampleSet(record[chosen], samples.variables, {}, samples.vartype)
 
 
-def _fmt_count(count: int) -> str:
-    return f"{count:,}" if count < 10**12 else f"about 2^{int(math.log2(count))}"
+def _stacked(problem: dimod.ConstrainedQuadraticModel, samplesets: list[dimod.SampleSet]) -> dimod.SampleSet:
+    """One sampleset from several over ``problem``'s variables, re-checked on ``problem``.
+
+    (``dimod.concatenate`` fails on samplesets of unconstrained CQMs: their
+    empty ``is_satisfied`` field cannot be stacked.)
+    """
+    labels = list(problem.variables)
+    rows = [ss.record.sample[:, [ss.variables.index(v) for v in labels]] for ss in samplesets]
+    return dimod.SampleSet.from_samples_cqm((np.vstack(rows), labels), problem)
+
+
+def _fmt_count(count: int, problem: dimod.ConstrainedQuadraticModel) -> str:
+    if count < 10**12:
+        return f"{count:,}"
+    exponent = assignment_log2(problem)
+    return f"2^{exponent:.0f}" if exponent.is_integer() else f"about 2^{exponent:.1f}"

@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib.util
 import math
 import time
@@ -36,9 +37,9 @@ from typing import Any
 import dimod
 import numpy as np
 
-from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities, seed_sequence
+from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities, seed_sequence, standard_bqm
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, BackendOptionError
 
 DEFAULT_SUB_SIZE = 16
 DEFAULT_SUB_BACKEND = "sa"
@@ -62,14 +63,14 @@ class HybridBackend(Backend):
 
         sub = self.options.get("sub_backend", DEFAULT_SUB_BACKEND)
         if sub == "hybrid" or isinstance(sub, HybridBackend):
-            raise BackendError("sub_backend cannot be 'hybrid' itself")
+            raise BackendOptionError("sub_backend cannot be 'hybrid' itself")
         self.sub_backend = get_backend(sub, **dict(self.options.get("sub_options") or {}))
         if self.sub_backend.capabilities.accepts != "bqm":
-            raise BackendError(f"sub_backend '{self.sub_backend.name}' must take BQMs")
+            raise BackendOptionError(f"sub_backend '{self.sub_backend.name}' must take BQMs")
         limit = self.sub_backend.capabilities.max_variables
         sub_limit = getattr(self.sub_backend, "options", {}).get("max_qubits", limit)
         if sub_limit is not None and size > sub_limit:
-            raise BackendError(f"sub_size {size} is larger than what sub_backend '{self.sub_backend.name}' takes ({sub_limit})")
+            raise BackendOptionError(f"sub_size {size} is larger than what sub_backend '{self.sub_backend.name}' takes ({sub_limit})")
 
     @classmethod
     def availability(cls) -> Availability:
@@ -88,6 +89,7 @@ class HybridBackend(Backend):
         self.expect_problem(problem)
         import hybrid
 
+        problem = standard_bqm(problem)  # dwave-hybrid cannot take a DictBQM
         n = problem.num_variables
         size = min(int(self.options.get("sub_size", DEFAULT_SUB_SIZE)), n)
         rounds_to_cover = math.ceil(n / size)
@@ -98,27 +100,29 @@ class HybridBackend(Backend):
         sub_sampler = _subproblem_sampler(self.sub_backend, seed_sequence(None if seed is None else seed + 1, 1_000))
         t0 = time.perf_counter()
         found: list[dimod.SampleSet] = []
+        abandoned = 0
         while len(found) < restarts or (budget.limited and not budget.expired()):
+            latest = _Latest(budget)
             iteration = (
                 hybrid.EnergyImpactDecomposer(size=size, rolling_history=1.0, traversal="bfs")
                 | sub_sampler
                 | hybrid.SplatComposer()
                 | hybrid.SteepestDescentProblemSampler()
+                | latest
             )
             loop = hybrid.LoopUntilNoImprovement(
                 iteration,
                 max_iter=max_iter,
                 convergence=convergence,
                 max_time=budget.remaining() if budget.limited else None,
+                terminate=lambda _: budget.expired(),  # Ctrl-C / stop after each iteration
             )
             first = initial if not found else None
             state = hybrid.State.from_sample(_start(problem, first, next(start_seeds)), problem)
-            try:
-                final = loop.run(state).result()
-            except BackendError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a failing sub-backend is reported in one line
-                raise BackendError(f"backend 'hybrid' failed: {type(exc).__name__}: {exc}") from exc
+            final = _run_within(loop, state, budget)
+            if final is None:  # the deadline fell inside an iteration: it was left to finish on its own
+                abandoned += 1
+                final = latest.state or state
             found.append(final.samples)
             budget.report(final.samples)
             if budget.expired():
@@ -129,10 +133,57 @@ class HybridBackend(Backend):
             "sub_backend": self.sub_backend.name,
             "sub_size": size,
             "subproblems": sub_sampler.calls,
+            "abandoned_iterations": abandoned,
             "sampler_time": time.perf_counter() - t0,
         }
         info.update({f"sub_{k}": v for k, v in sub_sampler.info.items()})
         return BackendOutput(samples, info=info)
+
+
+def _run_within(loop: Any, state: Any, budget: Budget) -> Any:
+    """Run a dwave-hybrid loop until it ends or the budget does (deadline, Ctrl-C, stop).
+
+    One iteration on a large dense problem can take seconds, and the loop
+    checks its own limits only between iterations; at the deadline it is asked
+    to stop and left to end its iteration in the background, and ``None`` is
+    returned.
+    """
+    future = loop.run(state)
+    while True:
+        try:
+            return future.result(timeout=0.02)
+        except concurrent.futures.TimeoutError:
+            if budget.expired():
+                loop.stop()
+                return None
+        except BackendError:
+            raise
+        except Exception as exc:  # a failing sub-backend is reported in one line
+            raise BackendError(f"backend 'hybrid' failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _latest_class() -> type:
+    import hybrid
+
+    class Latest(hybrid.traits.SISO, hybrid.Runnable):
+        """Last step of each iteration: keeps the state and reports improvements at once."""
+
+        def __init__(self, budget: Budget) -> None:
+            super().__init__()
+            self.budget = budget
+            self.state: Any = None
+
+        def next(self, state: Any, **runopts: Any) -> Any:
+            if self.state is None or state.samples.first.energy < self.state.samples.first.energy:
+                self.budget.report(state.samples)
+            self.state = state
+            return state
+
+    return Latest
+
+
+def _Latest(budget: Budget) -> Any:  # noqa: N802 - builds the Runnable subclass lazily (dwave-hybrid is optional)
+    return _latest_class()(budget)
 
 
 def _start(bqm: dimod.BinaryQuadraticModel, initial: dict[Any, float] | None, seed: int) -> dict[Any, int]:

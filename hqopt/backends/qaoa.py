@@ -39,11 +39,16 @@ import numpy as np
 
 from hqopt.backends.base import Availability, Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, BackendOptionError
 
 #: default largest problem (qubits) the backend accepts; see docs/quantum.md for timings
 DEFAULT_MAX_QUBITS = 20
 DEFAULT_REPS = 2
+#: deepest circuit accepted: each layer adds a gate per variable and per interaction
+#: (reps=10**6 used to spend 30 s building the circuit under a 2 s limit)
+MAX_REPS = 32
+#: seconds per gate per statevector amplitude of the local simulation (measured: 20 qubits, reps=32: ~30 s)
+SIMULATION_SECONDS_PER_UNIT = 7e-9
 DEFAULT_SHOTS = 1024
 DEFAULT_ALPHA = 0.25
 #: angle-sum scale of the linear-ramp start (Hamiltonian normalised to max |coefficient| 1)
@@ -130,15 +135,17 @@ class QAOABackend(Backend):
         super().__init__(**options)
         for key, default in (("reps", DEFAULT_REPS), ("shots", DEFAULT_SHOTS), ("max_qubits", DEFAULT_MAX_QUBITS)):
             self.int_option(key, default)
+        if self.reps > MAX_REPS:
+            raise BackendOptionError(f"backend 'qaoa': reps must be at most {MAX_REPS}, got {self.reps}")
         alpha = self.options.get("alpha", DEFAULT_ALPHA)
         if not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
-            raise BackendError(f"alpha (CVaR share) must be in (0, 1], got {alpha!r}")
+            raise BackendOptionError(f"alpha (CVaR share) must be in (0, 1], got {alpha!r}")
         if self.options.get("estimator") is not None and "alpha" in self.options and alpha != 1:
-            raise BackendError("an estimator gives expectation values only: leave alpha unset (or 1) with estimator=")
+            raise BackendOptionError("an estimator gives expectation values only: leave alpha unset (or 1) with estimator=")
         if "initial_angles" in self.options:
             angles = np.asarray(self.options["initial_angles"], dtype=float)
             if angles.shape != (2 * self.reps,):
-                raise BackendError(f"initial_angles must be 2*reps = {2 * self.reps} numbers (gammas then betas)")
+                raise BackendOptionError(f"initial_angles must be 2*reps = {2 * self.reps} numbers (gammas then betas)")
 
     @classmethod
     def availability(cls) -> Availability:
@@ -167,6 +174,14 @@ class QAOABackend(Backend):
                 "use backend='hybrid' with sub_backend='qaoa' to decompose it into small sub-problems "
                 "(or raise max_qubits: simulation cost doubles per qubit)"
             )
+        if budget.limited and self.options.get("sampler") is None and self.options.get("estimator") is None:
+            estimate = simulation_seconds(problem, self.reps)
+            if 3 * estimate > budget.remaining():
+                raise BackendError(
+                    f"backend 'qaoa': one simulation of this circuit ({n} qubits, reps={self.reps}) takes about "
+                    f"{estimate:.2g} s and a run needs several; that does not fit in the {budget.remaining():.2g} s left. "
+                    "Lower reps, raise the time limit or use backend='hybrid' with sub_backend='qaoa'"
+                )
         from qiskit.circuit.library import qaoa_ansatz
 
         t0 = time.perf_counter()
@@ -250,8 +265,12 @@ class QAOABackend(Backend):
         best: list[Any] = [start, np.inf]
         count = [0]
 
+        started = time.perf_counter()
+
         def tracked(x: np.ndarray) -> float:
-            if count[0] and budget.expired():
+            # stop while there is still time for the final sampling (about 3 evaluations' worth)
+            per_evaluation = (time.perf_counter() - started) / max(count[0], 1)
+            if count[0] and (budget.expired() or (budget.limited and budget.remaining() < 3 * per_evaluation)):
                 raise _Stop
             count[0] += 1
             value = objective(x)
@@ -277,6 +296,16 @@ class QAOABackend(Backend):
 
 
 # ------------------------------------------------------------------ helpers
+def simulation_seconds(bqm: dimod.BinaryQuadraticModel, reps: int) -> float:
+    """Rough seconds of one local statevector simulation of the QAOA circuit (for refusing early).
+
+    >>> simulation_seconds(dimod.BQM({0: 1.0, 1: 1.0}, {(0, 1): 1.0}, 0, "BINARY"), reps=2) < 1e-3
+    True
+    """
+    gates = reps * (2 * bqm.num_variables + bqm.num_interactions)
+    return 2.0**bqm.num_variables * gates * SIMULATION_SECONDS_PER_UNIT
+
+
 def _ordered(circuit: Any, angles: np.ndarray, reps: int) -> np.ndarray:
     """Angles ``[gammas..., betas...]`` in the circuit's parameter order."""
     values = []

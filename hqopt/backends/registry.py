@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from importlib.metadata import entry_points
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import dimod
 
 from hqopt.backends.base import Backend
-from hqopt.errors import BackendError, BackendUnavailable
+from hqopt.errors import BackendError, BackendOptionError, BackendUnavailable, UnknownBackendError
 
 #: built-in backends: name -> "module:Class"
 BUILTIN_BACKENDS: dict[str, str] = {
@@ -35,7 +36,14 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "steepest": "hqopt.backends.anneal:SteepestDescentBackend",
     "sqa": "hqopt.backends.anneal:PathIntegralBackend",
     "portfolio": "hqopt.backends.portfolio:PortfolioBackend",
-    "dwave": "hqopt.backends.dwave:DWaveBackend", "dwave-mock": "hqopt.backends.dwave:DWaveMockBackend", "leap-hybrid": "hqopt.backends.dwave:LeapHybridBackend", "qaoa": "hqopt.backends.qaoa:QAOABackend", "hybrid": "hqopt.backends.hybrid:HybridBackend",
+    "mip": "hqopt.backends.mip:MIPBackend",
+    "ls": "hqopt.backends.ls:LocalSearchBackend",
+    "lns": "hqopt.backends.lns:LNSBackend",
+    "hybrid": "hqopt.backends.hybrid:HybridBackend",
+    "dwave": "hqopt.backends.dwave:DWaveBackend",
+    "dwave-mock": "hqopt.backends.dwave:DWaveMockBackend",
+    "leap-hybrid": "hqopt.backends.dwave:LeapHybridBackend",
+    "qaoa": "hqopt.backends.qaoa:QAOABackend",
 }
 
 
@@ -49,17 +57,34 @@ def available_backends() -> list[str]:
 
 
 def backend_class(name: str) -> type[Backend]:
-    """The class registered under ``name``; a clear error listing names otherwise."""
+    """The class registered under ``name`` (case-insensitive); a "did you mean" error otherwise.
+
+    >>> backend_class("SA").name
+    'sa'
+    >>> backend_class("tabo")
+    Traceback (most recent call last):
+    ...
+    hqopt.errors.UnknownBackendError: unknown backend 'tabo'; did you mean 'tabu'? (available: ...)
+    """
+    plugins = _entry_point_backends()
+    known = set(BUILTIN_BACKENDS) | set(plugins)
+    if name not in known:
+        folded = {k.casefold(): k for k in known}
+        name = folded.get(name.casefold(), name)
     if name in BUILTIN_BACKENDS:
         module_name, _, attr = BUILTIN_BACKENDS[name].partition(":")
         return getattr(importlib.import_module(module_name), attr)
-    plugins = _entry_point_backends()
     if name in plugins:
         cls = plugins[name].load()
         if not (isinstance(cls, type) and issubclass(cls, Backend)):
             raise BackendError(f"entry point '{name}' in hqopt.backends is not an hqopt Backend subclass")
         return cls
-    raise BackendError(f"unknown backend {name!r}; available backends: {', '.join(available_backends())}")
+    raise UnknownBackendError(f"unknown backend {name!r}{_did_you_mean(name, sorted(known))} (available: {', '.join(sorted(known))})")
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name.casefold(), known, n=2, cutoff=0.6)
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
 
 
 def get_backend(backend: str | Backend | dimod.Sampler, **options: Any) -> Backend:
@@ -70,7 +95,7 @@ def get_backend(backend: str | Backend | dimod.Sampler, **options: Any) -> Backe
     """
     if isinstance(backend, Backend):
         if options:
-            raise BackendError(f"options {sorted(options)} cannot be applied to a backend instance; pass them to its constructor")
+            raise BackendOptionError(f"options {sorted(options)} cannot be applied to a backend instance; pass them to its constructor")
         return backend
     if isinstance(backend, str):
         cls = backend_class(backend)
@@ -82,6 +107,6 @@ def get_backend(backend: str | Backend | dimod.Sampler, **options: Any) -> Backe
         from hqopt.backends.sampler import DimodSamplerBackend
 
         return DimodSamplerBackend(sampler=backend, **options)
-    raise BackendError(
+    raise BackendOptionError(
         f"backend must be a name, an hqopt Backend or a dimod Sampler, got {type(backend).__name__}"
     )

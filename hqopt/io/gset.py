@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hqopt.errors import FormatError
 from hqopt.formulations.maxcut import MaxCut
 from hqopt.io import limits
 from hqopt.io.base import FileFormat, ReadOptions, TokenStream, read_text
@@ -39,6 +40,8 @@ def parse_gset(text: str, source: str) -> MaxCut:
 
 def read(text: str, source: str, options: ReadOptions) -> Model:
     """The Max-Cut model of a rudy text."""
+    if options.instance not in (None, 1):
+        raise FormatError(source, None, f"instance {options.instance} asked for, but a Gset file holds one problem")
     model = parse_gset(text, source).to_model()
     model.metadata.update({"format": "gset", "source": source})
     return model

@@ -67,6 +67,8 @@ def parse_cap(text: str, source: str, capacity: float | None = None) -> Facility
 
 def read(text: str, source: str, options: ReadOptions) -> Model:
     """The single-source facility-location model of a cap file text."""
+    if options.instance not in (None, 1):
+        raise FormatError(source, None, f"instance {options.instance} asked for, but an OR-Library cap file holds one problem")
     model = parse_cap(text, source, _capacity(options, source)).to_model()
     model.metadata.update({"format": "orlib-cap", "source": source})
     return model

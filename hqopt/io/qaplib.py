@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hqopt.errors import FormatError
 from hqopt.formulations.qap import QAP
 from hqopt.io import limits
 from hqopt.io.base import FileFormat, ReadOptions, TokenStream, read_text
@@ -35,7 +36,9 @@ def parse_qap(text: str, source: str) -> QAP:
 
 
 def read(text: str, source: str, options: ReadOptions) -> Model:
-    """The QAP model of a ``.dat`` text (``options`` are not used: one problem per file)."""
+    """The QAP model of a ``.dat`` text (one problem per file)."""
+    if options.instance not in (None, 1):
+        raise FormatError(source, None, f"instance {options.instance} asked for, but a QAPLIB .dat file holds one problem")
     qap = parse_qap(text, source)
     model = qap.to_model()
     model.metadata.update({"format": "qaplib", "source": source})
