@@ -16,6 +16,22 @@ Example:
 
 from __future__ import annotations
 
+#: the longest error message hqopt produces (a 10 MB token is never echoed whole)
+MAX_MESSAGE = 500
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line, cut in the middle to at most ``limit`` characters.
+
+    >>> len(bounded("x" * 10_000)), bounded("two\\nlines")
+    (500, 'two lines')
+    """
+    text = " ".join(str(text).split("\n")).replace("\r", " ")
+    if len(text) <= limit:
+        return text
+    keep = limit - 5
+    return text[: keep - keep // 4] + " ... " + text[len(text) - keep // 4 :]
+
 
 class HqoptError(Exception):
     """Base class of every error caused by the caller's input or settings."""
@@ -36,8 +52,8 @@ class FormatError(HqoptError):
         self.path = str(path)
         self.line = line
         self.reason = reason
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {reason}")
+        where = f"{bounded(self.path, 200)}:{line}" if line is not None else bounded(self.path, 200)
+        super().__init__(bounded(f"{where}: {reason}"))
 
 
 class SpecError(HqoptError):
@@ -48,7 +64,7 @@ class SpecError(HqoptError):
         self.reason = reason
         self.source = None if source is None else str(source)
         prefix = f"{self.source}: " if self.source else ""
-        super().__init__(f"{prefix}field '{field}': {reason}")
+        super().__init__(bounded(f"{prefix}field '{bounded(field, 120)}': {reason}"))
 
 
 class ModelError(HqoptError):

@@ -235,6 +235,39 @@ class Model:
         violations.update({f"domain:{v}": 1.0 for v in verdicts.out_of_domain[0]})
         return Evaluation(float(verdicts.objectives[0]), bool(verdicts.feasible[0]), violations)
 
+    def validate(self) -> Model:
+        """``self`` if every coefficient is finite and every integer's bounds are sound.
+
+        NaN or infinite biases, offsets or right-hand sides, and integer bounds
+        with ``lower > upper`` (or not finite), are a :class:`ModelError`
+        naming the place: no backend can give a meaningful answer for them.
+        :func:`hqopt.solve` and :func:`hqopt.io.load` call it.
+
+        >>> import dimod
+        >>> Model.from_bqm(dimod.BQM({"a": float("nan")}, {}, 0, "BINARY")).validate()
+        Traceback (most recent call last):
+        ...
+        hqopt.errors.ModelError: the objective has a non-finite coefficient: linear bias of 'a' is nan
+        """
+        cqm = self.cqm
+        parts = [("the objective", cqm.objective)]
+        parts += [(f"constraint {label!r}", con.lhs) for label, con in cqm.constraints.items()]
+        for where, qm in parts:
+            bad = _first_non_finite(qm)
+            if bad is not None:
+                raise ModelError(f"{where} has a non-finite coefficient: {bad}")
+        for label, con in cqm.constraints.items():
+            if not np.isfinite(con.rhs):
+                raise ModelError(f"constraint {label!r} has a non-finite right-hand side ({con.rhs})")
+        for v in cqm.variables:
+            if cqm.vartype(v) is dimod.INTEGER:
+                lower, upper = cqm.lower_bound(v), cqm.upper_bound(v)
+                if not (np.isfinite(lower) and np.isfinite(upper)):
+                    raise ModelError(f"integer {v!r} has a non-finite bound ({lower:g} <= {v} <= {upper:g})")
+                if lower > upper:
+                    raise ModelError(f"integer {v!r} has inverted bounds: lower {lower:g} > upper {upper:g}")
+        return self
+
     def decode(self, solution: dict[Label, float]) -> Any:
         """The solution in domain terms (the decoder's output), or ``None``."""
         return self.decoder(solution) if self.decoder is not None else None
@@ -267,13 +300,36 @@ class Model:
         return verifier(np.array([[float(sample[v]) for v in verifier.labels]]))
 
 
+def _first_non_finite(qm: dimod.QuadraticModel | dimod.BinaryQuadraticModel) -> str | None:
+    """Where ``qm`` has a NaN or infinite bias or offset (a short description), or ``None``."""
+    if not np.isfinite(qm.offset):
+        return f"the offset is {qm.offset}"
+    labels = list(qm.variables)
+    if not labels or np.isfinite(qm.energies((np.ones((1, len(labels))), labels))).all():
+        return None  # fast path: a NaN or inf bias makes the all-ones energy non-finite
+    linear = np.fromiter(qm.linear.values(), dtype=float, count=qm.num_variables)
+    if not np.isfinite(linear).all():
+        v = list(qm.linear)[int(np.flatnonzero(~np.isfinite(linear))[0])]
+        return f"linear bias of {v!r} is {qm.linear[v]}"
+    quadratic = np.fromiter(qm.quadratic.values(), dtype=float, count=qm.num_interactions)
+    if not np.isfinite(quadratic).all():
+        u, v = list(qm.quadratic)[int(np.flatnonzero(~np.isfinite(quadratic))[0])]
+        return f"quadratic bias of ({u!r}, {v!r}) is {qm.quadratic[u, v]}"
+    return None
+
+
 def as_model(problem: Any) -> Model:
-    """Turn a Model, dimod BQM/CQM, or anything with ``to_model()`` into a Model.
+    """Turn a Model, dimod BQM/CQM, or anything with ``to_model()`` into a Model, checked
+    with :meth:`Model.validate`.
 
     >>> import dimod
     >>> as_model(dimod.BQM({"a": -1}, {}, 0, "BINARY")).num_variables
     1
     """
+    return _as_model(problem).validate()
+
+
+def _as_model(problem: Any) -> Model:
     if isinstance(problem, Model):
         return problem
     if isinstance(problem, dimod.BinaryQuadraticModel):

@@ -26,6 +26,7 @@ import numpy as np
 
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
+from hqopt.errors import BackendError
 
 #: samples kept from a run (the lowest energies)
 KEEP_SAMPLES = 256
@@ -34,6 +35,9 @@ MAX_BATCH = 64
 #: longest single tabu read under a time limit (it cannot be interrupted mid-read, so this
 #: is how late a Ctrl-C or stop request can be honoured)
 MAX_TABU_READ_SECONDS = 0.4
+#: most variables tabu takes: dwave-samplers' TabuSampler builds dense n x n float matrices
+#: (about 3 of them at once: 3.5 GB at this size); beyond it, a BackendError instead of a blow-up
+MAX_TABU_VARIABLES = 12_000
 
 
 def _problem_size(bqm: dimod.BinaryQuadraticModel) -> tuple[int, int]:
@@ -246,11 +250,29 @@ class TabuBackend(_BatchedBackend):
 
     name = "tabu"
     description = "multistart tabu search (dwave-samplers)"
+    capabilities: ClassVar[Capabilities] = Capabilities(accepts="bqm", max_variables=MAX_TABU_VARIABLES)
     sampler_name = "TabuSampler"
     option_names = ("num_reads", "num_restarts", "timeout", "tenure")
 
     def default_reads(self, bqm: dimod.BinaryQuadraticModel) -> int:
         return 8
+
+    def run(
+        self,
+        problem: dimod.BinaryQuadraticModel,
+        budget: Budget,
+        seed: int | None,
+        *,
+        initial: dict[Any, float] | None = None,
+    ) -> BackendOutput:
+        n = problem.num_variables
+        if n > MAX_TABU_VARIABLES:
+            gigabytes = 3 * 8 * n * n / 1e9
+            raise BackendError(
+                f"tabu keeps dense n x n matrices (about {gigabytes:,.0f} GB for n = {n}); "
+                f"it takes at most {MAX_TABU_VARIABLES} variables: use sa or ls"
+            )
+        return super().run(problem, budget, seed, initial=initial)
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
         if budget.limited:  # the batch's reads share a quarter of what is left: improvements are

@@ -89,6 +89,16 @@ def _solve_stoppably(
     return outcome["code"]
 
 
+def _final_solution(
+    solver: cp_model.CpSolver, built: CpSatModel, labels: list[Any], budget: Budget, cqm: dimod.ConstrainedQuadraticModel
+) -> list[int]:
+    """The solution CP-SAT ended with, read from the solver and reported (a search stopped early
+    may end with one its callback never saw)."""
+    row = [int(solver.Value(built.variables[v])) for v in labels]
+    budget.report(dimod.SampleSet.from_samples_cqm(([row], labels), cqm))
+    return row
+
+
 class CPSatBackend(Backend):
     """OR-Tools CP-SAT: exact on the CQM, proves bounds, optimality and infeasibility."""
 
@@ -140,6 +150,8 @@ class CPSatBackend(Backend):
         status = _STATUS.get(code, "unknown")
 
         rows = collector.solutions[::-1]
+        if not rows and code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            rows = [_final_solution(solver, built, labels, budget, problem)]
         samples = dimod.SampleSet.from_samples_cqm((rows, labels), problem) if rows else dimod.SampleSet.from_samples_cqm(([], labels), problem)
         exact_scaling = built.objective_error == 0 and not built.constraint_errors
         bound = None

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from hqopt import __version__
-from hqopt.errors import HqoptError
+from hqopt.errors import HqoptError, bounded
 
 app = typer.Typer(
     name="hqopt",
@@ -31,6 +31,8 @@ EXIT_OK = 0
 EXIT_NO_FEASIBLE = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: SIGTERM (timeout, systemd, Docker, batch schedulers): 128 + 15, as shells report it
+EXIT_TERMINATED = 143
 
 
 def _version(value: bool) -> None:
@@ -47,8 +49,8 @@ def _root(
 
 
 def fail(message: str) -> typer.Exit:
-    """Print ``error: message`` on stderr; return the Exit(2) to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print ``error: message`` (one line, at most 500 characters) on stderr; return the Exit(2) to raise."""
+    typer.echo(f"error: {bounded(message)}", err=True)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = app(args=argv, prog_name="hqopt", standalone_mode=False)
     except HqoptError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {bounded(str(exc))}", err=True)
         return EXIT_BAD_INPUT
     except typer.Exit as exc:
         return exc.exit_code

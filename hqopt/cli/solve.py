@@ -3,14 +3,22 @@
 On a terminal a live line shows elapsed time against the budget, the best
 objective so far and whether it is feasible; then a summary table. ``--json``
 prints :meth:`Result.to_json` instead. Exit codes: 0 feasible, 1 no feasible
-solution, 2 bad input, 130 interrupted (the best so far is still printed and
-``--output`` still written).
+solution, 2 bad input, 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (in
+both cases the best so far is still printed and ``--output`` still written).
+
+``--output`` is checked before solving (its folder must exist and be
+writable; folders are never created); if writing it fails after all, the
+result is still printed on stdout and the exit code is 2.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +29,17 @@ from rich.table import Table
 from rich.text import Text
 
 from hqopt.cli import domain
-from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_NO_FEASIBLE, EXIT_OK, app, fail
-from hqopt.io.base import write_atomic
+from hqopt.cli.app import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NO_FEASIBLE,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    app,
+    fail,
+)
+from hqopt.errors import HqoptError, bounded
+from hqopt.io.base import check_writable, write_atomic
 from hqopt.result import Result
 from hqopt.solve import Progress
 
@@ -103,7 +120,7 @@ def solve(
     option: list[str] = typer.Option([], "--option", help="Backend option key=value (repeatable), e.g. num_reads=100."),
     instance: int | None = typer.Option(None, "--instance", help="Problem K (1-based) of a multi-problem file."),
     format: str | None = typer.Option(None, "--format", "-f", help="File format (default: detected; see 'hqopt info')."),
-    output: Path | None = typer.Option(None, "--output", help="Write the Result as JSON to this file (atomically)."),
+    output: Path | None = typer.Option(None, "--output", help="Write the Result as JSON to this file (atomically; its folder must exist)."),
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live display and no table; only the exit code and errors."),
     initial: Path | None = typer.Option(None, "--initial", help="Warm start: a result JSON (--output), a JSON {variable: value}, or 'label value' lines."),
@@ -115,7 +132,7 @@ def solve(
 ) -> None:
     """Solve a problem file and print a verified result.
 
-    Exit code 0: feasible solution; 1: none found; 2: bad input; 130: interrupted.
+    Exit code 0: feasible solution; 1: none found; 2: bad input; 130: interrupted; 143: SIGTERM.
     """
     import hqopt
     from hqopt.io import load
@@ -124,28 +141,59 @@ def solve(
     if time_limit < 0:
         raise fail(f"--time-limit must be >= 0 seconds, got {time_limit:g}")
     options = dict(parse_option(o) for o in option)
-    model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
-    start = read_solution(initial, model) if initial is not None else None
-    backends: str | list[str] = [b.strip() for b in backend.split(",") if b.strip()] if "," in backend else backend
-    limit = time_limit or None
-    console = Console(stderr=True)
-    live_wanted = console.is_terminal and not (quiet or as_json)
-    status = _LiveStatus(limit)
-    if live_wanted:
-        with Live(status, console=console, refresh_per_second=4, transient=True):
-            result = hqopt.solve(
-                model, backend=backends, time_limit=limit, seed=seed, initial=start, on_progress=status.update, **options
-            )
-    else:
-        if not (quiet or as_json):
-            budget = f"{limit:g} s" if limit else "the backend's default effort"
-            typer.echo(f"solving {model.name} with backend {backend}, time limit {budget}", err=True)
-        result = hqopt.solve(model, backend=backends, time_limit=limit, seed=seed, initial=start, **options)
+    _check_output(output)
+    sigterm = _Sigterm()
+    try:
+        with sigterm.installed():
+            model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
+            start = read_solution(initial, model) if initial is not None else None
+            backends: str | list[str] = [b.strip() for b in backend.split(",") if b.strip()] if "," in backend else backend
+            limit = time_limit or None
+            console = Console(stderr=True)
+            live_wanted = console.is_terminal and not (quiet or as_json)
+            status = _LiveStatus(limit)
+            sigterm.solving()
+            if live_wanted:
+                with Live(status, console=console, refresh_per_second=4, transient=True):
+                    result = hqopt.solve(
+                        model, backend=backends, time_limit=limit, seed=seed, initial=start, on_progress=status.update,
+                        stop=sigterm.stop, **options,
+                    )
+            else:
+                if not (quiet or as_json):
+                    budget = f"{limit:g} s" if limit else "the backend's default effort"
+                    typer.echo(f"solving {model.name} with backend {backend}, time limit {budget}", err=True)
+                result = hqopt.solve(
+                    model, backend=backends, time_limit=limit, seed=seed, initial=start, stop=sigterm.stop, **options
+                )
+            if sigterm.received:
+                result.interrupted = True
+            _report(result, model, output, plot, as_json=as_json, quiet=quiet)
+    except _Terminated:
+        typer.echo("terminated (SIGTERM) before the solve began", err=True)
+        raise typer.Exit(EXIT_TERMINATED) from None
+    if sigterm.received:
+        typer.echo("terminated (SIGTERM): reported the best solution found so far", err=True)
+        raise typer.Exit(EXIT_TERMINATED)
+    if result.interrupted:
+        typer.echo("interrupted: reported the best solution found so far", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_OK if result.feasible else EXIT_NO_FEASIBLE)
 
-    if output is not None:
-        write_atomic(output, result.to_json() + "\n")
-    if plot is not None:
-        domain.plot(model, result, plot)
+
+# ------------------------------------------------- output file and SIGTERM
+def _check_output(output: Path | None) -> None:
+    """Refuse an ``--output`` that cannot be written, before any time is spent solving."""
+    if output is None:
+        return
+    try:
+        check_writable(output)
+    except HqoptError as exc:
+        raise fail(f"--output: {exc}") from None
+
+
+def _report(result: Result, model: Any, output: Path | None, plot: Path | None, *, as_json: bool, quiet: bool) -> None:
+    """Print the result, write ``--output``, draw ``--plot``; a failed write keeps the result on stdout, exit 2."""
     if as_json:
         typer.echo(result.to_json())
     elif not quiet:
@@ -153,10 +201,55 @@ def solve(
         _print_summary(result, model.metadata, solution=not has_report)
         if has_report:
             domain.print_report(model, result)
-    if result.interrupted:
-        typer.echo("interrupted: reported the best solution found so far", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(EXIT_OK if result.feasible else EXIT_NO_FEASIBLE)
+    if output is not None:
+        try:
+            write_atomic(output, result.to_json() + "\n")
+        except HqoptError as exc:
+            if not as_json:  # nothing is lost: the full result goes to stdout instead
+                typer.echo(result.to_json())
+            typer.echo(f"error: --output: {bounded(str(exc))}; the result is on stdout", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    if plot is not None:
+        domain.plot(model, result, plot)
+
+
+class _Terminated(BaseException):  # not an Exception: no reader's `except Exception` may swallow it
+    """SIGTERM arrived before the solve began: nothing to report."""
+
+
+class _Sigterm:
+    """SIGTERM ends a solve the way Ctrl-C does: the best so far is reported and saved.
+
+    Before the solve begins it ends the command at once (exit 143); during the
+    solve it sets :attr:`stop` (``solve(stop=...)``); after it, it only marks the
+    run so that the output is still written before exiting with 143.
+    """
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.received = False
+        self._started = False
+
+    def solving(self) -> None:
+        """From now on SIGTERM stops the search instead of ending the command."""
+        self._started = True
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received = True
+        self.stop.set()
+        if not self._started:
+            raise _Terminated
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGTERM, self._handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _print_summary(result: Result, metadata: dict[str, Any], solution: bool = True) -> None:

@@ -52,6 +52,10 @@ class FacilityLocation:
             F.no_unknown_keys(spec, ("name", "warehouses", "customers"), "")
             houses = [F.mapping(w, f"warehouses[{k}]") for k, w in enumerate(F.sequence(spec.get("warehouses"), "warehouses"))]
             customers = [F.mapping(c, f"customers[{k}]") for k, c in enumerate(F.sequence(spec.get("customers"), "customers"))]
+            for k, w in enumerate(houses):
+                F.no_unknown_keys(w, ("capacity", "fixed_cost"), f"warehouses[{k}]")
+            for k, c in enumerate(customers):
+                F.no_unknown_keys(c, ("demand", "cost"), f"customers[{k}]")
             if not houses or not customers:
                 raise SpecError("warehouses" if not houses else "customers", "must not be empty")
             capacity = [F.number(w, "capacity", f"warehouses[{k}]", minimum=0) for k, w in enumerate(houses)]

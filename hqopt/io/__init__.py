@@ -2,8 +2,11 @@
 
 ``load(path)`` detects the format from the extension and the content (gzip is
 transparent); ``FILE#K`` or ``instance=K`` picks the K-th problem (1-based) of
-a file holding several (OR-Library ``bqp*``). ``save(model, path)`` picks the
-writer from the extension unless ``format`` is given.
+a file holding several (OR-Library ``bqp*``); ``FILE#name=value`` passes a
+parameter the format needs (``capa.txt#capacity=8000``; several are joined
+with commas: ``FILE#2,name=value``). ``save(model, path)`` picks the writer
+from the extension unless ``format`` is given. Every reader checks the sizes
+a file declares against :mod:`hqopt.io.limits` before allocating.
 
 Example:
     >>> import tempfile, pathlib
@@ -20,13 +23,14 @@ Example:
 
 from __future__ import annotations
 
-import gzip
 import importlib
 import os
+import re
 from pathlib import Path
 
-from hqopt.errors import FormatError
-from hqopt.io.base import FileFormat, ReadOptions, read_text
+from hqopt.errors import FormatError, ModelError
+from hqopt.io import limits
+from hqopt.io.base import FileFormat, ReadOptions, decode_text, read_bytes
 from hqopt.model import Model
 
 #: format modules under hqopt/io, in detection order (first match wins among equals)
@@ -65,19 +69,51 @@ def get_format(name: str) -> FileFormat:
     return known[name]
 
 
+_PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[^,#=]+$")
+
+
 def split_instance(path: str | os.PathLike[str]) -> tuple[Path, int | None]:
     """``"bqp50.txt#3"`` -> ``(Path("bqp50.txt"), 3)``; a path without ``#K`` -> ``(path, None)``.
 
     >>> split_instance("bqp50.txt#3")
     (PosixPath('bqp50.txt'), 3)
     """
+    file, instance, _ = split_path(path)
+    return file, instance
+
+
+def split_path(path: str | os.PathLike[str]) -> tuple[Path, int | None, dict[str, str]]:
+    """``FILE#K,name=value,...`` -> ``(FILE, K, {name: value})``; a plain path is left whole.
+
+    A ``#`` tail counts only if every comma-separated part is a number or
+    ``name=value`` and the whole path is not an existing file.
+
+    >>> split_path("capa.txt#capacity=8000")
+    (PosixPath('capa.txt'), None, {'capacity': '8000'})
+    >>> split_path("bqp50.txt#2")
+    (PosixPath('bqp50.txt'), 2, {})
+    """
     text = os.fspath(path)
     base, sep, tail = text.rpartition("#")
-    if sep and tail.isdigit() and not Path(text).exists():
-        if int(tail) < 1:
-            raise FormatError(base, None, f"instance numbers start at 1, got #{tail}")
-        return Path(base), int(tail)
-    return Path(text), None
+    parts = tail.split(",")
+    if not sep or Path(text).exists() or not all(p.isdigit() or _PARAM.match(p) for p in parts):
+        return Path(text), None, {}
+    numbers = [p for p in parts if p.isdigit()]
+    if len(numbers) > 1:
+        raise FormatError(base, None, f"#{tail} gives more than one instance number")
+    params: dict[str, str] = {}
+    for part in parts:
+        if "=" in part:
+            name, value = part.split("=", 1)
+            if name in params:
+                raise FormatError(base, None, f"parameter {name!r} is given twice")
+            params[name] = value
+    instance = None
+    if numbers:
+        if len(numbers[0]) > 9 or int(numbers[0]) < 1:
+            raise FormatError(base, None, f"instance numbers start at 1, got #{numbers[0][:12]}")
+        instance = int(numbers[0])
+    return Path(base), instance, params
 
 
 def _stem_suffix(path: Path) -> str:
@@ -116,40 +152,46 @@ def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
     raise FormatError(p, None, f"cannot tell the file format; pass --format (one of: {', '.join(known)})")
 
 
-def _is_dimod_file(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            start = fh.read(len(DIMOD_MAGIC))
-        if start[:2] == b"\x1f\x8b":
-            with gzip.open(path, "rb") as fh:
-                start = fh.read(len(DIMOD_MAGIC))
-    except (OSError, EOFError):
-        return False
-    return start == DIMOD_MAGIC
-
-
 def _read_source(path: Path) -> str:
     """The file's text; dimod's binary files come back as latin-1 text (lossless)."""
-    if not _is_dimod_file(path):
-        return read_text(path)
-    raw = path.read_bytes()
-    return (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("latin-1")
+    raw = read_bytes(path)
+    if raw.startswith(DIMOD_MAGIC):
+        return raw.decode("latin-1")
+    return decode_text(raw, path)
 
 
-def load(path: str | os.PathLike[str], format: str | None = None, instance: int | None = None) -> Model:
+def load(
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    instance: int | None = None,
+) -> Model:
     """Read a problem file as a :class:`~hqopt.Model`.
 
     Args:
-        path: the file; ``FILE#K`` picks problem K (1-based) of a multi-problem file.
+        path: the file; ``FILE#K`` picks problem K (1-based) of a multi-problem
+            file, ``FILE#name=value`` passes a parameter the format takes.
         format: a format name (see :func:`formats`); detected when omitted.
         instance: problem K of the file (overrides ``#K``).
+
+    The model is checked (finite coefficients, sound bounds) and its size is
+    within :mod:`hqopt.io.limits`; anything else is a FormatError naming the file.
     """
-    file, from_name = split_instance(path)
+    file, from_name, params = split_path(path)
     if instance is not None and instance < 1:
         raise FormatError(file, None, f"instance numbers start at 1, got {instance}")
     text = _read_source(file)
     fmt = get_format(format) if format else detect_format(file, text)
-    model = fmt.read(text, str(file), ReadOptions(instance=instance if instance is not None else from_name))
+    unknown = sorted(set(params) - set(fmt.params))
+    if unknown:
+        takes = f"it takes {', '.join(fmt.params)}" if fmt.params else "it takes none"
+        raise FormatError(file, None, f"parameter {unknown[0]!r} is not one the {fmt.name} format takes ({takes})")
+    options = ReadOptions(instance=instance if instance is not None else from_name, params=params)
+    model = fmt.read(text, str(file), options)
+    limits.check("variables", model.num_variables, file)
+    try:
+        model.validate()
+    except ModelError as exc:
+        raise FormatError(file, None, str(exc)) from None
     model.metadata.setdefault("format", fmt.name)
     model.metadata.setdefault("source", str(file))
     return model
@@ -189,8 +231,10 @@ __all__ = [
     "format_for_output",
     "formats",
     "get_format",
+    "limits",
     "load",
     "save",
     "split_instance",
+    "split_path",
     "writable_formats",
 ]

@@ -28,7 +28,8 @@ import numpy as np
 from dimod.serialization import coo
 
 from hqopt.errors import FormatError, ModelError
-from hqopt.io.base import FileFormat, ReadOptions, write_atomic
+from hqopt.io import limits
+from hqopt.io.base import FileFormat, ReadOptions, shorten, write_atomic
 from hqopt.model import Model, Sense
 
 _TERM = re.compile(coo._LINE_REGEX)  # the exact line syntax dimod's reader accepts
@@ -43,6 +44,7 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
     if options.instance not in (None, 1):
         raise FormatError(source, None, f"instance {options.instance} asked for, but a COO file holds one problem")
     sense, offset, vartype, terms = Sense.MIN, 0.0, None, 0
+    labels: set[int] = set()
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("c ") or stripped == "c" or stripped.startswith("p "):
@@ -56,17 +58,20 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
             found = _VARTYPE.findall(stripped)
             if found:
                 if found[0].upper() not in ("BINARY", "SPIN"):
-                    raise FormatError(source, number, f"vartype must be BINARY or SPIN, got {found[0]!r}")
+                    raise FormatError(source, number, f"vartype must be BINARY or SPIN, got {shorten(found[0])}")
                 vartype = found[0].upper()
             continue
         match = _TERM.match(line)
         if not match or match.group(3) in ("", "+", "-", ".") or not re.search(r"\d", match.group(3)):
-            raise FormatError(source, number, f"expected 'i j bias' with integer i, j >= 0, got {stripped[:60]!r}")
-        if int(match.group(1)) > MAX_INDEX or int(match.group(2)) > MAX_INDEX:
+            raise FormatError(source, number, f"expected 'i j bias' with integer i, j >= 0, got {shorten(stripped, 60)}")
+        if len(match.group(1)) > 10 or len(match.group(2)) > 10 or max(int(match.group(1)), int(match.group(2))) > MAX_INDEX:
             raise FormatError(source, number, f"variable index out of range (at most {MAX_INDEX})")
         if not math.isfinite(float(match.group(3))) or abs(float(match.group(3))) > 1e15:
             raise FormatError(source, number, "bias out of range")
         terms += 1
+        labels.update((int(match.group(1)), int(match.group(2))))
+        limits.check("variables", len(labels), source, number)
+        limits.check("couplings", terms, source, number)
     if terms == 0:
         raise FormatError(source, 1, "no 'i j bias' lines: the file is empty or not COO")
     bqm = coo.loads(text, vartype=vartype or "BINARY")
@@ -111,15 +116,15 @@ def _float(token: str, source: str, line: int) -> float:
     try:
         value = float(token)
     except ValueError:
-        raise FormatError(source, line, f"expected a number, got {token!r}") from None
+        raise FormatError(source, line, f"expected a number, got {shorten(token)}") from None
     if not math.isfinite(value):
-        raise FormatError(source, line, f"number out of range: {token!r}")
+        raise FormatError(source, line, f"number out of range: {shorten(token)}")
     return value
 
 
 def _sense(token: str, source: str, line: int) -> Sense:
     if token.lower() not in ("min", "max"):
-        raise FormatError(source, line, f"sense must be min or max, got {token!r}")
+        raise FormatError(source, line, f"sense must be min or max, got {shorten(token)}")
     return Sense(token.lower())
 
 

@@ -20,15 +20,13 @@ Example:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import dimod
 from dimod.serialization.fileview import load as dimod_load
 
 from hqopt.errors import FormatError
-from hqopt.io.base import FileFormat, ReadOptions
+from hqopt.io.base import FileFormat, ReadOptions, write_atomic
 from hqopt.model import Model
 
 
@@ -43,7 +41,7 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
     try:
         obj = dimod_load(data)
     except Exception as exc:  # dimod raises many types on corrupt data; all mean the same here
-        raise FormatError(source, None, f"not a readable dimod file ({type(exc).__name__}: {exc})") from None
+        raise FormatError(source, None, f"not a readable dimod file ({type(exc).__name__}: {str(exc)[:200]})") from None
     name = Path(source).name.removesuffix(".gz").rsplit(".", 1)[0]
     if isinstance(obj, dimod.ConstrainedQuadraticModel):
         model = Model(obj, name=name)
@@ -61,19 +59,7 @@ def write(model: Model, path: Path) -> None:
     """``model`` (its minimisation form) as a dimod CQM file, written atomically."""
     with model.minimization_cqm().to_file() as fh:
         data = fh.read()
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 def sniff(head: str) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hqopt.errors import FormatError
 from hqopt.formulations.maxcut import MaxCut
+from hqopt.io import limits
 from hqopt.io.base import FileFormat, ReadOptions, TokenStream, read_text
 from hqopt.model import Model
 
@@ -23,8 +24,8 @@ from hqopt.model import Model
 def parse_gset(text: str, source: str) -> MaxCut:
     """The :class:`MaxCut` instance of a rudy text."""
     stream = TokenStream(text, source)
-    n = stream.int("the number of vertices", minimum=1)
-    m = stream.int("the number of edges", minimum=0)
+    n = limits.check("variables", stream.int("the number of vertices", minimum=1), source, stream.line)
+    m = limits.check("edges", stream.int("the number of edges", minimum=0), source, stream.line)
     edges = []
     for _ in range(m):
         i = stream.int("a vertex", minimum=1, maximum=n)

@@ -29,17 +29,16 @@ import dimod
 import numpy as np
 
 from hqopt.errors import FormatError, ModelError
+from hqopt.io import limits
 from hqopt.io.base import FileFormat, ReadOptions, TokenStream, write_atomic
 from hqopt.model import Model
-
-#: largest n accepted (a dense problem of this size already has 50 million terms)
-MAX_N = 10_000
 
 
 def read_triangle(stream: TokenStream, what: str) -> dimod.BinaryQuadraticModel:
     """Read ``n m`` and ``m`` entries ``i j q`` (1-based, symmetric, off-diagonals doubled)."""
-    n = stream.int(f"the number of variables of {what}", minimum=1, maximum=MAX_N)
+    n = limits.check("variables", stream.int(f"the number of variables of {what}", minimum=1), stream.source, stream.line)
     m = stream.int(f"the number of entries of {what}", minimum=0, maximum=n * (n + 1) // 2)
+    limits.check("entries", m, stream.source, stream.line)
     bqm = dimod.BinaryQuadraticModel(dimod.BINARY)
     bqm.add_variables_from((i, 0.0) for i in range(1, n + 1))
     seen: set[tuple[int, int]] = set()

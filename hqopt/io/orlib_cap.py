@@ -13,7 +13,8 @@ OR-Library's ``capopt`` are for the multi-source problem (demand may be
 split), so they are lower bounds here; they are exact wherever capacities do
 not bind (cap71-74, cap101-104, cap131-134: capacitated = uncapacitated).
 The capa/capb/capc files have the word ``capacity`` in place of each
-capacity: pass ``capacity=`` to :func:`parse_cap`.
+capacity: give its value as ``capa.txt#capacity=8000`` (``hqopt solve``,
+:func:`hqopt.io.load`) or ``capacity=`` to :func:`parse_cap`.
 
 Example:
     >>> text = "2 2\\n10 5.\\n10 1.\\n4\\n1. 3.\\n4\\n1. 3.\\n"
@@ -23,11 +24,13 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 from hqopt.errors import FormatError
 from hqopt.formulations.facility import FacilityLocation
+from hqopt.io import limits
 from hqopt.io.base import FileFormat, ReadOptions, TokenStream, read_text
 from hqopt.model import Model
 
@@ -37,14 +40,16 @@ def parse_cap(text: str, source: str, capacity: float | None = None) -> Facility
     if "capacity" in text:
         if capacity is None:
             line = text[: text.index("capacity")].count("\n") + 1
-            raise TokenStream("", source).error(
-                "capacities are the placeholder word 'capacity' (capa/capb/capc); give a value, e.g. parse_cap(text, src, capacity=8000)",
-                line,
+            raise FormatError(
+                source, line, "capacities are the placeholder word 'capacity' (capa/capb/capc); give a value as FILE#capacity=8000"
             )
         text = text.replace("capacity", repr(float(capacity)))
+    elif capacity is not None:
+        raise FormatError(source, None, "#capacity= is only for files whose capacities are the word 'capacity' (capa/capb/capc)")
     stream = TokenStream(text, source)
-    m = stream.int("the number of warehouses", minimum=1)
+    m = limits.check("variables", stream.int("the number of warehouses", minimum=1), source, stream.line)
     n = stream.int("the number of customers", minimum=1)
+    limits.check("variables", m + m * n, source, stream.line)
     caps, fixed = [], []
     for _ in range(m):
         caps.append(stream.float("a warehouse capacity"))
@@ -64,9 +69,23 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
     """The single-source facility-location model of a cap file text."""
     if options.instance not in (None, 1):
         raise FormatError(source, None, f"instance {options.instance} asked for, but an OR-Library cap file holds one problem")
-    model = parse_cap(text, source).to_model()
+    model = parse_cap(text, source, _capacity(options, source)).to_model()
     model.metadata.update({"format": "orlib-cap", "source": source})
     return model
+
+
+def _capacity(options: ReadOptions, source: str) -> float | None:
+    """The ``#capacity=`` parameter as a number >= 0, or ``None``."""
+    raw = options.params.get("capacity")
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= 1e15):
+        raise FormatError(source, None, f"#capacity= must be a number >= 0, got {raw[:40]!r}")
+    return value
 
 
 def read_cap(path: str | os.PathLike[str], capacity: float | None = None) -> FacilityLocation:
@@ -91,4 +110,5 @@ FORMAT = FileFormat(
     read=read,
     write=None,
     sniff=sniff,
+    params=("capacity",),
 )

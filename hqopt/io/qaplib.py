@@ -20,19 +20,15 @@ from pathlib import Path
 
 from hqopt.errors import FormatError
 from hqopt.formulations.qap import QAP
+from hqopt.io import limits
 from hqopt.io.base import FileFormat, ReadOptions, TokenStream, read_text
 from hqopt.model import Model
-
-#: the largest n read (the model has n^4/2 terms)
-MAX_N = 60
 
 
 def parse_qap(text: str, source: str) -> QAP:
     """The :class:`QAP` instance in a QAPLIB ``.dat`` text."""
     stream = TokenStream(text, source)
-    n = stream.int("the size n", minimum=1)
-    if n > MAX_N:
-        raise stream.error(f"n = {n} is too large for a quadratic model (at most {MAX_N})")
+    n = limits.check("qap_n", stream.int("the size n", minimum=1), source, stream.line)
     a = [stream.floats(n, "an entry of matrix A") for _ in range(n)]
     b = [stream.floats(n, "an entry of matrix B") for _ in range(n)]
     stream.expect_end()
@@ -57,7 +53,7 @@ def read_qap(path: str | os.PathLike[str]) -> QAP:
 def read_solution_text(text: str, source: str) -> tuple[int, float, list[int]]:
     """``(n, value, permutation)`` of a ``.sln`` text; the permutation is 1-based."""
     stream = TokenStream(text.replace(",", " "), source)
-    n = stream.int("the size n", minimum=1)
+    n = limits.check("variables", stream.int("the size n", minimum=1), source, stream.line)
     value = stream.float("the objective value")
     perm = stream.ints(n, "a permutation entry")
     stream.expect_end()

@@ -39,7 +39,8 @@ import yaml
 from hqopt.errors import FormatError, HqoptError, ModelError, SpecError
 from hqopt.formulations import fields as F
 from hqopt.formulations import formulation_class
-from hqopt.io.base import FileFormat, ReadOptions, write_atomic
+from hqopt.io import limits
+from hqopt.io.base import FileFormat, ReadOptions, shorten, write_atomic
 from hqopt.model import Model, Sense
 
 _TOP = ("kind", "name", "sense")
@@ -51,18 +52,117 @@ _SENSES = {"<=": "<=", ">=": ">=", "==": "==", "=": "=="}
 MAX_MATRIX = 5_000
 
 
-def parse(text: str, source: str) -> dict[str, Any]:
-    """The spec mapping of a YAML or JSON text; FormatError with the line on bad syntax."""
+class _DuplicateKey(ValueError):
+    """A JSON object names one key twice (raised by the ``object_pairs_hook``)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _json_line(text: str, key: str) -> int | None:
+    """The line of the second ``"key":`` in ``text`` (where a duplicate key is), if found."""
+    found = list(re.finditer(re.escape(json.dumps(key)) + r"\s*:", text))
+    return text.count("\n", 0, found[1].start()) + 1 if len(found) > 1 else None
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stricter about mappings and size.
+
+    A key may be text or an integer (a variable label); any other key (``true``,
+    ``null``, ``1.5``, a list) and any key given twice is an error with its
+    line, where PyYAML would silently merge ``{1: a, true: b}`` into one entry
+    or let the last duplicate win. Aliases are counted as the values they
+    expand to, against ``max_spec_nodes``.
+    """
+
+    def __init__(self, stream: str, source: str) -> None:
+        super().__init__(stream)
+        self.source = source
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)
+        seen: dict[tuple[type, Any], int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                raise FormatError(self.source, line, f"a mapping key must be text or an integer, got {shorten(repr(key))[1:-1]}")
+            if (type(key), key) in seen:
+                raise FormatError(self.source, line, f"key {shorten(str(key))} is given twice (first on line {seen[type(key), key]})")
+            seen[type(key), key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(node: yaml.Node, source: str) -> int:
+    """How many values ``node`` stands for once aliases are expanded (memoised, so linear time)."""
+    sizes: dict[int, int] = {}
+    cap = limits.cap("spec_nodes")
+
+    def size(n: yaml.Node) -> int:
+        if id(n) in sizes:
+            return sizes[id(n)]
+        sizes[id(n)] = 0  # a recursive alias counts once
+        if isinstance(n, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in n.value)
+        else:
+            total = 1
+        sizes[id(n)] = min(total, cap + 1)
+        return sizes[id(n)]
+
+    return size(node)
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    loader = _StrictLoader(text, source)
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        limits.check("spec_nodes", _expanded_size(node, source), source)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def parse(text: str, source: str) -> dict[str, Any]:
+    """The spec mapping of a YAML or JSON text; FormatError with the line on bad syntax.
+
+    Duplicate keys, keys that are not text or integers (YAML), numbers too
+    long to read and specs larger than ``max_spec_nodes`` are refused.
+    """
+    try:
+        if text.lstrip().startswith("{"):
+            data = json.loads(text, object_pairs_hook=_json_object)
+        else:
+            data = _load_yaml(text, source)
     except json.JSONDecodeError as exc:
         raise FormatError(source, exc.lineno, f"invalid JSON: {exc.msg}") from None
+    except _DuplicateKey as exc:
+        raise FormatError(source, _json_line(text, exc.key), f"key {shorten(exc.key)} is given twice") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FormatError(source, None if mark is None else mark.line + 1, f"invalid YAML: {reason}") from None
     except RecursionError:
         raise FormatError(source, None, "nested too deeply") from None
+    except ValueError as exc:  # e.g. a 5000-digit integer (Python refuses to convert it)
+        raise FormatError(source, None, f"unreadable value: {str(exc).splitlines()[0][:120]}") from None
+    if isinstance(data, (dict, list)):
+        nodes = _count_values(data)
+        limits.check("spec_nodes", nodes, source)
     if data is None:
         raise FormatError(source, 1, "the spec is empty")
     if not isinstance(data, dict):
@@ -83,15 +183,48 @@ def model_from_spec(spec: Mapping[str, Any], source: str = "<spec>") -> Model:
             model = _cqm(rest)
         else:
             cls = formulation_class(str(kind))
-            model = cls.from_spec(rest, source).to_model()
+            formulation = cls.from_spec(rest, source)
+            _check_size(str(kind), formulation, source)
+            model = formulation.to_model()
     except SpecError as exc:
         raise SpecError(exc.field, exc.reason, source=source) from None
     except HqoptError:
         raise
     except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError) as exc:
-        raise SpecError(str(kind), f"invalid {kind} spec: {exc}", source=source) from None
+        raise SpecError(shorten(str(kind))[1:-1], f"invalid spec: {exc}", source=source) from None
     model.metadata.update({"format": "spec", "kind": kind})
     return model
+
+
+def _count_values(data: Any) -> int:
+    """Values in a parsed JSON document (containers count as one each), without recursion."""
+    count, stack = 0, [data]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+            count += len(item)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _check_size(kind: str, formulation: Any, source: str) -> None:
+    """Refuse a formulation whose model would exceed :mod:`hqopt.io.limits`, before building it.
+
+    The kinds whose model grows faster than their spec are checked here: ``qap``
+    (n^2 variables, ~n^4/2 terms), ``placement`` (services x sites variables,
+    traffic x sites^2 terms) and ``facility`` (warehouses x customers).
+    """
+    if kind == "qap":
+        limits.check("qap_n", formulation.n, source)
+    elif kind == "placement":
+        variables = sum(len(sites) for sites in formulation.allowed.values()) + len(formulation.sites)
+        limits.check("variables", variables, source)
+        limits.check("couplings", len(formulation.traffic) * len(formulation.sites) ** 2, source)
+    elif kind == "facility":
+        limits.check("variables", formulation.m * (formulation.n + 1), source)
 
 
 def read(text: str, source: str, options: ReadOptions) -> Model:
@@ -117,6 +250,9 @@ def _qubo(spec: Mapping[str, Any]) -> Model:
         n = len(rows)
         if not 1 <= n <= MAX_MATRIX:
             raise SpecError("matrix", f"must have 1..{MAX_MATRIX} rows, got {n}")
+        for i, row in enumerate(rows):  # before the n x n array is allocated
+            if not isinstance(row, (list, tuple)) or len(row) != n:
+                raise SpecError(f"matrix[{i}]", f"must be a list of {n} entries (the matrix is square)")
         labels = [_label(v, f"variables[{k}]") for k, v in enumerate(F.sequence(spec.get("variables", list(range(n))), "variables"))]
         if len(labels) != n or len(set(labels)) != n:
             raise SpecError("variables", f"must list {n} distinct labels (one per matrix row)")

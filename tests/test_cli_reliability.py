@@ -1,0 +1,128 @@
+"""Issue 13 (part A): the CLI never loses a result -- SIGTERM, bad --output paths, failed writes.
+
+Each test here failed before the fix it guards.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import hqopt
+from hqopt import io
+from hqopt.cli.app import EXIT_BAD_INPUT, EXIT_TERMINATED, main
+
+PROBLEMS = Path(__file__).resolve().parents[1] / "problems"
+BQP = str(PROBLEMS / "qubo/bqp50-1.txt")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def no_solving(monkeypatch):
+    """Fail the test if a solve starts: --output must be refused before any time is spent."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("solve() ran although --output was unusable")
+
+    monkeypatch.setattr(hqopt, "solve", refuse)
+
+
+@pytest.mark.parametrize(
+    "where, reason",
+    [
+        ("missing/result.json", "folder"),
+        (".", "is a folder"),
+        ("x" * 300 + ".json", "longer than"),
+        ("afile.txt/result.json", "is not a folder"),
+        ("/dev/null", "not a regular file"),
+    ],
+)
+def test_unusable_output_is_refused_before_solving(capsys, tmp_path, no_solving, where, reason):
+    (tmp_path / "afile.txt").write_text("not a folder")
+    target = where if where.startswith("/") else str(tmp_path / where)
+    code, out, err = run(capsys, "solve", BQP, "--output", target, "-t", "1")
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: --output") and reason in err
+    assert not (tmp_path / "missing").exists()  # never created silently
+
+
+def test_output_folders_are_never_created_by_convert_either(capsys, tmp_path):
+    code, _, err = run(capsys, "convert", BQP, str(tmp_path / "new" / "deeper" / "x.lp"))
+    assert code == EXIT_BAD_INPUT and "does not exist" in err and "Traceback" not in err
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_failed_write_after_solving_keeps_the_result_on_stdout(capsys, tmp_path, monkeypatch):
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    target = tmp_path / "result.json"
+    code, out, err = run(capsys, "solve", BQP, "--output", str(target), "-t", "1", "--seed", "1", "-q")
+    assert code == EXIT_BAD_INPUT
+    assert err.count("\n") == 1 and "No space left on device" in err and "the result is on stdout" in err
+    result = hqopt.Result.from_json(out)
+    assert result.feasible and io.load(BQP).evaluate(result.solution).objective == result.objective
+    assert not target.exists() and list(tmp_path.iterdir()) == []  # no half-written or temporary file
+
+
+def test_output_is_still_written_with_the_table(capsys, tmp_path):
+    target = tmp_path / "r.json"
+    code, out, _ = run(capsys, "solve", BQP, "--output", str(target), "-t", "1", "--seed", "2", "--backend", "tabu")
+    assert code == 0 and "objective" in out
+    assert hqopt.Result.from_json(target.read_text()).feasible
+
+
+def test_sigterm_prints_best_so_far_writes_output_and_exits_143(tmp_path):
+    out_file = tmp_path / "partial.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hqopt", "solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "--backend", "sa", "--time-limit", "120",
+         "--seed", "1", "--output", str(out_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"},
+    )
+    started = proc.stderr.readline()  # "solving ..." once the file is read and the solve begins
+    assert started.startswith("solving bqp50.1"), started
+    time.sleep(3)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - t0 < 30
+    assert proc.returncode == EXIT_TERMINATED, err
+    assert "terminated" in err and "Traceback" not in err
+    assert "objective" in out and "feasible" in out
+    saved = hqopt.Result.from_json(out_file.read_text())
+    assert saved.interrupted and saved.feasible and saved.objective > 0
+    assert io.load(PROBLEMS / "qubo/bqp50.txt#1").evaluate(saved.solution).objective == saved.objective
+
+
+def test_cpsat_stopped_mid_search_reports_its_incumbent():
+    """Stop CP-SAT right after its first solution: the result carries that incumbent, verified."""
+    model = io.load(PROBLEMS / "maxcut/G1.txt")
+    stop = threading.Event()
+    seen: list[float] = []
+
+    def on_progress(progress):
+        if progress.best_objective is not None:
+            seen.append(progress.best_objective)
+            stop.set()
+
+    result = hqopt.solve(model, backend="cpsat", time_limit=60, seed=1, stop=stop, on_progress=on_progress, num_workers=2)
+    assert seen, "CP-SAT found no solution in 60 s"
+    assert result.objective is not None and result.feasible and result.status.value == "feasible"
+    assert model.evaluate(result.solution).objective == result.objective >= seen[0]
+    assert result.timing.total < 30
+    assert json.loads(result.to_json())["objective"] == result.objective
