@@ -65,7 +65,7 @@ def _untimed_units(problem: EngineProblem, strategy: str) -> int:
     """A chain's fixed work in an untimed run (moves or iterations), growing with size."""
     n = max(problem.num_variables, 1)
     if strategy == "sa":
-        return int(min(4e7, max(4e6, 4 * SWEEPS * n)))
+        return int(min(4e7, max(5e5, 2 * SWEEPS * n)))
     if strategy == "tabu":
         return int(min(2e5, max(2e4, 100 * n)))
     groups = problem.arrays.perm.shape[0]
