@@ -43,6 +43,10 @@ STRATEGIES = ("sa", "tabu", "rts")
 SLICE_SECONDS = 0.03
 #: SA sweeps (moves per variable) in one anneal
 SWEEPS = 1000
+#: least seconds between two reports of improvements (each is verified by solve)
+REPORT_GAP = 0.1
+#: random start + greedy repair, at most this many times while the result is infeasible
+REPAIR_ATTEMPTS = 5
 
 
 def default_strategy(problem: EngineProblem) -> str:
@@ -94,6 +98,13 @@ def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
     state.scal[K.REHEAT] = 0.3
     if problem.num_rows or problem.structure.groups:
         K.greedy(P, state, seed, 50)
+        for attempt in range(1, REPAIR_ATTEMPTS):  # more random starts while the repair ends infeasible
+            if state.scal[K.BEST_VIOL] <= K.TOL:
+                break
+            K.seed_and_randomize(P, state, seed + attempt)
+            K.greedy(P, state, seed + attempt, 50)
+        state.x[:] = state.best_x
+        K.refresh(P, state)
         state.scal[K.TEMP] = state.scal[K.T0] * state.scal[K.REHEAT]  # don't melt the repaired start
     if strategy == "tabu":
         state.ints[K.TENURE_MIN] = max(1, n // 100)
@@ -209,17 +220,24 @@ def search(
     done = slices = adopted = 0
     reported = (math.inf, math.inf)
 
-    def report() -> None:
-        nonlocal reported
+    last_report = -math.inf
+
+    def report(final: bool = False) -> None:
+        """Hand a new best to the Budget: the first feasible one at once, later ones at most every REPORT_GAP s."""
+        nonlocal reported, last_report
         best = min(chains, key=_rank)
-        if _rank(best) < reported:
-            reported = _rank(best)
+        rank = _rank(best)
+        first_feasible = rank[0] <= K.TOL < reported[0]
+        if rank < reported and (final or first_feasible or time.perf_counter() - last_report >= REPORT_GAP):
+            reported = rank
+            last_report = time.perf_counter()
             budget.report(problem.samples(best.best_x[None, :], cqm))
 
     _adopt_incumbent(problem, initial, chains)
     report()
+    margin = min(0.2, 0.03 * budget.time_limit) if budget.limited else 0.0  # for solve's final verification
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        while not budget.expired():
+        while not budget.expired() and budget.remaining() > margin:
             step = units if total is None else min(units, total - done)
             if step <= 0:
                 break
@@ -239,6 +257,7 @@ def search(
                 units = int(max(1, min(units * 4, units * target / took)))
                 if slices % 10 == 0 and _adopt_incumbent(problem, budget.incumbent(), chains):
                     adopted += 1
+    report(final=True)
     best = min(chains, key=_rank)
     order = sorted(chains, key=_rank)
     states = np.unique(np.stack([c.best_x for c in order]), axis=0)
