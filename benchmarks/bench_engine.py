@@ -11,7 +11,8 @@ alone at the budget and at 6x the budget.
 
 Extra checks: ``--throughput`` (move evaluations/s of ls SA against
 dwave-samplers SA on a 2000-node sparse graph, one thread each) and
-``--memory`` (a 20 000-node sparse Max-Cut under ``ls`` and ``auto``, peak RSS).
+``--memory`` (a 20 000-node sparse Max-Cut under ``ls`` and ``auto``, peak RSS),
+``--jit`` (compiling every kernel with an empty numba cache, then with it warm).
 
 Usage (from the repository root; wrap in flock on the shared machine):
     python benchmarks/bench_engine.py --instances G1 bqp50.1 nug12 cap71 place1 \\
@@ -153,6 +154,21 @@ def memory() -> list[dict]:
     return rows
 
 
+def jit_seconds() -> dict:
+    """Seconds of ``hqopt.engine.warmup()`` in a fresh process: cold (empty numba cache) then warm."""
+    import os
+    import tempfile
+
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
+        for label in ("cold", "warm"):
+            run = subprocess.run([sys.executable, "-c", "import hqopt.engine as e; print(e.warmup())"],
+                                 capture_output=True, text=True, env=env, timeout=600, check=False)
+            out[label] = float(run.stdout.split()[-1]) if run.returncode == 0 else run.stderr[-200:]
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--instances", nargs="*", default=["G1", "bqp50.1", "nug12", "cap71", "place1"])
@@ -163,6 +179,7 @@ def main() -> int:
     ap.add_argument("--solvers", nargs="*", default=None, help="override the solver list")
     ap.add_argument("--throughput", action="store_true")
     ap.add_argument("--memory", action="store_true")
+    ap.add_argument("--jit", action="store_true", help="cold and warm JIT (numba cache) seconds")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
 
@@ -195,6 +212,9 @@ def main() -> int:
     if args.memory:
         extra["memory"] = memory()
         print("\n20 000-node Max-Cut, 5 s:", json.dumps(extra["memory"]))
+    if args.jit:
+        extra["jit"] = jit_seconds()
+        print("\nJIT, warmup() of all kernels (s):", json.dumps(extra["jit"]))
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, **extra}, indent=1, default=str))
     return 0
