@@ -102,6 +102,9 @@ def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
             if state.scal[K.BEST_VIOL] <= K.TOL:
                 break
             K.seed_and_randomize(P, state, seed + attempt)
+            if attempt == 1:  # free binaries where they give the rows most room (e.g. every facility open)
+                state.x[P.free] = np.where(_roomy(problem), P.ub[P.free], P.lb[P.free])
+                K.refresh(P, state)
             K.greedy(P, state, seed + attempt, 50)
         state.x[:] = state.best_x
         K.refresh(P, state)
@@ -117,6 +120,15 @@ def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
         state.ints[K.STALL_LIMIT] = 5 * groups * groups
     _KERNELS[strategy](P, state, 0, seed)  # compiles the strategy's kernel (JIT) if needed
     return state
+
+
+def _roomy(problem: EngineProblem) -> np.ndarray:
+    """Per free variable: does raising it loosen its inequality rows overall (negative ``<=`` weight)?"""
+    P = problem.arrays
+    sign = np.select([P.sense == 0, P.sense == 1], [1.0, -1.0], 0.0)
+    rows = np.repeat(np.arange(len(P.rhs)), np.diff(P.rptr))
+    pull = np.bincount(P.rcol, weights=P.rval * sign[rows], minlength=problem.num_variables)
+    return pull[P.free] < 0
 
 
 def _random_state(problem: EngineProblem, seed: int) -> np.ndarray:
