@@ -233,23 +233,27 @@ def search(
     reported = (math.inf, math.inf)
 
     last_report = -math.inf
+    report_cost = 0.0
 
-    def report(final: bool = False) -> None:
-        """Hand a new best to the Budget: the first feasible one at once, later ones at most every REPORT_GAP s."""
-        nonlocal reported, last_report
+    def report() -> None:
+        """Hand a new best to the Budget: the first feasible one at once, later ones spaced so that
+        verifying them (solve does, while the chains wait) takes at most a tenth of the time."""
+        nonlocal reported, last_report, report_cost
         best = min(chains, key=_rank)
         rank = _rank(best)
         first_feasible = rank[0] <= K.TOL < reported[0]
-        if rank < reported and (final or first_feasible or time.perf_counter() - last_report >= REPORT_GAP):
+        gap = max(REPORT_GAP, 10 * report_cost)
+        if rank < reported and (first_feasible or time.perf_counter() - last_report >= gap):
             reported = rank
             last_report = time.perf_counter()
             budget.report(problem.samples(best.best_x[None, :], cqm))
+            report_cost = time.perf_counter() - last_report
 
     _adopt_incumbent(problem, initial, chains)
     report()
     margin = min(0.2, 0.03 * budget.time_limit) if budget.limited else 0.0  # for solve's final verification
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        while not budget.expired() and budget.remaining() > margin:
+        while not budget.expired() and budget.remaining() > max(margin, (workers + 1) * report_cost):
             step = units if total is None else min(units, total - done)
             if step <= 0:
                 break
@@ -269,10 +273,9 @@ def search(
                 units = int(max(1, min(units * 4, units * target / took)))
                 if slices % 10 == 0 and _adopt_incumbent(problem, budget.incumbent(), chains):
                     adopted += 1
-    report(final=True)
     best = min(chains, key=_rank)
     order = sorted(chains, key=_rank)
-    states = np.unique(np.stack([c.best_x for c in order]), axis=0)
+    states = np.unique(np.stack([c.best_x for c in order]), axis=0)  # solve verifies these: few, distinct
     info = {
         "strategy": strategy,
         "workers": workers,
