@@ -45,6 +45,8 @@ SLICE_SECONDS = 0.03
 SWEEPS = 1000
 #: least seconds between two reports of improvements (each is verified by solve)
 REPORT_GAP = 0.1
+#: restarts from the best state begin at this fraction of T0
+REHEAT = 0.3
 #: random start + greedy repair, at most this many times while the result is infeasible
 REPAIR_ATTEMPTS = 5
 
@@ -95,7 +97,7 @@ def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
     K.calibrate(P, state, seed)
     n = max(problem.num_variables, 1)
     state.scal[K.LENGTH] = SWEEPS * n
-    state.scal[K.REHEAT] = 0.3
+    state.scal[K.REHEAT] = REHEAT
     if problem.num_rows or problem.structure.groups:
         K.greedy(P, state, seed, 50)
         for attempt in range(1, REPAIR_ATTEMPTS):  # more random starts while the repair ends infeasible
