@@ -43,6 +43,12 @@ STRATEGIES = ("sa", "tabu", "rts")
 SLICE_SECONDS = 0.03
 #: SA sweeps (moves per variable) in one anneal
 SWEEPS = 1000
+#: least seconds between two reports of improvements (each is verified by solve)
+REPORT_GAP = 0.1
+#: restarts from the best state begin at this fraction of T0
+REHEAT = 0.3
+#: random start + greedy repair, at most this many times while the result is infeasible
+REPAIR_ATTEMPTS = 5
 
 
 def default_strategy(problem: EngineProblem) -> str:
@@ -65,7 +71,7 @@ def _untimed_units(problem: EngineProblem, strategy: str) -> int:
     """A chain's fixed work in an untimed run (moves or iterations), growing with size."""
     n = max(problem.num_variables, 1)
     if strategy == "sa":
-        return int(min(4e7, max(4e6, 4 * SWEEPS * n)))
+        return int(min(4e7, max(5e5, 2 * SWEEPS * n)))
     if strategy == "tabu":
         return int(min(2e5, max(2e4, 100 * n)))
     groups = problem.arrays.perm.shape[0]
@@ -91,9 +97,19 @@ def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
     K.calibrate(P, state, seed)
     n = max(problem.num_variables, 1)
     state.scal[K.LENGTH] = SWEEPS * n
-    state.scal[K.REHEAT] = 0.3
+    state.scal[K.REHEAT] = REHEAT
     if problem.num_rows or problem.structure.groups:
         K.greedy(P, state, seed, 50)
+        for attempt in range(1, REPAIR_ATTEMPTS):  # more random starts while the repair ends infeasible
+            if state.scal[K.BEST_VIOL] <= K.TOL:
+                break
+            K.seed_and_randomize(P, state, seed + attempt)
+            if attempt == 1:  # free binaries where they give the rows most room (e.g. every facility open)
+                state.x[P.free] = np.where(_roomy(problem), P.ub[P.free], P.lb[P.free])
+                K.refresh(P, state)
+            K.greedy(P, state, seed + attempt, 50)
+        state.x[:] = state.best_x
+        K.refresh(P, state)
         state.scal[K.TEMP] = state.scal[K.T0] * state.scal[K.REHEAT]  # don't melt the repaired start
     if strategy == "tabu":
         state.ints[K.TENURE_MIN] = max(1, n // 100)
@@ -106,6 +122,15 @@ def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
         state.ints[K.STALL_LIMIT] = 5 * groups * groups
     _KERNELS[strategy](P, state, 0, seed)  # compiles the strategy's kernel (JIT) if needed
     return state
+
+
+def _roomy(problem: EngineProblem) -> np.ndarray:
+    """Per free variable: does raising it loosen its inequality rows overall (negative ``<=`` weight)?"""
+    P = problem.arrays
+    sign = np.select([P.sense == 0, P.sense == 1], [1.0, -1.0], 0.0)
+    rows = np.repeat(np.arange(len(P.rhs)), np.diff(P.rptr))
+    pull = np.bincount(P.rcol, weights=P.rval * sign[rows], minlength=problem.num_variables)
+    return pull[P.free] < 0
 
 
 def _random_state(problem: EngineProblem, seed: int) -> np.ndarray:
@@ -209,17 +234,28 @@ def search(
     done = slices = adopted = 0
     reported = (math.inf, math.inf)
 
+    last_report = -math.inf
+    report_cost = 0.0
+
     def report() -> None:
-        nonlocal reported
+        """Hand a new best to the Budget: the first feasible one at once, later ones spaced so that
+        verifying them (solve does, while the chains wait) takes at most a tenth of the time."""
+        nonlocal reported, last_report, report_cost
         best = min(chains, key=_rank)
-        if _rank(best) < reported:
-            reported = _rank(best)
+        rank = _rank(best)
+        first_feasible = rank[0] <= K.TOL < reported[0]
+        gap = max(REPORT_GAP, 10 * report_cost)
+        if rank < reported and (first_feasible or time.perf_counter() - last_report >= gap):
+            reported = rank
+            last_report = time.perf_counter()
             budget.report(problem.samples(best.best_x[None, :], cqm))
+            report_cost = time.perf_counter() - last_report
 
     _adopt_incumbent(problem, initial, chains)
     report()
+    margin = min(0.2, 0.03 * budget.time_limit) if budget.limited else 0.0  # for solve's final verification
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        while not budget.expired():
+        while not budget.expired() and budget.remaining() > max(margin, (workers + 1) * report_cost):
             step = units if total is None else min(units, total - done)
             if step <= 0:
                 break
@@ -241,7 +277,7 @@ def search(
                     adopted += 1
     best = min(chains, key=_rank)
     order = sorted(chains, key=_rank)
-    states = np.unique(np.stack([c.best_x for c in order]), axis=0)
+    states = np.unique(np.stack([c.best_x for c in order]), axis=0)  # solve verifies these: few, distinct
     info = {
         "strategy": strategy,
         "workers": workers,

@@ -433,6 +433,8 @@ def _anneal_flips(P, S, n_moves, temp, alpha, length):
     obj = scal[0]
     step = scal[7]
     late = 0.8 * length
+    k = int(step) % n
+    rng = np.uint64(np.random.randint(1, 2**62))  # xorshift64* state: cheaper than the Mersenne twister
     for _ in range(n_moves):
         if step >= length:
             scal[0] = obj
@@ -442,12 +444,18 @@ def _anneal_flips(P, S, n_moves, temp, alpha, length):
             step = 0.0
             temp = scal[10]
             alpha = (scal[6] / temp) ** (1.0 / length) if temp > scal[6] else 1.0
-        k = int(step) % n
         step += 1.0
         temp *= alpha
         d = 1 - 2 * (x[k] - lb[k])
         de = d * h[k]
-        if de <= 0.0 or np.random.random() < np.exp(-de / temp):
+        accept = de <= 0.0
+        if not accept and de < 30.0 * temp:  # exp(-30) ~ 1e-13: never accepted, skip the draw
+            rng ^= rng >> np.uint64(12)
+            rng ^= rng << np.uint64(25)
+            rng ^= rng >> np.uint64(27)
+            u = float((rng * np.uint64(2685821657736338717)) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+            accept = u < np.exp(-de / temp)
+        if accept:
             x[k] += d
             for e in range(indptr[k], indptr[k + 1]):
                 h[indices[e]] += data[e] * d
@@ -455,6 +463,9 @@ def _anneal_flips(P, S, n_moves, temp, alpha, length):
             if step > late and obj < scal[3] - 1e-9:
                 scal[0] = obj
                 keep_best(P, S)
+        k += 1
+        if k == n:
+            k = 0
     scal[0] = obj
     scal[7] = step
     keep_best(P, S)
