@@ -66,3 +66,18 @@ def test_unconstrained_models_never_go_to_a_densifying_backend(n):
     bqm = dimod.BQM({i: 1.0 for i in range(n)}, {(i, i + 1): -2.0 for i in range(n - 1)}, 0, "BINARY")
     names, _ = choose(hqopt.Model.from_bqm(bqm))
     assert names and "tabu" not in names
+
+
+def test_large_permutations_go_to_the_engine_alone(benchmarks):
+    names, reason = choose(hqopt.io.load(benchmarks / "qaplib" / "nug20.dat"))
+    assert names == ["ls"] and "permutation of 20" in reason
+
+
+def test_while_the_engine_compiles_annealing_runs_beside_it(monkeypatch):
+    import hqopt.backends.auto as auto
+
+    model = hqopt.Model.from_bqm(dimod.BQM({i: 1.0 for i in range(300)}, {(i, i + 1): -2.0 for i in range(299)}, 0, "BINARY"))
+    monkeypatch.setattr(auto, "_jit_ready", lambda: False)
+    assert choose(model)[0] == ["ls", "sa"]
+    monkeypatch.setattr(auto, "_jit_ready", lambda: True)
+    assert choose(model)[0] == ["ls"]

@@ -20,11 +20,15 @@ The rules, in order:
 3. a linear model with constraints -> ``mip`` raced with ``cpsat``
    (HiGHS proves facility-location optima in seconds; CP-SAT is the fallback);
 4. unconstrained binary/spin -> ``ls`` (the compiled local-search engine;
-   ``tabu`` densifies the problem, so it is never picked for large ones);
-5. constrained, up to :data:`CPSAT_MAX_TERMS` variables + quadratic terms ->
+   ``tabu`` densifies the problem, so it is never picked); while the engine's
+   kernels are not yet compiled (the first run after installing), ``sa`` runs
+   beside it;
+5. a permutation (QAP, assignment) larger than :data:`PROVABLE_PERMUTATION` ->
+   ``ls`` alone (robust tabu; CP-SAT would only take its cores);
+6. constrained, up to :data:`CPSAT_MAX_TERMS` variables + quadratic terms ->
    ``ls`` raced with ``cpsat`` (``ls`` finds good answers fast on the exact
    structure; CP-SAT proves bounds and sometimes optimality, and stops the race);
-6. constrained and larger -> ``lns`` (large-neighbourhood search over ``ls``
+7. constrained and larger -> ``lns`` (large-neighbourhood search over ``ls``
    with CP-SAT repairing small sub-problems).
 
 Where a preferred backend is not installed the rule falls back to the next
@@ -57,6 +61,8 @@ from hqopt.model import Model
 EXACT_ASSIGNMENTS = 2**16
 #: constrained models up to this many variables + quadratic terms get CP-SAT in the race
 CPSAT_MAX_TERMS = 1_000_000
+#: permutations (QAP, assignment) up to this size are raced with CP-SAT, which may prove them
+PROVABLE_PERMUTATION = 12
 #: penalty QUBOs above this many interactions (estimated before building) are not annealed
 PENALTY_MAX_TERMS = 5_000_000
 
@@ -74,6 +80,7 @@ class ModelFacts:
     widest_integer: float
     penalty_terms: int
     structure: dict[str, Any] = field(default_factory=dict)
+    jit_ready: bool = True
 
     @classmethod
     def of(cls, model: Model) -> ModelFacts:
@@ -93,6 +100,7 @@ class ModelFacts:
             widest_integer=max(widths, default=0.0),
             penalty_terms=penalty_size(cqm),
             structure=_structure(cqm),
+            jit_ready=_jit_ready(),
         )
 
 
@@ -122,9 +130,21 @@ RULES: tuple[Rule, ...] = (
         lambda f: "linear model: MIP (HiGHS) raced with CP-SAT, both prove bounds",
     ),
     Rule(
-        lambda f: not f.constrained,
+        lambda f: not f.constrained and f.jit_ready,
         (("ls", "sa"),),
         lambda f: f"unconstrained binary model: compiled local search on {f.variables} variables",
+    ),
+    Rule(
+        lambda f: not f.constrained,
+        (("ls", "sa"), ("sa",)),
+        lambda f: f"unconstrained binary model: compiled local search on {f.variables} variables, with annealing "
+        "beside it while the engine compiles (first run after installing)",
+    ),
+    Rule(
+        lambda f: f.structure.get("kind") == "permutation" and (f.structure.get("permutation") or 0) > PROVABLE_PERMUTATION,
+        (("ls", "sa"),),
+        lambda f: f"a permutation of {f.structure['permutation']}: robust tabu search on the exact permutation "
+        "(too large for CP-SAT to prove in a useful time)",
     ),
     Rule(
         lambda f: f.terms <= CPSAT_MAX_TERMS,
@@ -230,6 +250,15 @@ def _structure(cqm: dimod.ConstrainedQuadraticModel) -> dict[str, Any]:
         return dict(detect_structure(cqm).summary())
     except Exception:  # noqa: BLE001 - detection is advice for the policy, never a failure
         return {}
+
+
+def _jit_ready() -> bool:
+    """Whether the engine's kernels are compiled or cached (True when the engine isn't installed)."""
+    try:
+        from hqopt.engine import jit_ready
+    except ImportError:
+        return True
+    return jit_ready()
 
 
 def _describe(structure: dict[str, Any]) -> str:

@@ -15,7 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hqopt.backends.auto import choose
 from hqopt.cli.app import app
+from hqopt.engine import detect_structure
 from hqopt.model import Model
 
 EXAMPLES = """Examples:
@@ -27,7 +29,8 @@ EXAMPLES = """Examples:
 
 
 def describe(model: Model) -> dict[str, Any]:
-    """The facts ``hqopt info`` shows, as a JSON-friendly dict.
+    """The facts ``hqopt info`` shows, as a JSON-friendly dict: sizes, coefficients,
+    the structure the engine detects and what ``auto`` would run.
 
     >>> from hqopt import Model
     >>> facts = describe(Model.from_qubo({(0, 0): -1, (0, 1): 2}))
@@ -63,6 +66,8 @@ def describe(model: Model) -> dict[str, Any]:
             "coefficient_range": [min(obj_coeffs), max(obj_coeffs)] if obj_coeffs else None,
         },
         "constraint_coefficient_range": [min(con_coeffs), max(con_coeffs)] if con_coeffs else None,
+        "structure": detect_structure(model.minimization_cqm()).summary(),
+        "auto": dict(zip(("backends", "reason"), choose(model))),
     }
 
 
@@ -73,7 +78,7 @@ def info(
     format: str | None = typer.Option(None, "--format", "-f", help="File format (default: detected)."),
     as_json: bool = typer.Option(False, "--json", help="Print the facts as JSON."),
 ) -> None:
-    """Describe a problem file: format, sense, variables, constraints, density, coefficients."""
+    """Describe a problem file: format, sense, variables, constraints, density, coefficients, structure, auto's choice."""
     from hqopt.io import load
 
     facts = describe(load(file, format=format, instance=instance))
@@ -93,12 +98,28 @@ def info(
     ]
     if facts["constraint_coefficient_range"]:
         rows.append(("", _range(facts["constraint_coefficient_range"]) + "  (constraints)"))
+    rows.append(("structure", _structure_line(facts["structure"])))
+    rows.append(("auto", "+".join(facts["auto"]["backends"]) + " — " + facts["auto"]["reason"]))
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
     for name, text in rows:
         table.add_row(name, Text(text))
     Console().print(table)
+
+
+def _structure_line(structure: dict[str, Any]) -> str:
+    """``permutation of 12, 24 one-hot groups (12..12), 4 capacity rows, ...`` from the engine's summary."""
+    parts = [str(structure["kind"])]
+    if structure["permutation"]:
+        parts.append(f"permutation of {structure['permutation']}")
+    if structure["one_hot_groups"]:
+        low, high = structure["group_sizes"]
+        parts.append(f"{structure['one_hot_groups']} one-hot groups (sizes {low}..{high})")
+    for key in ("free_variables", "integers", "capacity_rows", "linear_rows", "quadratic_rows"):
+        if structure[key]:
+            parts.append(f"{structure[key]} {key.replace('_', ' ')}")
+    return ", ".join(parts)
 
 
 def _range(values: list[float] | None) -> str:

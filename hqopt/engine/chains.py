@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -290,6 +291,21 @@ def search(
         "incumbents_adopted": adopted,
     }
     return SearchResult(states, float(best.scal[K.BEST_OBJ]) + problem.offset, float(best.scal[K.BEST_VIOL]), info)
+
+
+def jit_ready() -> bool:
+    """Whether every compiled kernel is loaded in this process or cached on disk.
+
+    When it is not, the first ``ls`` run of a process spends its first seconds
+    (about 25 s on a fresh install, 2 cores) compiling; ``auto`` then runs
+    another backend beside it. Reads numba's cache index files: if numba's
+    layout is not as expected, the answer is a cautious False.
+    """
+    dispatchers = [K.refresh, K.keep_best, K.calibrate, K.greedy, K.seed_and_randomize, *_KERNELS.values()]
+    try:
+        return all(f.signatures or os.path.exists(f._cache._cache_file._index_path) for f in dispatchers)  # noqa: SLF001
+    except AttributeError:
+        return False
 
 
 def warmup() -> float:
