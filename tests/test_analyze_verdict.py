@@ -21,6 +21,7 @@ def test_a_small_problem_fits_and_is_sent_to_the_qpu():
     assert report.to_text().splitlines()[-2].startswith("verdict: fits the QPU")
 
 
+@pytest.mark.slow
 def test_a_clique_larger_than_the_qpu_holds_is_decomposed():
     n = 200  # Advantage's largest embeddable clique has 180 variables
     bqm = dimod.BinaryQuadraticModel({i: -1.0 for i in range(n)}, {(i, j): 1.0 for i in range(n) for j in range(i + 1, n)}, 0.0, "BINARY")

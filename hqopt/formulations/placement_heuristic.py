@@ -2,7 +2,7 @@
 
 :func:`greedy_plan` keeps every service whose current site is still usable
 where it is (so after a site failure only the displaced services move), then
-places the pinned ones (at most two sites allowed), then the others application by application (breadth-first over the traffic
+places the scarce ones (services few sites can host: pins, GPUs), then the others application by application (breadth-first over the traffic
 graph, heaviest first), each on the feasible site with the smallest added cost
 (energy, opening, migration, traffic to the services already placed).
 :func:`improve` then moves single services to cheaper feasible sites while it
@@ -132,9 +132,11 @@ def _construct(p: Placement, order: str, roomiest: bool) -> _State | None:
         k = state.current[i]
         if k >= 0 and state.allowed[i, k] and state.feasible(i)[k]:
             state.put(i, int(k))
-    pinned = sorted(np.flatnonzero(state.allowed.sum(axis=1) <= 2), key=lambda i: state.allowed[i].sum())
+    # scarce first: services few sites can host at all (pins, GPUs), fewest first
+    hosts = (state.allowed & np.all(state.demand[:, None, :] <= state.capacity[None, :, :], axis=2)).sum(axis=1)
+    scarce = sorted(np.flatnonzero(hosts <= max(2, len(p.sites) // 4)), key=lambda i: hosts[i])
     rest = _order(state) if order == "traffic" else list(np.argsort(-state.demand.sum(axis=1), kind="stable"))
-    for i in [*pinned, *rest]:
+    for i in [*scarce, *rest]:
         if state.where[i] >= 0:
             continue
         ok = state.feasible(i)
