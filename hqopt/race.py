@@ -94,9 +94,9 @@ def overrun_grace(time_limit: float) -> float:
     with room left to assemble the Result.
 
     >>> overrun_grace(1.0), overrun_grace(60.0)
-    (0.3, 3.0)
+    (0.2, 1.8)
     """
-    return max(0.3, 0.05 * time_limit)
+    return max(0.2, 0.03 * time_limit)
 
 
 def run_race(
