@@ -122,3 +122,17 @@ def test_quantum_subsolvers_end_to_end_on_chr12a(subsolver):
         assert row["variables"]["max"] <= 16
     else:
         assert row["qpu_access_time"] > 0
+
+
+def test_cli_prints_the_ledger(capsys):
+    from pathlib import Path
+
+    from hqopt.cli.app import main
+
+    chr12a = Path(__file__).resolve().parents[1] / "problems" / "qap" / "chr12a.dat"
+    code = main(["solve", str(chr12a), "--backend", "lns", "-t", "3", "--seed", "1", "--option", "subsolver=cpsat,exact"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "sub-solvers" in out
+    assert any(line.split()[:1] == ["cpsat"] for line in out.splitlines())
+    assert any(line.split()[:1] == ["exact"] for line in out.splitlines())

@@ -77,3 +77,26 @@ def test_only_touched_non_redundant_constraints_are_kept():
     sub = restrict(ArrayCQM.from_cqm(cqm), [0, 0, 1, 0], [0, 1])
     assert list(sub.cqm.constraints) == ["binding"]
     assert float(sub.cqm.constraints["binding"].rhs) == 0.0
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["random", "related", "worst", "constraint"]), st.integers(4, 40))
+def test_every_operator_frees_a_neighbourhood_that_keeps_the_incumbent_feasible(seed, operator, k):
+    from hqopt.formulations.placement import Placement
+    from hqopt.formulations.placement_generator import generate_placement
+    from hqopt.lns.greedy import construct
+    from hqopt.lns.neighbourhoods import Destroyer, Structure
+
+    spec = generate_placement(12, 4, seed=seed % 50 + 1)
+    cqm = Placement.from_spec({a: b for a, b in spec.items() if a != "kind"}).to_model().cqm
+    model = ArrayCQM.from_cqm(cqm)
+    structure = Structure.from_arrays(model)
+    rng = np.random.default_rng(seed)
+    x = construct(model, structure, rng)
+    free = Destroyer(structure, rng)(operator, x, k)
+    assert len(free) and len(np.unique(free)) == len(free)
+    sub = restrict(model, x, free)
+    part = {model.labels[i]: x[i] for i in free}
+    if model.violation(x) == 0:  # the incumbent's free part is a feasible answer of the sub-problem
+        assert sub.cqm.check_feasible(part)
+    assert np.isclose(sub.energy(part), model.objective(x))
