@@ -131,7 +131,7 @@ def run_race(
     threads = [threading.Thread(target=work, args=(m,), name=f"hqopt-{m.name}", daemon=True) for m in members]
     for thread in threads:
         thread.start()
-    cutoff = budget.deadline + overrun_grace(budget.time_limit) if budget.limited else math.inf
+    cutoff = budget.deadline + overrun_grace(budget.time_limit) if budget.time_limit is not None else math.inf
     stopped_at: float | None = None
     while True:
         alive = [t for t in threads if t.is_alive()]
@@ -150,7 +150,7 @@ def run_race(
         outcomes.setdefault(
             member.name, MemberOutcome(info={"abandoned": "still running past the deadline; its best so far is kept"})
         )
-    errors = [outcomes[m.name].error for m in members if outcomes[m.name].error is not None]
+    errors = [error for m in members if (error := outcomes[m.name].error) is not None]
     if errors and len(errors) == len(members):
         raise errors[0]  # nobody could run: say why
     return {m.name: outcomes[m.name] for m in members}
@@ -193,7 +193,7 @@ def run_member(
             if index == 0:
                 outcome.info["skipped"] = "no time left after compilation" if budget.limited else "stopped"
             break
-        if index and budget.limited and budget.remaining() < 0.02 * budget.time_limit:
+        if index and budget.time_limit is not None and budget.remaining() < 0.02 * budget.time_limit:
             break
         violated.clear()
         t0 = time.perf_counter()
@@ -259,6 +259,6 @@ def race_output(
     return BackendOutput(
         tracker.sampleset(),
         bound=tracker.bound,
-        status=status if status in ("optimal", "infeasible") else "unknown",
+        status="optimal" if status == "optimal" else "infeasible" if status == "infeasible" else "unknown",
         info={"best_from": tracker.best_member},
     )

@@ -136,7 +136,7 @@ def _members(
             raise ArgumentError("backend list is empty: name at least one backend")
         chosen = [_with_options(b, options) for b in backend]
         return chosen, "+".join(b.name for b in chosen), "race of the backends given"
-    engine = get_backend(backend, **options)
+    engine = get_backend(backend, **options)  # type: ignore[arg-type]  # (a str is a Sequence too)
     if isinstance(engine, PortfolioBackend):
         return list(engine.members), engine.name, "race of " + ", ".join(m.name for m in engine.members)
     if isinstance(engine, AutoBackend):

@@ -159,10 +159,10 @@ class Tracker:
                 if ok:
                     if stats.best_objective is None or self.sign * objective < self.sign * stats.best_objective:
                         stats.best_objective = objective
-                    if not self.best_feasible or self.sign * objective < self.sign * self.best_objective:
+                    if not self.best_feasible or self.best_objective is None or self.sign * objective < self.sign * self.best_objective:
                         stats.improvements += 1
                         self._set_best(row, objective, True, 0.0, member)
-                    elif objective == self.best_objective and row.tobytes() < self.best_row.tobytes():
+                    elif objective == self.best_objective and self.best_row is not None and row.tobytes() < self.best_row.tobytes():
                         self.best_row = row  # ties broken by content, not arrival: races replay
                 elif not self.best_feasible:
                     total = verdicts.total_violation(i)

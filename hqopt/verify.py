@@ -149,7 +149,7 @@ class Verifier:
         bad |= self._spin & (rows != -1) & (rows != 1)
         bad |= self._integer & ((rows != np.round(rows)) | (rows < self._lower) | (rows > self._upper))
         bad |= ~np.isfinite(rows)
-        in_domain = ~bad.any(axis=1)
+        in_domain = np.asarray(~bad.any(axis=1))
         feasible = in_domain & ~broken.any(axis=1) & np.isfinite(objectives)
         out = [[self.labels[j] for j in np.flatnonzero(b)] for b in bad]
         return Verdicts(objectives, violations, in_domain, feasible, self.constraint_labels, broken, out)

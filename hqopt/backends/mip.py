@@ -34,7 +34,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import dimod
 import numpy as np
@@ -174,7 +174,7 @@ class MIPBackend(Backend):
             rows.append(_rounded(np.asarray(h.getSolution().col_value, dtype=float), lin))
         rows += found[::-1]
         samples = _samples(rows, lin) if rows else dimod.SampleSet.from_samples_cqm(([], lin.labels), problem)
-        status = "unknown"
+        status: Literal["optimal", "infeasible", "unknown"] = "unknown"
         bound = None
         S = highspy.HighsModelStatus
         if model_status == S.kOptimal:

@@ -254,7 +254,7 @@ def search(
 
     _adopt_incumbent(problem, initial, chains)
     report()
-    margin = min(0.2, 0.03 * budget.time_limit) if budget.limited else 0.0  # for solve's final verification
+    margin = min(0.2, 0.03 * budget.time_limit) if budget.time_limit is not None else 0.0  # for solve's final verification
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while not budget.expired() and budget.remaining() > max(margin, (workers + 1) * report_cost):
             step = units if total is None else min(units, total - done)
@@ -301,7 +301,7 @@ def jit_ready() -> bool:
     another backend beside it. Reads numba's cache index files: if numba's
     layout is not as expected, the answer is a cautious False.
     """
-    dispatchers = [K.refresh, K.keep_best, K.calibrate, K.greedy, K.seed_and_randomize, *_KERNELS.values()]
+    dispatchers: list[Any] = [K.refresh, K.keep_best, K.calibrate, K.greedy, K.seed_and_randomize, *_KERNELS.values()]
     try:
         return all(f.signatures or os.path.exists(f._cache._cache_file._index_path) for f in dispatchers)  # noqa: SLF001
     except AttributeError:

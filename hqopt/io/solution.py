@@ -39,6 +39,7 @@ def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, 
     """The assignment in ``path`` over ``model``'s variables (see the module docstring)."""
     text = read_text(path)
     by_text = {str(v): v for v in model.cqm.variables}
+    pairs: list[tuple[int | None, Any, Any]]
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
