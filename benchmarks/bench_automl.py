@@ -4,7 +4,7 @@ Problems (all from ../shared/benchmarks, development set):
 
 * ``svm_digits``, ``dtree_breast_cancer``, ``krr_diabetes``: the hpo_tabular
   lookup tables (regret to the best row of each table);
-* ``ising9_l0.01``, ``ising16_l0.0001``, ``ising16_l0.01``: BOCS Ising-model
+* ``ising9_l*``, ``ising16_l*`` (lambda = 0, 1e-4, 1e-2, 1): BOCS Ising-model
   sparsification, KL(P||Q) + lambda * edges kept, exact (regret to the
   enumerated optimum);
 * ``contamination``: the BOCS contamination-control problem (d = 30 stages,
@@ -13,13 +13,16 @@ Problems (all from ../shared/benchmarks, development set):
 
 For each problem, sampler and seed a study of ``--trials`` trials is run; the
 table gives the mean (and standard deviation over seeds) of the regret (or best
-value) after 25, 50 and 100 trials, and the sampler's own mean time per trial
-(seconds: the study's wall time less the time spent evaluating the objective).
+value) after 25, 50, 60 and 100 trials, and the sampler's own time per trial
+over the last 10 trials (seconds between one objective call's end and the
+next one's start: Optuna's bookkeeping plus the sampler).
 
-Usage::
+Usage (``--out`` keeps one JSON per problem and sampler, so a long run can be
+done in pieces and the table printed at the end)::
 
-    python benchmarks/bench_automl.py --seeds 10 --trials 100
-    python benchmarks/bench_automl.py --problems ising9_l0.01,contamination --samplers qubo-bocs,tpe --seeds 3
+    python benchmarks/bench_automl.py --seeds 10 --trials 100 --out bench-automl
+    python benchmarks/bench_automl.py --problems ising9_l0.01,contamination --samplers qubo,tpe --seeds 3
+    python benchmarks/bench_automl.py --out bench-automl --report
 """
 
 from __future__ import annotations
@@ -36,7 +39,12 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 
 from hqopt.automl import QuboSampler
 from hqopt.automl.tune import suggest
@@ -125,6 +133,9 @@ def _lam_key(lam: float) -> str:
     return {0.0: "0", 1e-4: "0.0001", 1e-2: "0.01", 1.0: "1"}[lam]
 
 
+LAMBDAS = (0.0, 1e-4, 1e-2, 1.0)  # every lambda with an exact optimum in bocs/
+
+
 # ------------------------------------------------ BOCS: contamination control
 def contamination_problem(d: int = 30, T: int = 100, lam: float = 0.01, seed: int = 0) -> Problem:
     """Hu, Hu & Xu (2010) contamination control with one fixed sample set (bocs/README.md)."""
@@ -151,91 +162,132 @@ PROBLEMS: dict[str, Callable[[], Problem]] = {
     "svm_digits": lambda: tabular_problem("svm_digits"),
     "dtree_breast_cancer": lambda: tabular_problem("dtree_breast_cancer"),
     "krr_diabetes": lambda: tabular_problem("krr_diabetes"),
-    "ising9_l0.01": lambda: ising_problem(9, 1e-2),
-    "ising16_l0.0001": lambda: ising_problem(16, 1e-4),
-    "ising16_l0.01": lambda: ising_problem(16, 1e-2),
+    **{f"ising{n}_l{lam:g}": (lambda n=n, lam=lam: ising_problem(n, lam)) for n in (9, 16) for lam in LAMBDAS},
     "contamination": contamination_problem,
 }
 
 
 # ---------------------------------------------------------------- samplers
+QUBO_OPTIONS: dict[str, Any] = {}  # --qubo-options: keyword arguments of every QuboSampler
+
+
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler | None:
+    """A fresh sampler; ``None`` when it cannot run here (GP without PyTorch)."""
+    if name == "qubo":
+        return QuboSampler(seed=seed, **QUBO_OPTIONS)
     if name == "qubo-fm":
-        return QuboSampler(surrogate="fm", n_startup_trials=10, seed=seed)
+        return QuboSampler(surrogate="fm", seed=seed, **QUBO_OPTIONS)
     if name == "qubo-bocs":
-        return QuboSampler(surrogate="bocs", n_startup_trials=10, seed=seed)
+        return QuboSampler(surrogate="bocs", seed=seed, **QUBO_OPTIONS)
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "gp":
         try:
-            import torch  # noqa: F401 - GPSampler needs it
+            import torch
         except ImportError:
             return None
+        torch.set_num_threads(1)  # a shared machine; the GP's matrices are small
         return optuna.samplers.GPSampler(seed=seed)
-    raise SystemExit(f"unknown sampler {name!r}")
+    raise SystemExit(f"unknown sampler {name!r} (known: {', '.join(SAMPLERS)})")
 
 
-SAMPLERS = ("qubo-fm", "qubo-bocs", "tpe", "random", "gp")
+SAMPLERS = ("qubo", "qubo-fm", "qubo-bocs", "tpe", "random", "gp")
+DEFAULT_SAMPLERS = ("qubo", "tpe", "random", "gp")
 
 
-def run_one(problem: Problem, sampler: optuna.samplers.BaseSampler, trials: int) -> tuple[np.ndarray, float]:
-    """Best-so-far curve and the sampler's mean seconds per trial."""
+def run_one(problem: Problem, sampler: optuna.samplers.BaseSampler, trials: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best-so-far curve and the sampler's seconds for each trial (wall time less the objective's)."""
     study = optuna.create_study(sampler=sampler)
     values: list[float] = []
-    in_objective = 0.0
+    overhead: list[float] = []
+    clock = [time.perf_counter()]
 
     def objective(trial: optuna.Trial) -> float:
-        nonlocal in_objective
         config = {name: suggest(trial, name, dist) for name, dist in problem.space.items()}
         t0 = time.perf_counter()
+        overhead.append(t0 - clock[0])  # since the previous objective returned: Optuna + the sampler
         values.append(problem.f(config))
-        in_objective += time.perf_counter() - t0
+        clock[0] = time.perf_counter()
         return values[-1]
 
-    t0 = time.perf_counter()
     study.optimize(objective, n_trials=trials)
-    sampler_time = time.perf_counter() - t0 - in_objective  # Optuna's loop and the sampler
-    return np.minimum.accumulate(values), sampler_time / trials
+    return np.minimum.accumulate(values), np.array(overhead)
+
+
+def run_cell(pname: str, sname: str, seeds: list[int], trials: int) -> dict[str, Any] | None:
+    """Every seed of one (problem, sampler) pair: curves and per-trial sampler seconds."""
+    problem = PROBLEMS[pname]()
+    curves, overheads = [], []
+    for seed in seeds:
+        sampler = make_sampler(sname, seed)
+        if sampler is None:
+            return None
+        curve, overhead = run_one(problem, sampler, trials)
+        curves.append(curve.tolist())
+        overheads.append(overhead.tolist())
+    return {"problem": pname, "sampler": sname, "seeds": seeds, "optimum": problem.optimum,
+            "curves": curves, "overhead": overheads}
+
+
+def table(cells: list[dict[str, Any]], checkpoints: list[int]) -> list[str]:
+    """Markdown rows: mean ± std of regret (or best value) at each checkpoint; sampler s/trial near the end."""
+    header = "| problem | sampler | seeds | " + " | ".join(f"@{c}" for c in checkpoints) + " | s/trial @100 |"
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for cell in cells:
+        best = np.array(cell["curves"])
+        shown = best - cell["optimum"] if cell["optimum"] is not None else best
+        row = []
+        for c in checkpoints:
+            row.append(f"{shown[:, c - 1].mean():.4g} ± {shown[:, c - 1].std():.2g}" if c <= best.shape[1] else "-")
+        over = np.array(cell["overhead"])
+        late = over[:, -10:].mean()  # the last 10 trials (91-100 in a 100-trial run)
+        lines.append(f"| {cell['problem']} | {cell['sampler']} | {len(best)} | " + " | ".join(row) + f" | {late:.3f} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0 .. N-1")
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--problems", default=",".join(PROBLEMS))
-    parser.add_argument("--samplers", default=",".join(SAMPLERS))
-    parser.add_argument("--json", help="also write the raw curves here")
+    parser.add_argument("--samplers", default=",".join(DEFAULT_SAMPLERS))
+    parser.add_argument("--out", help="folder of per-(problem, sampler) JSON results; existing ones are reused")
+    parser.add_argument("--report", action="store_true", help="only print the table of what --out holds")
+    parser.add_argument("--qubo-options", default="{}", help='JSON keyword arguments of QuboSampler, e.g. {"n_startup_trials": 5}')
     args = parser.parse_args(argv)
+    QUBO_OPTIONS.update(json.loads(args.qubo_options))
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    checkpoints = [c for c in CHECKPOINTS if c <= args.trials] or [args.trials]
-    raw: dict[str, Any] = {}
-    header = "| problem | sampler | " + " | ".join(f"@{c}" for c in checkpoints) + " | s/trial |"
-    print(header)
-    print("|" + "---|" * (header.count("|") - 1))
-    for pname in args.problems.split(","):
-        problem = PROBLEMS[pname]()
-        for sname in args.samplers.split(","):
-            curves, times = [], []
-            for seed in range(args.seeds):
-                sampler = make_sampler(sname, seed)
-                if sampler is None:
-                    break
-                curve, per_trial = run_one(problem, sampler, args.trials)
-                curves.append(curve)
-                times.append(per_trial)
-            if not curves:
-                print(f"| {pname} | {sname} | " + " | ".join("n/a" for _ in checkpoints) + " | (not installed) |")
+    checkpoints = sorted({c for c in (*CHECKPOINTS, 60) if c <= args.trials} or {args.trials})
+    problems = args.problems.split(",")
+    samplers = args.samplers.split(",")
+    for name in problems:
+        if name not in PROBLEMS:
+            raise SystemExit(f"unknown problem {name!r} (known: {', '.join(PROBLEMS)})")
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    cells = []
+    for pname in problems:
+        for sname in samplers:
+            path = out / f"{pname}__{sname}.json" if out is not None else None
+            if path is not None and path.exists():
+                cell = json.loads(path.read_text())
+            elif args.report:
                 continue
-            best = np.array(curves)
-            shown = best - problem.optimum if problem.optimum is not None else best
-            cells = [f"{shown[:, c - 1].mean():.4g} ± {shown[:, c - 1].std():.2g}" for c in checkpoints]
-            print(f"| {pname} | {sname} | " + " | ".join(cells) + f" | {np.mean(times):.3f} |", flush=True)
-            raw[f"{pname}/{sname}"] = {"curves": best.tolist(), "optimum": problem.optimum, "s_per_trial": times}
-    if args.json:
-        Path(args.json).write_text(json.dumps(raw))
-    print("\nregret to the known optimum (contamination: best value); mean ± std over seeds")
+            else:
+                cell = run_cell(pname, sname, list(range(args.seeds)), args.trials)
+                if cell is None:
+                    print(f"{pname} / {sname}: not installed (GPSampler needs PyTorch)", file=sys.stderr)
+                    continue
+                if path is not None:
+                    path.write_text(json.dumps(cell))
+            cells.append(cell)
+            print(table([cell], checkpoints)[-1], file=sys.stderr, flush=True)
+    print("\n".join(table(cells, checkpoints)))
+    print("\nregret to the known optimum (contamination: best value); mean ± std over seeds;"
+          " s/trial: sampler + Optuna seconds per trial over the last 10 trials")
     return 0
 
 

@@ -16,14 +16,19 @@ problem = Placement.from_spec(spec)
 result = hqopt.solve(problem, backend="cpsat", time_limit=30, seed=0)
 print(result.summary())
 
-# 3. The answer in domain terms: assignment, per-site utilisation, cost by term.
+# 3. The answer in domain terms: a compact plan, and the report (sites, cost by term, rules, moves).
 answer = result.decoded
-for row in answer["sites"]:
-    load = ", ".join(f"{r} {u:.0%}" for r, u in row["utilisation"].items())
-    print(f"{row['site']:12} {len(row['services']):2} services  {load}")
-print("costs:", answer["costs"], "moves:", answer["moves"])
+print(repr(answer))
+print(problem.report(result))
 
 # 4. The independent checker recomputes feasibility and every cost from the assignment alone.
 check = problem.check(answer["assignment"])
 assert check.feasible and abs(check.objective - result.objective) < 1e-6
-print(f"checked: feasible, objective {check.objective:g} (bound {result.bound})")
+
+# 5. The busiest site fails: re-plan from the answer; only what ran there may move.
+busiest = max(answer["sites"], key=lambda row: len(row["services"]))
+replan = problem.replan(answer, down=[busiest["site"]], max_moves=len(busiest["services"]), move_cost=1000)
+again = hqopt.solve(replan, backend="cpsat", time_limit=30, seed=0)
+for move in again.decoded["moves"] if again.feasible else []:
+    print(f"{move['service']}: {move['from']} -> {move['to']}")
+print("re-plan:", again.status.value)

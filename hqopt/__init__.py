@@ -10,6 +10,7 @@ One call solves a model on any backend and returns a verified result::
 
 from hqopt.analyze import analyze
 from hqopt.backends import Backend, Capabilities, available_backends, get_backend
+from hqopt.distributed import solve_many
 from hqopt.errors import (
     ArgumentError,
     BackendError,
@@ -51,5 +52,6 @@ __all__ = [
     "available_backends",
     "get_backend",
     "solve",
+    "solve_many",
     "__version__",
 ]

@@ -16,7 +16,12 @@ The report covers
   (Qiskit's GenericBackendV2 on ``CouplingMap.from_heavy_hex``);
 * **QPU access time**: the programming time and the time per read, from
   D-Wave's published timing model (Advantage4.1 ``problem_timing_data`` as
-  shipped in dwave-cloud-client) for the embedded problem's qubit count.
+  shipped in dwave-cloud-client) for the embedded problem's qubit count;
+* **verdict**: fits the QPU or not, and the suggested path: the QPU directly,
+  or a decomposition whose sub-problems are no larger than the largest clique
+  the QPU graph embeds (so any sub-problem fits, however dense), with the
+  formulation's own advice on what a sub-problem is (e.g. placement: the
+  services of a few sites).
 
 Example:
     >>> import hqopt
@@ -28,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import math
@@ -39,6 +45,7 @@ from typing import Any
 import dimod
 import numpy as np
 
+from hqopt.backends.registry import BUILTIN_BACKENDS
 from hqopt.compile import compile_for
 from hqopt.errors import BackendError
 from hqopt.model import as_model
@@ -63,6 +70,7 @@ class AnalysisReport:
     embeddings: dict[str, dict[str, Any]] = field(default_factory=dict)
     qaoa: dict[str, Any] = field(default_factory=dict)
     qpu_timing: dict[str, Any] = field(default_factory=dict)
+    verdict: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +116,9 @@ class AnalysisReport:
                 f"QPU access time ({t['qubits']} qubits): {t['programming_time'] * 1e3:.1f} ms programming + "
                 f"{t['time_per_read'] * 1e6:.0f} us per read = {t['total_time'] * 1e3:.1f} ms for {t['num_reads']} reads"
             )
+        if self.verdict:
+            lines.append(f"verdict: {self.verdict['reason']}")
+            lines.append(f"suggested: {self.verdict['suggested']}")
         return "\n".join(lines)
 
 
@@ -171,10 +182,59 @@ def analyze(
         report.qpu_timing = _qpu_timing(qubits, num_reads)
     if _has("qiskit"):
         report.qaoa = _qaoa_facts(bqm, qaoa_reps, heavy_hex_distance, embedding_seed)
+    report.verdict = _verdict(model, report, searched=embed and bool(report.embeddings))
     return report
 
 
 # ------------------------------------------------------------------ sections
+#: share of biases under the QPU precision above which answers are called noisy
+NOISY_SHARE = 0.05
+
+
+def _verdict(model: Any, report: AnalysisReport, searched: bool) -> dict[str, Any]:
+    """Fits the QPU or not, why, and the suggested path (see the module docstring)."""
+    c, k = report.compiled, report.coefficients
+    if not searched:
+        return {"fits": None, "reason": "unknown: no embedding was searched (the 'quantum' extra is missing, or --no-embed)",
+                "suggested": "install hqopt[quantum] and run hqopt analyze again", "sub_problem_size": None}
+    noisy = k["nonzero"] and k["below_precision"] / k["nonzero"] > NOISY_SHARE
+    found = [e for e in report.embeddings.values() if e.get("embedded")]
+    if found:
+        best = min(found, key=lambda e: e["physical_qubits"])
+        reason = f"fits the QPU: embeds on {best['system']} with {best['physical_qubits']} physical qubits (max chain {best['max_chain_length']})"
+        if noisy:
+            reason += f"; but {k['below_precision']} of {k['nonzero']} biases fall under the QPU precision, so expect noisy answers"
+        return {"fits": True, "reason": reason, "sub_problem_size": None,
+                "suggested": "hqopt solve FILE --backend dwave (rehearse with --backend dwave-mock); compare with --backend sa"}
+    cliques = {name: _largest_clique(name) for name in report.embeddings}
+    size = min(cliques.values())
+    systems = " or ".join(e["system"] for e in report.embeddings.values())
+    reason = f"does not fit the QPU: {c['logical_variables']} logical variables and {c['interactions']} interactions do not embed on {systems}"
+    if noisy:
+        reason += f"; and {k['below_precision']} of {k['nonzero']} biases would fall under the QPU precision"
+    advice = getattr(model.metadata.get("formulation"), "subproblem_advice", None)
+    suggested = (
+        f"decompose, sending sub-problems of at most {size} variables to the QPU (the largest fully connected problem that "
+        f"embeds has {' / '.join(f'{v} variables on {n}' for n, v in cliques.items())}, so any sub-problem that size fits): "
+        f"hqopt solve FILE --backend hybrid --option sub_backend=dwave --option sub_size={size}"
+        + (" (or lns with that quantum sub-solver)" if "lns" in BUILTIN_BACKENDS else "")
+        + "; rehearse with sub_backend=dwave-mock"
+    )
+    if callable(advice):
+        suggested += f"; {advice(size)}"
+    return {"fits": False, "reason": reason, "suggested": suggested, "sub_problem_size": size}
+
+
+@functools.cache
+def _largest_clique(topology: str) -> int:
+    """Variables of the largest fully connected problem the topology embeds (minorminer's busclique)."""
+    from minorminer import busclique
+
+    from hqopt.backends.dwave import mock_qpu
+
+    return len(busclique.busgraph_cache(mock_qpu(topology).to_networkx_graph()).largest_clique())
+
+
 def _has(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None

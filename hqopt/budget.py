@@ -101,6 +101,18 @@ class Budget:
         was given; ``None`` when there is none yet. Backends may restart from it."""
         return self._incumbent() if self._incumbent is not None else None
 
+    def attach(
+        self,
+        on_batch: Callable[[dimod.SampleSet], Any],
+        incumbent: Callable[[], dict[Any, float] | None] | None,
+    ) -> Budget:
+        """A budget with this one's deadline and stop flag whose batches go to
+        ``on_batch`` and whose :meth:`incumbent` asks ``incumbent`` (one per race member)."""
+        child = self.sub(None)
+        child._on_batch = on_batch
+        child._incumbent = incumbent
+        return child
+
     def sub(self, time_limit: float | None) -> Budget:
         """A budget for one part of this run: never past this one's deadline."""
         own = self.remaining()

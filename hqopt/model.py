@@ -29,12 +29,10 @@ import dimod
 import numpy as np
 
 from hqopt.errors import ModelError
+from hqopt.verify import Verdicts, Verifier
 
 Label = Hashable
 Sample = Mapping[Label, float]
-
-#: absolute tolerance used when checking constraints on the original model
-FEASIBILITY_TOL = 1e-6
 
 
 class Sense(str, enum.Enum):
@@ -223,21 +221,19 @@ class Model:
         For ``<=`` it is ``max(0, lhs - rhs)``, for ``>=`` ``max(0, rhs - lhs)``
         and for ``==`` ``|lhs - rhs|``.
         """
-        raw = self.cqm.violations(sample, skip_satisfied=False, clip=True)
-        return {str(label): float(value) for label, value in raw.items()}
+        verdicts = self._verify(sample)
+        return dict(zip(verdicts.constraint_labels, verdicts.violations[0].tolist()))
 
-    def evaluate(self, sample: Sample, tol: float = FEASIBILITY_TOL) -> Evaluation:
-        """Recompute objective and feasibility of ``sample`` on this model."""
-        missing = [v for v in self.cqm.variables if v not in sample]
-        if missing:
-            raise ModelError(f"sample lacks {len(missing)} variable(s), e.g. {missing[0]!r}")
-        violations = self.violations(sample)
-        feasible = all(v <= tol * max(1.0, self._rhs_scale(label)) for label, v in violations.items())
-        bad = self._out_of_domain(sample)
-        if bad is not None:
-            violations[f"domain:{bad}"] = 1.0
-            feasible = False
-        return Evaluation(self.objective_value(sample), feasible, violations)
+    def evaluate(self, sample: Sample) -> Evaluation:
+        """Recompute objective and feasibility of ``sample`` on this model.
+
+        Feasibility follows the one rule of :mod:`hqopt.verify`; a value out of
+        its variable's domain shows as a ``domain:<label>`` violation of 1.
+        """
+        verdicts = self._verify(sample)
+        violations = dict(zip(verdicts.constraint_labels, verdicts.violations[0].tolist()))
+        violations.update({f"domain:{v}": 1.0 for v in verdicts.out_of_domain[0]})
+        return Evaluation(float(verdicts.objectives[0]), bool(verdicts.feasible[0]), violations)
 
     def decode(self, solution: dict[Label, float]) -> Any:
         """The solution in domain terms (the decoder's output), or ``None``."""
@@ -263,22 +259,12 @@ class Model:
         return f"Model({self.name!r}, sense={self.sense.value}, {counts}, {self.num_constraints} constraints)"
 
     # ----------------------------------------------------------------- helpers
-    def _rhs_scale(self, label: str) -> float:
-        constraint = self.cqm.constraints.get(label)
-        return abs(float(constraint.rhs)) if constraint is not None else 1.0
-
-    def _out_of_domain(self, sample: Sample) -> Label | None:
-        for v in self.cqm.variables:
-            value = sample[v]
-            vartype = self.cqm.vartype(v)
-            if vartype is dimod.BINARY and value not in (0, 1):
-                return v
-            if vartype is dimod.SPIN and value not in (-1, 1):
-                return v
-            if vartype is dimod.INTEGER:
-                if value != round(value) or not (self.cqm.lower_bound(v) <= value <= self.cqm.upper_bound(v)):
-                    return v
-        return None
+    def _verify(self, sample: Sample) -> Verdicts:
+        missing = [v for v in self.cqm.variables if v not in sample]
+        if missing:
+            raise ModelError(f"sample lacks {len(missing)} variable(s), e.g. {missing[0]!r}")
+        verifier = Verifier(self)
+        return verifier(np.array([[float(sample[v]) for v in verifier.labels]]))
 
 
 def as_model(problem: Any) -> Model:

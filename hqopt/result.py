@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import enum
+import html
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 import dimod
 
+from hqopt.cost import Cost
 from hqopt.model import Label, Sense
 
 
@@ -70,6 +72,7 @@ class Result:
     decoded: Any = None
     interrupted: bool = False
     model_name: str = ""
+    cost: Cost | None = None
     sampleset: dimod.SampleSet | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -83,6 +86,18 @@ class Result:
         return diff / max(abs(self.objective), 1e-9)
 
     # ------------------------------------------------------------- reporting
+    def __repr__(self) -> str:
+        """One line: the headline facts and the decoded answer's own short repr, not every variable."""
+        parts = [f"model={self.model_name!r}", f"objective={_fmt(self.objective)}", f"feasible={self.feasible}", f"status={self.status.value}"]
+        if self.bound is not None:
+            parts.append(f"bound={_fmt(self.bound)}")
+        parts += [f"backend={self.backend!r}", f"time={self.timing.total:.3g}s", f"seed={self.seed}"]
+        parts.append(f"solution=<{0 if self.solution is None else len(self.solution)} variables>")
+        if self.decoded is not None:
+            text = repr(self.decoded)
+            parts.append(f"decoded={text if len(text) <= 200 else text[:197] + '...'}")
+        return "Result(" + ", ".join(parts) + ")"
+
     def summary(self) -> str:
         """A short plain-text report."""
         lines = [
@@ -102,10 +117,22 @@ class Result:
         t = self.timing
         lines.append(f"time       {t.total:.3f} s (compile {t.compile:.3f}, solve {t.solve:.3f}, verify {t.verify:.3f})")
         lines.append(f"seed       {self.seed}")
+        if self.cost is not None:
+            c = self.cost
+            qpu = f", QPU {c.qpu_seconds:.6g} s, price {c.price:.4g}" if c.qpu_seconds else ""
+            lines.append(f"cost       CPU {c.cpu_seconds:.3f} s, {c.energy_joules:.3g} J{qpu}")
         if self.penalty_weights:
             ws = list(self.penalty_weights.values())
             lines.append(f"penalties  {len(ws)} constraints, weights {min(ws):g} .. {max(ws):g}")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table (Jupyter shows it for a bare ``result``)."""
+        rows = []
+        for line in self.summary().splitlines():
+            key, _, value = line.partition(" ")
+            rows.append(f"<tr><th style='text-align:left'>{html.escape(key)}</th><td>{html.escape(value.strip())}</td></tr>")
+        return "<table class='hqopt-result'>" + "".join(rows) + "</table>"
 
     # ---------------------------------------------------------- serialisation
     def to_dict(self, include_sampleset: bool = False) -> dict[str, Any]:
@@ -132,6 +159,7 @@ class Result:
             "history": [list(h) for h in self.history],
             "info": self.info,
             "decoded": self.decoded,
+            "cost": None if self.cost is None else self.cost.to_dict(),
         }
         if include_sampleset and self.sampleset is not None:
             data["sampleset"] = self.sampleset.to_serializable(use_bytes=False)
@@ -145,6 +173,7 @@ class Result:
         solution = data.get("solution")
         sampleset = data.get("sampleset")
         timing = Timing(**data.get("timing", {}))
+        cost = data.get("cost")
         return cls(
             solution=None if solution is None else {_decode_label(k): v for k, v in solution},
             objective=data.get("objective"),
@@ -164,6 +193,7 @@ class Result:
             decoded=data.get("decoded"),
             interrupted=bool(data.get("interrupted", False)),
             model_name=data.get("model_name", ""),
+            cost=None if cost is None else Cost.from_dict(cost),
             sampleset=None if sampleset is None else dimod.SampleSet.from_serializable(sampleset),
         )
 

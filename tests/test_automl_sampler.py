@@ -45,15 +45,20 @@ def grid_keys(study: optuna.Study, sampler: QuboSampler) -> list[tuple]:
     return [enc.indices(t.params) for t in study.trials]
 
 
-@pytest.mark.parametrize("surrogate", ["fm", "bocs"])
-def test_finds_the_minimum_of_a_binary_quadratic_without_repeats(surrogate: str) -> None:
+@pytest.mark.parametrize(("surrogate", "enumerate_limit"), [("fm", 2**20), ("bocs", 2**20), ("auto", 100)])
+def test_finds_the_minimum_of_a_binary_quadratic_without_repeats(surrogate: str, enumerate_limit: int, monkeypatch) -> None:
+    monkeypatch.setattr("hqopt.automl.acquisition.ENUMERATE_LIMIT", enumerate_limit)  # 100: the solver path
     sampler = QuboSampler(surrogate=surrogate, n_startup_trials=8, seed=1)
     study = optuna.create_study(sampler=sampler)
     study.optimize(bits_objective, n_trials=30)
     assert study.best_value == pytest.approx(bits_minimum())  # 30 of 1024 points
     keys = grid_keys(study, sampler)
     assert len(set(keys)) == len(keys)
-    assert sampler.last_solve is not None and sampler.last_solve.feasible
+    assert sampler.last_surrogate in (("bocs", "fm") if surrogate == "auto" else (surrogate,))
+    if enumerate_limit < 1024:
+        assert sampler.last_solve is not None and sampler.last_solve.feasible  # hqopt.solve answered, verified
+    else:
+        assert sampler.last_solve is None  # exact enumeration answered
 
 
 @pytest.mark.parametrize("encoding", ["binary", "one-hot", "domain-wall"])
@@ -76,7 +81,15 @@ def test_seed_repeats_and_maximize_is_honoured() -> None:
         study.optimize(neg, n_trials=14)
         runs.append([t.params for t in study.trials])
     assert runs[0] == runs[1]
-    assert study.best_value > -1.5 and study.best_params["kind"] == "b"
+    best = {}
+    for name, make in (("qubo", lambda s: QuboSampler(n_startup_trials=5, seed=s)), ("random", optuna.samplers.RandomSampler)):
+        values = []
+        for seed in range(4):
+            study = optuna.create_study(direction="maximize", sampler=make(seed))
+            study.optimize(neg, n_trials=14)
+            values.append(study.best_value)
+        best[name] = np.mean(values)
+    assert best["qubo"] > best["random"]  # maximising, not minimising
 
 
 def test_constraints_func_steers_to_feasible_configurations() -> None:
@@ -115,7 +128,8 @@ def test_parallel_workers_get_distinct_configurations() -> None:
     assert study.best_value == 1.0
 
 
-def test_batches_of_asked_trials_are_distinct_and_come_from_one_solve() -> None:
+def test_batches_of_asked_trials_are_distinct_and_come_from_one_solve(monkeypatch) -> None:
+    monkeypatch.setattr("hqopt.automl.acquisition.ENUMERATE_LIMIT", 4)
     sampler = QuboSampler(n_startup_trials=4, batch_size=4, seed=0)
     study = optuna.create_study(sampler=sampler)
     space = {"x": IntDistribution(0, 7), "y": CategoricalDistribution(["p", "q", "r"])}

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +16,21 @@ import optuna
 import pytest
 import yaml
 
-from hqopt.automl.tune import build_estimator, load_dataset, load_spec, parse_spec, run_tune
+from hqopt.automl.tune import (
+    build_estimator,
+    export_trials,
+    load_dataset,
+    load_spec,
+    parse_spec,
+    read_trials,
+    redact,
+    run_tune,
+)
 from hqopt.cli.app import main
 from hqopt.errors import SpecError
 
-SPECS = Path(__file__).resolve().parents[1] / "problems" / "hpo"
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT / "problems" / "hpo"
 GOOD = {
     "estimator": "sklearn.tree.DecisionTreeClassifier",
     "estimator_params": {"random_state": 0},
@@ -66,10 +83,20 @@ def test_bad_spec_fields_are_named(changes: dict, field: str) -> None:
     assert f"field '{field}'" in str(info.value) and str(info.value).startswith("t.yaml: ")
 
 
-def test_estimator_allow_list_and_parameter_names() -> None:
+def test_estimator_allow_list_and_parameter_names(monkeypatch) -> None:
     spec = parse_spec(spec_with(estimator="subprocess.Popen"), source="t.yaml")
     with pytest.raises(SpecError, match="allow-list"):
         build_estimator(spec)
+    spec = parse_spec(spec_with(estimator="sklearn.externals.array_api_compat.numpy.ndarray"), source="t.yaml")
+    imported = []
+    real_import = importlib.import_module
+    monkeypatch.setattr(importlib, "import_module", lambda name, *a: imported.append(name) or real_import(name, *a))
+    with pytest.raises(SpecError, match="not an estimator class in the allow-list"):
+        build_estimator(spec)
+    assert not any(name.startswith("sklearn.externals") for name in imported)  # refused before importing the path
+    build_estimator(parse_spec(spec_with(estimator="sklearn.tree.DecisionTreeClassifier"), source="t.yaml"))
+    assert "sklearn.tree" in imported  # (the recorder works)
+    monkeypatch.undo()
     spec = parse_spec(spec_with(estimator="collections.OrderedDict"), source="t.yaml")
     with pytest.raises(SpecError, match="not an estimator"):
         build_estimator(spec, allow_import=True)  # allowed to import, but it has no fit()
@@ -104,13 +131,6 @@ def test_csv_dataset_runs_and_resumes(tmp_path: Path) -> None:
     trials = optuna.load_study(study_name="spec", storage=spec.storage).trials
     assert len({(t.params["max_depth"], t.params["criterion"]) for t in trials}) == 6
 
-    (tmp_path / "bad.csv").write_text("a,label\n1,yes\nx,no\n2,no\n")
-    bad = load_spec_from(tmp_path, spec_with(dataset={"csv": "bad.csv", "target": "label"}))
-    with pytest.raises(SpecError, match="line 3: column 'a' is not a number"):
-        load_dataset(bad)
-    missing = load_spec_from(tmp_path, spec_with(dataset={"csv": "data.csv", "target": "y"}))
-    with pytest.raises(SpecError, match="no column 'y'"):
-        load_dataset(missing)
 
 
 def load_spec_from(folder: Path, data: dict):
@@ -142,3 +162,170 @@ def test_cli_bad_spec_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureF
     path.write_text("estimator: [unclosed")
     assert main(["tune", str(path)]) == 2
     assert "not valid YAML" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------- real CSVs, export, resume, secrets, Ctrl-C
+def docs_walkthrough_command() -> list[str]:
+    """The `hqopt tune` command of docs/automl.md's CSV walkthrough, as arguments."""
+    text = (ROOT / "docs" / "automl.md").read_text()
+    line = next(ln for ln in text.splitlines() if ln.startswith("$ hqopt tune problems/hpo/churn.yaml"))
+    return line.removeprefix("$ hqopt ").split()
+
+
+def test_docs_walkthrough_runs_on_a_csv_with_text_and_missing_values(tmp_path, monkeypatch, capsys) -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_csv(SPECS / "churn.csv")
+    assert frame.drop(columns="churned").isna().any().all()  # holes in every feature column
+    assert not pd.api.types.is_numeric_dtype(frame["plan"]) and not pd.api.types.is_numeric_dtype(frame["region"])
+    args = docs_walkthrough_command()
+    monkeypatch.chdir(tmp_path)  # the export and the default SQLite storage land here
+    args = [str(ROOT / a) if a.startswith("problems/") else a for a in args]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("trial ")]
+    assert len(lines) == 12 and all("ETA" in ln and "max_depth=" in ln and "best" in ln for ln in lines)
+    default = float(out.split("default configuration score: ")[1].split()[0])
+    best = float(out.split("best score: ")[1].split()[0])
+    assert best > default + 0.05  # the tuned tree beats the default one on held-out ROC AUC
+    records = read_trials(tmp_path / "churn-trials.csv")
+    assert len(records) == 12 and max(r["value"] for r in records) == pytest.approx(best, abs=1e-6)
+    assert (tmp_path / "churn.optuna.db").exists()
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_export_round_trips(tmp_path, suffix: str) -> None:
+    study = optuna.create_study(direction="maximize")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + (t.suggest_categorical("k", ["a", "b", None]) == "b")
+                   + t.suggest_int("n", 1, 9), n_trials=6)  # fmt: skip
+    path = export_trials(study, tmp_path / f"trials{suffix}")
+    records = read_trials(path)
+    assert [r["number"] for r in records] == [t.number for t in study.trials]
+    for r, t in zip(records, study.trials):
+        assert r["state"] == "COMPLETE" and r["value"] == pytest.approx(t.value, rel=1e-12)
+        assert r["params_x"] == pytest.approx(t.params["x"], rel=1e-12) and r["params_n"] == t.params["n"]
+        assert r["params_k"] == t.params["k"]  # None comes back as None from both formats
+        assert r["duration_s"] >= 0
+
+
+def _tiny_spec(tmp_path: Path, **changes) -> object:
+    data = spec_with(storage=f"sqlite:///{tmp_path / 'resume.db'}", trials=3, **changes)
+    (tmp_path / "resume.yaml").write_text(yaml.safe_dump(data))
+    return load_spec(tmp_path / "resume.yaml")
+
+
+def test_resume_with_a_changed_space_warns_and_offers_a_choice(tmp_path, capsys) -> None:
+    first = run_tune(_tiny_spec(tmp_path))
+    assert first.n_complete == 3
+    changed_space = {"max_depth": {"type": "int", "low": 1, "high": 4}, "criterion": GOOD["search_space"]["criterion"]}
+    changed = _tiny_spec(tmp_path, search_space=changed_space)
+    with pytest.raises(SpecError, match=r"another search space \(changed: max_depth\)"):
+        run_tune(changed, trials=4)
+    with pytest.warns(UserWarning, match="changed: max_depth"):
+        kept = run_tune(changed, trials=4, space_changed="continue")
+    assert kept.study_name == "resume" and kept.n_complete == 4
+    fresh = run_tune(changed, trials=2, space_changed="new")
+    assert fresh.study_name == "resume-2" and fresh.n_complete == 2
+    # the CLI, not on a terminal: one line naming the change and the flag, exit 2
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--trials", "5", "--no-plot"]) in (0, 2)
+    changed_cli = spec_with(storage=f"sqlite:///{tmp_path / 'resume.db'}", trials=3,
+                            search_space={"max_depth": {"type": "int", "low": 2, "high": 5}})  # fmt: skip
+    (tmp_path / "resume.yaml").write_text(yaml.safe_dump(changed_cli))
+    capsys.readouterr()
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "changed: criterion, max_depth" in err and "--space-changed" in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://ana:hunter2secret@127.0.0.1:9/hpo", "mysql+pymysql://ana:hunter2secret@127.0.0.1:9/hpo",
+     "redis://ana:hunter2secret@127.0.0.1:9/0"],
+)  # fmt: skip
+def test_storage_passwords_are_never_printed(tmp_path, capsys, url: str) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump(spec_with(storage=url)))
+    assert main(["tune", str(spec), "--no-plot"]) == 2
+    out = capsys.readouterr()
+    assert "hunter2secret" not in out.out + out.err and "***" in out.err
+    assert "\n" not in out.err.strip() and "Traceback" not in out.err
+    assert redact(f"see {url} and {url}").count("***") == 2
+
+
+def test_a_storage_that_is_not_a_database_is_a_clean_error(tmp_path, capsys) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump(spec_with(storage=f"sqlite:///{secret}")))
+    assert main(["tune", str(spec), "--no-plot"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "field 'storage'" in err and "\n" not in err
+    assert "root:x" not in err and "Traceback" not in err
+
+
+def test_dataset_paths_and_contents_are_not_echoed(tmp_path, capsys) -> None:
+    secret_dir = tmp_path / "private-folder"
+    secret_dir.mkdir()
+    (secret_dir / "data.csv").write_text("user,password_hash,label\nana,$6$SECRETHASH,yes\nbob,$6$OTHERHASH,no\n")
+    cases = [
+        ({"csv": str(secret_dir / "data.csv"), "target": "nope"}, "dataset.target"),  # a missing target column
+        ({"csv": str(secret_dir / "missing.csv"), "target": "label"}, "dataset.csv"),
+        ({"csv": str(secret_dir), "target": "label"}, "dataset.csv"),  # a folder
+        ({"csv": str(secret_dir / "data.csv"), "target": "label", "columns": ["x"]}, "dataset.columns"),
+    ]
+    for dataset, field in cases:
+        spec = tmp_path / "s.yaml"
+        spec.write_text(yaml.safe_dump(spec_with(dataset=dataset)))
+        assert main(["tune", str(spec), "--no-plot"]) == 2
+        err = capsys.readouterr().err
+        assert f"field '{field}'" in err
+        for secret in ("private-folder", "password_hash", "SECRETHASH", "ana", "user"):
+            assert secret not in err, (dataset, err)
+
+
+def _tune_process(tmp_path: Path) -> subprocess.Popen:
+    data = spec_with(trials=200, storage=f"sqlite:///{tmp_path / 'ctrlc.db'}", cv=5,
+                     dataset={"loader": "load_digits"})  # fmt: skip
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(data))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "hqopt", "tune", str(tmp_path / "c.yaml"), "--no-plot"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_prints_the_best_so_far(tmp_path, sig) -> None:
+    proc = _tune_process(tmp_path)
+    seen = []
+    deadline = time.monotonic() + 120
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:  # wait for two finished trials
+        line = proc.stdout.readline()
+        seen.append(line)
+        if sum(ln.startswith("trial ") for ln in seen) >= 2:
+            break
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    out = "".join(seen) + out
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert "best score so far: " in out and "best configuration:" in out
+    best = float(out.split("best score so far: ")[1].split()[0])
+    assert math.isfinite(best) and best > 0.5
+
+
+def test_pipeline_steps_and_their_parameters(tmp_path) -> None:
+    data = spec_with(
+        estimator="sklearn.linear_model.LogisticRegression", estimator_params={"max_iter": 300},
+        dataset={"loader": "load_digits"}, scale=True, pipeline=["sklearn.decomposition.PCA"], trials=4,
+        search_space={"pca__n_components": {"type": "int", "low": 2, "high": 30}, "C": {"type": "float", "low": 0.01,
+                      "high": 10.0, "log": True}},
+        storage=f"sqlite:///{tmp_path / 'p.db'}",
+    )  # fmt: skip
+    spec = parse_spec(data, source="p.yaml")
+    pipe = build_estimator(spec)
+    assert [name for name, _ in pipe.steps] == ["scale", "pca", "model"]
+    report = run_tune(spec)
+    assert report.n_complete == 4 and 2 <= report.best_params["pca__n_components"] <= 30 and report.best_score > 0.5
+    bad = parse_spec(spec_with(pipeline=["os.system"]), source="p.yaml")
+    with pytest.raises(SpecError, match="field 'pipeline'"):
+        build_estimator(bad)

@@ -8,6 +8,9 @@ written in bits:
   scale when the distribution has ``log=True``, written as ``binary`` (fewest
   bits; indices past the last level are forbidden), ``one-hot`` or
   ``domain-wall`` (bits ``1...10...0``; the index is the number of ones).
+  Given a ``center`` (the incumbent's value), half the levels stay an even
+  coarse grid and the other half close in around the center (adaptive levels:
+  the grid refines where good values are, on the log scale when ``log=True``).
 
 The rules that keep a bit vector valid are exported as hard constraints of an
 :class:`hqopt.Model` (:meth:`SearchSpaceEncoder.model`), so ``hqopt.solve``
@@ -37,7 +40,12 @@ from typing import Any
 
 import dimod
 import numpy as np
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 
 from hqopt.errors import ModelError
 from hqopt.model import Model
@@ -131,6 +139,8 @@ class SearchSpaceEncoder:
             parameters (categorical ones are always one-hot).
         max_levels: most levels a numeric parameter is cut into (every value
             is kept when a stepped/integer range has no more than this).
+        centers: parameter -> value around which that parameter's levels are
+            refined (numeric parameters with more values than ``max_levels``).
     """
 
     def __init__(
@@ -139,6 +149,7 @@ class SearchSpaceEncoder:
         *,
         encoding: str = "binary",
         max_levels: int = DEFAULT_MAX_LEVELS,
+        centers: Mapping[str, Any] | None = None,
     ) -> None:
         if encoding not in ENCODINGS:
             raise ModelError(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
@@ -152,7 +163,8 @@ class SearchSpaceEncoder:
         for name in sorted(self.search_space):
             dist = self.search_space[name]
             is_cat = isinstance(dist, CategoricalDistribution)
-            code = ParamCode(name, dist, _levels(dist, max_levels), "one-hot" if is_cat else encoding, offset)
+            levels = _levels(dist, max_levels, (centers or {}).get(name))
+            code = ParamCode(name, dist, levels, "one-hot" if is_cat else encoding, offset)
             self.params.append(code)
             offset += code.n_bits
         self.n_bits = offset
@@ -216,31 +228,41 @@ class SearchSpaceEncoder:
         return Model(cqm, sense="min", name=name)
 
 
-def _levels(dist: BaseDistribution, max_levels: int) -> tuple[Any, ...]:
-    """The discrete values a parameter may take on the grid."""
+def _levels(dist: BaseDistribution, max_levels: int, center: Any = None) -> tuple[Any, ...]:
+    """The discrete values a parameter may take on the grid (refined around ``center`` when given)."""
     if isinstance(dist, CategoricalDistribution):
         return tuple(dist.choices)
-    if isinstance(dist, IntDistribution):
-        n_all = (dist.high - dist.low) // dist.step + 1
-        if n_all <= max_levels:
-            return tuple(range(dist.low, dist.high + 1, dist.step))
-        if dist.log:
-            raw = np.geomspace(dist.low, dist.high, max_levels)
-        else:
-            raw = np.linspace(dist.low, dist.high, max_levels)
-        snapped = dist.low + np.round((raw - dist.low) / dist.step) * dist.step
-        return tuple(sorted({int(min(max(v, dist.low), dist.high)) for v in snapped}))
-    if isinstance(dist, FloatDistribution):
-        if dist.low == dist.high:
-            return (float(dist.low),)
-        if dist.step is not None:
-            n_all = int(round((dist.high - dist.low) / dist.step)) + 1
-            picks = np.unique(np.round(np.linspace(0, n_all - 1, min(n_all, max_levels))).astype(int))
-            return tuple(float(min(dist.low + k * dist.step, dist.high)) for k in picks)
-        raw = np.geomspace(dist.low, dist.high, max_levels) if dist.log else np.linspace(dist.low, dist.high, max_levels)
-        raw[0], raw[-1] = dist.low, dist.high  # exact end points (geomspace rounds)
-        return tuple(float(v) for v in raw)
-    raise ModelError(f"unsupported distribution {type(dist).__name__}")
+    if not isinstance(dist, (IntDistribution, FloatDistribution)):
+        raise ModelError(f"unsupported distribution {type(dist).__name__}")
+    if dist.low == dist.high:
+        return (dist.low,)
+    step = dist.step
+    n_all = None if step is None else round((dist.high - dist.low) / step) + 1
+    if n_all is not None and n_all <= max_levels:
+        return tuple(_snap(dist, dist.low + k * step) for k in range(n_all))
+    space = np.geomspace if dist.log else np.linspace
+    if center is None or not dist.low <= center <= dist.high:
+        raw = space(dist.low, dist.high, max_levels)
+    else:  # a coarse grid, plus levels closing in on the incumbent (within one coarse step either side)
+        n_coarse = max(2, max_levels // 2)
+        coarse = space(dist.low, dist.high, n_coarse)
+        ratio = coarse[1] / coarse[0] if dist.log else coarse[1] - coarse[0]  # one coarse step
+        n_fine = max_levels - n_coarse
+        offsets = np.linspace(-1, 1, n_fine + 1)[1:-1] if n_fine > 1 else np.zeros(1)  # 0 is the center
+        fine = center * ratio**offsets if dist.log else center + ratio * offsets
+        raw = np.concatenate([coarse, fine, [center]])
+    raw = np.clip(raw, dist.low, dist.high)
+    raw[np.isclose(raw, dist.low, rtol=1e-9, atol=0)] = dist.low  # exact end points (geomspace rounds)
+    raw[np.isclose(raw, dist.high, rtol=1e-9, atol=0)] = dist.high
+    return tuple(sorted({_snap(dist, v) for v in raw}))
+
+
+def _snap(dist: IntDistribution | FloatDistribution, value: float) -> Any:
+    """``value`` moved onto the distribution's step grid and into its range."""
+    if dist.step is not None:
+        value = dist.low + round((value - dist.low) / dist.step) * dist.step
+    value = min(max(value, dist.low), dist.high)
+    return round(value) if isinstance(dist, IntDistribution) else float(value)
 
 
 __all__ = ["DEFAULT_MAX_LEVELS", "ENCODINGS", "ParamCode", "SearchSpaceEncoder"]

@@ -1,13 +1,21 @@
 """``QuboSampler``: an Optuna sampler whose surrogate model is a QUBO.
 
-Each trial, the sampler encodes the finished trials' parameters as bit
-vectors (:mod:`hqopt.automl.encoding`), fits a surrogate that is itself a
-QUBO (:mod:`hqopt.automl.surrogate`: a factorization machine, or BOCS with
-Thompson sampling), and minimises it with ``hqopt.solve`` on any backend
-(``sa`` by default; ``qaoa`` or ``dwave`` where installed). The encoding
-rules (one-hot groups, level ranges) are hard constraints of the solved
-model, so every proposal is a valid configuration; configurations already
-tried (finished, running or handed out) are never proposed again.
+Each trial the sampler
+
+1. encodes the search space in bits (:mod:`hqopt.automl.encoding`), with the
+   levels of wide numeric parameters refined around the incumbent;
+2. until ``n_startup_trials`` trials have finished, proposes a space-filling
+   (greedy maximin) design point -- untried, and as far as possible from every
+   trial so far, running ones included (:mod:`hqopt.automl.design`);
+3. then fits a surrogate that is itself a QUBO (:mod:`hqopt.automl.surrogate`):
+   BOCS (horseshoe pairwise regression, Gibbs-sampled) or an ensemble of
+   factorization machines; ``surrogate="auto"`` picks between them by
+   held-out log likelihood on the study's own data, now and again;
+4. draws one surrogate from its posterior (Thompson sampling) and takes the
+   best untried configuration under it (:mod:`hqopt.automl.acquisition`:
+   exact enumeration up to 2^20 configurations, else ``hqopt.solve`` on the
+   one-hot/level structure plus exact local moves), penalising closeness to
+   running trials so parallel workers get diverse configurations.
 
 Example:
     >>> import optuna
@@ -25,70 +33,89 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import json
+import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 import hqopt
-from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS, SearchSpaceEncoder
-from hqopt.automl.surrogate import BOCS, FactorizationMachine
+from hqopt.automl.acquisition import Acquisition
+from hqopt.automl.design import maximin_point
+from hqopt.automl.encoding import (
+    DEFAULT_MAX_LEVELS,
+    ENCODINGS,
+    SearchSpaceEncoder,
+    _levels,
+)
+from hqopt.automl.surrogate import BOCS, FMEnsemble, heldout_loglik
 from hqopt.errors import ModelError
 
-SURROGATES = ("fm", "bocs")
+SURROGATES = ("auto", "bocs", "fm")
 #: system attribute holding the parameters a trial was handed (seen by other workers)
 PROPOSAL_KEY = "hqopt:qubo:params"
-#: default options of the ``sa`` backend: a short anneal, the surrogate is small
-SA_DEFAULTS = {"num_reads": 16, "num_sweeps": 200}
 #: weight of the learned violation (scaled to at most 1) against the objective (in standard deviations)
 CONSTRAINT_WEIGHT = 4.0
-#: a grid at most this large is enumerated to find an untried configuration
-ENUMERATE_LIMIT = 200_000
+#: ``surrogate="auto"`` re-chooses when the number of finished trials has grown by this factor
+RESELECT_GROWTH = 1.5
+#: ... and first chooses with this many finished trials (BOCS before)
+MIN_SELECT = 6
 
 
 class QuboSampler(BaseSampler):
-    """Optuna sampler: fit a QUBO surrogate, minimise it with an hqopt backend.
+    """Optuna sampler: fit a QUBO surrogate, minimise a posterior draw of it with an hqopt backend.
 
     Args:
-        surrogate: ``"fm"`` (factorization machine, FMQA) or ``"bocs"``
-            (horseshoe pairwise regression, Thompson sampling).
-        backend: any ``hqopt.solve`` backend name or instance.
+        surrogate: ``"auto"`` (choose by held-out likelihood), ``"bocs"``
+            (horseshoe pairwise regression) or ``"fm"`` (factorization-machine
+            ensemble); both sample a surrogate per proposal (Thompson sampling).
+        backend: hqopt backend for surrogates too large to enumerate
+            (``None``: :data:`hqopt.automl.acquisition.ACQUISITION_BACKEND`).
         encoding: ``binary``, ``one-hot`` or ``domain-wall`` for numeric parameters.
         max_levels: most levels a numeric parameter is discretised into.
         n_startup_trials: finished trials before the surrogate is used; until
-            then proposals are random untried grid points.
-        batch_size: distinct proposals taken from one surrogate solve; the
+            then proposals are space-filling design points.
+        batch_size: distinct proposals taken from one surrogate draw; the
             extra ones go to the next trials (parallel workers) while untried.
         time_limit: seconds per surrogate solve (``None``: the backend's default effort).
-        backend_options: passed to ``hqopt.solve`` (default for ``sa``: a short anneal).
-        fm_rank: factor length of the factorization machine.
+        backend_options: passed to ``hqopt.solve``.
+        diversity: penalty (standard deviations) for proposing next to a running trial.
+        locality: soft trust region: penalty (standard deviations) for proposing
+            the bitwise opposite of the incumbent (linear in the Hamming distance);
+            dropped while the best value has not improved for ``patience`` trials,
+            so the search can leave a local basin.
+        patience: finished trials without improvement before the trust region is dropped.
+        explore: while stalled so, the chance that a proposal is a space-filling
+            restart point instead (a way out of deceptive basins).
         constraints_func: Optuna-style ``trial -> sequence of floats`` (<= 0 is
             feasible); values set with ``trial.set_constraint`` are used too.
         independent_sampler: samples parameters outside the relative search
-            space (default: ``RandomSampler``).
+            space once their distinct levels are used up (default: ``RandomSampler``).
         seed: makes the sampler repeat.
     """
 
     def __init__(
         self,
         *,
-        surrogate: str = "fm",
-        backend: Any = "sa",
-        encoding: str = "binary",
+        surrogate: str = "bocs",
+        backend: Any = None,
+        encoding: str = "domain-wall",
         max_levels: int = DEFAULT_MAX_LEVELS,
-        n_startup_trials: int = 10,
+        n_startup_trials: int = 8,
         batch_size: int = 1,
         time_limit: float | None = None,
         backend_options: dict[str, Any] | None = None,
-        fm_rank: int = 8,
+        diversity: float = 0.5,
+        locality: float = 6.0,
+        patience: int = 8,
+        explore: float = 0.3,
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
         independent_sampler: BaseSampler | None = None,
         seed: int | None = None,
@@ -106,21 +133,25 @@ class QuboSampler(BaseSampler):
         self.n_startup_trials = n_startup_trials
         self.batch_size = batch_size
         self.time_limit = time_limit
-        if backend_options is None:
-            backend_options = dict(SA_DEFAULTS) if backend == "sa" else {}
-        self.backend_options = dict(backend_options)
-        self.fm_rank = fm_rank
+        self.backend_options = dict(backend_options or {})
+        self.diversity = diversity
+        self.locality = locality
+        self.patience = patience
+        self.explore = explore
         self.constraints_func = constraints_func
         self._rng = np.random.default_rng(seed)
         self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
         self._search_space = optuna.search_space.IntersectionSearchSpace(include_pruned=True)
         self._lock = threading.Lock()
-        self._encoders: dict[tuple, SearchSpaceEncoder] = {}
         self._bocs: dict[tuple, BOCS] = {}
+        self._choice: dict[tuple, tuple[str, int]] = {}  # search space -> (surrogate, trials when chosen)
+        self._acquisitions: dict[tuple, Acquisition] = {}
         #: extra proposals of the last batch, with the (study, search space) they belong to
-        self._queue: list[tuple[tuple, tuple[int, ...]]] = []
-        #: the Result of the last surrogate solve (timing, backend facts)
+        self._queue: list[tuple[tuple, dict[str, Any]]] = []
+        #: the Result of the last surrogate solve (None when enumeration answered)
         self.last_solve: hqopt.Result | None = None
+        #: the surrogate used for the last proposal ("bocs", "fm"; "design" during startup)
+        self.last_surrogate: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:  # picklable (Ray Tune ships the searcher): drop the lock
         state = self.__dict__.copy()
@@ -141,11 +172,11 @@ class QuboSampler(BaseSampler):
         return {name: dist for name, dist in space.items() if not dist.single()}
 
     def sample_relative(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        self._raise_error_if_multi_objective(study)
         if not search_space:
             return {}
-        self._raise_error_if_multi_objective(study)
         with self._lock:  # threads (n_jobs > 1) take turns, so each sees the others' proposals
-            params = self._propose(study, search_space)
+            params = self._propose(study, trial, search_space)
             if params:
                 study._storage.set_trial_system_attr(trial._trial_id, PROPOSAL_KEY, json.dumps(params))
         return params
@@ -153,7 +184,29 @@ class QuboSampler(BaseSampler):
     def sample_independent(
         self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
     ) -> Any:
-        return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+        """A level of ``param_distribution`` least used by trials that share this trial's parameters so far.
+
+        Before the first trial finishes there is no relative search space, so
+        every parameter comes here; picking the least-used level given the
+        parameters already chosen keeps concurrent trials distinct (pending
+        ones count). Once every level is used, the independent sampler draws.
+        """
+        self._raise_error_if_multi_objective(study)
+        with self._lock:
+            levels = _levels(param_distribution, self.max_levels)
+            counts = np.zeros(len(levels))
+            for other in study.get_trials(deepcopy=False):
+                if other.number == trial.number or param_name not in other.params:
+                    continue
+                if all(other.params.get(k) == v for k, v in trial.params.items()):
+                    counts[_level_index(param_distribution, levels, other.params[param_name])] += 1
+            fresh = np.flatnonzero(counts == counts.min())
+            continuous = not isinstance(param_distribution, CategoricalDistribution) and not _is_finite_grid(
+                param_distribution, self.max_levels
+            )
+            if counts.min() > 0 and continuous:
+                return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+            return levels[int(fresh[self._rng.integers(len(fresh))])]
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         self._independent_sampler.before_trial(study, trial)
@@ -168,80 +221,99 @@ class QuboSampler(BaseSampler):
         self._independent_sampler.after_trial(study, trial, state, values)
 
     # --------------------------------------------------------------- proposing
-    def _encoder(self, search_space: dict[str, BaseDistribution]) -> tuple[tuple, SearchSpaceEncoder]:
+    def _propose(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         signature = tuple(sorted((name, repr(dist)) for name, dist in search_space.items()))
-        if signature not in self._encoders:
-            self._encoders[signature] = SearchSpaceEncoder(search_space, encoding=self.encoding, max_levels=self.max_levels)
-        return signature, self._encoders[signature]
-
-    def _propose(self, study: Study, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
-        signature, enc = self._encoder(search_space)
-        trials = study.get_trials(deepcopy=False)
-        tried = {key for key in (_grid_key(enc, _params_of(t)) for t in trials) if key is not None}
-        if len(tried) >= enc.grid_size:
-            return {}  # the grid is exhausted: the independent sampler takes over
+        trials = [t for t in study.get_trials(deepcopy=False) if t.number != trial.number]
+        complete = [t for t in trials if t.state == TrialState.COMPLETE and all(n in t.params for n in search_space)]
+        y = _targets(study, complete) if complete else np.zeros(0)
+        modelled = len(complete) >= self.n_startup_trials
+        centers = dict(complete[int(np.argmin(y))].params) if modelled else None
+        enc = SearchSpaceEncoder(search_space, encoding=self.encoding, max_levels=self.max_levels, centers=centers)
+        keys = [_grid_key(enc, _params_of(t)) for t in trials]
+        tried = {k for k in keys if k is not None}
+        if len(tried) >= enc.grid_size:  # the grid is exhausted: the independent sampler draws (repeats allowed)
+            return {
+                name: self._independent_sampler.sample_independent(study, trial, name, dist)
+                for name, dist in search_space.items()
+            }
         owner = (study._study_id, signature)
         while self._queue:
-            queued_owner, indices = self._queue.pop(0)
-            if queued_owner == owner and indices not in tried:
-                return enc.params_of_indices(indices)
-        complete = [t for t in trials if t.state == TrialState.COMPLETE and all(n in t.params for n in search_space)]
-        if len(complete) < self.n_startup_trials:
-            return enc.params_of_indices(self._random_untried(enc, tried))
-        proposals = self._surrogate_proposals(study, signature, enc, complete, tried)
-        self._queue = [(owner, p) for p in proposals[1 : self.batch_size]]
-        return enc.params_of_indices(proposals[0])
-
-    def _surrogate_proposals(
-        self,
-        study: Study,
-        signature: tuple,
-        enc: SearchSpaceEncoder,
-        complete: list[FrozenTrial],
-        tried: set[tuple[int, ...]],
-    ) -> list[tuple[int, ...]]:
-        """Fit the surrogate, minimise it; untried configurations, best first."""
+            queued_owner, params = self._queue.pop(0)
+            key = _grid_key(enc, params)
+            if queued_owner == owner and key is not None and key not in tried:
+                return params
+        pending = [k for t, k in zip(trials, keys) if k is not None and t.state in (TrialState.RUNNING, TrialState.WAITING)]
+        if not modelled:
+            self.last_surrogate = "design"
+            return enc.params_of_indices(maximin_point(enc, list(tried), self._rng))
+        stalled = len(y) - 1 - int(np.argmin(y)) >= self.patience  # finished trials since the last improvement
+        if stalled and self._rng.random() < self.explore:  # a restart far from everything tried
+            self.last_surrogate = "design"
+            return enc.params_of_indices(maximin_point(enc, list(tried), self._rng))
         X = np.array([enc.encode(t.params) for t in complete], dtype=float)
-        y = _targets(study, complete)
-        if self.surrogate == "fm":
-            fm = FactorizationMachine(rank=self.fm_rank, seed=int(self._rng.integers(2**31)))
-            Q = fm.fit(X, y).qubo()
-        else:
+        Q = self._surrogate_qubo(signature, X, y, complete)
+        if self.locality > 0 and not stalled:  # a soft trust region: hamming distance to the incumbent is linear
+            c = enc.encode(centers or {}).astype(float)
+            Q = Q + np.diag(self.locality * (1.0 - 2.0 * c) / max(1, enc.n_bits))
+        acq = self._acquisition(signature, enc, centers)
+        picks = acq.best(
+            Q, tried, self.batch_size, pending=pending, incumbent=enc.indices(centers or {}), seed=int(self._rng.integers(2**31))
+        )
+        self.last_solve = acq.last_solve
+        if not picks:
+            picks = [maximin_point(enc, list(tried), self._rng)]
+        proposals = [enc.params_of_indices(p) for p in picks]
+        self._queue = [(owner, p) for p in proposals[1:]]
+        return proposals[0]
+
+    def _acquisition(self, signature: tuple, enc: SearchSpaceEncoder, centers: dict[str, Any] | None) -> Acquisition:
+        """The acquisition of this encoding (kept while the levels stay the same: its enumeration is cached)."""
+        key = (signature, tuple(tuple(code.levels) for code in enc.params))
+        acq = self._acquisitions.get(signature)
+        if acq is None or acq.key != key:
+            acq = Acquisition(
+                enc, backend=self.backend, time_limit=self.time_limit, options=self.backend_options, diversity=self.diversity
+            )
+            acq.key = key  # type: ignore[attr-defined]
+            self._acquisitions[signature] = acq
+        return acq
+
+    def _surrogate_qubo(self, signature: tuple, X: np.ndarray, y: np.ndarray, complete: list[FrozenTrial]) -> np.ndarray:
+        """One posterior draw of the chosen surrogate, in standard deviations of ``y`` (plus the learned violation)."""
+        y = _warp(y)
+        kind = self._pick_surrogate(signature, X, y)
+        self.last_surrogate = kind
+        scale = max(float(np.std(y)), 1e-12)
+        if kind == "bocs":
             if signature not in self._bocs:  # one chain per search space, continued trial after trial
                 self._bocs[signature] = BOCS(seed=int(self._rng.integers(2**31)))
-            bocs = self._bocs[signature]
-            Q = bocs.fit(X, y).thompson_qubo(self._rng)
+            Q = self._bocs[signature].fit(X, y).thompson_qubo(self._rng)
+        else:
+            Q = FMEnsemble(seed=int(self._rng.integers(2**31))).fit(X, y).thompson_qubo(self._rng)
+        Q = Q / scale
         violation = np.array([_violation(t) for t in complete])
-        if violation.any():  # a second surrogate learns the total violation; it is added as a penalty
-            fm_v = FactorizationMachine(rank=self.fm_rank, seed=int(self._rng.integers(2**31)))
-            Q_v = fm_v.fit(X, violation / violation.max()).qubo()
-            Q = Q / max(float(np.std(y)), 1e-12) + CONSTRAINT_WEIGHT * Q_v
-        result = hqopt.solve(
-            enc.model(Q),
-            backend=self.backend,
-            time_limit=self.time_limit,
-            seed=int(self._rng.integers(2**31)),
-            **self.backend_options,
-        )
-        self.last_solve = result
-        found = _feasible_rows(result, enc)
-        fresh = [c for c in dict.fromkeys(found) if c not in tried]
-        if len(fresh) < self.batch_size:
-            fresh += [c for c in _local_moves(enc, Q, found[:4], tried) if c not in fresh]
-        if not fresh:
-            fresh = [self._random_untried(enc, tried)]
-        return fresh
+        if violation.any():  # a second surrogate learns the (log) violation; it is added as a penalty
+            v = np.log1p(violation)
+            Q_v = FMEnsemble(members=2, seed=int(self._rng.integers(2**31))).fit(X, v / v.max()).qubo()
+            Q = Q + CONSTRAINT_WEIGHT * Q_v
+        return Q
 
-    def _random_untried(self, enc: SearchSpaceEncoder, tried: set[tuple[int, ...]]) -> tuple[int, ...]:
-        for _ in range(64):
-            indices = enc.random_indices(self._rng)
-            if indices not in tried:
-                return indices
-        if enc.grid_size <= ENUMERATE_LIMIT:
-            untried = [c for c in itertools.product(*(range(code.n_levels) for code in enc.params)) if c not in tried]
-            if untried:
-                return untried[int(self._rng.integers(len(untried)))]
-        return enc.random_indices(self._rng)
+    def _pick_surrogate(self, signature: tuple, X: np.ndarray, y: np.ndarray) -> str:
+        if self.surrogate != "auto":
+            return self.surrogate
+        kind, at = self._choice.get(signature, ("", 0))
+        if len(y) < MIN_SELECT:
+            return "bocs"
+        if kind and len(y) < RESELECT_GROWTH * at:
+            return kind
+        seed = int(self._rng.integers(2**31))
+        scores = {
+            "bocs": heldout_loglik(lambda: BOCS(burn_in=120, seed=seed), X, y, seed=seed),
+            "fm": heldout_loglik(lambda: FMEnsemble(members=4, epochs=200, seed=seed), X, y, seed=seed),
+        }
+        kind = max(scores, key=scores.__getitem__)
+        self._choice[signature] = (kind, len(y))
+        return kind
 
 
 # ------------------------------------------------------------------ helpers
@@ -263,59 +335,55 @@ def _grid_key(enc: SearchSpaceEncoder, params: dict[str, Any]) -> tuple[int, ...
         return None
 
 
+def _level_index(dist: BaseDistribution, levels: Sequence[Any], value: Any) -> int:
+    if isinstance(dist, CategoricalDistribution):
+        return int(dist.to_internal_repr(value))
+    grid = np.asarray(levels, dtype=float)
+    return int(np.argmin(np.abs(grid - float(value))))
+
+
+def _is_finite_grid(dist: BaseDistribution, max_levels: int) -> bool:
+    """Whether ``dist`` has no more values than ``max_levels`` (its levels are all its values)."""
+    step = getattr(dist, "step", None)
+    return step is not None and (dist.high - dist.low) / step + 1 <= max_levels  # type: ignore[attr-defined]
+
+
 def _violation(trial: FrozenTrial) -> float:
-    """Total constraint violation (0 when feasible or unconstrained)."""
-    values = list(getattr(trial, "constraints", {}).values()) if hasattr(trial, "constraints") else []
+    """Total constraint violation (0 when feasible or unconstrained; NaN or infinite counts as huge)."""
+    recorded = getattr(trial, "constraints", None) or ()  # Optuna 5: a dict name -> value
+    values = list(recorded.values() if isinstance(recorded, dict) else recorded)
     if not values:
         values = list(trial.system_attrs.get("constraints") or [])
-    return float(sum(max(0.0, float(c)) for c in values))
+    total = 0.0
+    for c in values:
+        c = float(c)
+        total += 1e300 if not math.isfinite(c) and not c < 0 else max(0.0, c)
+    return min(total, 1e300)
+
+
+def _warp(y: np.ndarray) -> np.ndarray:
+    """Targets on a log scale above their minimum: heavy upper tails stop dominating the fit."""
+    low = float(np.min(y))
+    typical = float(np.median(y)) - low
+    return np.log1p((y - low) / (typical if typical > 1e-12 else 1.0))
 
 
 def _targets(study: Study, complete: list[FrozenTrial]) -> np.ndarray:
     """Values to minimise; an infeasible trial scores worse than every feasible one."""
     sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
     y = np.array([sign * float(t.value) for t in complete])
-    violation = np.array([_violation(t) for t in complete])
+    y[~np.isfinite(y)] = np.nan
+    finite = y[np.isfinite(y)]
+    worst_value = float(finite.max()) if finite.size else 0.0
+    y[np.isnan(y)] = worst_value  # an infinite objective: as bad as the worst seen
+    violation = np.log1p(np.array([_violation(t) for t in complete]))
     bad = violation > 0
     if bad.any():
         ok = y[~bad]
         worst = float(ok.max()) if ok.size else 0.0
         spread = float(ok.max() - ok.min()) if ok.size > 1 else 1.0
-        y[bad] = worst + spread * (1.0 + violation[bad] / (1.0 + violation[bad].max()))
+        y[bad] = worst + max(spread, 1e-12) * (1.0 + violation[bad] / violation[bad].max())
     return y
 
 
-def _feasible_rows(result: hqopt.Result, enc: SearchSpaceEncoder) -> list[tuple[int, ...]]:
-    """Valid configurations in the verified sample set, lowest surrogate value first."""
-    ss = result.sampleset
-    if ss is None or len(ss) == 0:
-        return []
-    record = ss.record
-    order = np.argsort(record.energy, kind="stable")
-    columns = [ss.variables.index(i) for i in range(enc.n_bits)]
-    out = []
-    for k in order:
-        if "is_feasible" in record.dtype.names and not record.is_feasible[k]:
-            continue
-        indices = enc.indices_of_bits(record.sample[k, columns].astype(int))
-        if indices is not None:
-            out.append(indices)
-    return out
-
-
-def _local_moves(
-    enc: SearchSpaceEncoder, Q: np.ndarray, starts: list[tuple[int, ...]], tried: set[tuple[int, ...]]
-) -> list[tuple[int, ...]]:
-    """Untried one-parameter changes of ``starts``, by surrogate value (for when the solver only finds tried points)."""
-    scored: dict[tuple[int, ...], float] = {}
-    for start in starts:
-        for p, code in enumerate(enc.params):
-            for level in range(code.n_levels):
-                cand = start[:p] + (level,) + start[p + 1 :]
-                if cand not in tried and cand not in scored:
-                    x = enc.bits_of_indices(cand).astype(float)
-                    scored[cand] = float(x @ Q @ x)
-    return sorted(scored, key=scored.__getitem__)
-
-
-__all__ = ["QuboSampler", "SURROGATES"]
+__all__ = ["PROPOSAL_KEY", "SURROGATES", "QuboSampler"]

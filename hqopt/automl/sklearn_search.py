@@ -21,16 +21,21 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-from collections.abc import Mapping
-from typing import Any
+import threading
+import warnings
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.trial import TrialState
+from sklearn.model_selection import _search as sk_search
 from sklearn.model_selection._search import BaseSearchCV
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
@@ -69,13 +74,13 @@ class QuboSearchCV(BaseSearchCV):
             :class:`QuboSampler` (``n_startup_trials`` defaults to a third of
             ``n_iter``, at most 10).
         batch_size: candidates proposed and cross-validated together (run in
-            parallel with ``n_jobs``).
-        random_state: an integer seed (or None).
+            parallel with ``n_jobs``); the startup design is always one batch.
+        random_state: an integer seed, a ``numpy.random.RandomState`` or None.
         scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score,
             return_train_score: as for scikit-learn's searches.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseSearchCV._parameter_constraints,
         "param_distributions": [dict],
         "n_iter": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -85,7 +90,7 @@ class QuboSearchCV(BaseSearchCV):
         "n_startup_trials": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "backend": [str, object],
-        "random_state": [Interval(numbers.Integral, 0, None, closed="left"), None],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -94,13 +99,13 @@ class QuboSearchCV(BaseSearchCV):
         param_distributions: dict[str, Any],
         *,
         n_iter: int = 20,
-        surrogate: str = "fm",
-        backend: Any = "sa",
-        encoding: str = "binary",
+        surrogate: str = "bocs",
+        backend: Any = None,
+        encoding: str = "domain-wall",
         max_levels: int = DEFAULT_MAX_LEVELS,
         n_startup_trials: int | None = None,
         batch_size: int = 1,
-        random_state: int | None = None,
+        random_state: Any = None,
         scoring: Any = None,
         n_jobs: int | None = None,
         refit: Any = True,
@@ -133,7 +138,20 @@ class QuboSearchCV(BaseSearchCV):
 
     def _run_search(self, evaluate_candidates: Any) -> None:
         distributions = as_distributions(self.param_distributions)
-        startup = self.n_startup_trials or max(1, min(10, self.n_iter // 3))
+        n_iter = self.n_iter
+        size = grid_size(distributions)
+        if size < n_iter:  # as RandomizedSearchCV does for a list-only space
+            warnings.warn(
+                f"The total space of parameters {size} is smaller than n_iter={n_iter}. Running {size} iterations. "
+                "For exhaustive searches, use GridSearchCV.",
+                UserWarning,
+                stacklevel=2,
+            )
+            n_iter = size
+        startup = min(n_iter, self.n_startup_trials or max(1, min(10, n_iter // 3)))
+        seed = self.random_state
+        if seed is not None and not isinstance(seed, numbers.Integral):
+            seed = int(check_random_state(seed).randint(2**31 - 1))
         sampler = QuboSampler(
             surrogate=self.surrogate,
             backend=self.backend,
@@ -141,7 +159,7 @@ class QuboSearchCV(BaseSearchCV):
             max_levels=self.max_levels,
             n_startup_trials=startup,
             batch_size=self.batch_size,
-            seed=self.random_state,
+            seed=seed,
         )
         verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "study created" line
@@ -150,17 +168,18 @@ class QuboSearchCV(BaseSearchCV):
         finally:
             optuna.logging.set_verbosity(verbosity)
         done = 0
-        while done < self.n_iter:
-            k = min(self.batch_size, self.n_iter - done)
-            trials = [study.ask(distributions) for _ in range(k)]
-            results = evaluate_candidates([dict(t.params) for t in trials])
-            scores = results[self._score_key(results)][-k:]
-            for trial, score in zip(trials, scores):
-                if math.isfinite(float(score)):
-                    study.tell(trial, float(score))
-                else:
-                    study.tell(trial, state=TrialState.FAIL)
-            done += k
+        with _failures_checked_once(self.error_score):
+            while done < n_iter:
+                k = min(startup if done == 0 else self.batch_size, n_iter - done)  # the design: one batch
+                trials = [study.ask(distributions) for _ in range(k)]
+                results = evaluate_candidates([dict(t.params) for t in trials])
+                scores = results[self._score_key(results)][-k:]
+                for trial, score in zip(trials, scores):
+                    if math.isfinite(float(score)):
+                        study.tell(trial, float(score))
+                    else:
+                        study.tell(trial, state=TrialState.FAIL)
+                done += k
         self.study_ = study
 
     def _score_key(self, results: Mapping[str, Any]) -> str:
@@ -169,7 +188,54 @@ class QuboSearchCV(BaseSearchCV):
             return "mean_test_score"
         if isinstance(self.refit, str) and f"mean_test_{self.refit}" in results:
             return f"mean_test_{self.refit}"
-        return sorted(k for k in results if k.startswith("mean_test_"))[0]
+        return min(k for k in results if k.startswith("mean_test_"))
 
 
-__all__ = ["QuboSearchCV", "as_distributions"]
+def grid_size(distributions: Mapping[str, BaseDistribution]) -> float:
+    """Number of distinct configurations (``inf`` when a parameter is continuous).
+
+    >>> from optuna.distributions import FloatDistribution, IntDistribution
+    >>> grid_size({"k": CategoricalDistribution(["a", "b"]), "n": IntDistribution(1, 3)})
+    6
+    >>> grid_size({"x": FloatDistribution(0.0, 1.0)})
+    inf
+    """
+    total: float = 1
+    for dist in distributions.values():
+        if isinstance(dist, CategoricalDistribution):
+            total *= len(dist.choices)
+        elif getattr(dist, "step", None) is not None:
+            total *= round((dist.high - dist.low) / dist.step) + 1  # type: ignore[attr-defined]
+        else:
+            return math.inf
+    return total
+
+
+_FAILURES_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _failures_checked_once(error_score: Any) -> Iterator[None]:
+    """Fit failures judged over the whole search, as Grid/RandomizedSearchCV do, not per batch.
+
+    scikit-learn raises "All the N fits failed" when every fit of one
+    ``evaluate_candidates`` call fails; a sequential search calls it once per
+    batch, so one failing candidate would end it. Inside this block the check
+    only collects; on exit it runs once over everything collected.
+    """
+    if error_score == "raise":
+        yield
+        return
+    original = sk_search._warn_or_raise_about_fit_failures
+    collected: list[Any] = []
+    with _FAILURES_LOCK:
+        sk_search._warn_or_raise_about_fit_failures = lambda out, score: collected.extend(out)
+        try:
+            yield
+        finally:
+            sk_search._warn_or_raise_about_fit_failures = original
+    if collected:
+        original(collected, error_score)
+
+
+__all__ = ["QuboSearchCV", "as_distributions", "grid_size"]

@@ -4,8 +4,17 @@
 it) and :func:`run_tune` runs the Optuna study it describes, stored in an
 Optuna storage (a local SQLite file by default), so a stopped study resumes
 and several machines can share one RDB study. A spec is data, not code: the
-estimator's import path must start with an allowed library prefix
-(:data:`ALLOWED_PREFIXES`) unless the caller passes ``allow_import=True``.
+estimator's import path must name an estimator class of an allowed library
+(:func:`allowed_estimator`, checked before anything outside scikit-learn is
+imported) unless the caller passes ``allow_import=True``.
+
+A CSV dataset is read by pandas and fed through a scikit-learn pipeline:
+numeric columns get median imputation (and a StandardScaler with
+``scale: true``), text/categorical columns most-frequent imputation and
+one-hot encoding (``ColumnTransformer``), then the optional ``pipeline``
+steps, then the estimator. Error messages name the spec field, never the
+dataset's path or its contents (only the column names the spec asks for), and
+storage URLs appear with their password replaced by ``***``.
 
 Spec fields (``problems/hpo/*.yaml`` are examples)::
 
@@ -13,7 +22,8 @@ Spec fields (``problems/hpo/*.yaml`` are examples)::
     estimator: sklearn.svm.SVC       # import path of the estimator class
     estimator_params: {kernel: rbf}  # fixed constructor arguments (optional)
     scale: false                     # put a StandardScaler in front (optional)
-    dataset: {loader: load_digits}   # or {csv: data.csv, target: label}
+    dataset: {loader: load_digits}   # or {csv: data.csv, target: label, columns: [a, b]}
+    pipeline: [sklearn.decomposition.PCA]  # steps between preprocessing and the model (optional)
     cv: 5                            # folds (shuffled with `seed`)
     scoring: accuracy                # any scikit-learn scorer name (optional)
     search_space:
@@ -21,7 +31,7 @@ Spec fields (``problems/hpo/*.yaml`` are examples)::
       kernel: {type: categorical, choices: [rbf, sigmoid]}
       degree: {type: int, low: 2, high: 5}
     trials: 30
-    sampler: {name: qubo, surrogate: fm, encoding: binary, max_levels: 16, startup_trials: 10}
+    sampler: {name: qubo, surrogate: bocs, encoding: domain-wall, max_levels: 16, startup_trials: 8}
     backend: sa                      # hqopt backend of the QUBO sampler
     storage: sqlite:///svm-digits.db # any Optuna RDB URL (optional)
     seed: 0
@@ -35,14 +45,17 @@ Example:
     ... }, source="inline")
     >>> spec.name, spec.sampler["name"], spec.storage
     ('inline', 'qubo', 'sqlite:///inline.optuna.db')
+    >>> redact("postgresql://ana:s3cret@db.example/hpo")
+    'postgresql://ana:***@db.example/hpo'
 """
 
 from __future__ import annotations
 
-import csv
 import importlib
+import json
 import math
 import re
+import threading
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,21 +65,41 @@ from typing import Any
 import numpy as np
 import optuna
 import yaml
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 from optuna.trial import FrozenTrial, TrialState
 
 from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
 from hqopt.automl.optuna_sampler import SURROGATES, QuboSampler
 from hqopt.errors import SpecError
 
-#: estimator import paths allowed without ``--allow-import``
+#: libraries whose estimators are allowed without ``--allow-import``
 ALLOWED_PREFIXES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
-SAMPLERS = ("qubo", "tpe", "random")
+#: estimator classes of the non-scikit-learn allowed libraries (scikit-learn's come from ``all_estimators()``)
+OTHER_ESTIMATORS = frozenset({
+    "xgboost.XGBClassifier", "xgboost.XGBRegressor", "xgboost.XGBRanker", "xgboost.XGBRFClassifier",
+    "xgboost.XGBRFRegressor", "lightgbm.LGBMClassifier", "lightgbm.LGBMRegressor", "lightgbm.LGBMRanker",
+    "catboost.CatBoostClassifier", "catboost.CatBoostRegressor", "catboost.CatBoostRanker",
+})  # fmt: skip
+SAMPLERS = ("qubo", "tpe", "random", "gp")
 TOP_FIELDS = {
-    "name", "estimator", "estimator_params", "scale", "dataset", "cv", "scoring",
+    "name", "estimator", "estimator_params", "scale", "dataset", "pipeline", "cv", "scoring",
     "search_space", "trials", "sampler", "backend", "storage", "seed",
 }  # fmt: skip
+#: largest CSV dataset read (bytes): a bigger file is refused before pandas allocates anything
+MAX_CSV_BYTES = 1 << 30
+#: what to do when a resumed study was created with another search space
+SPACE_CHANGED = ("stop", "continue", "new")
+#: study attribute holding the search space the study was created with
+SPACE_ATTR = "hqopt:search_space"
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?P<at>@)")
 SAMPLER_FIELDS = {"name", "surrogate", "encoding", "max_levels", "startup_trials"}
+#: SQLite and every server URL Optuna's RDB storage understands
+_STORAGE_SCHEMES = re.compile(r"^(sqlite|postgresql|postgres|mysql|mariadb|oracle|mssql)(\+\w+)?://")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
@@ -81,6 +114,7 @@ class TuneSpec:
     trials: int
     estimator_params: dict[str, Any] = field(default_factory=dict)
     scale: bool = False
+    pipeline: list[str] = field(default_factory=list)
     cv: int = 5
     scoring: str | None = None
     sampler: dict[str, Any] = field(default_factory=lambda: {"name": "qubo"})
@@ -103,6 +137,7 @@ class TuneReport:
     n_complete: int
     n_new: int
     plot_path: str | None = None
+    interrupted: bool = False
 
 
 # ------------------------------------------------------------------- loading
@@ -162,12 +197,16 @@ def parse_spec(
     scale = data.get("scale", False)
     if not isinstance(scale, bool):
         raise bad("scale", "must be true or false")
+    pipeline = data.get("pipeline", []) or []
+    if not isinstance(pipeline, list) or not all(isinstance(p, str) and _DOTTED.match(p) for p in pipeline):
+        raise bad("pipeline", "must be a list of dotted import paths such as sklearn.decomposition.PCA")
     backend = data.get("backend", "sa")
     if not isinstance(backend, str):
         raise bad("backend", "must be a backend name")
     storage = data.get("storage", f"sqlite:///{name}.optuna.db")
     if not isinstance(storage, str) or "://" not in storage:
         raise bad("storage", "must be an Optuna storage URL such as sqlite:///study.db")
+    storage = str(storage)
     return TuneSpec(
         name=name,
         estimator=estimator,
@@ -176,6 +215,7 @@ def parse_spec(
         trials=trials,
         estimator_params=dict(params),
         scale=scale,
+        pipeline=list(pipeline),
         cv=cv,
         scoring=scoring,
         sampler=_check_sampler(data.get("sampler", {"name": "qubo"}), bad),
@@ -202,11 +242,17 @@ def _check_dataset(value: Any, bad: Callable[[str, str], SpecError]) -> dict[str
             raise bad("dataset.loader", f"sklearn.datasets has no loader {loader!r}")
         return {"loader": loader}
     if "csv" in value:
-        if set(value) != {"csv", "target"}:
-            raise bad("dataset", "a CSV dataset takes exactly the fields 'csv' and 'target'")
+        if not {"csv", "target"} <= set(value) <= {"csv", "target", "columns"}:
+            raise bad("dataset", "a CSV dataset takes the fields 'csv' and 'target' (and optionally 'columns')")
         if not isinstance(value["csv"], str) or not isinstance(value["target"], str):
             raise bad("dataset.csv", "'csv' (a path) and 'target' (a column name) must be strings")
-        return {"csv": value["csv"], "target": value["target"]}
+        out = {"csv": value["csv"], "target": value["target"]}
+        if "columns" in value:
+            columns = value["columns"]
+            if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
+                raise bad("dataset.columns", "must be a non-empty list of column names")
+            out["columns"] = list(columns)
+        return out
     raise bad("dataset", "give either 'loader' or 'csv' and 'target'")
 
 
@@ -274,96 +320,275 @@ def _check_sampler(value: Any, bad: Callable[[str, str], SpecError]) -> dict[str
 
 
 # ------------------------------------------------------------------ building
+def redact(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``."""
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}***{m['at']}", str(text))
+
+
+def allowed_estimator(path: str) -> bool:
+    """Whether ``path`` names an estimator class of an allowed library, decided without importing it.
+
+    scikit-learn paths are matched against ``sklearn.utils.all_estimators()``
+    (public path such as ``sklearn.svm.SVC`` or the defining module's);
+    xgboost, lightgbm and catboost against :data:`OTHER_ESTIMATORS`.
+
+    >>> allowed_estimator("sklearn.svm.SVC"), allowed_estimator("sklearn.externals.array_api_compat.numpy.ndarray")
+    (True, False)
+    """
+    if path in OTHER_ESTIMATORS:
+        return True
+    if not path.startswith("sklearn."):
+        return False
+    return path in _sklearn_estimator_paths()
+
+
+def _sklearn_estimator_paths() -> frozenset[str]:
+    global _SKLEARN_PATHS
+    if _SKLEARN_PATHS is None:
+        from sklearn.utils import all_estimators
+
+        paths = set()
+        for name, cls in all_estimators():
+            module = cls.__module__
+            paths.add(f"{module}.{name}")
+            public = []
+            for part in module.split("."):
+                if part.startswith("_"):
+                    break
+                public.append(part)
+            paths.add(".".join([*public, name]))
+        _SKLEARN_PATHS = frozenset(paths)
+    return _SKLEARN_PATHS
+
+
+_SKLEARN_PATHS: frozenset[str] | None = None
+
+
 def check_allowed(spec: TuneSpec, *, allow_import: bool = False) -> None:
-    """Refuse an estimator path outside :data:`ALLOWED_PREFIXES` unless ``allow_import``."""
-    if not allow_import and not spec.estimator.startswith(ALLOWED_PREFIXES):
-        raise SpecError(
-            "estimator",
-            f"{spec.estimator!r} is not in the allow-list ({', '.join(p + '*' for p in ALLOWED_PREFIXES)}); "
-            "pass --allow-import to import it anyway",
-            source=spec.source,
-        )
+    """Refuse an estimator or pipeline step that is not an allowed estimator class, unless ``allow_import``."""
+    if allow_import:
+        return
+    for where, path in [("estimator", spec.estimator), *(("pipeline", p) for p in spec.pipeline)]:
+        if not allowed_estimator(path):
+            raise SpecError(
+                where,
+                f"{path!r} is not an estimator class in the allow-list "
+                f"({', '.join(p + '*' for p in ALLOWED_PREFIXES)}); pass --allow-import to import it anyway",
+                source=spec.source,
+            )
 
 
-def build_estimator(spec: TuneSpec, *, allow_import: bool = False) -> Any:
-    """Import and construct the estimator (checked against the allow-list)."""
-    check_allowed(spec, allow_import=allow_import)
-    module_name, _, class_name = spec.estimator.rpartition(".")
+def _import_class(path: str, where: str, spec: TuneSpec) -> type:
+    module_name, _, class_name = path.rpartition(".")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
-        raise SpecError("estimator", f"cannot import {spec.estimator!r}: {exc}", source=spec.source) from None
+        raise SpecError(where, f"cannot import {path!r}: {exc}", source=spec.source) from None
     if not isinstance(cls, type) or not hasattr(cls, "fit"):
-        raise SpecError("estimator", f"{spec.estimator!r} is not an estimator class with fit()", source=spec.source)
+        raise SpecError(where, f"{path!r} is not an estimator class with fit()", source=spec.source)
+    return cls
+
+
+def build_estimator(spec: TuneSpec, *, allow_import: bool = False, columns: Any = None) -> Any:
+    """Import and construct the estimator (checked against the allow-list first).
+
+    With ``columns`` (a CSV dataset's feature frame) the estimator is wrapped
+    in a pipeline: preprocessing (:func:`preprocessor`), the spec's
+    ``pipeline`` steps, then the model as step ``model``; with ``scale`` (and
+    no columns) a StandardScaler goes in front. Search-space names without
+    ``__`` are the model's parameters.
+    """
+    check_allowed(spec, allow_import=allow_import)
+    cls = _import_class(spec.estimator, "estimator", spec)
     try:
         estimator = cls(**spec.estimator_params)
     except TypeError as exc:
         raise SpecError("estimator_params", str(exc), source=spec.source) from None
     known = set(estimator.get_params()) if hasattr(estimator, "get_params") else set()
     for pname in spec.search_space:
-        if known and pname not in known:
-            raise SpecError(f"search_space.{pname}", f"{class_name} has no parameter {pname!r}", source=spec.source)
-    if spec.scale:
-        from sklearn.pipeline import Pipeline
+        if known and "__" not in pname and pname not in known:
+            raise SpecError(f"search_space.{pname}", f"{cls.__name__} has no parameter {pname!r}", source=spec.source)
+    steps: list[tuple[str, Any]] = []
+    if columns is not None:
+        steps.append(("prep", preprocessor(columns, scale=spec.scale)))
+    elif spec.scale:
         from sklearn.preprocessing import StandardScaler
 
-        estimator = Pipeline([("scale", StandardScaler()), ("model", estimator)])
-    return estimator
+        steps.append(("scale", StandardScaler()))
+    for path in spec.pipeline:
+        step_cls = _import_class(path, "pipeline", spec)
+        steps.append((step_cls.__name__.lower(), step_cls()))
+    if not steps:
+        return estimator
+    from sklearn.pipeline import Pipeline
+
+    pipe = Pipeline([*steps, ("model", estimator)])
+    names = set(pipe.get_params())
+    for pname in spec.search_space:
+        if "__" in pname and pname not in names:
+            raise SpecError(f"search_space.{pname}", f"the pipeline has no parameter {pname!r}", source=spec.source)
+    return pipe
 
 
-def load_dataset(spec: TuneSpec) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y) from a bundled scikit-learn loader or a CSV file with a target column."""
+def model_param(spec: TuneSpec, estimator: Any, name: str) -> str:
+    """The ``set_params`` name of search-space parameter ``name`` (``model__`` inside a pipeline)."""
+    from sklearn.pipeline import Pipeline
+
+    return name if "__" in name or not isinstance(estimator, Pipeline) else f"model__{name}"
+
+
+def preprocessor(frame: Any, *, scale: bool = False) -> Any:
+    """A ColumnTransformer for ``frame``: numeric -> median imputation (+ scaling); the rest -> most frequent + one-hot.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"age": [30, None, 50], "plan": ["basic", "pro", None]})
+    >>> preprocessor(frame).fit_transform(frame).tolist()
+    [[30.0, 1.0, 0.0], [40.0, 0.0, 1.0], [50.0, 1.0, 0.0]]
+    """
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = make_pipeline(SimpleImputer(strategy="median"), *([StandardScaler()] if scale else []))
+    other = make_pipeline(
+        SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+    )
+    return ColumnTransformer(
+        [("numeric", numeric, make_column_selector(dtype_include="number")),
+         ("categorical", other, make_column_selector(dtype_exclude="number"))],
+    )  # fmt: skip
+
+
+def load_dataset(spec: TuneSpec) -> tuple[Any, np.ndarray]:
+    """(X, y) from a bundled scikit-learn loader, or (a pandas DataFrame, y) from a CSV file with a target column.
+
+    Rows whose target is missing are dropped. Errors name the field, never the
+    file's path or contents beyond the column names the spec asks for.
+    """
     if "loader" in spec.dataset:
         import sklearn.datasets
 
         X, y = getattr(sklearn.datasets, spec.dataset["loader"])(return_X_y=True)
         return np.asarray(X), np.asarray(y)
+    try:
+        import pandas as pd
+    except ImportError:
+        raise SpecError("dataset.csv", "reading a CSV needs pandas: pip install 'hqopt[automl]'", source=spec.source) from None
     path = (spec.base_dir / spec.dataset["csv"]).resolve()
+
+    def bad(field_name: str, reason: str) -> SpecError:
+        return SpecError(field_name, reason, source=spec.source)
+
     try:
-        with open(path, newline="") as handle:
-            rows = list(csv.reader(handle))
-    except OSError as exc:
-        raise SpecError("dataset.csv", f"cannot read {path}: {exc.strerror or exc}", source=spec.source) from None
-    if len(rows) < 3:
-        raise SpecError("dataset.csv", f"{path} needs a header and at least two rows", source=spec.source)
-    header, body = rows[0], [r for r in rows[1:] if r]
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        size = 0
+    if size > MAX_CSV_BYTES:
+        raise bad("dataset.csv", f"the file is larger than {MAX_CSV_BYTES >> 20} MiB (hqopt.automl.tune.MAX_CSV_BYTES)")
+    try:
+        header = pd.read_csv(path, nrows=0)
+    except FileNotFoundError:
+        raise bad("dataset.csv", "the file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise bad("dataset.csv", f"the file cannot be read ({type(exc).__name__})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        raise bad("dataset.csv", "the file is not a readable CSV table with a header row") from None
     target = spec.dataset["target"]
-    if target not in header:
-        raise SpecError("dataset.target", f"no column {target!r} in {path} (columns: {', '.join(header)})", source=spec.source)
-    t = header.index(target)
-    features = [i for i in range(len(header)) if i != t]
-    X = np.empty((len(body), len(features)))
-    for r, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise SpecError("dataset.csv", f"{path} line {r}: expected {len(header)} fields, got {len(row)}", source=spec.source)
-        for c, i in enumerate(features):
-            try:
-                X[r - 2, c] = float(row[i])
-            except ValueError:
-                raise SpecError("dataset.csv", f"{path} line {r}: column {header[i]!r} is not a number: {row[i]!r}", source=spec.source) from None
-    y = np.array([row[t] for row in body])
+    wanted = spec.dataset.get("columns")
+    for name in [target, *(wanted or [])]:
+        if name not in header.columns:
+            where = "dataset.target" if name == target else "dataset.columns"
+            raise bad(where, f"the CSV has no column {name!r}")
     try:
-        y = y.astype(float)
-    except ValueError:
-        pass  # class labels stay strings
-    return X, y
+        frame = pd.read_csv(path, usecols=[*(wanted or header.columns)] + ([target] if wanted else []))
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        raise bad("dataset.csv", f"the file is not a readable CSV table ({type(exc).__name__})") from None
+    frame = frame[frame[target].notna()]
+    if len(frame) < 2 * spec.cv:
+        raise bad("dataset.csv", f"needs at least {2 * spec.cv} rows with a target value for {spec.cv}-fold CV")
+    y = frame.pop(target).to_numpy()
+    if y.dtype == object:
+        y = y.astype(str)
+    if frame.shape[1] == 0:
+        raise bad("dataset.columns", "no feature columns left besides the target")
+    return frame, y
 
 
-def make_sampler(spec: TuneSpec) -> optuna.samplers.BaseSampler:
-    """The Optuna sampler named in the spec."""
+def make_sampler(spec: TuneSpec, name: str | None = None, seed: int | None = None) -> optuna.samplers.BaseSampler:
+    """The Optuna sampler named in the spec (or ``name``), seeded with the spec's seed (or ``seed``)."""
     s = spec.sampler
-    if s["name"] == "tpe":
-        return optuna.samplers.TPESampler(seed=spec.seed, n_startup_trials=s.get("startup_trials", 10))
-    if s["name"] == "random":
-        return optuna.samplers.RandomSampler(seed=spec.seed)
+    name = name or s["name"]
+    seed = spec.seed if seed is None else seed
+    startup = s.get("startup_trials", 8)
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "gp":
+        try:
+            return optuna.samplers.GPSampler(seed=seed, n_startup_trials=startup)
+        except ImportError:
+            raise SpecError("sampler", "Optuna's GPSampler needs PyTorch: pip install torch", source=spec.source) from None
+    if name != "qubo":
+        raise SpecError("sampler", f"must be one of {', '.join(SAMPLERS)}, got {name!r}", source=spec.source)
     return QuboSampler(
-        surrogate=s.get("surrogate", "fm"),
-        backend=spec.backend,
-        encoding=s.get("encoding", "binary"),
+        surrogate=s.get("surrogate", "bocs"),
+        backend=None if spec.backend == "sa" else spec.backend,
+        encoding=s.get("encoding", "domain-wall"),
         max_levels=s.get("max_levels", DEFAULT_MAX_LEVELS),
-        n_startup_trials=s.get("startup_trials", 10),
-        seed=spec.seed,
+        n_startup_trials=startup,
+        seed=seed,
     )
+
+
+def space_json(space: Mapping[str, BaseDistribution]) -> str:
+    """The search space as canonical JSON (stored in the study; compared on resume)."""
+    return json.dumps({k: optuna.distributions.distribution_to_json(v) for k, v in sorted(space.items())}, sort_keys=True)
+
+
+def open_study(spec: TuneSpec, url: str, sampler: optuna.samplers.BaseSampler, *, space_changed: str = "stop") -> optuna.Study:
+    """Create or resume the spec's study; a resumed study with another search space is handled per ``space_changed``.
+
+    ``stop`` raises a SpecError saying what changed; ``continue`` keeps the
+    study (Optuna's intersection search space copes) with a warning;
+    ``new`` starts a fresh study named ``<name>-2`` (``-3``, ...).
+    """
+    if not _STORAGE_SCHEMES.match(url):
+        raise SpecError("storage", f"unsupported storage URL {redact(url)!r} (use sqlite:///FILE or a database URL)", source=spec.source)
+    name = spec.name
+    wanted = space_json(spec.search_space)
+    for attempt in range(2, 1000):
+        study = _create(spec, url, name, sampler)
+        stored = study.user_attrs.get(SPACE_ATTR)
+        if stored is None:
+            study.set_user_attr(SPACE_ATTR, wanted)
+            return study
+        if stored == wanted:
+            return study
+        changed = sorted(set(json.loads(stored).items()) ^ set(json.loads(wanted).items()))
+        what = ", ".join(dict.fromkeys(k for k, _ in changed))
+        if space_changed == "continue":
+            warnings.warn(f"study {name!r} was created with another search space (changed: {what}); continuing it", UserWarning, stacklevel=2)
+            return study
+        if space_changed != "new":
+            raise SpecError(
+                "search_space",
+                f"study {name!r} in the storage was created with another search space (changed: {what}); "
+                "rerun with --space-changed continue (keep the study) or new (start a fresh one)",
+                source=spec.source,
+            )
+        name = f"{spec.name}-{attempt}"
+    raise SpecError("name", "too many studies with changed search spaces", source=spec.source)
+
+
+def _create(spec: TuneSpec, url: str, name: str, sampler: optuna.samplers.BaseSampler) -> optuna.Study:
+    try:
+        return optuna.create_study(study_name=name, storage=url, sampler=sampler, direction="maximize", load_if_exists=True)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy and driver errors: one redacted line, no file contents
+        reason = str(exc).split("\n")[0].split(" [SQL")[0]
+        reason = redact(reason)[:200]
+        raise SpecError("storage", f"cannot open {redact(url)!r}: {type(exc).__name__}: {reason}", source=spec.source) from None
 
 
 # ------------------------------------------------------------------- running
@@ -375,28 +600,51 @@ def run_tune(
     trials: int | None = None,
     plot: str | Path | None = None,
     on_trial: Callable[[optuna.Study, FrozenTrial], None] | None = None,
+    sampler: str | None = None,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    timeout: float | None = None,
+    space_changed: str = "stop",
+    on_study: Callable[[optuna.Study], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> TuneReport:
     """Run (or resume) the study until it holds ``trials`` complete trials.
 
     Args:
         spec: a checked spec.
-        allow_import: import an estimator outside :data:`ALLOWED_PREFIXES`.
+        allow_import: import an estimator outside the allow-list.
         storage: Optuna storage URL overriding the spec's.
         trials: complete trials wanted in total (default: the spec's).
         plot: write the optimization-history PNG here (needs matplotlib).
         on_trial: called after each finished trial (progress display).
+        sampler, seed: override the spec's sampler name and seed.
+        n_jobs: trials evaluated in parallel threads.
+        timeout: stop starting new trials after this many seconds.
+        space_changed: ``stop``, ``continue`` or ``new`` when the stored study
+            was created with another search space (see :func:`open_study`).
+        on_study: called with the study once it is open (e.g. to export it).
+        stop: when set (e.g. by a Ctrl-C handler), no new trial starts; the
+            running ones finish and are kept.
+
+    A stop, or a KeyboardInterrupt, ends the study early; the report then
+    holds the best so far and ``interrupted=True``.
     """
     from sklearn.base import is_classifier
     from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
-    estimator = build_estimator(spec, allow_import=allow_import)
+    if space_changed not in SPACE_CHANGED:
+        raise SpecError("space_changed", f"must be one of {', '.join(SPACE_CHANGED)}, got {space_changed!r}")
+    check_allowed(spec, allow_import=allow_import)
     X, y = load_dataset(spec)
+    estimator = build_estimator(spec, allow_import=allow_import, columns=X if "csv" in spec.dataset else None)
+    seed = spec.seed if seed is None else seed
     splitter = StratifiedKFold if is_classifier(estimator) else KFold
-    folds = splitter(n_splits=spec.cv, shuffle=True, random_state=spec.seed)
-    prefix = "model__" if spec.scale else ""
+    folds = splitter(n_splits=spec.cv, shuffle=True, random_state=seed)
 
     def score(params: Mapping[str, Any]) -> float:
-        est = estimator.set_params(**{prefix + k: v for k, v in params.items()})
+        from sklearn.base import clone
+
+        est = clone(estimator).set_params(**{model_param(spec, estimator, k): v for k, v in params.items()})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             values = cross_val_score(est, X, y, cv=folds, scoring=spec.scoring, error_score=np.nan)
@@ -404,46 +652,93 @@ def run_tune(
 
     url = storage or spec.storage
     verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    interrupted = False
     try:
-        try:
-            study = optuna.create_study(
-                study_name=spec.name, storage=url, sampler=make_sampler(spec), direction="maximize", load_if_exists=True
-            )
-        except (ValueError, ImportError) as exc:
-            raise SpecError("storage", f"cannot open {url!r}: {exc}", source=spec.source) from None
-        if "default_score" not in study.user_attrs:
-            study.set_user_attr("default_score", score({}))
+        study = open_study(spec, url, make_sampler(spec, sampler, seed), space_changed=space_changed)
+        if on_study is not None:
+            on_study(study)
         wanted = trials or spec.trials
         done = sum(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False))
         remaining = max(0, wanted - done)
-        callbacks = [optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,))]
-        if on_trial is not None:
-            callbacks.append(on_trial)
+        try:
+            if "default_score" not in study.user_attrs:
+                study.set_user_attr("default_score", score({}))
+            callbacks = [optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,))]
+            if on_trial is not None:
+                callbacks.append(on_trial)
+            if stop is not None:
+                callbacks.append(lambda study, trial: study.stop() if stop.is_set() else None)
 
-        def objective(trial: optuna.Trial) -> float:
-            params = {name: suggest(trial, name, dist) for name, dist in spec.search_space.items()}
-            return score(params)
+            def objective(trial: optuna.Trial) -> float:
+                params = {name: suggest(trial, name, dist) for name, dist in spec.search_space.items()}
+                return score(params)
 
-        if remaining:
-            study.optimize(objective, n_trials=remaining, callbacks=callbacks)
+            if remaining and not (stop is not None and stop.is_set()):
+                study.optimize(objective, n_trials=remaining, callbacks=callbacks, n_jobs=n_jobs, timeout=timeout)
+        except KeyboardInterrupt:
+            interrupted = True
     finally:
         optuna.logging.set_verbosity(verbosity)
-    complete = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE and math.isfinite(t.value)]
-    if not complete:
+    interrupted = interrupted or (stop is not None and stop.is_set())
+    trials_now = study.get_trials(deepcopy=False)
+    complete = [t for t in trials_now if t.state == TrialState.COMPLETE and math.isfinite(t.value)]
+    if not complete and not interrupted:
         raise SpecError("search_space", "no trial finished with a score (every configuration failed to fit)", source=spec.source)
-    best = max(complete, key=lambda t: t.value)
-    plot_path = write_history_plot(study, plot) if plot is not None else None
+    best = max(complete, key=lambda t: t.value) if complete else None
+    plot_path = write_history_plot(study, plot) if plot is not None and complete else None
     return TuneReport(
-        study_name=spec.name,
-        storage=url,
-        best_params=dict(best.params),
-        best_score=float(best.value),
-        default_score=float(study.user_attrs["default_score"]),
+        study_name=study.study_name,
+        storage=redact(url),
+        best_params=dict(best.params) if best else {},
+        best_score=float(best.value) if best else math.nan,
+        default_score=float(study.user_attrs.get("default_score", math.nan)),
         n_complete=len(complete),
-        n_new=remaining,
+        n_new=len(complete) - done if complete else 0,
         plot_path=plot_path,
+        interrupted=interrupted,
     )
+
+
+def export_trials(study: optuna.Study, path: str | Path) -> str:
+    """Write the study's trials to ``path``: ``.json`` (a list of records) or ``.csv`` (one row per trial).
+
+    Columns/keys: ``number``, ``state``, ``value``, ``params_<name>`` for each
+    parameter, ``datetime_start``, ``duration_s``. :func:`read_trials` reads both back.
+    """
+    path = Path(path)
+    records = []
+    for t in study.get_trials(deepcopy=False):
+        record: dict[str, Any] = {"number": t.number, "state": t.state.name, "value": t.value}
+        record.update({f"params_{k}": v for k, v in t.params.items()})
+        record["datetime_start"] = t.datetime_start.isoformat() if t.datetime_start else None
+        record["duration_s"] = t.duration.total_seconds() if t.duration else None
+        records.append(record)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            path.write_text(json.dumps(records, indent=1, default=str) + "\n")
+        elif suffix == ".csv":
+            import pandas as pd
+
+            pd.DataFrame.from_records(records).to_csv(path, index=False)
+        else:
+            raise SpecError("export", f"the export file must end in .csv or .json, got {path.suffix or 'no suffix'!r}")
+    except OSError as exc:
+        raise SpecError("export", f"cannot write the export file: {exc.strerror or type(exc).__name__}") from None
+    return str(path)
+
+
+def read_trials(path: str | Path) -> list[dict[str, Any]]:
+    """Records written by :func:`export_trials` (CSV cells come back as numbers where they are numbers; empty as None)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return json.loads(path.read_text())
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, "item") else v)
+             for k, v in row.items()} for row in frame.to_dict("records")]  # fmt: skip
 
 
 def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
@@ -473,4 +768,8 @@ def write_history_plot(study: optuna.Study, path: str | Path) -> str:
     return str(path)
 
 
-__all__ = ["ALLOWED_PREFIXES", "TuneReport", "TuneSpec", "build_estimator", "check_allowed", "load_dataset", "load_spec", "make_sampler", "parse_spec", "run_tune", "write_history_plot"]
+__all__ = [
+    "ALLOWED_PREFIXES", "SPACE_CHANGED", "TuneReport", "TuneSpec", "allowed_estimator", "build_estimator",
+    "check_allowed", "export_trials", "load_dataset", "load_spec", "make_sampler", "open_study", "parse_spec",
+    "preprocessor", "read_trials", "redact", "run_tune", "write_history_plot",
+]  # fmt: skip

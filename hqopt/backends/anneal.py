@@ -239,8 +239,9 @@ class TabuBackend(_BatchedBackend):
     """Multistart tabu search (dwave-samplers' TabuSampler).
 
     Untimed, each read stops after ``num_restarts`` (default 10) tabu restarts,
-    so a seed repeats the run; under a time limit each read runs for its share
-    of the remaining time, at most :data:`MAX_TABU_READ_SECONDS`.
+    so a seed repeats the run; under a time limit a batch's reads share a
+    quarter of the remaining time (at most :data:`MAX_TABU_READ_SECONDS` each),
+    so improvements are reported as they are found.
     """
 
     name = "tabu"
@@ -252,8 +253,10 @@ class TabuBackend(_BatchedBackend):
         return 8
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
-        if budget.limited:  # the batch's reads share what is left; short reads keep Ctrl-C responsive
-            per_read = min(budget.remaining() / reads - self._setup_seconds(bqm), MAX_TABU_READ_SECONDS)
+        if budget.limited:  # the batch's reads share a quarter of what is left: improvements are
+            # reported (history, target, live display) as they come, and Ctrl-C is answered quickly
+            share = max(budget.remaining() / 4, 0.05)
+            per_read = min(share / reads - self._setup_seconds(bqm), MAX_TABU_READ_SECONDS)
             return {"num_restarts": 10**6, "timeout": max(1, int(per_read * 1000))}
         return {"num_restarts": 10, "timeout": 10**9}  # stop on restarts only: deterministic
 

@@ -1,72 +1,172 @@
-"""``auto``: pick a backend from the model and the budget, and say why.
+"""``auto``: a selection policy over the model's facts and the backends' Capabilities.
 
-Rules, in order (the chosen name and the reason go into ``Result.backend``
-and ``Result.backend_reason``):
+:class:`ModelFacts` measures the model once (size, assignments, constraints,
+linearity, integer widths, and, when the engine is installed, its structure:
+one-hot groups, permutations, capacity rows). :func:`choose` walks an ordered
+list of rules; the first that applies names the backends to run (one, or
+several to race under one budget, see :mod:`hqopt.race`) and why. The
+candidates are then filtered by their :class:`~hqopt.backends.base.Capabilities`
+and availability: ``auto`` never picks a quantum backend or one that needs
+credentials, never a penalty (BQM) backend for integers too wide to encode or
+when the penalty QUBO would exceed :data:`PENALTY_MAX_TERMS` interactions (long
+capacity rows square up), and never one whose ``max_variables`` the model
+exceeds. The choice and its reason
+are recorded in ``Result.backend`` and ``Result.backend_reason``.
+
+The rules, in order:
 
 1. at most :data:`EXACT_ASSIGNMENTS` assignments -> ``exact`` (proves optimality);
-2. quadratic constraints -> ``cpsat`` (only CQM backends take them);
-3. constraints or integers, and at most :data:`CPSAT_MAX_TERMS` variables plus
-   quadratic terms -> ``portfolio`` of ``cpsat`` and ``sa``: CP-SAT keeps the
-   constraints exact and proves bounds (and stops the race when it proves
-   optimality), annealing often gives good feasible answers sooner -- neither
-   wins everywhere (QAPLIB n=20: only sa finds solutions in 20 s; a 200x20
-   placement: only cpsat does in 60 s);
-4. constraints or integers, larger -> ``sa`` with per-constraint penalty tuning
-   (building the CP-SAT model alone would take minutes);
-5. unconstrained binary/spin -> ``tabu`` (the strongest local QUBO heuristic here).
+2. quadratic constraints -> ``cpsat`` (it keeps them exact);
+3. a linear model with constraints -> ``mip`` raced with ``cpsat``
+   (HiGHS proves facility-location optima in seconds; CP-SAT is the fallback);
+4. unconstrained binary/spin -> ``ls`` (the compiled local-search engine;
+   ``tabu`` densifies the problem, so it is never picked for large ones);
+5. constrained, up to :data:`CPSAT_MAX_TERMS` variables + quadratic terms ->
+   ``ls`` raced with ``cpsat`` (``ls`` finds good answers fast on the exact
+   structure; CP-SAT proves bounds and sometimes optimality, and stops the race);
+6. constrained and larger -> ``lns`` (large-neighbourhood search over ``ls``
+   with CP-SAT repairing small sub-problems).
+
+Where a preferred backend is not installed the rule falls back to the next
+name in its list (``sa`` for ``ls``, ...).
 
 Example:
     >>> from hqopt import Model
-    >>> from hqopt.backends.auto import AutoBackend
-    >>> backend, why = AutoBackend().select(Model.from_qubo({(i, i + 1): -1 for i in range(40)}), None)
-    >>> backend.name
-    'tabu'
+    >>> backends, why = AutoBackend().select(Model.from_qubo({(i, i + 1): -1 for i in range(40)}), None)
+    >>> [b.name for b in backends], why.split(":")[0]
+    (['ls'], 'unconstrained binary model')
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import dimod
 
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.backends.exact import assignment_count
-from hqopt.backends.registry import get_backend
+from hqopt.backends.registry import available_backends, backend_class
 from hqopt.budget import Budget
+from hqopt.compile.encode import MAX_INTEGER_RANGE
 from hqopt.model import Model
 
 #: models with at most this many assignments are enumerated
 EXACT_ASSIGNMENTS = 2**16
 #: constrained models up to this many variables + quadratic terms get CP-SAT in the race
 CPSAT_MAX_TERMS = 1_000_000
+#: penalty QUBOs above this many interactions (estimated before building) are not annealed
+PENALTY_MAX_TERMS = 5_000_000
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the policy knows about a model (computed once)."""
+
+    variables: int
+    terms: int
+    assignments: int | None
+    constrained: bool
+    linear: bool
+    quadratic_constraints: bool
+    widest_integer: float
+    penalty_terms: int
+    structure: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, model: Model) -> ModelFacts:
+        cqm = model.cqm
+        has_real = any(cqm.vartype(v) is dimod.REAL for v in cqm.variables)
+        widths = [
+            cqm.upper_bound(v) - cqm.lower_bound(v) for v in cqm.variables if cqm.vartype(v) is dimod.INTEGER
+        ]
+        quadratic_constraints = any(c.lhs.num_interactions for c in cqm.constraints.values())
+        return cls(
+            variables=len(cqm.variables),
+            terms=len(cqm.variables) + cqm.objective.num_interactions,
+            assignments=None if has_real else assignment_count(cqm),
+            constrained=model.is_constrained or bool(widths),
+            linear=cqm.objective.is_linear() and not quadratic_constraints,
+            quadratic_constraints=quadratic_constraints,
+            widest_integer=max(widths, default=0.0),
+            penalty_terms=penalty_size(cqm),
+            structure=_structure(cqm),
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When ``applies``, run the first available of each group in ``members``."""
+
+    applies: Callable[[ModelFacts], bool]
+    members: tuple[tuple[str, ...], ...]
+    reason: Callable[[ModelFacts], str]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        lambda f: f.assignments is not None and f.assignments <= EXACT_ASSIGNMENTS,
+        (("exact",),),
+        lambda f: f"{f.assignments} assignments: small enough to enumerate and prove optimal",
+    ),
+    Rule(
+        lambda f: f.quadratic_constraints,
+        (("cpsat",),),
+        lambda f: "quadratic constraints: CP-SAT keeps them exact",
+    ),
+    Rule(
+        lambda f: f.linear and f.constrained,
+        (("mip",), ("cpsat",)),
+        lambda f: "linear model: MIP (HiGHS) raced with CP-SAT, both prove bounds",
+    ),
+    Rule(
+        lambda f: not f.constrained,
+        (("ls", "sa"),),
+        lambda f: f"unconstrained binary model: compiled local search on {f.variables} variables",
+    ),
+    Rule(
+        lambda f: f.terms <= CPSAT_MAX_TERMS,
+        (("ls", "sa"), ("cpsat",)),
+        lambda f: f"constrained, {f.terms} variables+terms: local search on the exact structure raced with "
+        "CP-SAT (proven bound)",
+    ),
+    Rule(
+        lambda f: True,
+        (("lns", "ls", "sa"),),
+        lambda f: f"constrained, {f.terms} variables+terms (too large to prove): large-neighbourhood search",
+    ),
+)
+
+
+def choose(model: Model) -> tuple[list[str], str]:
+    """Backend names for ``model`` (one, or several to race) and the reason."""
+    facts = ModelFacts.of(model)
+    for rule in RULES:
+        if not rule.applies(facts):
+            continue
+        names = [name for group in rule.members if (name := _first_fitting(group, facts)) is not None]
+        if names:
+            reason = rule.reason(facts)
+            if facts.structure:
+                reason += f" [{_describe(facts.structure)}]"
+            return names, reason
+    return ["cpsat"], "no other installed backend fits this model"
 
 
 class AutoBackend(Backend):
-    """Chooses a concrete backend per problem; see the module docstring for the rules."""
+    """Chooses backends per problem; see the module docstring for the rules."""
 
     name = "auto"
-    description = "chooses exact, cpsat+sa portfolio, tabu or sa from the model's size and constraints"
+    description = "chooses exact, mip+cpsat, ls, ls+cpsat or lns from the model's facts; says why"
     capabilities = Capabilities(accepts="cqm", integer_variables=True, proves_bounds=True)
     option_names = ()
 
-    def select(self, model: Model, time_limit: float | None) -> tuple[Backend, str]:
-        cqm = model.cqm
-        has_real = any(cqm.vartype(v) is dimod.REAL for v in cqm.variables)
-        count = assignment_count(cqm) if not has_real else None
-        if count is not None and count <= EXACT_ASSIGNMENTS:
-            return get_backend("exact"), f"{count} assignments: small enough to enumerate and prove optimal"
-        constrained = model.is_constrained or model.has_vartype(dimod.INTEGER)
-        if any(c.lhs.num_interactions for c in cqm.constraints.values()):
-            return get_backend("cpsat"), "quadratic constraints: only a CQM backend keeps them exact"
-        terms = len(cqm.variables) + cqm.objective.num_interactions
-        if constrained and terms <= CPSAT_MAX_TERMS:
-            return (
-                get_backend("portfolio", members=("cpsat", "sa")),
-                f"constrained, {terms} variables+terms: CP-SAT (exact constraints, proven bound) raced against annealing",
-            )
-        if constrained:
-            return get_backend("sa"), f"constrained, {terms} variables+terms (too large for CP-SAT): annealing with per-constraint penalty tuning"
-        return get_backend("tabu"), "unconstrained binary model: tabu search"
+    def select(self, model: Model, time_limit: float | None) -> tuple[list[Backend], str]:
+        """The backends to run (one, or several to race) and why."""
+        names, reason = choose(model)
+        return [backend_class(n)() for n in names], reason
 
     def run(
         self,
@@ -76,11 +176,62 @@ class AutoBackend(Backend):
         *,
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
-        """As a dimod Sampler: pick for the CQM and run it through ``solve``."""
-        from hqopt.backends.portfolio import run_member
+        """As a dimod Sampler: pick for the CQM and run the choice (see :func:`hqopt.race.race_output`)."""
+        from hqopt.race import race_output  # the race runs backends: imported when used
 
-        backend, reason = self.select(Model.from_cqm(problem), budget.time_limit)
-        out = run_member(problem, backend, budget, seed, initial)
-        out.info["chosen"] = backend.name
-        out.info["reason"] = reason
+        backends, reason = self.select(Model.from_cqm(problem), budget.time_limit)
+        out = race_output(problem, backends, budget, seed, initial)
+        out.info.update(chosen="+".join(b.name for b in backends), reason=reason)
         return out
+
+
+def _first_fitting(names: tuple[str, ...], facts: ModelFacts) -> str | None:
+    """The first of ``names`` that is installed, classical, available and fits the model."""
+    known = set(available_backends())
+    for name in names:
+        if name not in known:
+            continue
+        cls = backend_class(name)
+        caps = cls.capabilities
+        if caps.kind == "quantum" or caps.needs_credentials:
+            continue
+        if caps.max_variables is not None and facts.variables > caps.max_variables:
+            continue
+        if caps.accepts == "bqm" and (
+            facts.widest_integer > MAX_INTEGER_RANGE or facts.penalty_terms > PENALTY_MAX_TERMS
+        ):
+            continue  # integers too wide to encode in bits, or a penalty QUBO too large to build
+        if not cls.availability().available:
+            continue
+        return name
+    return None
+
+
+def penalty_size(cqm: dimod.ConstrainedQuadraticModel) -> int:
+    """Interactions a penalty QUBO of ``cqm`` would have, at least: a constraint of k variables squares up to k(k-1)/2.
+
+    >>> cqm = dimod.ConstrainedQuadraticModel()
+    >>> cqm.add_variables("BINARY", "abcd")
+    >>> _ = cqm.add_constraint_from_iterable([(v, 1) for v in "abcd"], "<=", 2)
+    >>> penalty_size(cqm)
+    6
+    """
+    pairs = sum(c.lhs.num_variables * (c.lhs.num_variables - 1) // 2 for c in cqm.constraints.values())
+    return cqm.objective.num_interactions + pairs
+
+
+def _structure(cqm: dimod.ConstrainedQuadraticModel) -> dict[str, Any]:
+    """The engine's structure summary, when the engine is installed (else empty)."""
+    try:
+        from hqopt.engine import detect_structure  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    try:
+        return dict(detect_structure(cqm).summary())
+    except Exception:  # noqa: BLE001 - detection is advice for the policy, never a failure
+        return {}
+
+
+def _describe(structure: dict[str, Any]) -> str:
+    parts = [f"{k.replace('_', ' ')} {v}" for k, v in structure.items() if isinstance(v, (int, float)) and v and not math.isnan(v)]
+    return ", ".join(parts[:4])

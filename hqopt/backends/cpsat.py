@@ -113,6 +113,9 @@ class CPSatBackend(Backend):
             for v, var in built.variables.items():
                 if v in initial:
                     built.model.AddHint(var, int(round(initial[v])))
+            for (u, v), z in built.products.items():  # a hint that leaves the products open is not used
+                if u in initial and v in initial:
+                    built.model.AddHint(z, round(initial[u]) * round(initial[v]))
 
         solver = cp_model.CpSolver()
         params = solver.parameters

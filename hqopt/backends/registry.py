@@ -36,7 +36,14 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "steepest": "hqopt.backends.anneal:SteepestDescentBackend",
     "sqa": "hqopt.backends.anneal:PathIntegralBackend",
     "portfolio": "hqopt.backends.portfolio:PortfolioBackend",
-    "dwave": "hqopt.backends.dwave:DWaveBackend", "dwave-mock": "hqopt.backends.dwave:DWaveMockBackend", "leap-hybrid": "hqopt.backends.dwave:LeapHybridBackend", "qaoa": "hqopt.backends.qaoa:QAOABackend", "hybrid": "hqopt.backends.hybrid:HybridBackend",
+    "mip": "hqopt.backends.mip:MIPBackend",
+    "ls": "hqopt.backends.ls:LocalSearchBackend",
+    "lns": "hqopt.backends.lns:LNSBackend",
+    "hybrid": "hqopt.backends.hybrid:HybridBackend",
+    "dwave": "hqopt.backends.dwave:DWaveBackend",
+    "dwave-mock": "hqopt.backends.dwave:DWaveMockBackend",
+    "leap-hybrid": "hqopt.backends.dwave:LeapHybridBackend",
+    "qaoa": "hqopt.backends.qaoa:QAOABackend",
 }
 
 

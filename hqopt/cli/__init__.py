@@ -12,7 +12,7 @@ from hqopt.cli.app import app
 from hqopt.cli.app import main as _main
 
 #: command modules, imported in this order (each adds its commands to ``app``)
-COMMAND_MODULES: list[str] = ["solve", "info", "convert", "backends", "generate", "tune", "analyze"]
+COMMAND_MODULES: list[str] = ["solve", "info", "convert", "backends", "generate", "tune", "analyze", "bench"]
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"hqopt.cli.{_name}")

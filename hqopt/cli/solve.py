@@ -20,6 +20,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from hqopt.cli import domain
 from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_NO_FEASIBLE, EXIT_OK, app, fail
 from hqopt.io.base import write_atomic
 from hqopt.result import Result
@@ -37,6 +38,10 @@ EXAMPLES = """Examples:
   hqopt solve problems/lp/knapsack.lp --backend cpsat --json --output result.json
 
   hqopt solve problems/qubo/gka1a.sparse --backend sa --option num_reads=200
+
+  hqopt solve problems/qap/chr12a.dat --backend sa,cpsat --initial result.json
+
+  hqopt solve dc.yaml --current plan.json --site-down r1-z1-s3 --max-moves 10 --plot plan.png
 """
 
 
@@ -92,7 +97,7 @@ class _LiveStatus:
 @app.command(epilog=EXAMPLES)
 def solve(
     file: str = typer.Argument(..., metavar="FILE", help="Problem file (FILE#K picks problem K of a multi-problem file)."),
-    backend: str = typer.Option("auto", "--backend", "-b", help="Backend name (see 'hqopt backends'); 'auto' picks one and says why."),
+    backend: str = typer.Option("auto", "--backend", "-b", help="Backend name (see 'hqopt backends'); 'auto' picks and says why; a,b races them."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Wall-clock seconds for the whole solve (0: the backend's default effort, no limit)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (same seed, same run); drawn and reported when omitted."),
     option: list[str] = typer.Option([], "--option", help="Backend option key=value (repeatable), e.g. num_reads=100."),
@@ -101,6 +106,12 @@ def solve(
     output: Path | None = typer.Option(None, "--output", help="Write the Result as JSON to this file (atomically)."),
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live display and no table; only the exit code and errors."),
+    initial: Path | None = typer.Option(None, "--initial", help="Warm start: a result JSON (--output), a JSON {variable: value}, or 'label value' lines."),
+    current: Path | None = typer.Option(None, "--current", help="Re-plan from this placement: {service: site} (YAML/JSON) or a previous --output."),
+    site_down: list[str] = typer.Option([], "--site-down", help="Re-plan with this site down (repeatable); its services must move."),
+    max_moves: int | None = typer.Option(None, "--max-moves", min=0, help="Re-plan moving at most this many services (a hard constraint)."),
+    move_cost: float | None = typer.Option(None, "--move-cost", min=0, help="Re-plan with this cost per moved service."),
+    plot: Path | None = typer.Option(None, "--plot", help="Draw the answer to this PNG (placement; needs the 'plot' extra)."),
 ) -> None:
     """Solve a problem file and print a verified result.
 
@@ -108,37 +119,47 @@ def solve(
     """
     import hqopt
     from hqopt.io import load
+    from hqopt.io.solution import read_solution
 
     if time_limit < 0:
         raise fail(f"--time-limit must be >= 0 seconds, got {time_limit:g}")
     options = dict(parse_option(o) for o in option)
-    model = load(file, format=format, instance=instance)
+    model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
+    start = read_solution(initial, model) if initial is not None else None
+    backends: str | list[str] = [b.strip() for b in backend.split(",") if b.strip()] if "," in backend else backend
     limit = time_limit or None
     console = Console(stderr=True)
     live_wanted = console.is_terminal and not (quiet or as_json)
     status = _LiveStatus(limit)
     if live_wanted:
         with Live(status, console=console, refresh_per_second=4, transient=True):
-            result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, on_progress=status.update, **options)
+            result = hqopt.solve(
+                model, backend=backends, time_limit=limit, seed=seed, initial=start, on_progress=status.update, **options
+            )
     else:
         if not (quiet or as_json):
             budget = f"{limit:g} s" if limit else "the backend's default effort"
             typer.echo(f"solving {model.name} with backend {backend}, time limit {budget}", err=True)
-        result = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, **options)
+        result = hqopt.solve(model, backend=backends, time_limit=limit, seed=seed, initial=start, **options)
 
     if output is not None:
         write_atomic(output, result.to_json() + "\n")
+    if plot is not None:
+        domain.plot(model, result, plot)
     if as_json:
         typer.echo(result.to_json())
     elif not quiet:
-        _print_summary(result, model.metadata)
+        has_report = domain.formulation(model) is not None and hasattr(domain.formulation(model), "report")
+        _print_summary(result, model.metadata, solution=not has_report)
+        if has_report:
+            domain.print_report(model, result)
     if result.interrupted:
         typer.echo("interrupted: reported the best solution found so far", err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(EXIT_OK if result.feasible else EXIT_NO_FEASIBLE)
 
 
-def _print_summary(result: Result, metadata: dict[str, Any]) -> None:
+def _print_summary(result: Result, metadata: dict[str, Any], solution: bool = True) -> None:
     rows: list[tuple[str, str, str]] = []  # (field, text, style); text is data, never markup
     source = str(metadata.get("source", ""))
     instance = metadata.get("instance")
@@ -161,12 +182,32 @@ def _print_summary(result: Result, metadata: dict[str, Any]) -> None:
     rows.append(("time", f"{t.total:.3f} s (compile {t.compile:.3f}, solve {t.solve:.3f}, verify {t.verify:.3f})", ""))
     rows.append(("backend", result.backend + (f" — {result.backend_reason}" if result.backend_reason else ""), ""))
     rows.append(("seed", str(result.seed), ""))
-    rows.append(("solution", _solution_summary(result), ""))
+    if solution:
+        rows.append(("solution", _solution_summary(result), ""))
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
     for name, text, style in rows:
         table.add_row(name, Text(text, style=style))
+    Console().print(table)
+    _print_ledger(result.info.get("subsolvers"))
+
+
+def _print_ledger(ledger: dict[str, dict[str, Any]] | None) -> None:
+    """The ``lns`` sub-solver ledger (calls, gains, time, sizes, QPU time) as a small table."""
+    if not ledger:
+        return
+    table = Table(title="sub-solvers", title_justify="left", box=None, pad_edge=False)
+    for column in ("sub-solver", "calls", "improved", "gain", "seconds", "vars min/med/max", "QPU s"):
+        table.add_column(column, justify="left" if column == "sub-solver" else "right")
+    for name, row in ledger.items():
+        sizes = row.get("variables", {})
+        qpu = row.get("qpu_access_time")
+        table.add_row(
+            Text(name), str(row.get("calls", 0)), str(row.get("improvements", 0)), f"{row.get('gain', 0.0):.6g}",
+            f"{row.get('seconds', 0.0):.2f}", f"{sizes.get('min', 0)}/{sizes.get('median', 0):g}/{sizes.get('max', 0)}",
+            "-" if qpu is None else f"{qpu:.4f}",
+        )
     Console().print(table)
 
 

@@ -1,50 +1,75 @@
 """``hqopt tune SPEC.yaml``: run (or resume) a hyperparameter study from a spec.
 
-Shows one line per finished trial (score and best so far), prints the best
-configuration next to the default configuration's score, and writes an
+Shows one line per finished trial (its parameters, score, best so far and an
+ETA), prints the best configuration next to the default configuration's
+score, exports the trials (``--export trials.csv|json``) and writes an
 optimization-history PNG when matplotlib (the ``plot`` extra) is installed.
+Ctrl-C (or SIGTERM) lets the running trial finish, starts no new one and
+prints the best so far (exit 130); a second Ctrl-C stops at once.
 """
 
 from __future__ import annotations
 
 import math
+import signal
+import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from hqopt.cli.app import EXIT_OK, app, fail
+from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, app, fail
+
+SPACE_CHANGED_HELP = (
+    "When the stored study has another search space: stop, continue or new (default: ask on a terminal, else stop)."
+)
 
 
 @app.command()
 def tune(
     spec_path: Path = typer.Argument(..., metavar="SPEC.yaml", help="Tuning spec (see problems/hpo/)."),
     trials: int = typer.Option(None, "--trials", min=1, help="Complete trials wanted in total (default: the spec's)."),
+    sampler: str = typer.Option(None, "--sampler", help="qubo, tpe, random or gp (default: the spec's)."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Seed of the sampler and the CV folds (default: the spec's)."),
+    n_jobs: int = typer.Option(1, "--n-jobs", min=1, help="Trials evaluated in parallel (threads)."),
+    timeout: float = typer.Option(None, "--timeout", min=0.0, help="Start no new trial after this many seconds."),
     storage: str = typer.Option(None, "--storage", help="Optuna storage URL (default: the spec's, or a local SQLite file)."),
+    export: Path = typer.Option(None, "--export", help="Write every trial to this .csv or .json file."),
+    space_changed: str = typer.Option(None, "--space-changed", help=SPACE_CHANGED_HELP),
     allow_import: bool = typer.Option(False, "--allow-import", help="Allow an estimator outside the library allow-list."),
     plot: Path = typer.Option(None, "--plot", help="Optimization-history PNG (default: <study>-history.png)."),
     no_plot: bool = typer.Option(False, "--no-plot", help="Do not write the history plot."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-trial lines."),
 ) -> None:
-    """Tune an estimator's hyperparameters with the QUBO-surrogate sampler (or TPE/random)."""
+    """Tune an estimator's hyperparameters with the QUBO-surrogate sampler (or TPE, random, GP)."""
     try:
-        from hqopt.automl.tune import check_allowed, load_spec, run_tune
+        from rich.console import Console
+
+        from hqopt.automl.tune import (
+            SAMPLERS,
+            SPACE_CHANGED,
+            check_allowed,
+            export_trials,
+            load_spec,
+            run_tune,
+        )
     except ImportError as exc:
         raise fail(f"hqopt tune needs the automl extra ({exc.name} is missing): pip install 'hqopt[automl]'") from None
 
     spec = load_spec(spec_path)
     check_allowed(spec, allow_import=allow_import)
+    if sampler is not None and sampler not in SAMPLERS:
+        raise fail(f"--sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    if space_changed is not None and space_changed not in SPACE_CHANGED:
+        raise fail(f"--space-changed must be one of {', '.join(SPACE_CHANGED)}, got {space_changed!r}")
+    if export is not None and export.suffix.lower() not in (".csv", ".json"):
+        raise fail("--export must name a .csv or .json file")
     wanted = trials or spec.trials
-
-    def progress(study, trial) -> None:  # type: ignore[no-untyped-def]
-        if quiet:
-            return
-        value = "failed" if trial.value is None or not math.isfinite(trial.value) else f"{trial.value:.6g}"
-        try:
-            best = f"{study.best_value:.6g}"
-        except ValueError:
-            best = "-"
-        done = sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
-        typer.echo(f"trial {trial.number:>4}  [{done}/{wanted}]  score {value:>10}  best {best}")
+    console = Console(highlight=False, soft_wrap=True)
+    progress = _Progress(console, wanted, timeout, quiet)
+    held: dict[str, Any] = {}
 
     plot_path = None
     if not no_plot:
@@ -52,18 +77,134 @@ def tune(
             plot_path = plot
         elif _have_matplotlib():
             plot_path = Path(f"{spec.name}-history.png")
-    typer.echo(f"study {spec.name!r}: {spec.estimator} on {_dataset_name(spec.dataset)}, {wanted} trials, "
-               f"sampler {spec.sampler['name']}")
-    report = run_tune(spec, allow_import=allow_import, storage=storage, trials=trials, plot=plot_path, on_trial=progress)
+    typer.echo(
+        f"study {spec.name!r}: {spec.estimator} on {_dataset_name(spec.dataset)}, {wanted} trials, "
+        f"sampler {sampler or spec.sampler['name']}"
+    )
+    choice = space_changed or _ask_space_choice
+    stop = threading.Event()
+    with _GracefulStop(stop):
+        report = _run(run_tune, spec, choice, held, allow_import=allow_import, storage=storage, trials=trials,
+                      plot=plot_path, on_trial=progress, sampler=sampler, seed=seed, n_jobs=n_jobs, timeout=timeout,
+                      stop=stop)  # fmt: skip
+    if report.interrupted:
+        typer.echo("interrupted: the study keeps every finished trial; run the command again to resume", err=True)
     typer.echo(f"storage: {report.storage} ({report.n_complete} complete trials, {report.n_new} run now)")
-    typer.echo(f"default configuration score: {report.default_score:.6g}")
-    typer.echo(f"best score: {report.best_score:.6g}")
-    typer.echo("best configuration:")
-    for name, value in report.best_params.items():
-        typer.echo(f"  {name}: {value!r}")
+    if not math.isnan(report.default_score):
+        typer.echo(f"default configuration score: {report.default_score:.6g}")
+    if report.best_params or not math.isnan(report.best_score):
+        typer.echo(f"best score{' so far' if report.interrupted else ''}: {report.best_score:.6g}")
+        typer.echo("best configuration:")
+        for name, value in report.best_params.items():
+            typer.echo(f"  {name}: {value!r}")
+    if export is not None and "study" in held:
+        typer.echo(f"trials exported: {export_trials(held['study'], export)}")
     if report.plot_path:
         typer.echo(f"history plot: {report.plot_path}")
-    raise typer.Exit(EXIT_OK)
+    raise typer.Exit(EXIT_INTERRUPTED if report.interrupted else EXIT_OK)
+
+
+def _run(run_tune: Any, spec: Any, choice: Any, held: dict[str, Any], **kwargs: Any) -> Any:
+    """run_tune with the space-changed choice: a string, or asked on a terminal when the spaces differ."""
+    from hqopt.errors import SpecError
+
+    def keep(study: Any) -> None:
+        held["study"] = study
+
+    if isinstance(choice, str):
+        return run_tune(spec, space_changed=choice, on_study=keep, **kwargs)
+    try:
+        return run_tune(spec, space_changed="stop", on_study=keep, **kwargs)
+    except SpecError as exc:
+        if exc.field != "search_space" or "another search space" not in str(exc):
+            raise
+        answer = choice(str(exc))
+        return run_tune(spec, space_changed=answer, on_study=keep, **kwargs)
+
+
+def _ask_space_choice(message: str) -> str:
+    """On a terminal: warn and ask continue/new/stop; otherwise stop with the message."""
+    from hqopt.errors import SpecError
+
+    if not sys.stdin.isatty():
+        raise SpecError("search_space", message.split("field 'search_space': ", 1)[-1])
+    typer.echo(f"warning: {message.split('field ', 1)[-1]}", err=True)
+    answer = typer.prompt("continue the stored study, start a new one, or stop?", default="stop",
+                          type=typer.Choice(["continue", "new", "stop"]))  # fmt: skip
+    if answer == "stop":
+        raise typer.Exit(2)
+    return str(answer)
+
+
+class _Progress:
+    """One Rich line per finished trial: number, [done/wanted], score, best so far, ETA, parameters."""
+
+    def __init__(self, console: Any, wanted: int, timeout: float | None, quiet: bool) -> None:
+        self.console = console
+        self.wanted = wanted
+        self.timeout = timeout
+        self.quiet = quiet
+        self.start = time.monotonic()
+        self.first_done: int | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        if self.quiet:
+            return
+        with self.lock:
+            done = sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
+            if self.first_done is None:
+                self.first_done = done - 1
+            value = "failed" if trial.value is None or not math.isfinite(trial.value) else f"{trial.value:.6g}"
+            try:
+                best = f"{study.best_value:.6g}"
+            except ValueError:
+                best = "-"
+            elapsed = time.monotonic() - self.start
+            run_now = max(1, done - self.first_done)
+            eta = elapsed / run_now * max(0, self.wanted - done)
+            if self.timeout is not None:
+                eta = min(eta, max(0.0, self.timeout - elapsed))
+            params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
+            self.console.print(
+                f"trial {trial.number:>4}  [{done}/{self.wanted}]  score {value:>10}  best {best:>10}  "
+                f"ETA {_clock(eta)}  {params}"
+            )
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _clock(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class _GracefulStop:
+    """Ctrl-C or SIGTERM: start no new trial, let the running ones finish; a second one stops at once.
+
+    Installed in the main thread only (signal handlers can live nowhere else).
+    """
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handle)
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.stop.is_set():
+            raise KeyboardInterrupt
+        self.stop.set()
+        print("stopping after the running trial (press Ctrl-C again to stop now)", file=sys.stderr, flush=True)
 
 
 def _have_matplotlib() -> bool:
@@ -73,4 +214,4 @@ def _have_matplotlib() -> bool:
 
 
 def _dataset_name(dataset: dict) -> str:
-    return dataset.get("loader") or dataset.get("csv", "?")
+    return dataset.get("loader") or "a CSV file"

@@ -30,6 +30,7 @@ import dimod
 from ortools.sat.python import cp_model
 
 from hqopt.budget import Budget
+from hqopt.compile.linearize import product_key as _key
 from hqopt.errors import BackendError
 
 Label = Hashable
@@ -144,6 +145,8 @@ class CpSatModel:
 
         Returns False (and adds nothing) when the model would grow past RLT_MAX_PRODUCTS.
         """
+        if len(self.products) > RLT_MAX_PRODUCTS:  # too big already: skip the costly count of new pairs
+            return False
         partners: dict[Label, set[Label]] = {}
         for u, v in list(self.products):
             if u != v:
@@ -264,11 +267,6 @@ class _Pace:
                 f"beyond the time limit ({self.budget.remaining():.2g} s left); "
                 "give more time or use a penalty backend (sa, tabu)"
             )
-
-
-def _key(u: Label, v: Label) -> tuple[Label, Label]:
-    """The one key a product of ``u`` and ``v`` is stored under."""
-    return (u, v) if str(u) <= str(v) else (v, u)
 
 
 def _rounded(bias: float, scale: float) -> tuple[int, float]:

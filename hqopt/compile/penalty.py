@@ -82,6 +82,7 @@ class PenaltyModel:
         penalties: one :class:`PenaltyTerm` per constraint.
         weights: constraint label -> current weight.
         decoder: maps compiled samples back to the original variables.
+        encoding: how integer variables were encoded in bits.
         side_penalty: encoding penalties (domain wall), weighted by ``side_weight``.
     """
 
@@ -89,6 +90,7 @@ class PenaltyModel:
     penalties: dict[str, PenaltyTerm]
     weights: dict[str, float]
     decoder: Decoder
+    encoding: IntegerEncoding
     side_penalty: dimod.BinaryQuadraticModel = field(default_factory=lambda: dimod.BQM(dimod.BINARY))
     side_weight: float = 1.0
     skipped: list[str] = field(default_factory=list)
@@ -114,7 +116,7 @@ class PenaltyModel:
         int_bounds = {v: (cqm.lower_bound(v), cqm.upper_bound(v)) for v, vt in vartypes.items() if vt is dimod.INTEGER}
         enc = IntegerEncoding.for_variables(int_bounds, encoding)
 
-        objective = expand_to_bqm(model.minimization_objective(), enc)
+        objective = expand_to_bqm(cqm.objective, enc, scale=model.sense.sign)
         for v in cqm.variables:  # variables only in constraints still belong to the BQM
             for bit in ([b for b, _ in enc.bits[v]] if vartypes[v] is dimod.INTEGER else [v]):
                 objective.add_variable(bit)
@@ -152,7 +154,7 @@ class PenaltyModel:
         side = enc.side_penalty()
         side_weight = max(marginal.values(), default=1.0) or 1.0
         decoder = Decoder.build(cqm.variables, vartypes, enc)
-        return cls(objective, penalties, start, decoder, side, side_weight, skipped)
+        return cls(objective, penalties, start, decoder, enc, side, side_weight, skipped)
 
     def bqm(self) -> dimod.BinaryQuadraticModel:
         """The BQM at the current weights."""

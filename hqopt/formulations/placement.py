@@ -29,6 +29,10 @@ site (only for allowed pairs: pins and forbids remove the others), and
 :meth:`Placement.check` recomputes feasibility and every cost term from an
 assignment ``{service: site}`` alone, without the model.
 
+Sibling modules: ``placement_spec`` (parsing), ``placement_report`` (report,
+plan), ``placement_plot`` (pictures), ``placement_bound`` (lower bound),
+``placement_heuristic`` (warm start), ``placement_generator`` (instances).
+
 Example:
     >>> spec = {
     ...     "sites": [{"name": "a", "zone": "z1", "capacity": {"cpu": 4}},
@@ -45,9 +49,11 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dimod
@@ -55,7 +61,15 @@ import numpy as np
 
 from hqopt.errors import ModelError, SpecError
 from hqopt.formulations import fields as F
+from hqopt.formulations.placement_bound import PlacementBound, placement_lower_bound
+from hqopt.formulations.placement_heuristic import greedy_plan
+from hqopt.formulations.placement_report import (
+    PlacementPlan,
+    PlacementReport,
+    build_report,
+)
 from hqopt.model import Model
+from hqopt.result import Result
 
 #: cost terms, in report order
 TERMS = ("communication", "energy", "opening", "migration")
@@ -138,16 +152,23 @@ class Placement:
     move_cost: float = 1.0
     weights: dict[str, float] = field(default_factory=lambda: {t: 1.0 for t in TERMS})
     name: str = "placement"
+    down: tuple[str, ...] = ()
+    max_moves: int | None = None
 
     def __post_init__(self) -> None:
         self._by_name = {s.name: s for s in self.services}
+        self._site_index = {s.name: k for k, s in enumerate(self.sites)}
+        self._site_by_name = {s.name: s for s in self.sites}
+        self._bound: PlacementBound | None = None
 
     # ------------------------------------------------------------------ spec
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], source: str = "<spec>") -> Placement:
         """Build from a spec dict (the ``kind`` key removed); SpecError names any bad field."""
         try:
-            return _parse(F.mapping(spec, "spec"))
+            from hqopt.formulations.placement_spec import parse
+
+            return parse(F.mapping(spec, "spec"))
         except SpecError as exc:
             if exc.source is None:
                 raise SpecError(exc.field, exc.reason, source=source) from None
@@ -156,11 +177,11 @@ class Placement:
     # ------------------------------------------------------------ lookups
     @property
     def site_index(self) -> dict[str, int]:
-        return {s.name: k for k, s in enumerate(self.sites)}
+        return self._site_index
 
     @property
     def site_by_name(self) -> dict[str, Site]:
-        return {s.name: s for s in self.sites}
+        return self._site_by_name
 
     def move_cost_of(self, service: Service) -> float:
         return self.move_cost if service.move_cost is None else service.move_cost
@@ -173,103 +194,139 @@ class Placement:
                 members[s.group].append(s.name)
         return dict(members)
 
+    def subproblem_advice(self, size: int) -> str:
+        """What a decomposition's sub-problem of ``size`` variables is for this placement (``hqopt analyze``)."""
+        per_site = len(self.services) / len(self.sites)
+        k = max(1, min(len(self.sites), int(math.sqrt(size / per_site))))
+        return (
+            f"here a sub-problem is the services of {k} site{'s' if k > 1 else ''} re-placed among them "
+            f"(about {round(k * per_site)} services x {k} sites = {round(k * k * per_site)} variables)"
+        )
+
+    # ------------------------------------------------------------ re-planning
+    def replan(
+        self,
+        current: Mapping[str, Any] | None = None,
+        *,
+        down: Sequence[str] = (),
+        max_moves: int | None = None,
+        move_cost: float | None = None,
+    ) -> Placement:
+        """The same instance re-planned from ``current``, with sites ``down`` and at most ``max_moves`` moves.
+
+        ``current`` is ``{service: site}``, a decoded answer (``{"assignment": ...}``)
+        or a whole ``Result`` JSON dict (``hqopt solve --output``); it may name
+        sites that are down. ``move_cost`` replaces the spec's ``migration_cost``
+        (services with their own keep it). Arguments left out keep the instance's.
+
+        >>> p = Placement.from_spec({"sites": [{"name": "a", "capacity": {"cpu": 2}}, {"name": "b", "capacity": {"cpu": 2}}],
+        ...                          "services": [{"name": "s", "demand": {"cpu": 1}}]})
+        >>> q = p.replan({"s": "a"}, down=["a"], max_moves=1)
+        >>> q.allowed["s"], q.check({"s": "b"}).moves
+        (['b'], ['s'])
+        """
+        from hqopt.formulations.placement_spec import apply_operations, plan_of
+
+        spec: dict[str, Any] = {"current": plan_of(current) if current is not None else self.current}
+        spec["sites_down"] = sorted(set(self.down) | set(down))
+        if max_moves is not None or self.max_moves is not None:
+            spec["max_moves"] = self.max_moves if max_moves is None else max_moves
+        spec["migration_cost"] = self.move_cost if move_cost is None else move_cost
+        try:
+            return apply_operations(self, spec)
+        except SpecError as exc:
+            raise SpecError(exc.field, exc.reason, source="re-plan") from None
+
     # ------------------------------------------------------------------ model
     def to_model(self) -> Model:
-        """The CQM: one-hot assignment, capacities, rules, weighted cost objective."""
-        sites = self.site_by_name
-        index = self.site_index
-        labels: list[tuple[str, ...]] = []
-        var: dict[tuple[str, str], int] = {}
-        for svc in self.services:
-            for site in self.allowed[svc.name]:
-                var[(svc.name, site)] = len(labels)
-                labels.append(("x", svc.name, site))
-        opening = self.weights["opening"] > 0
-        open_var = {}
-        for site in self.sites:
-            if opening and site.open_cost > 0:
-                open_var[site.name] = len(labels)
-                labels.append(("open", site.name))
-
-        # ---- objective, built from arrays
+        """The CQM: one-hot assignment, capacities, rules, weighted cost objective (built from arrays)."""
+        layout = _Layout(self)
+        labels, x, w = layout.labels, layout.x, self.weights
+        ok = x >= 0
         linear = np.zeros(len(labels))
         offset = 0.0
-        w = self.weights
-        for (svc_name, site_name), k in var.items():
-            svc, site = self._service(svc_name), sites[site_name]
-            linear[k] += w["energy"] * sum(svc.demand.get(r, 0.0) * site.price.get(r, 0.0) for r in self.resources)
-        for site_name, k in open_var.items():
-            linear[k] += w["opening"] * sites[site_name].open_cost
-        for svc in self.services:
+        demand = np.array([[s.demand.get(r, 0.0) for r in self.resources] for s in self.services]).reshape(len(self.services), -1)
+        price = np.array([[site.price.get(r, 0.0) for r in self.resources] for site in self.sites]).reshape(len(self.sites), -1)
+        linear[x[ok]] += w["energy"] * (demand @ price.T)[ok]
+        has_open = layout.open >= 0
+        linear[layout.open[has_open]] += w["opening"] * np.array([s.open_cost for s in self.sites])[has_open]
+        index = self.site_index
+        for i, svc in enumerate(self.services):  # migration: paid unless the service stays
             if svc.name in self.current:
                 cost = w["migration"] * self.move_cost_of(svc)
                 offset += cost
-                k = var.get((svc.name, self.current[svc.name]))
-                if k is not None:
-                    linear[k] -= cost
-        rows, cols, data = [], [], []
-        if w["communication"] > 0:
-            for (a, b), volume in self.traffic.items():
-                ka = np.array([var[(a, s)] for s in self.allowed[a]])
-                kb = np.array([var[(b, s)] for s in self.allowed[b]])
-                sa = [index[s] for s in self.allowed[a]]
-                sb = [index[s] for s in self.allowed[b]]
-                block = w["communication"] * volume * self.latency[np.ix_(sa, sb)]
-                rr, cc = np.meshgrid(ka, kb, indexing="ij")
-                keep = block != 0
-                rows.append(rr[keep])
-                cols.append(cc[keep])
-                data.append(block[keep])
-        quadratic = (
-            (np.concatenate(rows), np.concatenate(cols), np.concatenate(data))
-            if rows
-            else (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
-        )
-        objective = dimod.BQM.from_numpy_vectors(linear, quadratic, offset, dimod.BINARY, variable_order=labels)
+                stay = x[i, index[self.current[svc.name]]]
+                if stay >= 0:
+                    linear[stay] -= cost
+        quadratic, constant = self._communication(layout)
+        objective = dimod.BQM.from_numpy_vectors(linear, quadratic, offset + constant, dimod.BINARY, variable_order=labels)
 
         cqm = dimod.ConstrainedQuadraticModel()
         cqm.set_objective(objective)
-        for svc in self.services:
-            terms = [(("x", svc.name, s), 1.0) for s in self.allowed[svc.name]]
-            cqm.add_constraint_from_iterable(terms, "==", rhs=1, label=f"assign[{svc.name}]")
-        self._capacity_constraints(cqm, open_var)
+        for i, svc in enumerate(self.services):
+            cqm.add_constraint_from_iterable([(labels[k], 1.0) for k in x[i][ok[i]]], "==", rhs=1, label=f"assign[{svc.name}]")
+        for label, terms in layout.links:
+            cqm.add_constraint_from_iterable(terms, "==", rhs=0, label=label)
+        self._capacity_constraints(cqm, layout, demand)
         self._rule_constraints(cqm)
-        return Model(cqm, sense="min", name=self.name, decoder=self.decode, metadata={"kind": "placement"})
+        self._move_constraint(cqm, layout)
+        metadata = {"kind": "placement", "formulation": self, "warm_start": self.warm_start, "communication_encoding": layout.encoding}
+        return Model(cqm, sense="min", name=self.name, decoder=self.decode, metadata=metadata)
+
+    def _communication(self, layout: _Layout) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], float]:
+        """Quadratic terms (rows, cols, data) and constant of ``w * sum traffic x latency``."""
+        empty = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+        if self.weights["communication"] == 0 or not self.traffic:
+            return empty, 0.0
+        position = {s.name: i for i, s in enumerate(self.services)}
+        ea = np.array([position[a] for a, _ in self.traffic])
+        eb = np.array([position[b] for _, b in self.traffic])
+        volume = self.weights["communication"] * np.fromiter(self.traffic.values(), float, len(self.traffic))
+        parts = []
+        if layout.levels is None:  # any latency matrix: a term per pair of sites
+            a, b = layout.x[ea][:, :, None], layout.x[eb][:, None, :]
+            parts.append(_terms(a, b, self.latency[None, :, :] * volume[:, None, None]))
+            return _concat(parts), 0.0
+        base, levels = layout.levels  # hierarchical: a constant, minus a term per shared region, zone, site
+        for domain_index, coef in levels:
+            a, b = domain_index[ea], domain_index[eb]
+            parts.append(_terms(a, b, np.broadcast_to(coef * volume[:, None], a.shape)))
+        return _concat(parts), base * float(volume.sum())
 
     def _service(self, name: str) -> Service:
         return self._by_name[name]
 
-    def _hosted(self) -> dict[str, list[Service]]:
-        hosted: dict[str, list[Service]] = defaultdict(list)
-        for svc in self.services:
-            for site in self.allowed[svc.name]:
-                hosted[site].append(svc)
-        return hosted
-
-    def _capacity_constraints(self, cqm: dimod.ConstrainedQuadraticModel, open_var: dict[str, int]) -> None:
-        hosted = self._hosted()
-        for site in self.sites:
-            guests = hosted.get(site.name, [])
-            linked = site.name in open_var
-            y = ("open", site.name)
-            for r in self.resources:
-                terms = [(("x", s.name, site.name), s.demand.get(r, 0.0)) for s in guests if s.demand.get(r, 0.0) > 0]
-                if not terms:
+    def _capacity_constraints(self, cqm: dimod.ConstrainedQuadraticModel, layout: _Layout, demand: np.ndarray) -> None:
+        labels = layout.labels
+        for k, site in enumerate(self.sites):
+            guests = np.flatnonzero(layout.x[:, k] >= 0)
+            y = labels[layout.open[k]] if layout.open[k] >= 0 else None
+            for j, r in enumerate(self.resources):
+                need = guests[demand[guests, j] > 0]
+                if not need.size:
                     continue
+                terms = [(labels[layout.x[i, k]], float(demand[i, j])) for i in need]
                 cap = site.capacity.get(r, 0.0)
-                if linked:
+                if y is not None:
                     cqm.add_constraint_from_iterable(terms + [(y, -cap)], "<=", rhs=0, label=f"capacity[{site.name},{r}]")
-                elif sum(c for _, c in terms) > cap:
+                elif demand[need, j].sum() > cap:
                     cqm.add_constraint_from_iterable(terms, "<=", rhs=cap, label=f"capacity[{site.name},{r}]")
-            if linked:
-                # a site is open exactly when it hosts something
-                for s in guests:
-                    if not any(s.demand.get(r, 0.0) > 0 for r in self.resources):
-                        cqm.add_constraint_from_iterable(
-                            [(("x", s.name, site.name), 1.0), (y, -1.0)], "<=", rhs=0, label=f"open-if-used[{site.name},{s.name}]"
-                        )
-                terms = [(("x", s.name, site.name), -1.0) for s in guests] + [(y, 1.0)]
+            if y is not None:  # a site is open exactly when it hosts something
+                for i in guests[demand[guests].sum(axis=1) == 0]:
+                    svc = self.services[i].name
+                    cqm.add_constraint_from_iterable([(labels[layout.x[i, k]], 1.0), (y, -1.0)], "<=", rhs=0, label=f"open-if-used[{site.name},{svc}]")
+                terms = [(labels[layout.x[i, k]], -1.0) for i in guests] + [(y, 1.0)]
                 cqm.add_constraint_from_iterable(terms, "<=", rhs=0, label=f"used-if-open[{site.name}]")
+
+    def _move_constraint(self, cqm: dimod.ConstrainedQuadraticModel, layout: _Layout) -> None:
+        """``max-moves``: at least ``len(current) - max_moves`` services stay where they are."""
+        if self.max_moves is None or not self.current:
+            return
+        index = self.site_index
+        stays = [layout.labels[layout.x[i, index[self.current[s.name]]]] for i, s in enumerate(self.services) if s.name in self.current and layout.x[i, index[self.current[s.name]]] >= 0]
+        need = len(self.current) - self.max_moves
+        if need > 0:
+            cqm.add_constraint_from_iterable([(v, 1.0) for v in stays], ">=", rhs=need, label="max-moves")
 
     def _rule_constraints(self, cqm: dimod.ConstrainedQuadraticModel) -> None:
         groups = self.groups()
@@ -297,9 +354,8 @@ class Placement:
         """``{service: site}`` from a model solution; ModelError unless each service has one site."""
         placed: dict[str, list[str]] = {s.name: [] for s in self.services}
         for label, value in solution.items():
-            if isinstance(label, tuple) and len(label) == 3 and label[0] == "x" and round(value) == 1:
-                if label[1] in placed:
-                    placed[label[1]].append(label[2])
+            if isinstance(label, tuple) and len(label) == 3 and label[0] == "x" and round(value) == 1 and label[1] in placed:
+                placed[label[1]].append(label[2])
         bad = {s: v for s, v in placed.items() if len(v) != 1}
         if bad:
             svc, where = next(iter(bad.items()))
@@ -308,17 +364,31 @@ class Placement:
 
     def solution_of(self, assignment: Mapping[str, str]) -> dict[tuple[str, ...], int]:
         """The model's 0/1 values for ``{service: site}`` (sites open exactly when used); e.g. a warm start."""
-        solution: dict[tuple[str, ...], int] = {
-            ("x", svc.name, site): int(assignment.get(svc.name) == site) for svc in self.services for site in self.allowed[svc.name]
-        }
+        sites = self.site_by_name
         used = set(assignment.values())
-        if self.weights["opening"] > 0:
-            solution.update({("open", s.name): int(s.name in used) for s in self.sites if s.open_cost > 0})
+        solution = {}
+        for label in _Layout(self).labels:
+            if label[0] == "x":
+                solution[label] = int(assignment.get(label[1]) == label[2])
+            elif label[0] == "open":
+                solution[label] = int(label[1] in used)
+            else:  # ("zone" | "region", service, domain)
+                where = assignment.get(label[1])
+                solution[label] = int(where in sites and sites[where].domain(label[0]) == label[2])
         return solution
 
-    def decode(self, solution: Mapping[Any, float]) -> dict[str, Any]:
-        """The assignment table, per-site utilisation and the cost by term (JSON-friendly)."""
-        assignment = self.assignment(solution)
+    def warm_start(self) -> dict[tuple[str, ...], int] | None:
+        """A feasible starting point for ``hqopt.solve(..., initial=)`` from :func:`greedy_plan`, or None."""
+        plan = greedy_plan(self)
+        return None if plan is None else self.solution_of(plan)
+
+    def decode(self, solution: Mapping[Any, float]) -> PlacementPlan:
+        """The assignment table, per-site utilisation, the cost by term and the moves (a JSON-friendly dict)."""
+        return self.plan(self.assignment(solution))
+
+    def plan(self, assignment: Mapping[str, str]) -> PlacementPlan:
+        """The decoded answer of ``{service: site}`` (see :meth:`decode`)."""
+        assignment = dict(assignment)
         report = self.check(assignment)
         rows = []
         for site in self.sites:
@@ -329,21 +399,52 @@ class Placement:
                     "site": site.name,
                     "zone": site.zone,
                     "region": site.region,
+                    "down": site.name in self.down,
                     "services": guests,
                     "used": used,
                     "utilisation": {r: (used[r] / site.capacity[r] if site.capacity.get(r) else 0.0) for r in self.resources},
                 }
             )
-        return {
+        data = {
             "assignment": assignment,
             "sites": rows,
             "costs": report.costs,
             "weights": dict(self.weights),
             "objective": report.objective,
-            "moves": report.moves,
+            "moves": [{"service": s, "from": self.current[s], "to": assignment.get(s)} for s in report.moves],
             "feasible": report.feasible,
             "violations": report.violations,
         }
+        return PlacementPlan(data, self)
+
+    def report(self, answer: Result | Mapping[str, str], *, bound: bool = True) -> PlacementReport:
+        """Per-site table, cost by term, rule checks and moves of a Result or ``{service: site}``.
+
+        ``bound=True`` adds :meth:`lower_bound` (covering every cost term) and its gap.
+        """
+        result = answer if isinstance(answer, Result) else None
+        return build_report(self, self._assignment_of(answer), result, self.lower_bound() if bound else None)
+
+    def plot(self, answer: Result | Mapping[str, str], path: str | Path) -> Path:
+        """A PNG of a Result or ``{service: site}``: utilisation per site and the traffic graph by site (``plot`` extra)."""
+        from hqopt.formulations.placement_plot import plot_placement
+
+        return plot_placement(self, self.plan(self._assignment_of(answer)), path)
+
+    def _assignment_of(self, answer: Result | Mapping[str, str]) -> dict[str, str]:
+        if not isinstance(answer, Result):
+            return dict(answer)
+        if answer.decoded is not None:
+            return dict(answer.decoded["assignment"])
+        if answer.solution is not None:
+            return self.assignment(answer.solution)
+        raise ModelError("the result holds no solution")
+
+    def lower_bound(self, time_limit: float = 30.0) -> PlacementBound:
+        """A proven lower bound on the whole objective (cached); see :mod:`~hqopt.formulations.placement_bound`."""
+        if self._bound is None:
+            self._bound = placement_lower_bound(self, time_limit=time_limit)
+        return self._bound
 
     def check(self, assignment: Mapping[str, str]) -> PlacementCheck:
         """Recompute feasibility and every cost term of ``{service: site}`` from the instance data alone."""
@@ -355,6 +456,8 @@ class Placement:
                 violations.append(f"service {svc.name} is not placed")
             elif site not in sites:
                 violations.append(f"service {svc.name} is on unknown site {site}")
+            elif site in self.down:
+                violations.append(f"service {svc.name} is on site {site}, which is down")
             elif site not in self.allowed[svc.name]:
                 violations.append(f"service {svc.name} may not run on {site} (pin/forbid)")
         extra = set(assignment) - {s.name for s in self.services}
@@ -399,246 +502,121 @@ class Placement:
         opening = sum(sites[s].open_cost for s in opened)
         moves = [s.name for s in self.services if s.name in self.current and placed.get(s.name) != self.current[s.name]]
         migration = sum(self.move_cost_of(self._service(s)) for s in moves)
+        if self.max_moves is not None and len(moves) > self.max_moves:
+            violations.append(f"{len(moves)} services move (max_moves {self.max_moves})")
         costs = {"communication": communication, "energy": energy, "opening": opening, "migration": migration}
         objective = sum(self.weights[t] * costs[t] for t in TERMS)
         return PlacementCheck(not violations, violations, costs, float(objective), usage, moves)
 
 
-# ---------------------------------------------------------------------- parsing
-_TOP_FIELDS = ("name", "resources", "sites", "services", "traffic", "latency", "rules", "current", "migration_cost", "objective")
+# ---------------------------------------------------------------- model layout
+#: above this many site-pair terms (traffic pairs x sites^2), a hierarchical latency is
+#: encoded with per-zone/region variables instead (far fewer terms; CP-SAT's search is
+#: better on the site-pair form while it fits)
+DENSE_MAX_TERMS = 50_000
 
 
-def _parse(spec: Mapping[str, Any]) -> Placement:
-    F.no_unknown_keys(spec, _TOP_FIELDS, "")
-    sites = _parse_sites(F.sequence(spec.get("sites"), "sites") if "sites" in spec else None)
-    resources = _parse_resources(spec, sites)
-    services = _parse_services(F.sequence(spec["services"], "services") if "services" in spec else None, resources)
-    site_names = {s.name for s in sites}
-    service_names = {s.name for s in services}
-    traffic = _parse_traffic(spec.get("traffic", []), service_names)
-    latency = _parse_latency(spec.get("latency"), sites)
-    rules = F.mapping(spec.get("rules", {}) or {}, "rules")
-    F.no_unknown_keys(rules, ("anti_affinity", "affinity", "pin", "forbid"), "rules")
-    allowed = _parse_allowed(rules, services, sites)
-    groups = {s.group for s in services if s.group is not None}
-    anti = [_parse_anti(item, F.join("rules.anti_affinity", k), groups) for k, item in enumerate(F.sequence(rules.get("anti_affinity", []), "rules.anti_affinity"))]
-    affinity = [_parse_affinity(item, F.join("rules.affinity", k), service_names) for k, item in enumerate(F.sequence(rules.get("affinity", []), "rules.affinity"))]
-    current = {}
-    for svc, site in F.mapping(spec.get("current", {}) or {}, "current").items():
-        where = F.join("current", str(svc))
-        current[F.known(F.name(svc, where), service_names, where, "service")] = F.known(F.name(site, where), site_names, where, "site")
-    move_cost = F.number(spec, "migration_cost", "", default=1.0, minimum=0)
-    weights = {t: 1.0 for t in TERMS}
-    objective = F.mapping(spec.get("objective", {}) or {}, "objective")
-    F.no_unknown_keys(objective, TERMS, "objective")
-    for term in TERMS:
-        weights[term] = F.number(objective, term, "objective", default=1.0, minimum=0)
-    return Placement(
-        sites=sites,
-        services=services,
-        resources=resources,
-        traffic=traffic,
-        latency=latency,
-        allowed=allowed,
-        anti_affinity=anti,
-        affinity=affinity,
-        current=current,
-        move_cost=move_cost,
-        weights=weights,
-        name=F.text(spec, "name", "", default="placement") or "placement",
-    )
+class _Layout:
+    """Variable indices of the model.
+
+    ``x[i, k]``: index of ``("x", service i, site k)`` or -1 where not allowed;
+    ``open[k]``: index of ``("open", site k)`` or -1. With a hierarchical latency
+    and more than :data:`DENSE_MAX_TERMS` site-pair terms, services also get binary
+    ``("zone", service, zone)`` / ``("region", service, region)`` variables
+    linked to x by ``in-zone[...]`` / ``in-region[...]`` equalities: the
+    communication term then needs a term per shared domain (sites + zones +
+    regions per traffic pair) instead of one per pair of sites.
+    """
+
+    def __init__(self, p: Placement) -> None:
+        self.labels: list[tuple[str, ...]] = []
+        index = p.site_index
+        self.x = np.full((len(p.services), len(p.sites)), -1)
+        for i, svc in enumerate(p.services):
+            for site in p.allowed[svc.name]:
+                self.x[i, index[site]] = self._new(("x", svc.name, site))
+        self.open = np.full(len(p.sites), -1)
+        if p.weights["opening"] > 0:
+            for k, site in enumerate(p.sites):
+                if site.open_cost > 0:
+                    self.open[k] = self._new(("open", site.name))
+        self.links: list[tuple[str, list[tuple[Any, float]]]] = []
+        self.levels: tuple[float, list[tuple[np.ndarray, float]]] | None = None
+        self.encoding = "site pairs"
+        dense = len(p.traffic) * len(p.sites) ** 2 if p.weights["communication"] > 0 else 0
+        hierarchy = _hierarchy(p.sites, p.latency) if dense > DENSE_MAX_TERMS else None
+        if hierarchy is not None:
+            base, coef = hierarchy
+            parts: dict[frozenset[frozenset[int]], list[Any]] = {}  # partition of the sites -> [index, coefficient]
+            for scope in SCOPES:
+                names = [s.domain(scope) for s in p.sites]
+                key = frozenset(frozenset(k for k, n in enumerate(names) if n == d) for d in set(names))
+                if key in parts:
+                    parts[key][1] += coef[scope]
+                elif coef[scope] != 0:
+                    single = len(key) == len(p.sites)
+                    parts[key] = [self.x if single else self._domains(p, scope, names, sorted(set(names))), coef[scope]]
+            self.levels = (base, [(ix, c) for ix, c in parts.values() if c != 0])
+            self.encoding = "hierarchy"
+
+    def _new(self, label: tuple[str, ...]) -> int:
+        self.labels.append(label)
+        return len(self.labels) - 1
+
+    def _domains(self, p: Placement, scope: str, names: list[str], domains: list[str]) -> np.ndarray:
+        """Binary (scope, service, domain) = sum of the service's x over the domain's sites."""
+        column = {d: j for j, d in enumerate(domains)}
+        ix = np.full((len(p.services), len(domains)), -1)
+        for i, svc in enumerate(p.services):
+            members: dict[str, list[tuple[Any, float]]] = defaultdict(list)
+            for k in np.flatnonzero(self.x[i] >= 0):
+                members[names[k]].append((self.labels[self.x[i, k]], 1.0))
+            for domain, terms in members.items():
+                label = (scope, svc.name, domain)
+                ix[i, column[domain]] = self._new(label)
+                self.links.append((f"in-{scope}[{svc.name},{domain}]", terms + [(label, -1.0)]))
+        return ix
 
 
-def _parse_sites(items: list[Any] | None) -> list[Site]:
-    if not items:
-        raise SpecError("sites", "at least one site is required")
-    sites, seen = [], set()
-    for k, item in enumerate(items):
-        where = F.join("sites", k)
-        item = F.mapping(item, where)
-        F.no_unknown_keys(item, ("name", "capacity", "price", "open_cost", "zone", "region"), where)
-        site_name = F.name(item.get("name"), F.join(where, "name"))
-        if site_name in seen:
-            raise SpecError(F.join(where, "name"), f"duplicate site name {site_name!r}")
-        seen.add(site_name)
-        if "capacity" not in item:
-            raise SpecError(F.join(where, "capacity"), "is required")
-        zone = F.text(item, "zone", where, default=site_name) or site_name
-        sites.append(
-            Site(
-                name=site_name,
-                capacity=F.number_map(item["capacity"], F.join(where, "capacity"), minimum=0),
-                price=F.number_map(item.get("price", {}) or {}, F.join(where, "price"), minimum=0),
-                open_cost=F.number(item, "open_cost", where, default=0.0, minimum=0),
-                zone=zone,
-                region=F.text(item, "region", where, default=zone) or zone,
-            )
-        )
-    return sites
+def _hierarchy(sites: list[Site], latency: np.ndarray) -> tuple[float, dict[str, float]] | None:
+    """``latency = base + coef[region] [same region] + coef[zone] [same zone] + coef[site] [same site]``, or None.
+
+    Exists when zones nest in regions and the latency depends only on what two
+    sites share (site, zone, region, nothing). Relations no pair has get the
+    next closer level's value, so their terms vanish.
+
+    >>> s = [Site("a", {}, zone="z1", region="r"), Site("b", {}, zone="z1", region="r"), Site("c", {}, zone="z2", region="r")]
+    >>> _hierarchy(s, np.array([[0, 1, 4], [1, 0, 4], [4, 4, 0]]))
+    (4.0, {'region': 0.0, 'zone': -3.0, 'site': -1.0})
+    """
+    region_of: dict[str, str] = {}
+    if any(region_of.setdefault(s.zone, s.region) != s.region for s in sites):
+        return None
+    zone = np.array([s.zone for s in sites])
+    region = np.array([s.region for s in sites])
+    same_site = np.eye(len(sites), dtype=bool)
+    same_zone = zone[:, None] == zone[None, :]
+    same_region = region[:, None] == region[None, :]
+    values: list[float | None] = []
+    for mask in (same_site, same_zone & ~same_site, same_region & ~same_zone, ~same_region):
+        found = latency[mask]
+        if found.size and not np.all(found == found[0]):
+            return None
+        values.append(float(found[0]) if found.size else None)
+    site, zone_l, region_l, other = values
+    assert site is not None
+    zone_l = site if zone_l is None else zone_l
+    region_l = zone_l if region_l is None else region_l
+    other = region_l if other is None else other
+    return other, {"region": region_l - other, "zone": zone_l - region_l, "site": site - zone_l}
 
 
-def _parse_resources(spec: Mapping[str, Any], sites: list[Site]) -> list[str]:
-    if "resources" in spec:
-        names = [F.name(r, F.join("resources", k)) for k, r in enumerate(F.sequence(spec["resources"], "resources"))]
-    else:
-        names = []
-        for site in sites:
-            names += [r for r in site.capacity if r not in names]
-    for k, site in enumerate(sites):
-        for key in ("capacity", "price"):
-            for r in getattr(site, key):
-                if r not in names:
-                    raise SpecError(f"sites[{k}].{key}.{r}", f"unknown resource (resources: {', '.join(names)})")
-    return names
+def _terms(a: np.ndarray, b: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (row, col, value) triples of broadcast index arrays ``a``, ``b`` where both exist and ``coef != 0``."""
+    a, b, coef = np.broadcast_arrays(a, b, coef)
+    keep = (a >= 0) & (b >= 0) & (coef != 0)
+    return a[keep], b[keep], coef[keep]
 
 
-def _parse_services(items: list[Any] | None, resources: list[str]) -> list[Service]:
-    if not items:
-        raise SpecError("services", "at least one service is required")
-    services, seen = [], set()
-    for k, item in enumerate(items):
-        where = F.join("services", k)
-        item = F.mapping(item, where)
-        F.no_unknown_keys(item, ("name", "demand", "group", "migration_cost"), where)
-        svc_name = F.name(item.get("name"), F.join(where, "name"))
-        if svc_name in seen:
-            raise SpecError(F.join(where, "name"), f"duplicate service name {svc_name!r}")
-        seen.add(svc_name)
-        demand = F.number_map(item.get("demand", {}) or {}, F.join(where, "demand"), minimum=0)
-        for r in demand:
-            if r not in resources:
-                raise SpecError(F.join(where, f"demand.{r}"), f"unknown resource (resources: {', '.join(resources)})")
-        move = F.number(item, "migration_cost", where, default=None, minimum=0)
-        services.append(Service(svc_name, demand, F.text(item, "group", where), move))
-    return services
-
-
-def _parse_traffic(value: Any, services: set[str]) -> dict[tuple[str, str], float]:
-    """Pairs ``[a, b, volume]`` / ``{between: [a, b], volume: v}``, or ``{services: [...], matrix: [[...]]}``."""
-    traffic: dict[tuple[str, str], float] = defaultdict(float)
-
-    def add(a: Any, b: Any, volume: Any, where: str) -> None:
-        a = F.known(F.name(a, where), services, where, "service")
-        b = F.known(F.name(b, where), services, where, "service")
-        v = F.to_number(volume, where, minimum=0)
-        if a == b:
-            if v:
-                raise SpecError(where, f"traffic from {a!r} to itself")
-            return
-        if v:
-            traffic[(a, b) if a < b else (b, a)] += v
-
-    if isinstance(value, Mapping):
-        F.no_unknown_keys(value, ("services", "matrix"), "traffic")
-        names = [F.name(s, F.join("traffic.services", k)) for k, s in enumerate(F.sequence(value.get("services"), "traffic.services"))]
-        matrix = _square(value.get("matrix"), len(names), "traffic.matrix")
-        for i, a in enumerate(names):
-            for j, b in enumerate(names):
-                if i != j or matrix[i][j]:
-                    add(a, b, matrix[i][j], f"traffic.matrix[{i}][{j}]")
-        return dict(traffic)
-    for k, item in enumerate(F.sequence(value, "traffic")):
-        where = F.join("traffic", k)
-        if isinstance(item, Mapping):
-            F.no_unknown_keys(item, ("between", "volume"), where)
-            pair = F.sequence(item.get("between"), F.join(where, "between"))
-            if len(pair) != 2:
-                raise SpecError(F.join(where, "between"), "must name two services")
-            add(pair[0], pair[1], item.get("volume", 1.0), F.join(where, "volume"))
-        else:
-            triple = F.sequence(item, where)
-            if len(triple) not in (2, 3):
-                raise SpecError(where, "must be [service, service, volume]")
-            add(triple[0], triple[1], triple[2] if len(triple) == 3 else 1.0, where)
-    return dict(traffic)
-
-
-def _square(value: Any, n: int, where: str) -> list[list[float]]:
-    rows = F.sequence(value, where)
-    if len(rows) != n:
-        raise SpecError(where, f"must have {n} rows, got {len(rows)}")
-    out = []
-    for i, row in enumerate(rows):
-        row = F.sequence(row, f"{where}[{i}]")
-        if len(row) != n:
-            raise SpecError(f"{where}[{i}]", f"must have {n} entries, got {len(row)}")
-        out.append([F.to_number(x, f"{where}[{i}][{j}]", minimum=0) for j, x in enumerate(row)])
-    return out
-
-
-def _parse_latency(value: Any, sites: list[Site]) -> np.ndarray:
-    """Site-by-site latency: ``matrix``, ``hierarchy`` (default) and/or ``pairs`` overriding it."""
-    n = len(sites)
-    index = {s.name: k for k, s in enumerate(sites)}
-    spec = F.mapping(value if value is not None else {}, "latency")
-    F.no_unknown_keys(spec, ("matrix", "sites", "hierarchy", "pairs"), "latency")
-    if "matrix" in spec:
-        if "hierarchy" in spec:
-            raise SpecError("latency", "give either a matrix or a hierarchy, not both")
-        order = [F.known(F.name(s, f"latency.sites[{k}]"), index, f"latency.sites[{k}]", "site") for k, s in enumerate(F.sequence(spec["sites"], "latency.sites"))] if "sites" in spec else [s.name for s in sites]
-        if sorted(order) != sorted(index):
-            raise SpecError("latency.sites", "must list every site exactly once")
-        matrix = np.array(_square(spec["matrix"], n, "latency.matrix"))
-        perm = [index[s] for s in order]
-        latency = np.zeros((n, n))
-        latency[np.ix_(perm, perm)] = matrix
-    else:
-        if "sites" in spec:
-            raise SpecError("latency.sites", "only goes with latency.matrix")
-        levels = dict(DEFAULT_HIERARCHY)
-        given = F.mapping(spec.get("hierarchy", {}) or {}, "latency.hierarchy")
-        F.no_unknown_keys(given, DEFAULT_HIERARCHY, "latency.hierarchy")
-        levels.update({k: F.number(given, k, "latency.hierarchy", minimum=0) for k in given})
-        latency = np.empty((n, n))
-        for i, a in enumerate(sites):
-            for j, b in enumerate(sites):
-                level = "same_site" if i == j else "same_zone" if a.zone == b.zone else "same_region" if a.region == b.region else "other"
-                latency[i, j] = levels[level]
-    for k, item in enumerate(F.sequence(spec.get("pairs", []), "latency.pairs")):
-        where = F.join("latency.pairs", k)
-        triple = F.sequence(item, where)
-        if len(triple) != 3:
-            raise SpecError(where, "must be [site, site, latency]")
-        a = index[F.known(F.name(triple[0], where), index, where, "site")]
-        b = index[F.known(F.name(triple[1], where), index, where, "site")]
-        latency[a, b] = latency[b, a] = F.to_number(triple[2], where, minimum=0)
-    return latency
-
-
-def _names_or_one(value: Any, where: str) -> list[str]:
-    items = value if isinstance(value, (list, tuple)) else [value]
-    return [F.name(v, F.join(where, k) if isinstance(value, (list, tuple)) else where) for k, v in enumerate(items)]
-
-
-def _parse_allowed(rules: Mapping[str, Any], services: list[Service], sites: list[Site]) -> dict[str, list[str]]:
-    site_names = [s.name for s in sites]
-    service_names = {s.name for s in services}
-    allowed = {s.name: list(site_names) for s in services}
-    for key in ("pin", "forbid"):
-        for svc, value in F.mapping(rules.get(key, {}) or {}, f"rules.{key}").items():
-            where = f"rules.{key}.{svc}"
-            svc = F.known(F.name(svc, where), service_names, where, "service")
-            chosen = {F.known(s, set(site_names), where, "site") for s in _names_or_one(value, where)}
-            if key == "pin":
-                allowed[svc] = [s for s in allowed[svc] if s in chosen]
-            else:
-                allowed[svc] = [s for s in allowed[svc] if s not in chosen]
-            if not allowed[svc]:
-                raise SpecError(where, f"service {svc!r} has no site left to run on")
-    return allowed
-
-
-def _parse_anti(item: Any, where: str, groups: set[str]) -> AntiAffinity:
-    item = F.mapping(item, where)
-    F.no_unknown_keys(item, ("group", "scope", "max_per_domain"), where)
-    group = F.known(F.name(item.get("group"), F.join(where, "group")), groups, F.join(where, "group"), "group")
-    return AntiAffinity(group, F.choice(item, "scope", where, SCOPES, "site"), int(F.number(item, "max_per_domain", where, default=1, minimum=1, integer=True)))
-
-
-def _parse_affinity(item: Any, where: str, services: set[str]) -> Affinity:
-    item = F.mapping(item, where)
-    F.no_unknown_keys(item, ("services", "scope"), where)
-    names = [F.known(F.name(s, F.join(F.join(where, "services"), k)), services, F.join(where, "services"), "service") for k, s in enumerate(F.sequence(item.get("services"), F.join(where, "services")))]
-    if len(names) < 2:
-        raise SpecError(F.join(where, "services"), "must name at least two services")
-    return Affinity(tuple(names), F.choice(item, "scope", where, SCOPES, "site"))
+def _concat(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return tuple(np.concatenate([p[j] for p in parts]) for j in range(3))  # type: ignore[return-value]

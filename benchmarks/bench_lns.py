@@ -1,0 +1,157 @@
+"""MIP and LNS benchmark (issue 10), side by side in one run, development set only.
+
+Section ``cap`` -- single-source capacitated facility location, cap61..cap94:
+``mip`` through ``hqopt.solve`` (time and objective, status) against HiGHS on a
+model built directly here with highspy arrays (same formulation), and any
+extra backends given with ``--cap-backends`` (e.g. ``auto``).
+
+Section ``placement`` -- generated placements (``hqopt generate placement``):
+200x20 seeds 1..3 and 60x8 seed 1: ``lns`` at ``--budget`` seconds against
+``cpsat`` at ``--budget`` and ``--long`` seconds (and ``ls`` when installed).
+Gap: to the best bound any run proved (the ``cpsat`` bounds).
+
+Every feasible answer is verified by ``solve``; placements are re-checked by
+the formulation's independent checker.
+
+Run (the full table is about 16 x (mip) + 4 x (3 x budget + long) seconds):
+    python benchmarks/bench_lns.py                          # everything, 10 s / 60 s
+    python benchmarks/bench_lns.py --budget 5 --long 20 --instances cap61,cap71,p60x8s1
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import hqopt
+from hqopt.backends.registry import available_backends
+from hqopt.formulations.placement import Placement
+from hqopt.formulations.placement_generator import generate_placement
+from hqopt.io.orlib_cap import read_cap
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+CAP_INSTANCES = [f"cap{g}{i}" for g in (6, 7, 8, 9) for i in (1, 2, 3, 4)]
+PLACEMENTS = {"p200x20s1": (200, 20, 1), "p200x20s2": (200, 20, 2), "p200x20s3": (200, 20, 3), "p60x8s1": (60, 8, 1)}
+
+
+def direct_highs(instance) -> tuple[float, float, str]:
+    """HiGHS on the single-source model built straight from the data: (seconds, objective, status)."""
+    import highspy
+
+    from hqopt.backends.mip import new_highs
+
+    t0 = time.perf_counter()
+    m, n = instance.m, instance.n
+    cost = np.concatenate([instance.fixed_cost, instance.cost.ravel()])  # open_i, then serve_ij row-major
+    starts, index, value, lower, upper = [0], [], [], [], []
+    for j in range(n):  # each customer served once
+        index += [m + i * n + j for i in range(m)]
+        value += [1.0] * m
+        starts.append(len(index))
+        lower.append(1.0)
+        upper.append(1.0)
+    for i in range(m):  # capacity of an open warehouse
+        index += [m + i * n + j for j in range(n)] + [i]
+        value += list(map(float, instance.demand)) + [-float(instance.capacity[i])]
+        starts.append(len(index))
+        lower.append(-highspy.kHighsInf)
+        upper.append(0.0)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(cost), len(lower)
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, np.zeros(len(cost)), np.ones(len(cost))
+    lp.row_lower_, lp.row_upper_ = np.array(lower), np.array(upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = starts, index, value
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * len(cost)
+    h = new_highs()
+    h.passModel(lp)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.run()
+    return time.perf_counter() - t0, h.getInfo().objective_function_value, h.modelStatusToString(h.getModelStatus())
+
+
+def run_cap(names: list[str], budget: float, backends: list[str]) -> None:
+    cols = ["instance", "HiGHS direct s", "HiGHS obj (status)", "mip s", "mip obj", "mip status", "mip/direct"]
+    cols += [f"{b} {budget:g}s obj (status)" for b in backends]
+    print("\n## cap (single-source), mip vs HiGHS on a direct model\n")
+    print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
+    for name in names:
+        instance = read_cap(SHARED / "facility_location" / f"{name}.txt")
+        model = instance.to_model()
+        d_time, d_obj, d_status = direct_highs(instance)
+        t0 = time.perf_counter()
+        r = hqopt.solve(model, backend="mip", time_limit=60, seed=1)
+        m_time = time.perf_counter() - t0
+        row = [name, f"{d_time:.2f}", f"{d_obj:.3f} ({d_status})", f"{m_time:.2f}", _value(r), r.status.value, f"{m_time / d_time:.2f}x"]
+        for b in backends:
+            rb = hqopt.solve(model, backend=b, time_limit=budget, seed=1)
+            row.append(f"{_value(rb)} ({rb.status.value})")
+        print("| " + " | ".join(row) + " |", flush=True)
+
+
+def _value(result: hqopt.Result) -> str:
+    return f"{result.objective:.3f}" if result.feasible else "-"
+
+
+def run_placements(names: list[str], budget: float, long: float) -> None:
+    runs = [("lns", budget)] + ([("ls", budget)] if "ls" in available_backends() else []) + [("cpsat", budget), ("cpsat", long)]
+    print(f"\n## placements: objective (gap to the best proven bound), lns {budget:g} s vs cpsat {budget:g}/{long:g} s\n")
+    cols = ["instance", "best bound"] + [f"{b} {t:g}s" for b, t in runs] + ["lns ledger (calls/improved, vars median)"]
+    print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
+    for name in names:
+        services, sites, seed = PLACEMENTS[name]
+        spec = generate_placement(services, sites, seed=seed)
+        problem = Placement.from_spec({k: v for k, v in spec.items() if k != "kind"})
+        model = problem.to_model()
+        results = []
+        for backend, limit in runs:
+            r = hqopt.solve(model, backend=backend, time_limit=limit, seed=1)
+            if r.feasible:  # the independent checker agrees
+                assert problem.check(problem.assignment(r.solution)).feasible
+            results.append(r)
+        bounds = [r.bound for r in results if r.bound is not None]
+        bound = max(bounds) if bounds else None
+        cells = []
+        for r in results:
+            if not r.feasible:
+                cells.append("none")
+                continue
+            gap = "" if bound is None else f" ({(r.objective - bound) / max(abs(r.objective), 1e-9):.1%})"
+            cells.append(f"{r.objective:.0f}{gap}")
+        ledger = results[0].info.get("subsolvers", {})
+        summary = ", ".join(f"{k} {v['calls']}/{v['improvements']}, {v['variables']['median']:g}" for k, v in ledger.items())
+        print("| " + " | ".join([name, "-" if bound is None else f"{bound:.0f}"] + cells + [summary]) + " |", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds for lns, ls, cpsat-short and cap extra backends")
+    parser.add_argument("--long", type=float, default=60.0, help="seconds for the long cpsat run on placements")
+    parser.add_argument("--instances", default="", help="comma list (cap61.., p200x20s1.., p60x8s1); default: all")
+    parser.add_argument("--sections", default="cap,placement")
+    parser.add_argument("--cap-backends", default="", help="extra backends on cap at --budget, e.g. auto,cpsat")
+    args = parser.parse_args(argv)
+    chosen = [s for s in args.instances.split(",") if s]
+    if not SHARED.is_dir():
+        print(f"benchmark data not found at {SHARED}", file=sys.stderr)
+        return 2
+    sections = set(args.sections.split(","))
+    t0 = time.perf_counter()
+    if "cap" in sections:
+        names = [n for n in CAP_INSTANCES if not chosen or n in chosen]
+        if names:
+            run_cap(names, args.budget, [b for b in args.cap_backends.split(",") if b])
+    if "placement" in sections:
+        names = [n for n in PLACEMENTS if not chosen or n in chosen]
+        if names:
+            run_placements(names, args.budget, args.long)
+    print(f"\n(total {time.perf_counter() - t0:.0f} s; `python benchmarks/bench_lns.py {' '.join(argv or sys.argv[1:])}`)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Formulation hooks ``hqopt solve`` calls when the problem's formulation has them.
+
+A spec's formulation (``model.metadata["formulation"]``, e.g. a Placement) may define
+
+* ``replan(current, *, down, max_moves, move_cost)`` -> a new formulation
+  (``--current``, ``--site-down``, ``--max-moves``, ``--move-cost``);
+* ``report(result)`` -> an object with ``to_text()`` and ``__rich__``
+  (printed instead of the one-line solution);
+* ``plot(result, path)`` -> writes a picture (``--plot``).
+
+Nothing here knows a particular formulation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from hqopt.cli.app import fail
+from hqopt.model import Model
+from hqopt.result import Result
+
+
+def formulation(model: Model) -> Any:
+    """The domain object a spec's model was built from, or None."""
+    return model.metadata.get("formulation")
+
+
+def replan(model: Model, current: Path | None, down: list[str], max_moves: int | None, move_cost: float | None) -> Model:
+    """The model re-planned from ``current`` with sites ``down``; unchanged when no option is given."""
+    if current is None and not down and max_moves is None and move_cost is None:
+        return model
+    source = formulation(model)
+    if not hasattr(source, "replan"):
+        raise fail("--current, --site-down, --max-moves and --move-cost need a spec whose kind supports re-planning (kind: placement)")
+    plan = None
+    if current is not None:
+        from hqopt.io.base import read_text
+        from hqopt.io.spec import parse
+
+        plan = parse(read_text(current), str(current))
+    new = source.replan(plan, down=down, max_moves=max_moves, move_cost=move_cost).to_model()
+    new.metadata = {**model.metadata, **new.metadata}
+    new.name = model.name
+    return new
+
+
+def print_report(model: Model, result: Result) -> bool:
+    """Print the formulation's report of ``result`` (Rich on a terminal, plain text in a pipe); False if it has none."""
+    source = formulation(model)
+    if not hasattr(source, "report") or result.decoded is None:
+        return False
+    report = source.report(result)
+    console = Console()
+    if console.is_terminal:
+        console.print(report)
+    else:
+        print(report.to_text())
+    return True
+
+
+def plot(model: Model, result: Result, path: Path) -> None:
+    """Write the formulation's picture of ``result`` to ``path``."""
+    source = formulation(model)
+    if not hasattr(source, "plot"):
+        raise fail(f"--plot: problems of kind {model.metadata.get('kind', '?')!r} have no picture")
+    if result.decoded is None:
+        raise fail("--plot: no feasible solution to draw")
+    source.plot(result, path)

@@ -1,0 +1,177 @@
+"""A CQM as plain NumPy arrays: the compiled search's only input.
+
+Labels are mapped to indices once here (:func:`build_problem`) and back once
+(:meth:`EngineProblem.samples`). The objective is ``offset + lin.x + diag.x^2 +
+sum_{i<j} Q_ij x_i x_j`` with Q stored symmetric in CSR (both directions,
+columns sorted); memory is O(variables + couplings). Rows the moves keep
+exact (one-hot groups, a permutation's rows and columns) become group tables;
+every other linear row is kept in CSR (and transposed per variable) for the
+penalties.
+
+Example:
+    >>> import dimod
+    >>> bqm = dimod.BQM({"a": 1.0, "b": -2.0}, {("a", "b"): 3.0}, 0.5, "BINARY")
+    >>> p = build_problem(dimod.CQM.from_bqm(bqm))
+    >>> p.arrays.indices.tolist(), p.arrays.data.tolist()
+    ([1, 0], [3.0, 3.0])
+    >>> p.objective([1, 1])
+    2.5
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import Any
+
+import dimod
+import numpy as np
+from dimod.sym import Sense
+
+from hqopt.engine.structure import Structure, detect_structure
+from hqopt.errors import BackendError
+
+#: pair lookups use a dense matrix up to this many variables (when moves need them)
+DENSE_LIMIT = 2048
+#: row senses as the kernels see them
+LE, GE, EQ = 0, 1, 2
+
+#: the arrays handed to the compiled kernels (fixed dtypes: one compiled signature)
+Arrays = namedtuple(
+    "Arrays",
+    "lb ub lin diag indptr indices data dense gptr gvars var_group perm var_col free "
+    "rptr rcol rval rhs sense vptr vrow vval",
+)
+
+
+@dataclass
+class EngineProblem:
+    """A CQM in array form plus its labels, offset and structure."""
+
+    labels: list[Any]
+    offset: float
+    arrays: Arrays
+    structure: Structure
+
+    @property
+    def num_variables(self) -> int:
+        return len(self.labels)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.arrays.rhs)
+
+    def objective(self, x: Any) -> float:
+        """The CQM objective of an index-ordered assignment (NumPy, for checks and tests)."""
+        a = self.arrays
+        x = np.asarray(x, dtype=np.float64)
+        rows = np.repeat(np.arange(len(x)), np.diff(a.indptr))
+        quad = 0.5 * float(np.sum(a.data * x[rows] * x[a.indices]))
+        return float(self.offset + a.lin @ x + a.diag @ (x * x) + quad)
+
+    def violations(self, x: Any) -> np.ndarray:
+        """Per penalised row, how far an assignment is from satisfying it."""
+        a = self.arrays
+        x = np.asarray(x, dtype=np.float64)
+        rows = np.repeat(np.arange(len(a.rhs)), np.diff(a.rptr))
+        act = np.bincount(rows, weights=a.rval * x[a.rcol], minlength=len(a.rhs))
+        diff = act - a.rhs
+        return np.where(a.sense == LE, np.maximum(diff, 0), np.where(a.sense == GE, np.maximum(-diff, 0), np.abs(diff)))
+
+    def samples(self, states: np.ndarray, cqm: dimod.ConstrainedQuadraticModel) -> dimod.SampleSet:
+        """Index-ordered states (one per row) as a SampleSet over the CQM's labels."""
+        return dimod.SampleSet.from_samples_cqm((np.asarray(states, dtype=np.int64), self.labels), cqm)
+
+
+def _csr(n: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.lexsort((cols, rows))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return indptr, cols[order].astype(np.int32), vals[order].astype(np.float64)
+
+
+def _objective_arrays(cqm: dimod.ConstrainedQuadraticModel, index: dict[Any, int]) -> tuple[np.ndarray, ...]:
+    obj = cqm.objective
+    n = len(index)
+    lin = np.zeros(n)
+    for v, bias in obj.iter_linear():
+        lin[index[v]] = bias
+    m = obj.num_interactions
+    us = np.empty(m, dtype=np.int64)
+    vs = np.empty(m, dtype=np.int64)
+    bs = np.empty(m, dtype=np.float64)
+    for k, (u, v, bias) in enumerate(obj.iter_quadratic()):
+        us[k], vs[k], bs[k] = index[u], index[v], bias
+    self_loop = us == vs
+    diag = np.bincount(us[self_loop], weights=bs[self_loop], minlength=n).astype(np.float64)
+    us, vs, bs = us[~self_loop], vs[~self_loop], bs[~self_loop]
+    indptr, indices, data = _csr(n, np.concatenate([us, vs]), np.concatenate([vs, us]), np.concatenate([bs, bs]))
+    return lin, diag, indptr, indices, data
+
+
+def _row_arrays(cqm: dimod.ConstrainedQuadraticModel, labels: list[Any], index: dict[Any, int]) -> tuple[np.ndarray, ...]:
+    n = len(index)
+    rptr = [0]
+    rcol: list[int] = []
+    rval: list[float] = []
+    rhs, sense = [], []
+    for label in labels:
+        con = cqm.constraints[label]
+        for v, bias in con.lhs.iter_linear():
+            rcol.append(index[v])
+            rval.append(bias)
+        rptr.append(len(rcol))
+        rhs.append(con.rhs - con.lhs.offset)
+        sense.append({Sense.Le: LE, Sense.Ge: GE, Sense.Eq: EQ}[con.sense])
+    rptr_a = np.asarray(rptr, dtype=np.int64)
+    rcol_a = np.asarray(rcol, dtype=np.int32)
+    rval_a = np.asarray(rval, dtype=np.float64)
+    row_of = np.repeat(np.arange(len(labels)), np.diff(rptr_a))
+    vptr, vrow, vval = _csr(n, rcol_a.astype(np.int64), row_of.astype(np.int32), rval_a)
+    return (rptr_a, rcol_a, rval_a, np.asarray(rhs, dtype=np.float64), np.asarray(sense, dtype=np.int8), vptr, vrow, vval)
+
+
+def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | None = None) -> EngineProblem:
+    """Arrays for ``cqm`` (binary and integer variables, linear constraints)."""
+    s = structure if structure is not None else detect_structure(cqm)
+    if s.quadratic_rows:
+        raise BackendError(f"backend 'ls' takes linear constraints only; {s.quadratic_rows[0]!r} has products")
+    labels = list(cqm.variables)
+    index = {v: i for i, v in enumerate(labels)}
+    n = len(labels)
+    for v in labels:
+        if cqm.vartype(v) not in (dimod.BINARY, dimod.INTEGER):
+            raise BackendError(f"backend 'ls' takes binary and integer variables; {v!r} is {cqm.vartype(v).name}")
+    lb = np.array([cqm.lower_bound(v) for v in labels], dtype=np.float64)
+    ub = np.array([cqm.upper_bound(v) for v in labels], dtype=np.float64)
+    lb, ub = np.ceil(lb - 1e-9).astype(np.int64), np.floor(ub + 1e-9).astype(np.int64)
+    lin, diag, indptr, indices, data = _objective_arrays(cqm, index)
+
+    var_group = np.full(n, -1, dtype=np.int32)
+    gptr = np.zeros(len(s.groups) + 1, dtype=np.int64)
+    gvars = np.array([index[v] for g in s.groups for v in g], dtype=np.int32)
+    np.cumsum([len(g) for g in s.groups], out=gptr[1:])
+    for g, members in enumerate(s.groups):
+        var_group[[index[v] for v in members]] = g
+    free = np.flatnonzero(var_group < 0).astype(np.int32)
+
+    var_col = np.full(n, -1, dtype=np.int32)
+    perm = np.zeros((0, 0), dtype=np.int32)
+    if s.permutation:
+        for c, members in enumerate(s.columns):
+            var_col[[index[v] for v in members]] = c
+        perm = np.zeros((len(s.groups), len(s.columns)), dtype=np.int32)
+        for g, members in enumerate(s.groups):
+            for v in members:
+                perm[g, var_col[index[v]]] = index[v]
+
+    dense = np.zeros((0, 0))
+    if s.groups and n <= DENSE_LIMIT and len(data):
+        dense = np.zeros((n, n))
+        rows = np.repeat(np.arange(n), np.diff(indptr))
+        dense[rows, indices] = data
+
+    penalised = s.capacity_rows + s.linear_rows
+    rows_arrays = _row_arrays(cqm, penalised, index)
+    arrays = Arrays(lb, ub, lin, diag, indptr, indices, data, dense, gptr, gvars, var_group, perm, var_col, free, *rows_arrays)
+    return EngineProblem(labels, float(cqm.objective.offset), arrays, s)

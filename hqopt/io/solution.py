@@ -1,0 +1,85 @@
+"""Read a solution file: the warm start of ``hqopt solve --initial FILE``.
+
+Three forms are accepted:
+
+* a result JSON written by ``hqopt solve --output`` (its ``solution``; tuple
+  labels come back as tuples);
+* a JSON object ``{"label": value, ...}``;
+* text with one ``label value`` pair per line (``#`` starts a comment; the
+  value is the last word, so labels such as ``('x', 1, 2)`` may hold spaces).
+
+Labels are matched to the model's variables by their text when the model's
+labels aren't strings (``3`` in a file names variable ``3``). A label the model
+does not have is an error naming the file and line.
+
+Example:
+    >>> import tempfile, os
+    >>> from hqopt import Model
+    >>> m = Model.from_qubo({(0, 1): 1})
+    >>> path = os.path.join(tempfile.mkdtemp(), "start.txt")
+    >>> _ = open(path, "w").write("0 1\\n1 0\\n")
+    >>> read_solution(path, m)
+    {0: 1, 1: 0}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+from hqopt.errors import FormatError
+from hqopt.io.base import read_text
+from hqopt.model import Model
+
+
+def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, float]:
+    """The assignment in ``path`` over ``model``'s variables (see the module docstring)."""
+    text = read_text(path)
+    by_text = {str(v): v for v in model.cqm.variables}
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise FormatError(path, getattr(error, "lineno", None), f"not valid JSON: {str(error)[:200]}") from None
+        if isinstance(data, dict) and {"solution", "objective", "status"} <= set(data):  # a result JSON
+            from hqopt.result import Result
+
+            solution = Result.from_dict(data).solution
+            if solution is None:
+                raise FormatError(path, None, "this result has no solution to start from")
+            pairs = [(None, label, value) for label, value in solution.items()]
+        elif isinstance(data, dict):
+            pairs = [(None, label, value) for label, value in data.items()]
+        else:
+            raise FormatError(path, 1, "expected a JSON object of {variable: value} or a result JSON")
+    else:
+        pairs = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            content = line.split("#", 1)[0].strip().rsplit(None, 1)  # labels may hold spaces: "(0, 1) 1"
+            if not content:
+                continue
+            if len(content) != 2:
+                raise FormatError(path, number, "expected 'label value'")
+            pairs.append((number, content[0], content[1]))
+    return {_variable(path, line, label, model, by_text): _value(path, line, label, value) for line, label, value in pairs}
+
+
+def _variable(path: Any, line: int | None, label: Any, model: Model, by_text: dict[str, Hashable]) -> Hashable:
+    if label in model.cqm.variables:
+        return label
+    if str(label) in by_text:
+        return by_text[str(label)]
+    shown = str(label)[:80]
+    raise FormatError(Path(path), line, f"variable {shown!r} is not in the model")
+
+
+def _value(path: Any, line: int | None, label: Any, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise FormatError(Path(path), line, f"value of {str(label)[:80]!r} is not a number") from None
+    return int(number) if number.is_integer() else number

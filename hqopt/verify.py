@@ -1,0 +1,155 @@
+"""Verification on the original model: one function, one tolerance rule.
+
+Every answer hqopt returns is checked here, whatever produced it: the
+objective is recomputed in the problem's own sense, every hard constraint's
+violation is measured, and integer/binary/spin domains are checked (dimod's
+``from_samples_cqm`` does not check integer bounds). The same rule decides
+feasibility everywhere (``solve``, ``Model.evaluate``, penalty tuning):
+
+    a constraint holds when its violation <= FEASIBILITY_TOL * max(1, |rhs|)
+
+Linear constraints are evaluated as one sparse product per sample, so checking
+a batch stays cheap on models with thousands of constraints.
+
+Example:
+    >>> import numpy as np
+    >>> from hqopt import Model
+    >>> m = Model()
+    >>> x, y = m.binary("x"), m.binary("y")
+    >>> m.set_objective(x + 2 * y)
+    >>> m.add_constraint(x + y == 1, label="one")
+    'one'
+    >>> v = Verifier(m)(np.array([[1, 0], [1, 1]]))
+    >>> v.objectives.tolist(), v.feasible.tolist(), v.violated(1)
+    ([1.0, 3.0], [True, False], ['one'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import dimod
+import numpy as np
+
+if TYPE_CHECKING:
+    from hqopt.model import Model
+
+#: relative tolerance of the one feasibility rule (see the module docstring)
+FEASIBILITY_TOL = 1e-6
+
+
+def tolerance(rhs: float) -> float:
+    """How far a constraint with right-hand side ``rhs`` may be violated and still hold.
+
+    >>> tolerance(0.0), tolerance(-5e6)
+    (1e-06, 5.0)
+    """
+    return FEASIBILITY_TOL * max(1.0, abs(float(rhs)))
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """The verdict on each row of a batch (rows are samples over ``Verifier.labels``).
+
+    Attributes:
+        objectives: objective of each row, in the model's own sense.
+        violations: ``(rows, constraints)`` amount by which each constraint is broken.
+        in_domain: every value is in its variable's domain (0/1, ±1, integer bounds).
+        feasible: in the domain and every constraint within :func:`tolerance`.
+        constraint_labels: the column labels of ``violations``.
+        broken: ``(rows, constraints)`` True where a violation exceeds the tolerance.
+        out_of_domain: labels of the variables out of their domain, per row.
+    """
+
+    objectives: np.ndarray
+    violations: np.ndarray
+    in_domain: np.ndarray
+    feasible: np.ndarray
+    constraint_labels: list[str]
+    broken: np.ndarray
+    out_of_domain: list[list[Hashable]]
+
+    def violated(self, row: int) -> list[str]:
+        """Labels of the constraints row ``row`` breaks (beyond the tolerance)."""
+        return [self.constraint_labels[j] for j in np.flatnonzero(self.broken[row])]
+
+    def total_violation(self, row: int) -> float:
+        return float(self.violations[row].sum()) + float(len(self.out_of_domain[row]))
+
+
+class Verifier:
+    """Checks batches of samples on one model; build once, call per batch.
+
+    Args:
+        model: the original :class:`hqopt.Model` (any sense, any vartypes).
+    """
+
+    def __init__(self, model: Model) -> None:
+        cqm = model.cqm
+        self.model = model
+        self.labels: list[Hashable] = list(cqm.variables)
+        index = {v: i for i, v in enumerate(self.labels)}
+        self.constraint_labels = [str(c) for c in cqm.constraints]
+        m = len(self.constraint_labels)
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        self._offset = np.zeros(m)
+        self._rhs = np.zeros(m)
+        self._sense = np.zeros(m, dtype=np.int8)  # -1: <=, 0: ==, +1: >=
+        self._quadratic: list[tuple[int, dimod.QuadraticModel | dimod.BinaryQuadraticModel]] = []
+        for j, constraint in enumerate(cqm.constraints.values()):
+            lhs = constraint.lhs
+            self._rhs[j] = float(constraint.rhs)
+            self._sense[j] = {dimod.sym.Sense.Le: -1, dimod.sym.Sense.Eq: 0, dimod.sym.Sense.Ge: 1}[constraint.sense]
+            if lhs.num_interactions:
+                self._quadratic.append((j, lhs))
+                continue
+            self._offset[j] = float(lhs.offset)
+            for v, bias in lhs.iter_linear():
+                if bias:
+                    rows.append(j)
+                    cols.append(index[v])
+                    vals.append(float(bias))
+        self._rows = np.asarray(rows, dtype=np.int64)
+        self._cols = np.asarray(cols, dtype=np.int64)
+        self._vals = np.asarray(vals, dtype=float)
+        self._tol = FEASIBILITY_TOL * np.maximum(1.0, np.abs(self._rhs))
+        vartypes = [cqm.vartype(v) for v in self.labels]
+        self._binary = np.array([vt is dimod.BINARY for vt in vartypes], dtype=bool)
+        self._spin = np.array([vt is dimod.SPIN for vt in vartypes], dtype=bool)
+        self._integer = np.array([vt is dimod.INTEGER for vt in vartypes], dtype=bool)
+        self._lower = np.array([cqm.lower_bound(v) for v in self.labels], dtype=float)
+        self._upper = np.array([cqm.upper_bound(v) for v in self.labels], dtype=float)
+
+    def __call__(self, rows: np.ndarray | Sequence[Sequence[float]]) -> Verdicts:
+        """Verdicts on ``rows`` (shape ``(k, len(self.labels))``, columns in ``self.labels`` order)."""
+        rows = np.atleast_2d(np.asarray(rows, dtype=float))
+        k = rows.shape[0]
+        if not self.labels:
+            objectives = np.full(k, float(self.model.cqm.objective.offset))
+        else:
+            objectives = np.asarray(self.model.cqm.objective.energies((rows, self.labels)), dtype=float)
+        lhs = np.zeros((k, len(self.constraint_labels)))
+        for i in range(k):
+            if len(self._vals):
+                lhs[i] = np.bincount(self._rows, weights=rows[i, self._cols] * self._vals, minlength=lhs.shape[1])
+        lhs += self._offset
+        for j, expression in self._quadratic:
+            lhs[:, j] = np.asarray(expression.energies((rows, self.labels)), dtype=float)
+        difference = lhs - self._rhs
+        violations = np.where(
+            self._sense == 0, np.abs(difference), np.maximum(0.0, np.where(self._sense < 0, difference, -difference))
+        )
+        broken = violations > self._tol
+        bad = np.zeros_like(rows, dtype=bool)
+        bad |= self._binary & (rows != 0) & (rows != 1)
+        bad |= self._spin & (rows != -1) & (rows != 1)
+        bad |= self._integer & ((rows != np.round(rows)) | (rows < self._lower) | (rows > self._upper))
+        bad |= ~np.isfinite(rows)
+        in_domain = ~bad.any(axis=1)
+        feasible = in_domain & ~broken.any(axis=1) & np.isfinite(objectives)
+        out = [[self.labels[j] for j in np.flatnonzero(b)] for b in bad]
+        return Verdicts(objectives, violations, in_domain, feasible, self.constraint_labels, broken, out)

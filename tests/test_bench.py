@@ -1,0 +1,152 @@
+"""hqopt bench end to end (tiny), resume, Ctrl-C, anchors, targets, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import brute_force
+
+import hqopt
+import hqopt.io
+from hqopt.bench import run_bench
+from hqopt.bench.anchors import AnchorSpec, cpsat_alone, parse_objective, sa_restarts
+from hqopt.bench.targets import lookup, read_best_known
+from hqopt.cli.app import main
+from hqopt.errors import BackendError
+
+ANCHOR_SCRIPT = Path(__file__).parent / "data" / "anchor_random_search.py"
+EXTERNAL = f"rand={sys.executable} {ANCHOR_SCRIPT} {{file}} {{time}} {{seed}}"
+
+
+@pytest.fixture(scope="module")
+def instances(tmp_path_factory) -> tuple[list[Path], dict[str, float]]:
+    """Two 8-variable QUBOs (one min, one max) and a best-known CSV for the first only."""
+    folder = tmp_path_factory.mktemp("inst")
+    rng = np.random.default_rng(5)
+    optimum = {}
+    files = []
+    for name, sense in (("qmin", "min"), ("qmax", "max")):
+        Q = np.triu(rng.integers(-9, 10, size=(8, 8))).astype(float)
+        model = hqopt.Model.from_qubo(Q, name=name)
+        model.sense = hqopt.Sense.parse(sense)
+        path = folder / f"{name}.lp"
+        hqopt.io.save(model, path)
+        loaded = hqopt.io.load(path)
+        assert loaded.name == name and loaded.sense.value == sense
+        optimum[name] = brute_force(loaded)
+        files.append(path)
+    (folder / "best_known.csv").write_text(f"instance,best_known,sense,source\nqmin,{optimum['qmin']:g},min,brute force\n")
+    return files, optimum
+
+
+@pytest.mark.slow
+def test_tiny_bench_end_to_end_then_resume(instances, tmp_path) -> None:
+    files, optimum = instances
+    out = tmp_path / "out"
+    seen: list[dict] = []
+    kwargs = {"seeds": 2, "time_limit": 0.2, "out": out, "anchors": ["sa-restarts", EXTERNAL], "workers": 2}
+    report = run_bench(files, ["exact", "sa"], on_run=seen.append, **kwargs)
+
+    for name in ("runs.csv", "runs.json", "summary.csv", "report.md", "report.html", "runs.jsonl"):
+        assert (out / name).stat().st_size > 0, name
+    for png in ("quality_over_time.png", "ttt_ecdf.png", "gap_heatmap.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+        assert png in (out / "report.md").read_text() and f'src="{png}"' in (out / "report.html").read_text()
+    rows = list(csv.DictReader((out / "runs.csv").open()))
+    assert len(rows) == len(seen) == 2 * 4 * 2  # instances x solvers x seeds
+    assert len(json.loads((out / "runs.json").read_text())) == 16
+    summary = {(s["instance"], s["solver"]): s for s in report.summary}
+    assert set(summary) == {(i, s) for i in ("qmin", "qmax") for s in ("exact", "sa", "sa-restarts", "rand")}
+    assert summary["qmin", "exact"]["target"] == optimum["qmin"] and summary["qmin", "exact"]["target_source"] == "best known"
+    assert summary["qmax", "exact"]["target_source"] == "best found"
+    for name in ("qmin", "qmax"):  # exact proves the optimum: every run succeeds, TTS is one run's time
+        cell = summary[name, "exact"]
+        assert cell["success"] == 1.0 and cell["mean_gap"] == 0.0 and cell["best_objective"] == optimum[name]
+        assert cell["tts99"] == pytest.approx(cell["run_seconds"])
+        assert cell["cpu_seconds"] > 0 and cell["peak_rss_mb"] > 0
+    external = [r for r in report.runs if r["solver"] == "rand"]
+    assert all(r["kind"] == "external" and r["verified"] is False and not r["error"] for r in external)
+    for r in external:  # a feasible answer never beats the optimum
+        assert hqopt.Sense.parse(r["sense"]).sign * (r["objective"] - optimum[r["instance"]]) >= 0
+    assert "| qmin | rand |" in report.to_markdown() and "<table" in report._repr_html_()
+
+    again: list[dict] = []  # a rerun skips every finished run ...
+    run_bench(files, ["exact", "sa"], on_run=again.append, **kwargs)
+    assert again == []
+    kwargs["seeds"] = 3  # ... and runs only what is new
+    run_bench(files, ["exact"], on_run=again.append, **{**kwargs, "anchors": [], "workers": 1})
+    assert sorted((r["instance"], r["seed"]) for r in again) == [("qmax", 2), ("qmin", 2)]
+    with pytest.raises(BackendError, match="holds runs at a 0.2 s time limit"):
+        run_bench(files, ["exact"], **{**kwargs, "time_limit": 1.0})
+
+
+def test_ctrl_c_keeps_finished_runs_and_writes_the_report(instances, tmp_path) -> None:
+    files, _ = instances
+
+    def interrupt(record: dict) -> None:
+        raise KeyboardInterrupt
+
+    report = run_bench(files, ["exact"], seeds=3, time_limit=0.5, out=tmp_path, workers=1, plots=False, on_run=interrupt)
+    assert report.interrupted
+    assert len(report.runs) == 1 and (tmp_path / "report.md").exists()
+
+
+def test_cli_bench(instances, tmp_path, capsys) -> None:
+    files, _ = instances
+    code = main(["bench", str(files[0]), "--backend", "exact", "--seeds", "2", "-t", "0.5",
+                 "--out", str(tmp_path), "--no-plots", "--workers", "1"])  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "| qmin | exact | 2/2 | 1.00 [1.00, 1.00] |" in text
+    assert main(["bench", str(files[0]), "-t", "1", "--out", str(tmp_path / "x"), "--target", "soon"]) == 2
+    assert main(["bench", str(files[0]), "-t", "1", "--out", str(tmp_path / "y"), "--anchor", "nope"]) == 2
+
+
+def test_parse_objective_rules() -> None:
+    assert parse_objective("12 improved\n  \nbest 3.5e2 after 1 s\n\n") == 1.0  # last number, last non-empty line
+    assert parse_objective("value -17\n") == -17.0
+    assert parse_objective("cut=11624,time=2.0\ncut=11630,time=3.1", regex=r"cut=(\d+)") == 11630.0
+    assert parse_objective("best inf") == float("inf")
+    with pytest.raises(BackendError, match="no number"):
+        parse_objective("done\n")
+    with pytest.raises(BackendError, match="no match"):
+        parse_objective("x", regex=r"cut=(\d+)")
+
+
+def test_anchor_specs() -> None:
+    assert AnchorSpec.parse("sa-restarts") == AnchorSpec("sa-restarts")
+    assert AnchorSpec.parse("m=solver {file}", {"m": r"best (\S+)"}) == AnchorSpec("m", "solver {file}", r"best (\S+)")
+    with pytest.raises(BackendError, match="unknown anchor"):
+        AnchorSpec.parse("mqlib")
+    with pytest.raises(BackendError, match="bad regex"):
+        AnchorSpec.parse("m=x", {"m": "("})
+
+
+def test_builtin_anchors_reach_the_optimum_of_small_models() -> None:
+    m = hqopt.Model(sense="max")
+    x = [m.binary(i) for i in range(6)]
+    m.set_objective(sum((i + 1) * x[i] for i in range(6)) - 3 * x[0] * x[5])
+    m.add_constraint(sum(x) <= 3, label="at-most-three")
+    best = brute_force(m)
+    assert best == 15.0
+    outcome = cpsat_alone(m, 1.0, seed=0)
+    assert outcome.objective == best and outcome.feasible and outcome.history[-1][1] == best
+    qubo = hqopt.Model.from_qubo({(0, 0): -1, (0, 1): 2, (1, 1): -1, (2, 2): -3, (1, 2): -1})
+    outcome = sa_restarts(qubo, 0.2, seed=0)
+    assert outcome.objective == brute_force(qubo) and outcome.verified
+
+
+def test_best_known_csv_lookup_and_sense_check(tmp_path) -> None:
+    path = tmp_path / "best_known.csv"
+    path.write_text("instance,best_known,sense,source\nbqp50.1,2098,max,OR-Library\ng1,7,min,x\n")
+    known = read_best_known([path])
+    assert lookup(known, "bqp50.1", "bqp50.txt#1", hqopt.Sense.MAX) == 2098.0
+    assert lookup(known, "other", "dir/g1.txt", hqopt.Sense.MIN) == 7.0  # by file stem
+    assert lookup(known, "nothing", "x.txt", hqopt.Sense.MIN) is None
+    with pytest.raises(BackendError, match="maximisation but the model is a minimisation"):
+        lookup(known, "bqp50.1", "bqp50.txt#1", hqopt.Sense.MIN)

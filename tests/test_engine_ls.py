@@ -1,0 +1,77 @@
+"""Backend ls end to end: known optima, feasibility on the original model, replay, time limit."""
+
+from __future__ import annotations
+
+import time
+
+import dimod
+import pytest
+
+import hqopt
+import hqopt.io
+from hqopt.backends import get_backend
+from hqopt.formulations.placement import Placement
+from hqopt.formulations.placement_generator import generate_placement
+
+
+def test_bqp50_known_optimum(benchmarks):
+    result = hqopt.solve(hqopt.io.load(str(benchmarks / "bqp_orlib/bqp50.txt#3")), backend="ls", seed=1)
+    assert result.objective == 4626
+    assert result.info["structure"]["kind"] == "unconstrained"
+
+
+def test_chr12a_known_optimum(benchmarks):
+    result = hqopt.solve(hqopt.io.load(str(benchmarks / "qaplib/chr12a.dat")), backend="ls", seed=2)
+    assert result.feasible and result.objective == 9552
+    assert result.info["strategy"] == "rts"
+
+
+def test_small_placement_matches_cpsat():
+    spec = generate_placement(12, 3, seed=4)
+    spec.pop("kind")
+    model = Placement.from_spec(spec).to_model()
+    ls = hqopt.solve(model, backend="ls", seed=3)
+    exact = hqopt.solve(model, backend="cpsat", time_limit=20, seed=3)
+    assert ls.feasible
+    assert str(exact.status) == "Status.OPTIMAL" or exact.status.name == "OPTIMAL"
+    assert ls.objective == pytest.approx(exact.objective)
+
+
+def test_untimed_seeds_replay(benchmarks):
+    model = hqopt.io.load(str(benchmarks / "bqp_orlib/bqp50.txt#3"))
+    runs = [hqopt.solve(model, backend="ls", seed=11, workers=2, strategy=s) for s in ("sa", "sa", "tabu", "tabu")]
+    assert runs[0].solution == runs[1].solution and runs[0].info["work_per_chain"] == runs[1].info["work_per_chain"]
+    assert runs[2].solution == runs[3].solution
+
+
+def test_time_limit_held(benchmarks):
+    model = hqopt.io.load(str(benchmarks / "gset/G1.txt"))
+    t0 = time.perf_counter()
+    result = hqopt.solve(model, backend="ls", time_limit=1.5, seed=1)
+    assert time.perf_counter() - t0 < 1.5 + 0.5
+    assert result.feasible and result.objective > 11000
+
+
+def test_integer_variables_and_general_rows():
+    cqm = dimod.CQM()
+    i, j = dimod.Integer("i", upper_bound=9), dimod.Integer("j", lower_bound=-3, upper_bound=3)
+    x = dimod.Binary("x")
+    cqm.set_objective((i - 4) * (i - 4) + 3 * j + 2 * x * j - x)
+    cqm.add_constraint(i + j + x >= 3, label="cover")
+    result = hqopt.solve(cqm, backend="ls", seed=5)
+    exact = hqopt.solve(cqm, backend="exact")
+    assert result.feasible and result.objective == pytest.approx(exact.objective)
+
+
+def test_dimod_sampler_on_a_bqm():
+    bqm = dimod.BQM({"a": -1, "b": -1, "c": 2}, {("a", "b"): 3, ("b", "c"): -4}, 0, "SPIN")
+    best = dimod.ExactSolver().sample(bqm).first.energy
+    assert get_backend("ls", workers=1).sample(bqm, seed=3).first.energy == pytest.approx(best)
+
+
+def test_bad_options_are_clear_errors(benchmarks):
+    model = hqopt.io.load(str(benchmarks / "qaplib/chr12a.dat"))
+    with pytest.raises(hqopt.HqoptError, match="strategy 'tabu' needs an unconstrained"):
+        hqopt.solve(model, backend="ls", strategy="tabu", seed=1)
+    with pytest.raises(hqopt.HqoptError, match="workers must be a positive integer"):
+        hqopt.solve(model, backend="ls", workers=0, seed=1)

@@ -1,0 +1,124 @@
+"""The ``lns`` backend: true improvements only, ledger, replay, time limit, proofs, options."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import dimod
+import numpy as np
+import pytest
+
+import hqopt
+from hqopt.backends.lns import LNSBackend
+from hqopt.budget import Budget
+from hqopt.errors import BackendError
+from hqopt.formulations.placement import Placement
+from hqopt.formulations.placement_generator import generate_placement
+from hqopt.lns.ledger import Ledger
+
+
+def placement(services: int, sites: int, seed: int = 1) -> tuple[Placement, hqopt.Model]:
+    spec = generate_placement(services, sites, seed=seed)
+    p = Placement.from_spec({k: v for k, v in spec.items() if k != "kind"})
+    return p, p.to_model()
+
+
+def test_every_accepted_exact_move_is_a_true_improvement_on_the_full_model():
+    _, model = placement(16, 4, seed=2)
+    cqm = model.cqm
+    reported: list[tuple[float, float]] = []
+
+    def check(samples: dimod.SampleSet) -> None:  # recomputed by dimod on the full model
+        sample = samples.first.sample
+        violation = sum(cqm.violations(sample, skip_satisfied=False, clip=True).values())
+        reported.append((violation, float(cqm.objective.energy(sample))))
+
+    out = LNSBackend(subsolver="exact", iterations=25, patience=25).run(cqm, Budget(None, on_batch=check), seed=4)
+    assert len(reported) >= 3  # the start and at least two accepted moves
+    for before, after in itertools.pairwise(reported):
+        assert after[0] < before[0] - 1e-9 or (abs(after[0] - before[0]) <= 1e-9 and after[1] < before[1] - 1e-9)
+    ledger = out.info["subsolvers"]["exact"]
+    assert ledger["improvements"] == len(reported) - 1
+    assert ledger["gain"] > 0 and ledger["variables"]["max"] <= 14
+
+
+def test_ledger_reports_every_subsolver_and_the_answer_is_checker_feasible():
+    problem, model = placement(30, 5, seed=3)
+    r = hqopt.solve(model, backend="lns", time_limit=6, seed=1, subsolver="cpsat,mip")
+    assert r.feasible and r.decoded is not None
+    assert problem.check(problem.assignment(r.solution)).feasible
+    ledger = r.info["subsolvers"]
+    assert set(ledger) == {"cpsat", "mip"}
+    for row in ledger.values():
+        assert row["calls"] >= 1 and row["seconds"] > 0
+        assert row["variables"]["min"] <= row["variables"]["median"] <= row["variables"]["max"]
+    assert sum(row["improvements"] for row in ledger.values()) >= 1
+
+
+def test_untimed_seeded_runs_replay_exactly():
+    _, model = placement(14, 4, seed=5)
+    runs = [hqopt.solve(model, backend="lns", seed=9, subsolver="exact", iterations=12) for _ in range(2)]
+    assert runs[0].solution == runs[1].solution
+    assert runs[0].info["subsolvers"]["exact"]["calls"] == runs[1].info["subsolvers"]["exact"]["calls"]
+
+
+def test_time_limit_is_held():
+    _, model = placement(60, 8, seed=1)
+    t0 = time.perf_counter()
+    r = hqopt.solve(model, backend="lns", time_limit=3, seed=1)
+    assert time.perf_counter() - t0 < 3.5
+    assert r.feasible
+
+
+def test_a_neighbourhood_covering_the_model_proves_optimality():
+    cqm = dimod.ConstrainedQuadraticModel()
+    rng = np.random.default_rng(0)
+    x = {(i, p): dimod.Binary((i, p)) for i in range(3) for p in range(3)}
+    flow, dist = rng.integers(1, 9, (3, 3)), rng.integers(1, 9, (3, 3))
+    cqm.set_objective(sum(int(flow[i, j] * dist[p, q]) * x[i, p] * x[j, q] for i in range(3) for j in range(3) if i != j for p in range(3) for q in range(3) if p != q))
+    for i in range(3):
+        cqm.add_constraint(sum(x[i, p] for p in range(3)) == 1, label=f"row{i}")
+        cqm.add_constraint(sum(x[p, i] for p in range(3)) == 1, label=f"col{i}")
+    r = hqopt.solve(cqm, backend="lns", seed=0, k=9)
+    exact = hqopt.solve(cqm, backend="exact")
+    assert r.status is hqopt.Status.OPTIMAL
+    assert r.objective == exact.objective
+
+
+def test_options_are_checked():
+    with pytest.raises(BackendError, match="unknown sub-solver"):
+        LNSBackend(subsolver="cpsat,nope")
+    with pytest.raises(BackendError, match="cannot be a sub-solver"):
+        LNSBackend(subsolver="lns")
+    with pytest.raises(BackendError, match="positive integer"):
+        LNSBackend(k=0)
+    assert LNSBackend(subsolver=" cpsat, qaoa ,cpsat").config.subsolvers == ["cpsat", "qaoa"]
+
+
+def test_bandit_prefers_the_better_earner_but_explores():
+    ledger = Ledger(["a", "b"])
+    ledger.record("a", variables=5, seconds=1.0, gain=10.0)
+    ledger.record("b", variables=5, seconds=1.0, gain=1.0)
+    rng = np.random.default_rng(0)
+    picks = [ledger.choose(rng) for _ in range(400)]
+    assert 0.8 < picks.count("a") / len(picks) < 0.97
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("subsolver", ["qaoa", "dwave-mock"])
+def test_quantum_subsolvers_end_to_end_on_chr12a(subsolver):
+    pytest.importorskip("qiskit" if subsolver == "qaoa" else "dwave.system")
+    from pathlib import Path
+
+    from hqopt.io import load
+
+    model = load(Path(__file__).resolve().parents[1] / "problems" / "qap" / "chr12a.dat")
+    r = hqopt.solve(model, backend="lns", time_limit=8, seed=1, subsolver=subsolver)
+    assert r.feasible and model.evaluate(r.solution).feasible
+    row = r.info["subsolvers"][subsolver]
+    assert row["calls"] >= 1
+    if subsolver == "qaoa":  # sub-problems kept within the simulated qubit budget
+        assert row["variables"]["max"] <= 16
+    else:
+        assert row["qpu_access_time"] > 0

@@ -1,0 +1,109 @@
+"""Re-planning after a site failure: sites down, current plans from a Result, max moves, move cost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import hqopt
+from hqopt.errors import SpecError
+from hqopt.formulations.placement import Placement
+from hqopt.formulations.placement_generator import generate_placement
+from hqopt.formulations.placement_heuristic import greedy_plan
+
+
+def _instance(services: int = 24, sites: int = 6, seed: int = 3) -> Placement:
+    spec = generate_placement(services, sites, seed=seed, migration=True)
+    spec.pop("kind")
+    return Placement.from_spec(spec)
+
+
+def _busiest_site_without_pins(p: Placement, plan: dict[str, str]) -> str:
+    """The busiest site the estate survives losing (no pin on it; the greedy re-plan finds room)."""
+    pinned = {p.allowed[s.name][0] for s in p.services if len(p.allowed[s.name]) == 1}
+    counts = {site.name: sum(1 for w in plan.values() if w == site.name) for site in p.sites if site.name not in pinned}
+    for site in sorted(counts, key=lambda s: -counts[s]):
+        if greedy_plan(p.replan(plan, down=[site], max_moves=counts[site])) is not None:
+            return site
+    raise AssertionError("no site can be lost")
+
+
+def test_a_site_fails_and_exactly_its_services_move():
+    p = _instance()
+    down = _busiest_site_without_pins(p, p.current)
+    displaced = {s for s, site in p.current.items() if site == down}
+    q = p.replan(p.current, down=[down], max_moves=len(displaced))
+    result = hqopt.solve(q, backend="cpsat", time_limit=20, seed=0, num_workers=1)
+    assert result.feasible and result.status is hqopt.Status.OPTIMAL
+    moves = result.decoded["moves"]
+    assert {m["service"] for m in moves} == displaced
+    assert all(m["from"] == down and m["to"] != down for m in moves)
+    assert q.check(result.decoded["assignment"]).feasible
+
+
+def test_high_move_cost_alone_moves_only_the_displaced():
+    p = _instance()
+    down = _busiest_site_without_pins(p, p.current)
+    q = p.replan(p.current, down=[down], move_cost=10_000)
+    result = hqopt.solve(q, backend="cpsat", time_limit=20, seed=0, num_workers=1)
+    assert {m["service"] for m in result.decoded["moves"]} == {s for s, w in p.current.items() if w == down}
+
+
+def test_max_moves_is_a_hard_constraint():
+    p = _instance()
+    q = p.replan(p.current, max_moves=0, move_cost=0)  # moving is free, but not allowed
+    model = q.to_model()
+    assert "max-moves" in model.cqm.constraints
+    result = hqopt.solve(q, backend="cpsat", time_limit=20, seed=0, num_workers=1)
+    assert result.decoded["moves"] == [] and result.decoded["assignment"] == p.current
+    free = hqopt.solve(p.replan(p.current, move_cost=0), backend="cpsat", time_limit=20, seed=0, num_workers=1)
+    assert free.objective <= result.objective  # the cap costs something (or nothing), never helps
+    moved = dict(p.current)
+    first = p.services[0].name
+    moved[first] = next(s for s in q.allowed[first] if s != p.current[first])
+    assert "max_moves 0" in " ".join(q.check(moved).violations)
+
+
+def test_current_may_be_a_result_json_and_name_a_down_site():
+    p = _instance()
+    first = hqopt.solve(p, backend="cpsat", time_limit=10, seed=0, num_workers=1)
+    saved = json.loads(first.to_json())
+    down = _busiest_site_without_pins(p, first.decoded["assignment"])
+    q = p.replan(saved, down=[down])
+    assert q.current == first.decoded["assignment"] and q.down == (down,)
+    assert all(down not in sites for sites in q.allowed.values())
+    assert "is on site" in " ".join(q.check(q.current).violations)  # the old plan now breaks the down rule
+
+
+def test_replan_errors_name_the_cause():
+    p = _instance(12, 3, seed=1)
+    pinned = next(s.name for s in p.services if len(p.allowed[s.name]) == 1)
+    with pytest.raises(SpecError, match=f"{pinned}.*may only run on.*which is down"):
+        p.replan(p.current, down=[p.allowed[pinned][0]])
+    pinned_sites = {sites[0] for sites in p.allowed.values() if len(sites) == 1}
+    down = next(s.name for s in p.sites if s.name not in pinned_sites and s.name in p.current.values())
+    on_it = sum(1 for w in p.current.values() if w == down)
+    with pytest.raises(SpecError, match=f"{on_it} services must move"):
+        p.replan(p.current, down=[down], max_moves=on_it - 1)
+    with pytest.raises(SpecError, match="unknown site"):
+        p.replan(p.current, down=["nowhere"])
+    with pytest.raises(SpecError, match="no feasible plan"):
+        p.replan({"solution": None, "decoded": None})
+
+
+def test_spec_fields_sites_down_and_max_moves():
+    spec = generate_placement(12, 3, seed=1, migration=True)
+    spec.pop("kind")
+    down = spec["sites"][1]["name"]
+    spec.update(sites_down=[down], max_moves=12)
+    p = Placement.from_spec(spec)
+    assert p.down == (down,) and p.max_moves == 12
+
+
+def test_cli_replan_flags_need_a_placement(tmp_path):
+    from hqopt.cli.app import main
+
+    qubo = tmp_path / "q.yaml"
+    qubo.write_text("kind: qubo\nterms: [[a, a, -1]]\n")
+    assert main(["solve", str(qubo), "--site-down", "x", "-q"]) == 2

@@ -1,0 +1,80 @@
+"""docs/placement.md's SRE story, run command by command: place 60 services, lose a site, re-plan."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hqopt.cli.app import main
+from hqopt.formulations.placement import Placement
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "placement.md"
+
+
+def story_commands() -> list[list[str]]:
+    """The ``hqopt`` commands of the story's bash blocks, in order."""
+    story = DOC.read_text().split("## The SRE story", 1)[1].split("\n## ", 1)[0]
+    commands = []
+    for block in story.split("```bash\n")[1:]:
+        for line in block.split("```", 1)[0].splitlines():
+            if line.startswith("hqopt "):
+                commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def _placement(path: Path) -> Placement:
+    spec = yaml.safe_load(path.read_text())
+    spec.pop("kind")
+    return Placement.from_spec(spec)
+
+
+def test_the_story_has_the_commands_it_tells():
+    names = [c[0] for c in story_commands()]
+    assert names == ["generate", "solve", "analyze", "solve"]
+    replan = story_commands()[3]
+    for flag in ("--current", "--site-down", "--max-moves", "--move-cost", "--plot"):
+        assert flag in replan
+
+
+def test_sre_story_end_to_end(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    generate, place, _analyze, replan = story_commands()
+    assert main(generate) == 0
+    assert main(place) == 0
+    out = capsys.readouterr().out
+    assert "sites (utilisation per resource)" in out and "objective by term" in out and "anti-affinity:" in out
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["feasible"] and (tmp_path / "plan.png").stat().st_size > 10_000
+
+    assert main(replan) == 0
+    out = capsys.readouterr().out
+    down = replan[replan.index("--site-down") + 1]
+    cap = int(replan[replan.index("--max-moves") + 1])
+    again = json.loads((tmp_path / "replan.json").read_text())
+    assert again["feasible"]
+    was_there = {s for s, site in plan["decoded"]["assignment"].items() if site == down}
+    moves = again["decoded"]["moves"]
+    assert {m["service"] for m in moves} == was_there  # exactly the displaced services move
+    assert all(m["from"] == down and m["to"] != down for m in moves) and len(moves) <= cap
+    assert down not in again["decoded"]["assignment"].values()
+    assert f"{down} (down) →" in out and "down" in out
+    # the re-plan keeps every rule, checked without the model
+    p = _placement(tmp_path / "dc.yaml").replan(plan, down=[down], max_moves=cap)
+    check = p.check(again["decoded"]["assignment"])
+    assert check.feasible, check.violations
+    assert (tmp_path / "replan.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_story_analyze_gives_a_verdict(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    generate, _place, analyze, _replan = story_commands()
+    assert main(generate) == 0
+    assert main(analyze) == 0
+    out = capsys.readouterr().out
+    assert "verdict: does not fit the QPU" in out
+    assert "sub_size=180" in out and "services of" in out

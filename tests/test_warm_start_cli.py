@@ -1,0 +1,53 @@
+"""``hqopt solve --initial FILE`` and ``--backend a,b``: warm starts from files, races from the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import REPO
+
+import hqopt
+from hqopt.cli.app import main
+from hqopt.errors import FormatError
+from hqopt.io.solution import read_solution
+
+CHR12A = str(REPO / "problems" / "qap" / "chr12a.dat")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_previous_result_warm_starts_a_race(capsys, tmp_path):
+    first = tmp_path / "first.json"
+    code, _, _ = run(capsys, "solve", CHR12A, "-b", "sa", "-t", "1", "--seed", "1", "--output", str(first), "-q")
+    assert code == 0
+    before = json.loads(first.read_text())["objective"]
+    code, out, _ = run(capsys, "solve", CHR12A, "-b", "steepest,sa", "-t", "1", "--seed", "2", "--initial", str(first), "--json")
+    result = json.loads(out)
+    assert code == 0 and result["backend"] == "steepest+sa" and result["objective"] <= before
+
+
+def test_solution_files_in_three_forms(tmp_path):
+    model = hqopt.io.load(CHR12A)
+    result = hqopt.solve(model, backend="sa", time_limit=0.5, seed=3)
+    forms = {
+        "result.json": result.to_json(),
+        "plain.json": json.dumps({str(k): v for k, v in result.solution.items()}),
+        "pairs.txt": "\n".join(f"{k} {v}  # a comment" for k, v in result.solution.items()),
+    }
+    for name, text in forms.items():
+        (tmp_path / name).write_text(text)
+        assert read_solution(tmp_path / name, model) == result.solution, name
+
+
+def test_unknown_variables_in_a_solution_file_name_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("# start\nghost 1\n")
+    code, _, err = run(capsys, "solve", CHR12A, "-t", "1", "--initial", str(bad))
+    assert code == 2 and f"{bad}:2" in err and "ghost" in err
+    with pytest.raises(FormatError):
+        read_solution(bad, hqopt.io.load(CHR12A))
