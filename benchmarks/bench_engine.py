@@ -34,9 +34,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-import hqopt
-from hqopt.formulations.placement import Placement
-from hqopt.formulations.placement_generator import generate_placement
+import hqopt  # noqa: E402 - after the sys.path line, so the checkout is imported
+from hqopt.formulations.placement import Placement  # noqa: E402
+from hqopt.formulations.placement_generator import generate_placement  # noqa: E402
 
 QUBO_SOLVERS = ["ls", "auto", "M", "B", "D"]
 CONSTRAINED_SOLVERS = ["ls", "auto", "E", "Ft"]

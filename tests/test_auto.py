@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dimod
 import pytest
-from conftest import REPO, fractional_assignment
 
 import hqopt
 import hqopt.io
 from hqopt.backends.auto import ModelFacts, choose
+
+from conftest import REPO, fractional_assignment
 
 
 def random_qubo(n: int, seed: int) -> hqopt.Model:

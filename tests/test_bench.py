@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import brute_force
 
 import hqopt
 import hqopt.io
@@ -18,6 +17,8 @@ from hqopt.bench.anchors import AnchorSpec, cpsat_alone, parse_objective, sa_res
 from hqopt.bench.targets import lookup, read_best_known
 from hqopt.cli.app import main
 from hqopt.errors import BackendError
+
+from conftest import brute_force
 
 ANCHOR_SCRIPT = Path(__file__).parent / "data" / "anchor_random_search.py"
 EXTERNAL = f"rand={sys.executable} {ANCHOR_SCRIPT} {{file}} {{time}} {{seed}}"

@@ -9,13 +9,14 @@ from typing import Any
 import dimod
 import numpy as np
 import pytest
-from conftest import REPO
 
 import hqopt
 import hqopt.io
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
 from hqopt.compile import compile_for
+
+from conftest import REPO
 
 
 class _Infeasible(Backend):

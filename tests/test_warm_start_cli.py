@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import REPO
 
 import hqopt
 from hqopt.cli.app import main
 from hqopt.errors import FormatError
 from hqopt.io.solution import read_solution
+
+from conftest import REPO
 
 CHR12A = str(REPO / "problems" / "qap" / "chr12a.dat")
 
