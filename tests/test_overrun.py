@@ -12,7 +12,7 @@ import pytest
 import hqopt
 from hqopt.testing import allowed_overrun
 
-OFFLINE = ["sa", "tabu", "steepest", "sqa", "exact", "cpsat", "portfolio", "auto", "hybrid", "dwave-mock", "qaoa"]
+OFFLINE = ["sa", "tabu", "steepest", "sqa", "exact", "cpsat", "mip", "ls", "lns", "portfolio", "auto", "hybrid", "dwave-mock", "qaoa"]
 
 
 @pytest.fixture(scope="module")

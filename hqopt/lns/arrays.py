@@ -24,7 +24,7 @@ import dimod
 import numpy as np
 import scipy.sparse as sp
 
-from hqopt.model import FEASIBILITY_TOL
+from hqopt.verify import FEASIBILITY_TOL
 
 Label = Hashable
 
