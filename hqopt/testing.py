@@ -15,9 +15,11 @@ contract that broke:
   formulation's independent checker agree on feasibility and objective, on
   random assignments and on solved ones.
 
+A plugin backend's test is one line, ``check_backend(MyBackend())``; docs/plugins.md
+has a complete example, and tests/test_conformance.py runs every built-in.
+
 Example:
-    >>> from hqopt.testing import check_backend
-    >>> check_backend("steepest", time_limit=0.5)  # doctest: +SKIP
+    >>> check_format("coo")  # round trip, sniffing, instance numbers, malformed files
 """
 
 from __future__ import annotations

@@ -157,9 +157,6 @@ def test_cpsat_refuses_a_model_it_cannot_build_in_time_at_once():
 
 
 def test_portfolio_goes_on_without_a_member_that_refuses():
-    model = qap(30, 2)
-    backend = hqopt.get_backend("portfolio", members=("cpsat", "steepest"))
-    cqm = model.minimization_cqm()
-    out = backend.run(cqm, hqopt.budget.Budget(3.0), seed=1)
-    assert "building the CP-SAT model" in out.info["members"]["cpsat"]["refused"]
-    assert len(out.sampleset) > 0
+    result = hqopt.solve(qap(30, 2), backend="portfolio", members=("cpsat", "steepest"), time_limit=3, seed=1)
+    assert "building the CP-SAT model" in result.info["members"]["cpsat"]["error"]
+    assert result.solution is not None

@@ -23,6 +23,9 @@ BACKENDS = {
     "sqa": {},
     "exact": {},
     "cpsat": {"num_workers": 1},
+    "mip": {},
+    "ls": {"workers": 1},
+    "lns": {},
     "portfolio": {"members": ("sa", "steepest")},
     "auto": {},
     "hybrid": {"restarts": 1, "sub_size": 4},
@@ -51,6 +54,13 @@ SPECS = {
     },
     "placement": {k: v for k, v in generate_placement(8, 3, seed=2).items() if k != "kind"},
 }
+
+
+def test_every_offline_builtin_backend_is_checked():
+    from hqopt.backends.registry import BUILTIN_BACKENDS
+
+    online = {"dwave", "leap-hybrid"}  # need D-Wave credentials and a network
+    assert set(BACKENDS) == set(BUILTIN_BACKENDS) - online
 
 
 @pytest.mark.parametrize("name", sorted(BACKENDS))

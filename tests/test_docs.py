@@ -75,7 +75,10 @@ def test_every_block_has_a_language():
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("docs")
+    base = tmp_path_factory.mktemp("docs")
+    (base / "shared").symlink_to(ROOT.parent / "shared")  # docs refer to ../shared/benchmarks
+    folder = base / "checkout"
+    folder.mkdir()
     for name in ("problems", "benchmarks", "examples"):
         (folder / name).symlink_to(ROOT / name)
     return folder
@@ -109,13 +112,14 @@ def _commands(body: str, console: bool) -> list[tuple[str, list[str]]]:
 
 
 def _shell(command: str) -> str:
-    """The command with ``hqopt``/``python`` meaning this checkout's CLI and interpreter."""
-    words = shlex.split(command, comments=True)
-    if words and words[0] == "hqopt":
-        words = [sys.executable, "-m", "hqopt", *words[1:]]
-    elif words and words[0] in ("python", "python3"):
-        words = [sys.executable, *words[1:]]
-    return shlex.join(words)
+    """The command with ``hqopt``/``python`` meaning this checkout's CLI and interpreter
+    (the rest goes to the shell as written: variables, ``FILE#K``, trailing comments)."""
+    first, _, rest = command.partition(" ")
+    if first == "hqopt":
+        return f"{shlex.quote(sys.executable)} -m hqopt {rest}"
+    if first in ("python", "python3"):
+        return f"{shlex.quote(sys.executable)} {rest}"
+    return command
 
 
 _namespaces: dict[Path, dict] = {}
@@ -148,7 +152,12 @@ def test_doc_block_runs(block: Block, workdir: Path, monkeypatch: pytest.MonkeyP
         spec.write_text(block.body)
         assert hqopt.io.load(spec).num_variables > 0
         return
-    for command, documented in _commands(block.body, console=block.lang == "console"):
+    if block.lang == "bash":  # one shell for the block: variables set on one line are used on the next
+        script = "set -e\n" + "\n".join(_shell(command) for command, _ in _commands(block.body, console=False))
+        done = subprocess.run(script, shell=True, executable="/bin/bash", cwd=workdir, env=_env(), capture_output=True, text=True, timeout=COMMAND_TIMEOUT * 3, check=False)
+        assert done.returncode == 0, f"{where}: exited {done.returncode}: {(done.stderr or done.stdout)[-800:]}"
+        return
+    for command, documented in _commands(block.body, console=True):
         done = subprocess.run(_shell(command), shell=True, cwd=workdir, env=_env(), capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False)
         assert done.returncode == 0, f"{where}: `{command}` exited {done.returncode}: {(done.stderr or done.stdout)[-800:]}"
         for expected in documented:

@@ -12,7 +12,7 @@ import pytest
 import hqopt
 from hqopt.testing import allowed_overrun
 
-OFFLINE = ["sa", "tabu", "steepest", "sqa", "exact", "cpsat", "portfolio", "auto", "hybrid", "dwave-mock", "qaoa"]
+OFFLINE = ["sa", "tabu", "steepest", "sqa", "exact", "cpsat", "mip", "ls", "lns", "portfolio", "auto", "hybrid", "dwave-mock", "qaoa"]
 
 
 @pytest.fixture(scope="module")
@@ -35,5 +35,5 @@ def test_one_second_limit_holds_or_is_refused_at_once(name, qubo2000):
         result = None
     elapsed = time.perf_counter() - t0
     assert elapsed <= 1.0 + allowed_overrun(1.0), f"{name}: {elapsed:.2f} s for a 1 s limit"
-    if result is not None:
-        assert result.feasible and result.objective is not None
+    if result is not None and result.solution:  # exact solvers may have nothing yet at 1 s: time is what is checked
+        assert result.feasible and result.objective == pytest.approx(qubo2000.evaluate(result.solution).objective)

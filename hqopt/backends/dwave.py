@@ -251,15 +251,25 @@ def _minorminer_within(
 
 
 def mock_qpu(topology: str = "pegasus", seed: int | None = None) -> Any:
-    """dwave-system's MockDWaveSampler on a full Advantage or Advantage2 graph."""
+    """dwave-system's MockDWaveSampler on a full Advantage or Advantage2 graph.
+
+    Building the graph takes about a second, so one mock per topology is kept
+    for the process; ``seed`` sets its sampling seed (callers set it per run).
+    """
     if topology not in TOPOLOGIES:
         raise BackendOptionError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
-    from dwave.system.testing import MockDWaveSampler
+    if topology not in _MOCKS:
+        from dwave.system.testing import MockDWaveSampler
 
-    kind, shape, _ = TOPOLOGIES[topology]
-    return MockDWaveSampler(
-        topology_type=kind, topology_shape=list(shape), substitute_kwargs={"seed": seed} if seed is not None else {}
-    )
+        kind, shape, _ = TOPOLOGIES[topology]
+        _MOCKS[topology] = MockDWaveSampler(topology_type=kind, topology_shape=list(shape))
+    mock = _MOCKS[topology]
+    mock.substitute_kwargs = {"seed": seed} if seed is not None else {}
+    return mock
+
+
+#: one MockDWaveSampler per topology for the process (see mock_qpu)
+_MOCKS: dict[str, Any] = {}
 
 
 def _chain_strength(value: Any) -> Any:
@@ -448,10 +458,6 @@ class DWaveBackend(_EmbeddedQPUBackend):
             raise BackendUnavailable(f"backend '{self.name}': cannot reach a D-Wave QPU: {type(exc).__name__}: {exc}") from exc
 
 
-#: one MockDWaveSampler per topology, shared by dwave-mock backends (its seed is set per run)
-_MOCKS: dict[str, Any] = {}
-
-
 class DWaveMockBackend(_EmbeddedQPUBackend):
     """The ``dwave`` path on dwave-system's MockDWaveSampler (offline)."""
 
@@ -491,8 +497,7 @@ class DWaveMockBackend(_EmbeddedQPUBackend):
 
     def _qpu(self, seed: int | None) -> Any:
         if self._mock is None:  # building the full QPU graph takes a while: once per process
-            topology = self.options.get("topology", "pegasus")
-            self._mock = _MOCKS.get(topology) or _MOCKS.setdefault(topology, mock_qpu(topology))
+            self._mock = mock_qpu(self.options.get("topology", "pegasus"))
         self._mock.substitute_kwargs = {"seed": seed} if seed is not None else {}
         return self._mock
 
