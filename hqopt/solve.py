@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -29,7 +30,7 @@ from hqopt.arguments import check_solve_arguments
 from hqopt.backends.auto import AutoBackend
 from hqopt.backends.base import Backend, seed_sequence
 from hqopt.backends.portfolio import PortfolioBackend
-from hqopt.backends.registry import backend_class, get_backend
+from hqopt.backends.registry import available_backends, backend_class, get_backend
 from hqopt.budget import Budget
 from hqopt.compile import compile_for
 from hqopt.cost import QPU_TIME_KEY, CostMeter
@@ -102,6 +103,8 @@ def solve(
     )
     budget = Budget(time_limit, stop_event=stop)
     backends, name, reason = _members(backend, model, time_limit, options)
+    if len(backends) > 1:
+        backends = [_sharing_cores(b, len(backends), options) for b in backends]
     seeds = [seed] if len(backends) == 1 else seed_sequence(seed, len(backends))
     members = [Member(b, s, n) for b, s, n in zip(backends, seeds, _unique_names(backends))]
     tracker = Tracker(model, budget, on_progress, target)
@@ -151,6 +154,22 @@ def _with_options(backend: str | Backend, options: dict[str, Any]) -> Backend:
         return get_backend(backend)
     accepted = backend_class(backend).option_names
     return get_backend(backend, **{k: v for k, v in options.items() if k in accepted})
+
+
+#: the option through which a backend takes its number of threads
+THREAD_OPTIONS = ("workers", "num_workers", "threads")
+
+
+def _sharing_cores(backend: Backend, members: int, options: dict[str, Any]) -> Backend:
+    """A race member built by name gets its share of the cores (unless the user set its threads):
+    on 2 cores, ``ls`` and ``cpsat`` racing with two threads each would halve each other's speed."""
+    thread_option = next((o for o in THREAD_OPTIONS if o in backend.option_names), None)
+    if thread_option is None or thread_option in backend.options or thread_option in options:
+        return backend
+    if backend.name not in available_backends() or type(backend) is not backend_class(backend.name):
+        return backend  # not a registered backend (a wrapped Sampler, a subclass): left as it is
+    share = max(1, (os.cpu_count() or 1) // members)
+    return get_backend(backend.name, **{**backend.options, thread_option: share})
 
 
 def _unique_names(backends: list[Backend]) -> list[str]:

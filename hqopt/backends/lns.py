@@ -11,8 +11,9 @@ gain, seconds, sub-problem sizes and QPU access time per sub-solver. This is
 the constrained counterpart of ``hybrid`` (dwave-hybrid decomposition of the
 penalty BQM).
 
-Options: ``subsolver`` (default ``cpsat``), ``initial_backend`` (default ``ls``
-when installed; else one-hot models start from :func:`hqopt.lns.greedy.construct`
+Options: ``subsolver`` (default ``cpsat``), ``initial_backend`` (a backend name
+or ``"greedy"``; default ``ls`` when installed; else one-hot models start from
+:func:`hqopt.lns.greedy.construct`
 -- ``sa`` on the penalty model leaves a 60x8 placement hundreds of units
 infeasible -- and other models from ``sa``), ``k`` (starting neighbourhood size, variables;
 it adapts), ``iterations`` and ``patience`` (untimed runs),
@@ -67,7 +68,8 @@ class LNSBackend(Backend):
             initial_backend=options.get("initial_backend") or default_initial_backend(),
             sub_options=dict(options.get("subsolver_options") or {}),
         )
-        for name in self.config.subsolvers + [self.config.initial_backend or "sa"]:
+        start = self.config.initial_backend
+        for name in self.config.subsolvers + ([] if start in (None, "greedy") else [start]):
             if name in ("lns", "auto", "portfolio"):
                 raise BackendError(f"backend 'lns': {name!r} cannot be a sub-solver or initial backend")
             if name not in available_backends():  # checked by name: importing them here would cost outside the budget

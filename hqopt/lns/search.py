@@ -243,14 +243,14 @@ class LNS:
 
     def _start(self, initial: dict[Any, float] | None) -> tuple[np.ndarray, dict[str, Any]]:
         """The starting point: the race's incumbent, the warm start, the initial backend's answer,
-        or (one-hot models without a chosen initial backend) the greedy construction."""
+        or (one-hot models, ``initial_backend="greedy"`` or none chosen) the greedy construction."""
         for source, sample in (("race", self.budget.incumbent()), ("initial", initial)):
             x = self._vector(sample)
             if x is not None:
                 return x, {"source": source}
-        if self.config.initial_backend is None and self.structure.one_hot.any():
+        if self.config.initial_backend in (None, "greedy") and self.structure.one_hot.any():
             return construct(self.model, self.structure, self.rng), {"source": "greedy"}
-        backend = self.config.initial_backend or "sa"
+        backend = self.config.initial_backend if self.config.initial_backend not in (None, "greedy") else "sa"
         x = self._run_initial(backend, INITIAL_SHARE)
         if x is None:
             x = np.clip(np.zeros(self.model.num_variables), self.model.lower, self.model.upper)
