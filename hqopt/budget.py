@@ -51,6 +51,9 @@ class Budget:
         on_batch: called with each :class:`dimod.SampleSet` a backend reports.
         stop_event: shared with sub-budgets (and whoever wants to stop the
             run, e.g. a Ctrl-C handler); a fresh one when omitted.
+        external: an event owned by someone else (the caller's ``stop=``, an
+            enclosing solve's stop signal) that stops this budget too; this
+            budget never sets it, so a nested solve's proof can't stop its caller.
     """
 
     def __init__(
@@ -58,12 +61,14 @@ class Budget:
         time_limit: float | None,
         on_batch: Callable[[dimod.SampleSet], Any] | None = None,
         stop_event: threading.Event | None = None,
+        external: Any = None,
     ) -> None:
         self.time_limit = check_time_limit(time_limit)
         self.start = time.perf_counter()
         self.deadline = math.inf if self.time_limit is None else self.start + self.time_limit
         self._on_batch = on_batch
         self.stop_event = stop_event if stop_event is not None else threading.Event()
+        self._external = external
         #: set by ``solve``: the best verified solution so far, encoded for this run's problem
         self._incumbent: Callable[[], dict[Any, float] | None] | None = None
 
@@ -80,7 +85,7 @@ class Budget:
         return max(0.0, self.deadline - time.perf_counter())
 
     def expired(self) -> bool:
-        return self.stop_event.is_set() or time.perf_counter() >= self.deadline
+        return self.stopped or time.perf_counter() >= self.deadline
 
     def stop(self) -> None:
         """Ask the running backend to finish its current batch and return."""
@@ -88,7 +93,12 @@ class Budget:
 
     @property
     def stopped(self) -> bool:
-        return self.stop_event.is_set()
+        return self.stop_event.is_set() or (self._external is not None and self._external.is_set())
+
+    def stop_signal(self) -> _StopSignal:
+        """An event-like view (``is_set``/``set``/``wait``) that is set when this budget is
+        stopped: the ``stop=`` to give a nested ``solve`` so that this run's stop reaches it."""
+        return _StopSignal(self)
 
     def report(self, sampleset: dimod.SampleSet) -> None:
         """Hand a finished batch to ``solve`` (best-so-far tracking, live display)."""
@@ -117,6 +127,25 @@ class Budget:
         """A budget for one part of this run: never past this one's deadline."""
         own = self.remaining()
         limit = own if time_limit is None else min(own, time_limit)
-        child = Budget(None if math.isinf(limit) else max(limit, 1e-3), self._on_batch, self.stop_event)
+        child = Budget(None if math.isinf(limit) else max(limit, 1e-3), self._on_batch, self.stop_event, self._external)
         child._incumbent = self._incumbent
         return child
+
+
+class _StopSignal:
+    """``Budget.stop_signal()``: reads as set while the budget is stopped; setting it stops the budget."""
+
+    def __init__(self, budget: Budget) -> None:
+        self._budget = budget
+
+    def is_set(self) -> bool:
+        return self._budget.stopped
+
+    def set(self) -> None:
+        self._budget.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        end = math.inf if timeout is None else time.perf_counter() + timeout
+        while not self.is_set() and time.perf_counter() < end:
+            time.sleep(0.01)
+        return self.is_set()

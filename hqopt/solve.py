@@ -101,7 +101,7 @@ def solve(
         model, time_limit=time_limit, seed=seed, penalty=penalty, penalty_growth=penalty_growth,
         penalty_rounds=penalty_rounds, initial=initial, on_progress=on_progress, stop=stop, target=target,
     )
-    budget = Budget(time_limit, stop_event=stop)
+    budget = Budget(time_limit, external=stop)  # the caller's event stops the run; a proof never sets it
     backends, name, reason = _members(backend, model, time_limit, options)
     if len(backends) > 1:
         backends = [_sharing_cores(b, len(backends), options) for b in backends]

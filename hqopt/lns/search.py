@@ -265,7 +265,7 @@ class LNS:
         try:
             result = solve(
                 Model(self.problem), backend=backend, time_limit=limit, seed=int(self.rng.integers(2**31)),
-                stop=self.budget.stop_event,
+                stop=self.budget.stop_signal(),
             )
         except HqoptError:
             return None
@@ -303,7 +303,7 @@ def _solve(sub: dimod.ConstrainedQuadraticModel, name: str, limit: float | None,
     options = {**SUB_OPTIONS.get(name, {}), **lns.config.sub_options.get(name, {})}
     return solve(
         Model(sub), backend=name, time_limit=limit, seed=seed,
-        initial={labels[i]: float(x[i]) for i in free}, stop=lns.budget.stop_event, **options,
+        initial={labels[i]: float(x[i]) for i in free}, stop=lns.budget.stop_signal(), **options,
     )
 
 
