@@ -20,7 +20,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import dimod
 
@@ -42,6 +42,14 @@ def check_time_limit(time_limit: float | None) -> float | None:
     return value
 
 
+class StopFlag(Protocol):
+    """What ``solve(stop=...)`` takes: a :class:`threading.Event`, or anything read and set like one."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+
 class Budget:
     """A wall-clock deadline plus a stop flag and a progress hook.
 
@@ -61,7 +69,7 @@ class Budget:
         time_limit: float | None,
         on_batch: Callable[[dimod.SampleSet], Any] | None = None,
         stop_event: threading.Event | None = None,
-        external: Any = None,
+        external: StopFlag | None = None,
     ) -> None:
         self.time_limit = check_time_limit(time_limit)
         self.start = time.perf_counter()

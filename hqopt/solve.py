@@ -31,7 +31,7 @@ from hqopt.backends.auto import AutoBackend
 from hqopt.backends.base import Backend, seed_sequence
 from hqopt.backends.portfolio import PortfolioBackend
 from hqopt.backends.registry import available_backends, backend_class, get_backend
-from hqopt.budget import Budget
+from hqopt.budget import Budget, StopFlag
 from hqopt.compile import compile_for
 from hqopt.cost import QPU_TIME_KEY, CostMeter
 from hqopt.errors import ArgumentError
@@ -53,7 +53,7 @@ def solve(
     integer_encoding: str = "binary",
     initial: Mapping[Label, float] | None = None,
     on_progress: Callable[[Progress], Any] | None = None,
-    stop: threading.Event | None = None,
+    stop: StopFlag | None = None,
     target: float | None = None,
     **options: Any,
 ) -> Result:
