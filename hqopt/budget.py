@@ -62,6 +62,7 @@ class Budget:
         external: an event owned by someone else (the caller's ``stop=``, an
             enclosing solve's stop signal) that stops this budget too; this
             budget never sets it, so a nested solve's proof can't stop its caller.
+        started: the ``time.perf_counter()`` the clock started at (default: now).
     """
 
     def __init__(
@@ -70,9 +71,10 @@ class Budget:
         on_batch: Callable[[dimod.SampleSet], Any] | None = None,
         stop_event: threading.Event | None = None,
         external: StopFlag | None = None,
+        started: float | None = None,
     ) -> None:
         self.time_limit = check_time_limit(time_limit)
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() if started is None else started
         self.deadline = math.inf if self.time_limit is None else self.start + self.time_limit
         self._on_batch = on_batch
         self.stop_event = stop_event if stop_event is not None else threading.Event()

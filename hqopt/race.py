@@ -93,10 +93,10 @@ def overrun_grace(time_limit: float) -> float:
     Under the promise that a solve ends within max(0.5 s, 10 %) of its limit,
     with room left to assemble the Result.
 
-    >>> overrun_grace(1.0), overrun_grace(60.0)
-    (0.2, 1.8)
+    >>> overrun_grace(1.0), overrun_grace(100.0)
+    (0.1, 3.0)
     """
-    return max(0.2, 0.03 * time_limit)
+    return max(0.1, 0.03 * time_limit)
 
 
 def run_race(

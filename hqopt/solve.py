@@ -94,14 +94,15 @@ def solve(
     t_start = time.perf_counter()
     meter = CostMeter().start()
     model = as_model(problem)
-    if initial is None and callable(model.metadata.get("warm_start")):
-        initial = model.metadata["warm_start"]()  # a formulation's own quick feasible answer
-    initial = initial or None  # {}: no warm start
     time_limit, seed = check_solve_arguments(
         model, time_limit=time_limit, seed=seed, penalty=penalty, penalty_growth=penalty_growth,
         penalty_rounds=penalty_rounds, initial=initial, on_progress=on_progress, stop=stop, target=target,
     )
-    budget = Budget(time_limit, external=stop)  # the caller's event stops the run; a proof never sets it
+    # the clock started with the call; the caller's event stops the run, a proof never sets it
+    budget = Budget(time_limit, external=stop, started=t_start)
+    if initial is None and callable(model.metadata.get("warm_start")):
+        initial = model.metadata["warm_start"]()  # a formulation's own quick feasible answer (inside the budget)
+    initial = initial or None  # {}: no warm start
     backends, name, reason = _members(backend, model, time_limit, options)
     if len(backends) > 1:
         backends = [_sharing_cores(b, len(backends), options) for b in backends]
