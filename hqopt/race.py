@@ -104,7 +104,10 @@ def run_race(
 ) -> dict[str, MemberOutcome]:
     """Run ``members`` until done, proven, stopped or past the deadline; their outcomes by name.
 
-    An untimed single member runs in this thread. Otherwise each member runs in
+    An untimed single member runs in this thread, and so does a single member
+    called from another thread (a nested solve, e.g. an ``lns`` sub-solve: the
+    enclosing race keeps the time, and no native solver is left running beside
+    the next call). Otherwise each member runs in
     a daemon thread while this one waits in short steps (so Ctrl-C is handled
     at once); a member still running :func:`overrun_grace` seconds past the
     deadline is told to stop and left behind (its best so far is already in
@@ -113,7 +116,8 @@ def run_race(
     every member refused, or when it was the only one.
     """
     exchange = budget.limited and len(members) > 1
-    if len(members) == 1 and not budget.limited:
+    nested = threading.current_thread() is not threading.main_thread()  # e.g. an lns sub-solve: its caller keeps time
+    if len(members) == 1 and (not budget.limited or nested):
         return {members[0].name: run_member(model, members[0], budget, tracker, settings, exchange)}
     outcomes: dict[str, MemberOutcome] = {}
     unexpected: list[BaseException] = []

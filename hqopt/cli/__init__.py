@@ -6,7 +6,9 @@ Each command module registers itself on :data:`hqopt.cli.app.app` when imported.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import threading
 
 from hqopt.cli.app import app
 from hqopt.cli.app import main as _main
@@ -19,8 +21,24 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    sys.exit(_main())
+    """Console-script entry point.
+
+    A race may leave a member behind that was told to stop but is still inside
+    native code (CP-SAT, a simulator) when the answer is printed. Tearing the
+    interpreter down under such a thread can crash the process after the work
+    is done, so then the process ends without that teardown (output flushed).
+    """
+    code = _main()
+    if leftover_race_threads():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
-__all__ = ["app", "main"]
+def leftover_race_threads() -> list[threading.Thread]:
+    """Race members (daemon threads named ``hqopt-...``) still running."""
+    return [t for t in threading.enumerate() if t.name.startswith("hqopt-") and t.is_alive()]
+
+
+__all__ = ["app", "leftover_race_threads", "main"]
