@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import math
 import threading
 import time
@@ -85,6 +86,21 @@ class MemberOutcome:
 
 #: seconds a race waits, once stopped (proof, target, Ctrl-C), for members to hand in
 STOP_GRACE = 0.5
+
+
+#: members told to stop but still running when their solve answered (see :func:`_finish_left_behind`)
+_LEFT_BEHIND: set[threading.Thread] = set()
+#: at interpreter exit, how long to wait for them in all
+EXIT_WAIT = 10.0
+
+
+@atexit.register
+def _finish_left_behind() -> None:
+    """Let members that were told to stop finish before the interpreter is torn down: a native
+    solver (HiGHS, CP-SAT) still running in a daemon thread at teardown aborts the process."""
+    end = time.perf_counter() + EXIT_WAIT
+    for thread in list(_LEFT_BEHIND):
+        thread.join(timeout=max(0.0, end - time.perf_counter()))
 
 
 def overrun_grace(time_limit: float) -> float:
@@ -146,6 +162,7 @@ def run_race(
             stopped_at = now  # a proof, the target, Ctrl-C: the others get a moment to hand in
         if now > cutoff or (stopped_at is not None and now > stopped_at + STOP_GRACE):
             budget.stop()
+            _LEFT_BEHIND.update(t for t in threads if t.is_alive())
             break
         alive[0].join(timeout=0.05)
     if unexpected:
