@@ -58,8 +58,13 @@ def test_sre_story_end_to_end(tmp_path, monkeypatch, capsys):
     assert again["feasible"]
     was_there = {s for s, site in plan["decoded"]["assignment"].items() if site == down}
     moves = again["decoded"]["moves"]
-    assert {m["service"] for m in moves} == was_there  # exactly the displaced services move
-    assert all(m["from"] == down and m["to"] != down for m in moves) and len(moves) <= cap
+    moved = {m["service"] for m in moves}
+    assert was_there <= moved and len(moves) <= cap  # every displaced service moves, within the cap
+    # no more, unless capacity forces it: an extra mover makes room on a site a displaced service went to
+    landed = {m["to"] for m in moves if m["service"] in was_there}
+    extra = [m for m in moves if m["service"] not in was_there]
+    assert len(extra) <= 2 and all(m["from"] in landed for m in extra), extra
+    assert all(m["to"] != down for m in moves)
     assert down not in again["decoded"]["assignment"].values()
     assert f"{down} (down) →" in out and "down" in out
     # the re-plan keeps every rule, checked without the model
