@@ -162,6 +162,7 @@ def run_race(
             stopped_at = now  # a proof, the target, Ctrl-C: the others get a moment to hand in
         if now > cutoff or (stopped_at is not None and now > stopped_at + STOP_GRACE):
             budget.stop()
+            tracker.closed = True  # the answer is being written: stragglers' reports no longer count
             _LEFT_BEHIND.update(t for t in threads if t.is_alive())
             break
         alive[0].join(timeout=0.05)

@@ -207,8 +207,9 @@ def _result(
     best = tracker.best_solution() if tracker.best_feasible else None
     if tracker.best_row is not None:
         solution = best or {v: _as_number(x) for v, x in zip(tracker.labels, tracker.best_row)}
-        evaluation = model.evaluate(solution)
-        violations = evaluation.violations
+        verdicts = tracker.verifier([[float(solution[v]) for v in tracker.labels]])  # the run's own verifier
+        violations = dict(zip(verdicts.constraint_labels, verdicts.violations[0].tolist()))
+        violations.update({f"domain:{v}": 1.0 for v in verdicts.out_of_domain[0]})
         if tracker.best_feasible:
             decoded = model.decode(solution)
     info: dict[str, Any]

@@ -115,6 +115,8 @@ class Tracker:
         self._encoded: dict[int, tuple[int, dict[Hashable, float]]] = {}
         self._kept: dict[bytes, tuple[np.ndarray, float, bool]] = {}
         self._lock = threading.RLock()
+        #: set when the solve has answered: members left behind report into the void
+        self.closed = False
 
     # ------------------------------------------------------------- reporting
     def member(self, name: str) -> MemberStats:
@@ -123,7 +125,7 @@ class Tracker:
 
     def add(self, sampleset: dimod.SampleSet, compiled: Compiled, member: str = "") -> set[str]:
         """Verify a batch; returns the constraints its lowest-energy samples break."""
-        if len(sampleset) == 0:
+        if len(sampleset) == 0 or self.closed:
             return set()
         order = np.argsort(sampleset.record.energy, kind="stable")
         rows = compiled.decode(sampleset)[order]
