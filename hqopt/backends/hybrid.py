@@ -2,10 +2,11 @@
 
 Built on D-Wave's dwave-hybrid. Each iteration of the workflow
 
-    EnergyImpactDecomposer(size) | sub-backend on the sub-problem | SplatComposer | steepest descent
+    energy-impact decomposer(size) | sub-backend on the sub-problem | SplatComposer | steepest descent
 
 picks the ``sub_size`` variables whose flips matter most (breadth-first, so
-the sub-problem is connected), fixes every other variable at its current
+the sub-problem is connected; dwave-hybrid's ``EnergyImpactDecomposer`` choice,
+computed on arrays by :mod:`hqopt.backends.hybrid_decomposer`), fixes every other variable at its current
 value, solves that small BQM on the sub-backend (default ``sa``;
 ``qaoa`` or ``dwave-mock``/``dwave`` put a quantum device on exactly the narrow
 part), writes the answer back and polishes the whole sample with a
@@ -89,6 +90,8 @@ class HybridBackend(Backend):
         self.expect_problem(problem)
         import hybrid
 
+        from hqopt.backends.hybrid_decomposer import ArrayImpactDecomposer
+
         problem = standard_bqm(problem)  # dwave-hybrid cannot take a DictBQM
         n = problem.num_variables
         size = min(int(self.options.get("sub_size", DEFAULT_SUB_SIZE)), n)
@@ -99,17 +102,12 @@ class HybridBackend(Backend):
         start_seeds = iter(seed_sequence(seed, 10_000))
         sub_sampler = _subproblem_sampler(self.sub_backend, seed_sequence(None if seed is None else seed + 1, 1_000))
         t0 = time.perf_counter()
+        decomposer = ArrayImpactDecomposer(problem, size)  # built once: its sparse matrix serves every restart
         found: list[dimod.SampleSet] = []
         abandoned = 0
         while len(found) < restarts or (budget.limited and not budget.expired()):
             latest = _Latest(budget)
-            iteration = (
-                hybrid.EnergyImpactDecomposer(size=size, rolling_history=1.0, traversal="bfs")
-                | sub_sampler
-                | hybrid.SplatComposer()
-                | hybrid.SteepestDescentProblemSampler()
-                | latest
-            )
+            iteration = decomposer | sub_sampler | hybrid.SplatComposer() | hybrid.SteepestDescentProblemSampler() | latest
             loop = hybrid.LoopUntilNoImprovement(
                 iteration,
                 max_iter=max_iter,
