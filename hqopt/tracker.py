@@ -129,8 +129,7 @@ class Tracker:
             return set()
         order = np.argsort(sampleset.record.energy, kind="stable")
         rows = compiled.decode(sampleset)[order]
-        _, first = np.unique(rows, axis=0, return_index=True)
-        rows = rows[np.sort(first)][:VERIFY_TOP]
+        rows = rows[_first_distinct(rows, VERIFY_TOP)]
         return self._add_rows(rows, member, int(np.sum(sampleset.record.num_occurrences)))
 
     def add_solution(self, solution: Mapping[Hashable, float], member: str = "initial") -> bool:
@@ -275,3 +274,21 @@ class Tracker:
 
 def _as_number(x: float) -> int | float:
     return int(x) if float(x).is_integer() else float(x)
+
+
+def _first_distinct(rows: np.ndarray, limit: int) -> list[int]:
+    """Indices of the first ``limit`` distinct rows, in order (a hash per row: no sort of the batch).
+
+    >>> _first_distinct(np.array([[1, 0], [1, 0], [0, 1], [1, 1]]), 2)
+    [0, 2]
+    """
+    seen: set[bytes] = set()
+    keep: list[int] = []
+    for i, row in enumerate(rows):
+        key = row.tobytes()
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+            if len(keep) == limit:
+                break
+    return keep

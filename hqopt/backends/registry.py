@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 from importlib.metadata import entry_points
 from typing import Any
@@ -47,7 +48,9 @@ BUILTIN_BACKENDS: dict[str, str] = {
 }
 
 
+@functools.cache
 def _entry_point_backends() -> dict[str, Any]:
+    """Backends that installed packages register (``hqopt.backends`` entry points), read once."""
     return {ep.name: ep for ep in entry_points(group="hqopt.backends")}
 
 
