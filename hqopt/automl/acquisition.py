@@ -185,7 +185,7 @@ class Acquisition:
         bits = self.bits(grid)
         score = self.values(Q, bits, [self.enc.bits_of_indices(p) for p in pending])
         score[[k in tried for k in keys]] = np.inf
-        score[~region.allowed(bits)] = np.inf
+        score[~region.allowed(grid)] = np.inf
         chosen: list[tuple[int, ...]] = []
         for _ in range(count):
             k = int(np.argmin(score))
@@ -223,13 +223,14 @@ class Acquisition:
         return chosen
 
     def _region_mask(self, region: Region) -> np.ndarray:
-        """Which configurations of the grid (flat, C order) lie in ``region`` (bit distances are separable)."""
-        (_, bA, sA), (_, bB, sB) = self._halves()
+        """Which configurations of the grid (flat, C order) lie in ``region`` (distances are separable)."""
+        (gA, _, _), (gB, _, _) = self._halves()
+        split = gA.shape[1]
 
         def distance(p: np.ndarray) -> np.ndarray:
-            return (np.count_nonzero(bA != p[sA], axis=1)[:, None] + np.count_nonzero(bB != p[sB], axis=1)[None, :]).ravel()
+            return (np.count_nonzero(gA != p[:split], axis=1)[:, None] + np.count_nonzero(gB != p[split:], axis=1)[None, :]).ravel()
 
-        ok = np.ones(len(bA) * len(bB), dtype=bool)
+        ok = np.ones(len(gA) * len(gB), dtype=bool)
         if region.local:
             ok &= distance(region.center) <= region.radius
         for t in region.tabu:
@@ -249,14 +250,14 @@ class Acquisition:
             self.enc, Q, seed, backend=self.backend, time_limit=self.time_limit, options=self.options
         )
         if region.local:
-            c = np.asarray(region.center, dtype=float)
+            c = self.enc.bits_of_indices(tuple(int(v) for v in region.center)).astype(float)
             spread = float(np.abs(Q).sum()) / max(1, self.enc.n_bits)
             near, _ = minimise_qubo(
                 self.enc, Q + np.diag(spread * (1.0 - 2.0 * c)), seed + 1,
                 backend=self.backend, time_limit=self.time_limit, options=self.options,
             )
             found = list(dict.fromkeys(near + found))
-            incumbent = self.enc.indices_of_bits(region.center.astype(int)) or incumbent
+            incumbent = tuple(int(v) for v in region.center)
         starts = found[:4]
         cands = dict.fromkeys(found)
         for start in starts + ([incumbent] if incumbent is not None else []):

@@ -88,13 +88,16 @@ class QuboSampler(BaseSampler):
         time_limit: seconds per surrogate solve (``None``: the backend's default effort).
         backend_options: passed to ``hqopt.solve``.
         diversity: penalty (standard deviations) for proposing next to a running trial.
-        trust_radius: initial radius of the trust region, a fraction of the bits
+        trust_radius: initial radius of the trust region (parameters that may
+            change at once), a fraction of the number of parameters
             (``None``: no trust region, every proposal is global).
         trust_failures: proposals in a row not better than the trust region's
-            centre before its radius shrinks by one bit.
+            centre before its radius shrinks by one.
         global_every: every this many trials the proposal is global (anywhere
             outside the tabu balls), so the search can find another basin.
-        tabu_radius: bits around a certified local optimum that are not proposed again.
+        tabu_radius: changed parameters around a certified local optimum that are not proposed again.
+        local_thompson: minimise a posterior draw inside the trust region too
+            (default: the posterior mean there; global proposals always draw).
         constraints_func: Optuna-style ``trial -> sequence of floats`` (<= 0 is
             feasible); values set with ``trial.set_constraint`` are used too.
         independent_sampler: samples parameters outside the relative search
@@ -114,10 +117,11 @@ class QuboSampler(BaseSampler):
         time_limit: float | None = None,
         backend_options: dict[str, Any] | None = None,
         diversity: float = 0.5,
-        trust_radius: float | None = 0.25,
+        trust_radius: float | None = 0.1,
         trust_failures: int = 3,
         global_every: int = 4,
         tabu_radius: int = 1,
+        local_thompson: bool = False,
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
         independent_sampler: BaseSampler | None = None,
         seed: int | None = None,
@@ -141,6 +145,7 @@ class QuboSampler(BaseSampler):
         self.trust_failures = trust_failures
         self.global_every = global_every
         self.tabu_radius = tabu_radius
+        self.local_thompson = local_thompson
         self.constraints_func = constraints_func
         self._rng = np.random.default_rng(seed)
         self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
@@ -251,10 +256,10 @@ class QuboSampler(BaseSampler):
             self.last_surrogate = "design"
             return enc.params_of_indices(maximin_point(enc, list(tried), self._rng))
         X = np.array([enc.encode(t.params) for t in complete], dtype=float)
-        Q = self._surrogate_qubo(signature, X, y, complete)
         acq = self._acquisition(signature, enc, centers)
-        tr = self._trust_region(owner, enc, [t.number for t in complete], X, y)
-        glob = tr is None or self.global_every <= 1 or trial.number % self.global_every == 0
+        tr = self._trust_region(owner, len(enc.params), complete, np.array([enc.indices(t.params) for t in complete]), y)
+        glob = tr is None or (bool(tr.tabu) and trial.number % self.global_every == 0)  # after a first local optimum
+        Q = self._surrogate_qubo(signature, X, y, complete, thompson=glob or self.local_thompson)
         seed = int(self._rng.integers(2**31))
         incumbent = enc.indices(centers or {})
         region = Region() if tr is None else tr.global_region() if glob else tr.region()
@@ -273,17 +278,17 @@ class QuboSampler(BaseSampler):
         return proposals[0]
 
     def _trust_region(
-        self, owner: tuple, enc: SearchSpaceEncoder, numbers: list[int], X: np.ndarray, y: np.ndarray
+        self, owner: tuple, n_params: int, complete: list[FrozenTrial], keys: np.ndarray, y: np.ndarray
     ) -> TrustRegion | None:
         """The trust region of this study and search space, updated with the finished trials (None when off)."""
         if self.trust_radius is None:
             return None
         tr = self._regions.get(owner)
-        if tr is None or tr.n_bits != enc.n_bits:
-            radius = max(1, round(self.trust_radius * enc.n_bits))
-            tr = TrustRegion(enc.n_bits, radius, self.trust_failures, self.tabu_radius)
+        if tr is None:
+            radius = max(1, round(self.trust_radius * n_params))
+            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius)
             self._regions[owner] = tr
-        tr.observe(numbers, X.astype(np.int8), y)
+        tr.observe([t.number for t in complete], keys, y)
         return tr
 
     def _acquisition(self, signature: tuple, enc: SearchSpaceEncoder, centers: dict[str, Any] | None) -> Acquisition:
@@ -298,7 +303,9 @@ class QuboSampler(BaseSampler):
             self._acquisitions[signature] = acq
         return acq
 
-    def _surrogate_qubo(self, signature: tuple, X: np.ndarray, y: np.ndarray, complete: list[FrozenTrial]) -> np.ndarray:
+    def _surrogate_qubo(
+        self, signature: tuple, X: np.ndarray, y: np.ndarray, complete: list[FrozenTrial], *, thompson: bool = True
+    ) -> np.ndarray:
         """One posterior draw of the chosen surrogate, in standard deviations of ``y`` (plus the learned violation)."""
         y = _warp(y)
         kind = self._pick_surrogate(signature, X, y)
@@ -307,9 +314,10 @@ class QuboSampler(BaseSampler):
         if kind == "bocs":
             if signature not in self._bocs:  # one chain per search space, continued trial after trial
                 self._bocs[signature] = BOCS(seed=int(self._rng.integers(2**31)))
-            Q = self._bocs[signature].fit(X, y).thompson_qubo(self._rng)
+            model = self._bocs[signature].fit(X, y)
         else:
-            Q = FMEnsemble(seed=int(self._rng.integers(2**31))).fit(X, y).thompson_qubo(self._rng)
+            model = FMEnsemble(seed=int(self._rng.integers(2**31))).fit(X, y)
+        Q = model.thompson_qubo(self._rng) if thompson else model.qubo()
         Q = Q / scale
         violation = np.array([_violation(t) for t in complete])
         if violation.any():  # a second surrogate learns the (log) violation; it is added as a penalty

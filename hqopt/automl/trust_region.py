@@ -1,16 +1,20 @@
 """Trust region for the acquisition: a Hamming ball around a centre that grows and shrinks.
 
-The sampler's proposals stay within ``radius`` bits of a centre (the best
+Distances count the parameters that differ (level indices), so on binary
+spaces they are Hamming distances on the bits, and a numeric parameter may
+move to any of its levels in one step.
+
+The sampler's proposals stay within ``radius`` parameters of a centre (the best
 configuration of the current local search), as in CASMOPOLITAN (Wan et al.,
 ICML 2021) and TuRBO (Eriksson et al., NeurIPS 2019):
 
 * a finished trial better than the centre becomes the centre and widens the
-  ball by one bit (a success); ``failures`` trials in a row that are not
-  better narrow it by one bit, down to one;
+  ball by one (a success); ``failures`` trials in a row that are not
+  better narrow it by one, down to one;
 * when the ball holds no untried configuration (at radius one: every
   neighbour of the centre is tried and none is better, a certified local
   optimum), the centre becomes *tabu*: configurations within ``tabu_radius``
-  bits of it are not proposed again, and the search restarts from the best
+  of it are not proposed again, and the search restarts from the best
   configuration outside every tabu ball.
 
 :class:`Region` is what the acquisition sees: the ball, and the tabu balls to
@@ -18,7 +22,7 @@ stay out of.
 
 Example:
     >>> import numpy as np
-    >>> tr = TrustRegion(n_bits=4, init_radius=2, failures=1, tabu_radius=1)
+    >>> tr = TrustRegion(n_params=4, init_radius=2, failures=1, tabu_radius=1)
     >>> X = np.array([[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]])
     >>> y = np.array([3.0, 1.0, 0.5, 2.0])
     >>> tr.observe([0, 1], X[:2], y[:2])             # the best becomes the centre
@@ -45,7 +49,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Region:
-    """Where proposals may go: within ``radius`` bits of ``center`` (no centre: anywhere), outside every tabu ball."""
+    """Where proposals may go: within ``radius`` changed parameters of ``center`` (no centre: anywhere), outside every tabu ball."""
 
     center: np.ndarray | None = None
     radius: int | None = None
@@ -57,14 +61,14 @@ class Region:
         """Whether proposals are held within a ball."""
         return self.center is not None and self.radius is not None
 
-    def allowed(self, bits: np.ndarray) -> np.ndarray:
-        """Which rows of ``bits`` lie in the region."""
-        bits = np.asarray(bits)
-        ok = np.ones(len(bits), dtype=bool)
+    def allowed(self, keys: np.ndarray) -> np.ndarray:
+        """Which rows of ``keys`` (level indices of every parameter) lie in the region."""
+        keys = np.asarray(keys)
+        ok = np.ones(len(keys), dtype=bool)
         if self.local:
-            ok &= np.count_nonzero(bits != self.center, axis=1) <= self.radius
+            ok &= np.count_nonzero(keys != self.center, axis=1) <= self.radius
         for t in self.tabu:
-            ok &= np.count_nonzero(bits != t, axis=1) > self.tabu_radius
+            ok &= np.count_nonzero(keys != t, axis=1) > self.tabu_radius
         return ok
 
 
@@ -72,18 +76,18 @@ class Region:
 class TrustRegion:
     """The state of one local search: centre, radius, failures in a row, tabu centres.
 
-    Centres are kept as trial numbers, so their bits follow the encoding when
-    it changes (adaptive numeric levels); :meth:`observe` must be called with
-    every finished trial each time.
+    Centres are kept as trial numbers, so their level indices follow the
+    encoding when it changes (adaptive numeric levels); :meth:`observe` must
+    be called with every finished trial each time.
 
     Args:
-        n_bits: bits of the encoded search space (the largest radius).
+        n_params: parameters of the search space (the largest radius).
         init_radius: radius after the start and after every restart.
         failures: trials in a row not better than the centre before the radius shrinks.
-        tabu_radius: bits around a certified local optimum that are not proposed again.
+        tabu_radius: changed parameters around a certified local optimum that are not proposed again.
     """
 
-    n_bits: int
+    n_params: int
     init_radius: int
     failures: int
     tabu_radius: int
@@ -93,11 +97,11 @@ class TrustRegion:
     fails: int = 0
     tabu: list[int] = field(default_factory=list)
     seen: set[int] = field(default_factory=set)
-    _bits: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _keys: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     def observe(self, numbers: Sequence[int], X: np.ndarray, y: np.ndarray) -> None:
-        """Update with the finished trials (numbers, bit rows, values to minimise); new ones move the region."""
-        self._bits = {int(n): np.asarray(b) for n, b in zip(numbers, X)}
+        """Update with the finished trials (numbers, level-index rows, values to minimise); new ones move the region."""
+        self._keys = {int(n): np.asarray(b) for n, b in zip(numbers, X)}
         if self.center is None:
             self.seen.update(int(n) for n in numbers)
             self._recenter(numbers, y)
@@ -106,9 +110,9 @@ class TrustRegion:
             if number in self.seen:
                 continue
             self.seen.add(int(number))
-            if value < self.center_value and self._outside_tabu(self._bits[int(number)]):
+            if value < self.center_value and self._outside_tabu(self._keys[int(number)]):
                 self.center, self.center_value = int(number), float(value)
-                self.radius = min(self.radius + 1, self.n_bits)
+                self.radius = min(self.radius + 1, self.n_params)
                 self.fails = 0
             else:
                 self.fails += 1
@@ -126,23 +130,23 @@ class TrustRegion:
         """The region the next local proposal must lie in."""
         if self.center is None:
             return self.global_region()
-        return Region(self._bits[self.center], self.radius, self._tabu_bits(), self.tabu_radius)
+        return Region(self._keys[self.center], self.radius, self._tabu_keys(), self.tabu_radius)
 
     def global_region(self) -> Region:
         """Anywhere outside the tabu balls."""
-        return Region(tabu=self._tabu_bits(), tabu_radius=self.tabu_radius)
+        return Region(tabu=self._tabu_keys(), tabu_radius=self.tabu_radius)
 
-    def _tabu_bits(self) -> tuple[np.ndarray, ...]:
-        return tuple(self._bits[n] for n in self.tabu if n in self._bits)
+    def _tabu_keys(self) -> tuple[np.ndarray, ...]:
+        return tuple(self._keys[n] for n in self.tabu if n in self._keys)
 
-    def _outside_tabu(self, bits: np.ndarray) -> bool:
-        return bool(self.global_region().allowed(np.asarray(bits)[None, :])[0])
+    def _outside_tabu(self, key: np.ndarray) -> bool:
+        return bool(self.global_region().allowed(np.asarray(key)[None, :])[0])
 
     def _recenter(self, numbers: Sequence[int], y: np.ndarray) -> None:
-        self.radius, self.fails = max(1, min(self.init_radius, self.n_bits)), 0
+        self.radius, self.fails = max(1, min(self.init_radius, self.n_params)), 0
         self.center, self.center_value = None, np.inf
         if len(numbers):
-            ok = self.global_region().allowed(np.array([self._bits[int(n)] for n in numbers]))
+            ok = self.global_region().allowed(np.array([self._keys[int(n)] for n in numbers]))
             if ok.any():
                 k = int(np.flatnonzero(ok)[np.argmin(np.asarray(y)[ok])])
                 self.center, self.center_value = int(numbers[k]), float(y[k])
