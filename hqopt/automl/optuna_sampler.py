@@ -117,7 +117,7 @@ class QuboSampler(BaseSampler):
         time_limit: float | None = None,
         backend_options: dict[str, Any] | None = None,
         diversity: float = 0.5,
-        trust_radius: float | None = 0.1,
+        trust_radius: float | None = 0.2,
         trust_failures: int = 3,
         global_every: int = 4,
         tabu_radius: int = 1,

@@ -8,8 +8,8 @@ The sampler's proposals stay within ``radius`` parameters of a centre (the best
 configuration of the current local search), as in CASMOPOLITAN (Wan et al.,
 ICML 2021) and TuRBO (Eriksson et al., NeurIPS 2019):
 
-* a finished trial better than the centre becomes the centre and widens the
-  ball by one (a success); ``failures`` trials in a row that are not
+* a finished trial better than the centre becomes the centre, and widens the
+  ball by one if it lies on the ball's edge (a success); ``failures`` trials in a row that are not
   better narrow it by one, down to one;
 * when the ball holds no untried configuration (at radius one: every
   neighbour of the centre is tried and none is better, a certified local
@@ -22,20 +22,20 @@ stay out of.
 
 Example:
     >>> import numpy as np
-    >>> tr = TrustRegion(n_params=4, init_radius=2, failures=1, tabu_radius=1)
-    >>> X = np.array([[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]])
+    >>> tr = TrustRegion(n_params=4, init_radius=1, failures=1, tabu_radius=1)
+    >>> K = np.array([[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]])
     >>> y = np.array([3.0, 1.0, 0.5, 2.0])
-    >>> tr.observe([0, 1], X[:2], y[:2])             # the best becomes the centre
+    >>> tr.observe([0, 1], K[:2], y[:2])             # the best becomes the centre
     >>> tr.center, tr.radius
-    (1, 2)
-    >>> tr.observe([0, 1, 2], X[:3], y[:3])          # better: the centre moves, the ball widens
-    >>> tr.center, tr.radius, tr.region().allowed(X).tolist()
-    (2, 3, [True, True, True, True])
-    >>> tr.observe([0, 1, 2, 3], X, y)               # not better: it narrows
+    (1, 1)
+    >>> tr.observe([0, 1, 2], K[:3], y[:3])          # better, on the ball's edge: the centre moves, the ball widens
+    >>> tr.center, tr.radius, tr.region().allowed(K).tolist()
+    (2, 2, [False, True, True, True])
+    >>> tr.observe([0, 1, 2, 3], K, y)               # not better: it narrows
     >>> tr.radius
-    2
+    1
     >>> tr.restart([0, 1, 2, 3], y)                  # trial 2 is tabu: the best outside its ball of radius 1
-    >>> tr.center, tr.region().allowed(X).tolist()
+    >>> tr.center, tr.region().allowed(K).tolist()
     (0, [True, False, False, False])
 """
 
@@ -110,9 +110,12 @@ class TrustRegion:
             if number in self.seen:
                 continue
             self.seen.add(int(number))
-            if value < self.center_value and self._outside_tabu(self._keys[int(number)]):
+            key = self._keys[int(number)]
+            if value < self.center_value and self._outside_tabu(key):
+                step = int(np.count_nonzero(key != self._keys[self.center])) if self.center in self._keys else 0
+                if step >= self.radius:  # the improvement used the whole ball: widen it
+                    self.radius = min(self.radius + 1, self.n_params)
                 self.center, self.center_value = int(number), float(value)
-                self.radius = min(self.radius + 1, self.n_params)
                 self.fails = 0
             else:
                 self.fails += 1
