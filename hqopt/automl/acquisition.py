@@ -267,7 +267,13 @@ class Acquisition:
         if incumbent is not None and pairs <= MOVES_LIMIT:
             for move in _moves(self.enc, incumbent, 2):
                 cands.setdefault(move)
-        return [c for c in cands if c not in tried] or list(cands)
+        keys = [c for c in cands if c not in tried]
+        if region.tabu and pairs <= MOVES_LIMIT and not region.allowed(np.array(keys or list(cands))).any():
+            for start in starts:  # the solver's best lie in tabu balls: step out of them
+                for move in _moves(self.enc, start, min(region.tabu_radius + 1, 2)):
+                    cands.setdefault(move)
+            keys = [c for c in cands if c not in tried]
+        return keys or list(cands)
 
 
 def _moves(enc: SearchSpaceEncoder, start: tuple[int, ...], changes: int) -> list[tuple[int, ...]]:
