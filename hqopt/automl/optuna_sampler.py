@@ -259,10 +259,10 @@ class QuboSampler(BaseSampler):
         acq = self._acquisition(signature, enc, centers)
         tr = self._trust_region(owner, len(enc.params), complete, np.array([enc.indices(t.params) for t in complete]), y)
         glob = tr is None or (bool(tr.tabu) and trial.number % self.global_every == 0)  # after a first local optimum
-        Q = self._surrogate_qubo(signature, X, y, complete, thompson=glob or self.local_thompson)
+        region = Region() if tr is None else tr.global_region() if glob else tr.region()
+        Q = self._surrogate_qubo(signature, X, y, complete, thompson=not region.local or self.local_thompson)
         seed = int(self._rng.integers(2**31))
         incumbent = enc.indices(centers or {})
-        region = Region() if tr is None else tr.global_region() if glob else tr.region()
         picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=region)
         if not picks and tr is not None and region.local:  # the ball is exhausted: a local optimum, restart elsewhere
             tr.restart([t.number for t in complete], y)
@@ -285,7 +285,7 @@ class QuboSampler(BaseSampler):
             return None
         tr = self._regions.get(owner)
         if tr is None:
-            radius = max(1, round(self.trust_radius * n_params))
+            radius = max(2, round(self.trust_radius * n_params))  # small spaces: at least two parameters at once
             tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius)
             self._regions[owner] = tr
         tr.observe([t.number for t in complete], keys, y)

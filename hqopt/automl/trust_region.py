@@ -130,8 +130,8 @@ class TrustRegion:
         self._recenter(numbers, y)
 
     def region(self) -> Region:
-        """The region the next local proposal must lie in."""
-        if self.center is None:
+        """The region the next local proposal must lie in (no ball once it would cover every parameter)."""
+        if self.center is None or self.radius >= self.n_params:
             return self.global_region()
         return Region(self._keys[self.center], self.radius, self._tabu_keys(), self.tabu_radius)
 
