@@ -11,11 +11,18 @@ Each trial the sampler
    BOCS (horseshoe pairwise regression, Gibbs-sampled) or an ensemble of
    factorization machines; ``surrogate="auto"`` picks between them by
    held-out log likelihood on the study's own data, now and again;
-4. draws one surrogate from its posterior (Thompson sampling) and takes the
-   best untried configuration under it (:mod:`hqopt.automl.acquisition`:
-   exact enumeration up to 2^20 configurations, else ``hqopt.solve`` on the
-   one-hot/level structure plus exact local moves), penalising closeness to
-   running trials so parallel workers get diverse configurations.
+4. keeps a trust region (:mod:`hqopt.automl.trust_region`): a ball of a few
+   changed parameters around the best trial of the current local search,
+   widened after improvements on its edge, narrowed after failures, and
+   restarted elsewhere (the old centre made tabu) at a certified local optimum;
+5. takes the best untried configuration in the region under the surrogate's
+   posterior mean, or -- for a global proposal, every ``global_every``-th
+   once a local optimum has been certified -- under one posterior draw
+   (Thompson sampling) anywhere outside the tabu balls
+   (:mod:`hqopt.automl.acquisition`: exact enumeration up to 2^20
+   configurations, else ``hqopt.solve`` on the one-hot/level structure plus
+   exact local moves), penalising closeness to running trials so parallel
+   workers get diverse configurations.
 
 Example:
     >>> import optuna
