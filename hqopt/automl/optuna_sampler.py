@@ -11,11 +11,18 @@ Each trial the sampler
    BOCS (horseshoe pairwise regression, Gibbs-sampled) or an ensemble of
    factorization machines; ``surrogate="auto"`` picks between them by
    held-out log likelihood on the study's own data, now and again;
-4. draws one surrogate from its posterior (Thompson sampling) and takes the
-   best untried configuration under it (:mod:`hqopt.automl.acquisition`:
-   exact enumeration up to 2^20 configurations, else ``hqopt.solve`` on the
-   one-hot/level structure plus exact local moves), penalising closeness to
-   running trials so parallel workers get diverse configurations.
+4. keeps a trust region (:mod:`hqopt.automl.trust_region`): a ball of a few
+   changed parameters around the best trial of the current local search,
+   widened after improvements on its edge, narrowed after failures, and
+   restarted elsewhere (the old centre made tabu) at a certified local optimum;
+5. takes the best untried configuration in the region under the surrogate's
+   posterior mean, or -- for a global proposal, every ``global_every``-th
+   once a local optimum has been certified -- under one posterior draw
+   (Thompson sampling) anywhere outside the tabu balls
+   (:mod:`hqopt.automl.acquisition`: exact enumeration up to 2^20
+   configurations, else ``hqopt.solve`` on the one-hot/level structure plus
+   exact local moves), penalising closeness to running trials so parallel
+   workers get diverse configurations.
 
 Example:
     >>> import optuna
@@ -56,6 +63,7 @@ from hqopt.automl.encoding import (
     _levels,
 )
 from hqopt.automl.surrogate import BOCS, FMEnsemble, heldout_loglik
+from hqopt.automl.trust_region import Region, TrustRegion
 from hqopt.errors import ModelError
 
 SURROGATES = ("auto", "bocs", "fm")
@@ -87,13 +95,16 @@ class QuboSampler(BaseSampler):
         time_limit: seconds per surrogate solve (``None``: the backend's default effort).
         backend_options: passed to ``hqopt.solve``.
         diversity: penalty (standard deviations) for proposing next to a running trial.
-        locality: soft trust region: penalty (standard deviations) for proposing
-            the bitwise opposite of the incumbent (linear in the Hamming distance);
-            dropped while the best value has not improved for ``patience`` trials,
-            so the search can leave a local basin.
-        patience: finished trials without improvement before the trust region is dropped.
-        explore: while stalled so, the chance that a proposal is a space-filling
-            restart point instead (a way out of deceptive basins).
+        trust_radius: initial radius of the trust region (parameters that may
+            change at once), a fraction of the number of parameters
+            (``None``: no trust region, every proposal is global).
+        trust_failures: proposals in a row not better than the trust region's
+            centre before its radius shrinks by one.
+        global_every: every this many trials the proposal is global (anywhere
+            outside the tabu balls), so the search can find another basin.
+        tabu_radius: changed parameters around a certified local optimum that are not proposed again.
+        local_thompson: minimise a posterior draw inside the trust region too
+            (default: the posterior mean there; global proposals always draw).
         constraints_func: Optuna-style ``trial -> sequence of floats`` (<= 0 is
             feasible); values set with ``trial.set_constraint`` are used too.
         independent_sampler: samples parameters outside the relative search
@@ -113,9 +124,11 @@ class QuboSampler(BaseSampler):
         time_limit: float | None = None,
         backend_options: dict[str, Any] | None = None,
         diversity: float = 0.5,
-        locality: float = 6.0,
-        patience: int = 8,
-        explore: float = 0.3,
+        trust_radius: float | None = 0.2,
+        trust_failures: int = 3,
+        global_every: int = 4,
+        tabu_radius: int = 1,
+        local_thompson: bool = False,
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
         independent_sampler: BaseSampler | None = None,
         seed: int | None = None,
@@ -135,9 +148,11 @@ class QuboSampler(BaseSampler):
         self.time_limit = time_limit
         self.backend_options = dict(backend_options or {})
         self.diversity = diversity
-        self.locality = locality
-        self.patience = patience
-        self.explore = explore
+        self.trust_radius = trust_radius
+        self.trust_failures = trust_failures
+        self.global_every = global_every
+        self.tabu_radius = tabu_radius
+        self.local_thompson = local_thompson
         self.constraints_func = constraints_func
         self._rng = np.random.default_rng(seed)
         self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
@@ -146,6 +161,7 @@ class QuboSampler(BaseSampler):
         self._bocs: dict[tuple, BOCS] = {}
         self._choice: dict[tuple, tuple[str, int]] = {}  # search space -> (surrogate, trials when chosen)
         self._acquisitions: dict[tuple, Acquisition] = {}
+        self._regions: dict[tuple, TrustRegion] = {}
         #: extra proposals of the last batch, with the (study, search space) they belong to
         self._queue: list[tuple[tuple, dict[str, Any]]] = []
         #: the Result of the last surrogate solve (None when enumeration answered)
@@ -246,25 +262,41 @@ class QuboSampler(BaseSampler):
         if not modelled:
             self.last_surrogate = "design"
             return enc.params_of_indices(maximin_point(enc, list(tried), self._rng))
-        stalled = len(y) - 1 - int(np.argmin(y)) >= self.patience  # finished trials since the last improvement
-        if stalled and self._rng.random() < self.explore:  # a restart far from everything tried
-            self.last_surrogate = "design"
-            return enc.params_of_indices(maximin_point(enc, list(tried), self._rng))
         X = np.array([enc.encode(t.params) for t in complete], dtype=float)
-        Q = self._surrogate_qubo(signature, X, y, complete)
-        if self.locality > 0 and not stalled:  # a soft trust region: hamming distance to the incumbent is linear
-            c = enc.encode(centers or {}).astype(float)
-            Q = Q + np.diag(self.locality * (1.0 - 2.0 * c) / max(1, enc.n_bits))
         acq = self._acquisition(signature, enc, centers)
-        picks = acq.best(
-            Q, tried, self.batch_size, pending=pending, incumbent=enc.indices(centers or {}), seed=int(self._rng.integers(2**31))
-        )
+        tr = self._trust_region(owner, len(enc.params), complete, np.array([enc.indices(t.params) for t in complete]), y)
+        glob = tr is None or (bool(tr.tabu) and trial.number % self.global_every == 0)  # after a first local optimum
+        region = Region() if tr is None else tr.global_region() if glob else tr.region()
+        Q = self._surrogate_qubo(signature, X, y, complete, thompson=not region.local or self.local_thompson)
+        seed = int(self._rng.integers(2**31))
+        incumbent = enc.indices(centers or {})
+        picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=region)
+        if not picks and tr is not None and region.local:  # the ball is exhausted: a local optimum, restart elsewhere
+            tr.restart([t.number for t in complete], y)
+            region = tr.global_region()
+            picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=region)
+        if not picks and region.tabu:  # every configuration left is in a tabu ball
+            picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed)
         self.last_solve = acq.last_solve
         if not picks:
             picks = [maximin_point(enc, list(tried), self._rng)]
         proposals = [enc.params_of_indices(p) for p in picks]
         self._queue = [(owner, p) for p in proposals[1:]]
         return proposals[0]
+
+    def _trust_region(
+        self, owner: tuple, n_params: int, complete: list[FrozenTrial], keys: np.ndarray, y: np.ndarray
+    ) -> TrustRegion | None:
+        """The trust region of this study and search space, updated with the finished trials (None when off)."""
+        if self.trust_radius is None:
+            return None
+        tr = self._regions.get(owner)
+        if tr is None:
+            radius = max(2, round(self.trust_radius * n_params))  # small spaces: at least two parameters at once
+            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius)
+            self._regions[owner] = tr
+        tr.observe([t.number for t in complete], keys, y)
+        return tr
 
     def _acquisition(self, signature: tuple, enc: SearchSpaceEncoder, centers: dict[str, Any] | None) -> Acquisition:
         """The acquisition of this encoding (kept while the levels stay the same: its enumeration is cached)."""
@@ -278,7 +310,9 @@ class QuboSampler(BaseSampler):
             self._acquisitions[signature] = acq
         return acq
 
-    def _surrogate_qubo(self, signature: tuple, X: np.ndarray, y: np.ndarray, complete: list[FrozenTrial]) -> np.ndarray:
+    def _surrogate_qubo(
+        self, signature: tuple, X: np.ndarray, y: np.ndarray, complete: list[FrozenTrial], *, thompson: bool = True
+    ) -> np.ndarray:
         """One posterior draw of the chosen surrogate, in standard deviations of ``y`` (plus the learned violation)."""
         y = _warp(y)
         kind = self._pick_surrogate(signature, X, y)
@@ -287,9 +321,10 @@ class QuboSampler(BaseSampler):
         if kind == "bocs":
             if signature not in self._bocs:  # one chain per search space, continued trial after trial
                 self._bocs[signature] = BOCS(seed=int(self._rng.integers(2**31)))
-            Q = self._bocs[signature].fit(X, y).thompson_qubo(self._rng)
+            model = self._bocs[signature].fit(X, y)
         else:
-            Q = FMEnsemble(seed=int(self._rng.integers(2**31))).fit(X, y).thompson_qubo(self._rng)
+            model = FMEnsemble(seed=int(self._rng.integers(2**31))).fit(X, y)
+        Q = model.thompson_qubo(self._rng) if thompson else model.qubo()
         Q = Q / scale
         violation = np.array([_violation(t) for t in complete])
         if violation.any():  # a second surrogate learns the (log) violation; it is added as a penalty

@@ -172,7 +172,7 @@ class BOCS:
         t, self._mean, self._std = _standardize(y)
         p = Phi.shape[1]
         if self._state is None:
-            self._state = {"beta": np.zeros(p), "sigma2": 1.0, "lam2": np.ones(p), "tau2": 1.0, "nu": np.ones(p), "xi": 1.0}
+            self._state = {"beta": np.zeros(p), "sigma2": 1.0, "lam2": np.ones(p), "tau2": np.ones(2), "nu": np.ones(p), "xi": np.ones(2)}
             steps = self.burn_in
         else:
             steps = self.sweeps
@@ -190,7 +190,10 @@ class BOCS:
         assert s is not None
         rng = self.rng
         m, p = Phi.shape
-        sigma2, tau2, lam2 = float(s["sigma2"]), float(s["tau2"]), np.asarray(s["lam2"])
+        sigma2, lam2 = float(s["sigma2"]), np.asarray(s["lam2"])
+        group = self._group(p)  # 0: linear terms, 1: pairs (the intercept's prior is fixed)
+        tau2_g, xi_g = np.asarray(s["tau2"], dtype=float), np.asarray(s["xi"], dtype=float)
+        tau2 = tau2_g[group]
         # coefficients: alpha = beta / sigma ~ N(0, D), y / sigma = Phi alpha + N(0, I); the intercept is not shrunk
         D = np.clip(tau2 * lam2, 1e-10, 1e10)
         D[0] = INTERCEPT_VARIANCE
@@ -204,11 +207,19 @@ class BOCS:
         shrink = beta**2 / D
         sigma2 = _inv_gamma(rng, (m + p) / 2, (resid @ resid + shrink.sum()) / 2)
         lam2 = _inv_gamma(rng, 1.0, 1.0 / np.asarray(s["nu"]) + beta**2 / (2 * tau2 * sigma2))
-        tau2 = _inv_gamma(rng, (p + 1) / 2, 1.0 / float(s["xi"]) + np.sum(beta**2 / lam2) / (2 * sigma2))
+        ratio = beta**2 / lam2
+        for g in range(2):  # one global scale per order: pairs may be shrunk harder than linear terms
+            members = group == g
+            if members.any():
+                tau2_g[g] = _inv_gamma(rng, (members.sum() + 1) / 2, 1.0 / xi_g[g] + ratio[members].sum() / (2 * sigma2))
+                xi_g[g] = _inv_gamma(rng, 1.0, 1.0 + 1.0 / tau2_g[g])
         nu = _inv_gamma(rng, 1.0, 1.0 + 1.0 / lam2)
-        xi = _inv_gamma(rng, 1.0, 1.0 + 1.0 / tau2)
         s.update(beta=beta, sigma2=float(np.clip(sigma2, 1e-10, 1e10)), lam2=np.clip(lam2, 1e-10, 1e10),
-                 tau2=float(np.clip(tau2, 1e-10, 1e10)), nu=nu, xi=float(xi))
+                 tau2=np.clip(tau2_g, 1e-10, 1e10), nu=nu, xi=xi_g)
+
+    def _group(self, p: int) -> np.ndarray:
+        """Prior group of each feature: 0 for the intercept and linear terms, 1 for pairs."""
+        return (np.arange(p) > self.n).astype(int)
 
     # ------------------------------------------------------------- prediction
     def _require_fit(self) -> list[np.ndarray]:

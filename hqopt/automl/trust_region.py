@@ -1,0 +1,158 @@
+"""Trust region for the acquisition: a Hamming ball around a centre that grows and shrinks.
+
+Distances count the parameters that differ (level indices), so on binary
+spaces they are Hamming distances on the bits, and a numeric parameter may
+move to any of its levels in one step.
+
+The sampler's proposals stay within ``radius`` parameters of a centre (the best
+configuration of the current local search), as in CASMOPOLITAN (Wan et al.,
+ICML 2021) and TuRBO (Eriksson et al., NeurIPS 2019):
+
+* a finished trial better than the centre becomes the centre, and widens the
+  ball by one if it lies on the ball's edge (a success); ``failures`` trials in a row that are not
+  better narrow it by one, down to one;
+* when the ball holds no untried configuration (at radius one: every
+  neighbour of the centre is tried and none is better, a certified local
+  optimum), the centre becomes *tabu*: configurations within ``tabu_radius``
+  of it are not proposed again, and the search restarts from the best
+  configuration outside every tabu ball.
+
+:class:`Region` is what the acquisition sees: the ball, and the tabu balls to
+stay out of.
+
+Example:
+    >>> import numpy as np
+    >>> tr = TrustRegion(n_params=4, init_radius=1, failures=1, tabu_radius=1)
+    >>> K = np.array([[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]])
+    >>> y = np.array([3.0, 1.0, 0.5, 2.0])
+    >>> tr.observe([0, 1], K[:2], y[:2])             # the best becomes the centre
+    >>> tr.center, tr.radius
+    (1, 1)
+    >>> tr.observe([0, 1, 2], K[:3], y[:3])          # better, on the ball's edge: the centre moves, the ball widens
+    >>> tr.center, tr.radius, tr.region().allowed(K).tolist()
+    (2, 2, [False, True, True, True])
+    >>> tr.observe([0, 1, 2, 3], K, y)               # not better: it narrows
+    >>> tr.radius
+    1
+    >>> tr.restart([0, 1, 2, 3], y)                  # trial 2 is tabu: the best outside its ball of radius 1
+    >>> tr.center, tr.region().allowed(K).tolist()
+    (0, [True, False, False, False])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where proposals may go: within ``radius`` changed parameters of ``center`` (no centre: anywhere), outside every tabu ball."""
+
+    center: np.ndarray | None = None
+    radius: int | None = None
+    tabu: tuple[np.ndarray, ...] = ()
+    tabu_radius: int = 0
+
+    @property
+    def local(self) -> bool:
+        """Whether proposals are held within a ball."""
+        return self.center is not None and self.radius is not None
+
+    def allowed(self, keys: np.ndarray) -> np.ndarray:
+        """Which rows of ``keys`` (level indices of every parameter) lie in the region."""
+        keys = np.asarray(keys)
+        ok = np.ones(len(keys), dtype=bool)
+        if self.local:
+            ok &= np.count_nonzero(keys != self.center, axis=1) <= self.radius
+        for t in self.tabu:
+            ok &= np.count_nonzero(keys != t, axis=1) > self.tabu_radius
+        return ok
+
+
+@dataclass
+class TrustRegion:
+    """The state of one local search: centre, radius, failures in a row, tabu centres.
+
+    Centres are kept as trial numbers, so their level indices follow the
+    encoding when it changes (adaptive numeric levels); :meth:`observe` must
+    be called with every finished trial each time.
+
+    Args:
+        n_params: parameters of the search space (the largest radius).
+        init_radius: radius after the start and after every restart.
+        failures: trials in a row not better than the centre before the radius shrinks.
+        tabu_radius: changed parameters around a certified local optimum that are not proposed again.
+    """
+
+    n_params: int
+    init_radius: int
+    failures: int
+    tabu_radius: int
+    center: int | None = None
+    center_value: float = np.inf
+    radius: int = 0
+    fails: int = 0
+    tabu: list[int] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+    _keys: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def observe(self, numbers: Sequence[int], X: np.ndarray, y: np.ndarray) -> None:
+        """Update with the finished trials (numbers, level-index rows, values to minimise); new ones move the region."""
+        self._keys = {int(n): np.asarray(b) for n, b in zip(numbers, X)}
+        if self.center is None:
+            self.seen.update(int(n) for n in numbers)
+            self._recenter(numbers, y)
+            return
+        for number, value in zip(numbers, y):
+            if number in self.seen:
+                continue
+            self.seen.add(int(number))
+            key = self._keys[int(number)]
+            if value < self.center_value and self._outside_tabu(key):
+                step = int(np.count_nonzero(key != self._keys[self.center])) if self.center in self._keys else 0
+                if step >= self.radius:  # the improvement used the whole ball: widen it
+                    self.radius = min(self.radius + 1, self.n_params)
+                self.center, self.center_value = int(number), float(value)
+                self.fails = 0
+            else:
+                self.fails += 1
+                if self.fails >= self.failures:
+                    self.radius = max(1, self.radius - 1)
+                    self.fails = 0
+
+    def restart(self, numbers: Sequence[int], y: np.ndarray) -> None:
+        """The ball is exhausted: make its centre tabu and start again from the best configuration outside."""
+        if self.center is not None:
+            self.tabu.append(self.center)
+        self._recenter(numbers, y)
+
+    def region(self) -> Region:
+        """The region the next local proposal must lie in (no ball once it would cover every parameter)."""
+        if self.center is None or self.radius >= self.n_params:
+            return self.global_region()
+        return Region(self._keys[self.center], self.radius, self._tabu_keys(), self.tabu_radius)
+
+    def global_region(self) -> Region:
+        """Anywhere outside the tabu balls."""
+        return Region(tabu=self._tabu_keys(), tabu_radius=self.tabu_radius)
+
+    def _tabu_keys(self) -> tuple[np.ndarray, ...]:
+        return tuple(self._keys[n] for n in self.tabu if n in self._keys)
+
+    def _outside_tabu(self, key: np.ndarray) -> bool:
+        return bool(self.global_region().allowed(np.asarray(key)[None, :])[0])
+
+    def _recenter(self, numbers: Sequence[int], y: np.ndarray) -> None:
+        self.radius, self.fails = max(1, min(self.init_radius, self.n_params)), 0
+        self.center, self.center_value = None, np.inf
+        if len(numbers):
+            ok = self.global_region().allowed(np.array([self._keys[int(n)] for n in numbers]))
+            if ok.any():
+                k = int(np.flatnonzero(ok)[np.argmin(np.asarray(y)[ok])])
+                self.center, self.center_value = int(numbers[k]), float(y[k])
+
+
+__all__ = ["Region", "TrustRegion"]

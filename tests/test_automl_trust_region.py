@@ -1,0 +1,110 @@
+"""The trust region: its radius schedule, tabu restarts, and the acquisition staying inside it."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import optuna
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from optuna.distributions import CategoricalDistribution, IntDistribution
+
+from hqopt.automl import QuboSampler
+from hqopt.automl.acquisition import Acquisition
+from hqopt.automl.encoding import SearchSpaceEncoder
+from hqopt.automl.trust_region import Region, TrustRegion
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def test_radius_shrinks_after_failures_and_stops_at_one() -> None:
+    tr = TrustRegion(n_params=6, init_radius=3, failures=2, tabu_radius=1)
+    K = np.zeros((7, 6), dtype=int)
+    K[1:, :] = np.eye(6, dtype=int)  # six neighbours of the all-zero configuration
+    y = np.array([0.0, 1, 2, 3, 4, 5, 6])
+    tr.observe([0], K[:1], y[:1])
+    assert (tr.center, tr.radius) == (0, 3)
+    radii = []
+    for n in range(1, 7):  # every neighbour is worse
+        tr.observe(list(range(n + 1)), K[: n + 1], y[: n + 1])
+        radii.append(tr.radius)
+    assert radii == [3, 2, 2, 1, 1, 1]
+    assert tr.center == 0
+
+
+def test_improvement_inside_the_ball_moves_the_centre_without_widening() -> None:
+    tr = TrustRegion(n_params=4, init_radius=2, failures=3, tabu_radius=1)
+    K = np.array([[0, 0, 0, 0], [1, 0, 0, 0], [1, 1, 1, 0]])
+    tr.observe([0], K[:1], np.array([5.0]))
+    tr.observe([0, 1], K[:2], np.array([5.0, 4.0]))  # one step inside a ball of radius 2
+    assert (tr.center, tr.radius) == (1, 2)
+    tr.observe([0, 1, 2], K, np.array([5.0, 4.0, 3.0]))  # two steps: on the edge
+    assert (tr.center, tr.radius) == (2, 3)
+
+
+def test_restart_makes_the_centre_tabu_and_recentres_outside() -> None:
+    tr = TrustRegion(n_params=3, init_radius=1, failures=1, tabu_radius=1)
+    K = np.array([[0, 0, 0], [0, 0, 1], [1, 1, 1], [1, 1, 0]])
+    y = np.array([0.0, 1.0, 3.0, 2.0])
+    tr.observe(range(4), K, y)
+    assert tr.center == 0
+    tr.restart(list(range(4)), y)
+    assert tr.tabu == [0] and tr.center == 3  # trial 1 is within the tabu ball; 3 is the best outside
+    region = tr.region()
+    assert region.allowed(K).tolist() == [False, False, True, True]
+    assert tr.global_region().local is False
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(2, 4), min_size=2, max_size=5),
+    radius=st.integers(0, 4),
+    tabu_radius=st.integers(0, 2),
+    seed=st.integers(0, 10_000),
+)
+def test_enumerated_region_mask_matches_the_distance_definition(sizes, radius, tabu_radius, seed) -> None:
+    space = {f"p{i}": CategoricalDistribution(list(range(n))) for i, n in enumerate(sizes)}
+    enc = SearchSpaceEncoder(space)
+    acq = Acquisition(enc)
+    rng = np.random.default_rng(seed)
+    center = np.array([rng.integers(n) for n in sizes])
+    tabu = (np.array([rng.integers(n) for n in sizes]),)
+    region = Region(center, radius, tabu, tabu_radius)
+    grid = np.array(list(itertools.product(*[range(n) for n in sizes])))
+    expected = (np.count_nonzero(grid != center, axis=1) <= radius) & (np.count_nonzero(grid != tabu[0], axis=1) > tabu_radius)
+    assert acq._region_mask(region).tolist() == expected.tolist()
+    assert region.allowed(grid).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("enumerate_limit", [2**20, 10])  # exact enumeration, and hqopt.solve plus moves
+def test_acquisition_stays_in_the_ball_and_out_of_tabu(enumerate_limit: int, monkeypatch) -> None:
+    monkeypatch.setattr("hqopt.automl.acquisition.ENUMERATE_LIMIT", enumerate_limit)
+    enc = SearchSpaceEncoder({f"b{i}": IntDistribution(0, 1) for i in range(8)})
+    Q = np.diag(-np.ones(8))  # the unconstrained best: every bit set
+    center = np.zeros(8, dtype=int)
+    acq = Acquisition(enc)
+    picks = acq.best(Q, tried={tuple(center)}, count=3, region=Region(center, 2))
+    assert len(picks) == 3
+    assert all(sum(picks[0]) == 2 and sum(p) <= 2 for p in picks)  # the best within two flips, then the next best
+    tabu = np.ones(8, dtype=int)
+    picks = acq.best(Q, tried=set(), count=1, region=Region(tabu=(tabu,), tabu_radius=1))
+    assert sum(picks[0]) == 6  # every bit set (and one unset) is tabu: two unset is the best left
+
+
+def test_a_certified_local_optimum_is_left_for_another_basin() -> None:
+    """A deceptive 6-bit function: a wide basin at 000000, the optimum alone at 111111."""
+
+    def objective(trial: optuna.Trial) -> float:
+        x = np.array([trial.suggest_int(f"b{i}", 0, 1) for i in range(6)])
+        return -10.0 if x.all() else float(x.sum())
+
+    sampler = QuboSampler(n_startup_trials=4, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=40)
+    keys = [tuple(t.params[f"b{i}"] for i in range(6)) for t in study.trials]
+    assert len(set(keys)) == len(keys)  # no configuration twice
+    region = next(iter(sampler._regions.values()))
+    assert region.tabu  # the basin at 000000 was certified and left
+    assert (0, 0, 0, 0, 0, 0) in keys
