@@ -38,6 +38,7 @@ import numpy as np
 from hqopt.budget import Budget
 from hqopt.compile import Compiled
 from hqopt.model import Model
+from hqopt.samples import cqm_samples
 from hqopt.verify import Verifier
 
 #: how many of the lowest-energy distinct samples of each batch are verified
@@ -245,9 +246,9 @@ class Tracker:
         with self._lock:
             entries = sorted(self._kept.values(), key=lambda e: (not e[2], self.sign * e[1]))
         if not entries:
-            return dimod.SampleSet.from_samples_cqm(([], self.labels), self.model.cqm)
+            return cqm_samples(([], self.labels), self.model.cqm)
         rows = np.array([e[0] for e in entries])
-        return dimod.SampleSet.from_samples_cqm((rows, self.labels), self.model.cqm)
+        return cqm_samples((rows, self.labels), self.model.cqm)
 
     # -------------------------------------------------------------- helpers
     def _gap_closed(self) -> bool:

@@ -28,6 +28,7 @@ from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
 from hqopt.compile.cpsat import CpSatModel
 from hqopt.errors import BackendError
+from hqopt.samples import cqm_samples
 
 #: seconds CP-SAT gets when solve() is called without a time limit
 DEFAULT_TIME_LIMIT = 60.0
@@ -54,7 +55,7 @@ class _Collector(cp_model.CpSolverSolutionCallback):
         row = [int(self.Value(self.built.variables[v])) for v in self.labels]
         self.solutions.append(row)
         del self.solutions[:-KEEP_SOLUTIONS]
-        self.budget.report(dimod.SampleSet.from_samples_cqm(([row], self.labels), self.cqm))
+        self.budget.report(cqm_samples(([row], self.labels), self.cqm))
         if self.budget.stopped:
             self.StopSearch()
 
@@ -95,7 +96,7 @@ def _final_solution(
     """The solution CP-SAT ended with, read from the solver and reported (a search stopped early
     may end with one its callback never saw)."""
     row = [int(solver.Value(built.variables[v])) for v in labels]
-    budget.report(dimod.SampleSet.from_samples_cqm(([row], labels), cqm))
+    budget.report(cqm_samples(([row], labels), cqm))
     return row
 
 
@@ -152,7 +153,7 @@ class CPSatBackend(Backend):
         rows = collector.solutions[::-1]
         if not rows and code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             rows = [_final_solution(solver, built, labels, budget, problem)]
-        samples = dimod.SampleSet.from_samples_cqm((rows, labels), problem) if rows else dimod.SampleSet.from_samples_cqm(([], labels), problem)
+        samples = cqm_samples((rows, labels), problem) if rows else cqm_samples(([], labels), problem)
         exact_scaling = built.objective_error == 0 and not built.constraint_errors
         bound = None
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -32,6 +32,7 @@ from dimod.sym import Sense
 
 from hqopt.engine.structure import Structure, detect_structure
 from hqopt.errors import BackendError
+from hqopt.samples import cqm_samples
 
 #: pair lookups use a dense matrix up to this many variables (when moves need them)
 DENSE_LIMIT = 2048
@@ -89,7 +90,7 @@ class EngineProblem:
 
     def samples(self, states: np.ndarray, cqm: dimod.ConstrainedQuadraticModel) -> dimod.SampleSet:
         """Index-ordered states (one per row) as a SampleSet over the CQM's labels."""
-        return dimod.SampleSet.from_samples_cqm((np.asarray(states, dtype=np.int64), self.labels), cqm)
+        return cqm_samples((np.asarray(states, dtype=np.int64), self.labels), cqm)
 
 
 def define(a: Arrays, x: Any) -> np.ndarray:
