@@ -403,13 +403,16 @@ def calibrate(P, S, seed):
 
 @njit(cache=True, nogil=True)
 def adapt_weights(P, S):
-    """Raise the weights of violated rows, relax the others towards their start value."""
+    """Raise the weights of violated rows; relax every weight towards its start value only while
+    the state is feasible. (Relaxing each held row on its own balances at each row broken ~20 %
+    of the time: with a hundred contested rows -- placement's anti-affinity -- never all at once.)"""
     pen = 0.0
+    feasible = S.scal[2] <= TOL
     for r in range(len(P.rhs)):
         v = _viol(P.sense[r], P.rhs[r], S.act[r])
         if v > 0.0:
             S.w[r] *= 1.5
-        else:
+        elif feasible:
             S.w[r] = max(S.w0[r], 0.9 * S.w[r])
         pen += S.w[r] * v
     S.scal[1] = pen
