@@ -192,7 +192,8 @@ def _rank(state: K.State) -> tuple[float, float]:
 
 
 def _adopt_incumbent(problem: EngineProblem, incumbent: dict[Any, float] | None, chains: list[K.State]) -> bool:
-    """Restart the worst chain from the race's incumbent if it is feasible and better than every chain."""
+    """Restart the worst chain from the race's incumbent if it is feasible and better than every chain;
+    that chain then works around its best (on a large tight model a random restart rarely gets back)."""
     if not incumbent:
         return False
     P = problem.arrays
@@ -201,12 +202,15 @@ def _adopt_incumbent(problem: EngineProblem, incumbent: dict[Any, float] | None,
         return False
     best = min(chains, key=_rank)
     value = problem.objective(x) - problem.offset
-    if not problem.consistent(x) or _rank(best)[0] > K.TOL or value >= _rank(best)[1] - 1e-9:
+    if not problem.consistent(x) or (_rank(best)[0] <= K.TOL and value >= _rank(best)[1] - 1e-9):
         return False
     worst = max(chains, key=_rank)
     worst.x[:] = x
-    K.refresh(P, worst)
+    K.calibrate(P, worst, 0)  # temperatures and weights from the moves around the incumbent
     K.keep_best(P, worst)
+    worst.scal[K.STEP] = 0.0  # a new anneal from it, reheated as from a best state
+    worst.scal[K.TEMP] = worst.scal[K.T0] * worst.scal[K.REHEAT]
+    worst.ints[K.ELITE] = 1  # its anneals restart from its best, never from a random state
     return True
 
 

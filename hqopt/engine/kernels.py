@@ -38,7 +38,7 @@ State = namedtuple("State", "x h on act w w0 best_x tabu dact mark touched scal 
 # scal indices
 OBJ, PEN, VIOL, BEST_OBJ, BEST_VIOL, T0, T1, STEP, LENGTH, REHEAT, TEMP = range(11)
 # ints indices
-ITER, STALL, ANNEALS, HAVE_BEST, TENURE_MIN, TENURE_MAX, STALL_LIMIT = range(7)
+ITER, STALL, ANNEALS, HAVE_BEST, TENURE_MIN, TENURE_MAX, STALL_LIMIT, ELITE = range(8)
 
 #: a violation below this counts as satisfied
 TOL = 1e-6
@@ -52,7 +52,7 @@ def new_state(P, x0: np.ndarray) -> State:
     scal[BEST_OBJ] = np.inf
     scal[BEST_VIOL] = np.inf
     scal[REHEAT] = 1.0
-    ints = np.zeros(7, dtype=np.int64)
+    ints = np.zeros(8, dtype=np.int64)
     state = State(
         x=np.asarray(x0, dtype=np.int64).copy(), h=np.zeros(n), on=np.zeros(len(P.gptr) - 1, dtype=np.int32),
         act=np.zeros(m), w=np.ones(m), w0=np.ones(m), best_x=np.asarray(x0, dtype=np.int64).copy(),
@@ -420,10 +420,11 @@ def adapt_weights(P, S):
 
 @njit(cache=True, nogil=True)
 def _restart(P, S):
-    """Start the next anneal: from a random state, or (every other one) from the best so far, reheated less."""
+    """Start the next anneal: from a random state, or (every other one, or always in an ``ELITE``
+    chain: one started from a given good answer) from the best so far, reheated less."""
     S.ints[2] += 1
     S.scal[7] = 0.0
-    if S.ints[3] and S.ints[2] % 2 == 1:
+    if S.ints[3] and (S.ints[7] or S.ints[2] % 2 == 1):
         S.x[:] = S.best_x
         refresh(P, S)
         S.scal[10] = S.scal[5] * S.scal[9]
@@ -457,7 +458,7 @@ def anneal(P, S, n_moves, seed):
     if not has_rows and len(P.gptr) == 1 and np.all(P.ub - P.lb == 1):
         _anneal_flips(P, S, n_moves, temp, alpha, length)
         return
-    for it in range(n_moves):
+    for _ in range(n_moves):
         if S.scal[7] >= length:
             _restart(P, S)
             temp = S.scal[10]
@@ -473,7 +474,8 @@ def anneal(P, S, n_moves, seed):
             apply_move(P, S, vs, ds, nv, dobj, dpen, dviol)
             if S.scal[0] < S.scal[3] or S.scal[2] < S.scal[4]:
                 keep_best(P, S)
-        if has_rows and it % adapt_every == adapt_every - 1:
+        S.ints[0] += 1  # counts across slices: a slice may be shorter than adapt_every
+        if has_rows and S.ints[0] % adapt_every == 0:
             adapt_weights(P, S)
 
 
