@@ -38,7 +38,6 @@ import numpy as np
 from hqopt.budget import Budget
 from hqopt.compile import Compiled
 from hqopt.model import Model
-from hqopt.samples import cqm_samples
 from hqopt.verify import Verifier
 
 #: how many of the lowest-energy distinct samples of each batch are verified
@@ -245,10 +244,8 @@ class Tracker:
         """The kept distinct samples (feasible first, then by objective), verified."""
         with self._lock:
             entries = sorted(self._kept.values(), key=lambda e: (not e[2], self.sign * e[1]))
-        if not entries:
-            return cqm_samples(([], self.labels), self.model.cqm)
-        rows = np.array([e[0] for e in entries])
-        return cqm_samples((rows, self.labels), self.model.cqm)
+        rows = np.array([e[0] for e in entries]) if entries else np.zeros((0, len(self.labels)))
+        return self.verifier.sampleset(rows)
 
     # -------------------------------------------------------------- helpers
     def _gap_closed(self) -> bool:

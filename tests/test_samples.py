@@ -69,3 +69,25 @@ def test_missing_variables_are_dimods_error(monkeypatch):
     cqm = _random_cqm(2, 3)
     with pytest.raises(ValueError):
         S.cqm_samples(([[0, 1]], [("x", 0), ("x", 1)]), cqm)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), rows=st.integers(1, 12), samples=st.integers(1, 4))
+def test_verifier_sampleset_is_dimods(seed, rows, samples):
+    from hqopt import Model
+    from hqopt.verify import Verifier
+
+    cqm = _random_cqm(seed, rows)
+    verifier = Verifier(Model.from_cqm(cqm))
+    rng = np.random.default_rng(seed + 2)
+    values = np.column_stack([rng.integers(0, 2, (samples, 6)), rng.integers(-3, 4, (samples, 1))]).astype(float)
+    order = [list(cqm.variables).index(v) for v in verifier.labels]
+    values = values[:, order]
+    expected = dimod.SampleSet.from_samples_cqm((values, verifier.labels), cqm)
+    got = verifier.sampleset(values)
+    assert list(got.variables) == list(expected.variables)
+    assert got.info["constraint_labels"] == expected.info["constraint_labels"]
+    np.testing.assert_array_equal(got.record.sample, expected.record.sample)
+    np.testing.assert_allclose(got.record.energy, expected.record.energy)
+    np.testing.assert_array_equal(got.record.is_satisfied, expected.record.is_satisfied)
+    np.testing.assert_array_equal(got.record.is_feasible, expected.record.is_feasible)
