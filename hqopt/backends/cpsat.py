@@ -100,6 +100,19 @@ def _final_solution(
     return row
 
 
+def finish_margin(problem: dimod.ConstrainedQuadraticModel, budget: Budget) -> float:
+    """Seconds a timed search stops before the deadline to read its solution and hand it in
+    (about 1 s per 100 000 variables measured; at most 3 % of the limit).
+
+    >>> from hqopt.budget import Budget
+    >>> cqm = dimod.CQM.from_bqm(dimod.BQM({i: 1.0 for i in range(70_000)}, {}, 0, "BINARY"))
+    >>> round(finish_margin(cqm, Budget(60.0)), 2), round(finish_margin(cqm, Budget(1.0)), 2)
+    (0.7, 0.03)
+    """
+    assert budget.time_limit is not None
+    return min(1e-5 * len(problem.variables), 0.03 * budget.time_limit)
+
+
 class CPSatBackend(Backend):
     """OR-Tools CP-SAT: exact on the CQM, proves bounds, optimality and infeasibility."""
 
@@ -130,7 +143,7 @@ class CPSatBackend(Backend):
 
         solver = cp_model.CpSolver()
         params = solver.parameters
-        limit = budget.remaining() if budget.limited else float(self.options.get("max_time", DEFAULT_TIME_LIMIT))
+        limit = budget.remaining() - finish_margin(problem, budget) if budget.limited else float(self.options.get("max_time", DEFAULT_TIME_LIMIT))
         params.max_time_in_seconds = max(limit, 0.01)
         params.num_workers = int(self.options.get("num_workers", os.cpu_count() or 1))
         params.log_search_progress = bool(self.options.get("log_search_progress", False))
