@@ -55,7 +55,7 @@ _LOCK = threading.Lock()
 
 def cqm_samples(samples_like: Any, cqm: dimod.ConstrainedQuadraticModel, **kwargs: Any) -> dimod.SampleSet:
     """``dimod.SampleSet.from_samples_cqm(samples_like, cqm, **kwargs)``, faster on many constraints."""
-    if len(cqm.constraints) < MIN_CONSTRAINTS or len(samples_like) == 0 or cqm.num_soft_constraints:
+    if len(cqm.constraints) < MIN_CONSTRAINTS or len(samples_like) == 0 or cqm.num_soft_constraints():
         return dimod.SampleSet.from_samples_cqm(samples_like, cqm, **kwargs)
     samples_like = samples, labels = dimod.as_samples(samples_like, labels_type=dimod.variables.Variables)
     if len(labels) != len(cqm.variables):  # dimod says what is missing or extra

@@ -137,7 +137,7 @@ class Verifier:
         [False]
         """
         cqm = self.model.cqm
-        if not len(rows) or cqm.num_soft_constraints:
+        if not len(rows) or cqm.num_soft_constraints():
             return dimod.SampleSet.from_samples_cqm((rows, self.labels), cqm)
         verdicts = self(rows)
         is_satisfied = verdicts.violations <= 1e-8 + 1e-6 * np.abs(self._rhs)  # dimod's rule, not FEASIBILITY_TOL

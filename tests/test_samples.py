@@ -11,6 +11,17 @@ from hypothesis import strategies as st
 import hqopt.samples as S
 
 
+class _Forbidden:
+    """While active, dimod's from_samples_cqm raises: the fast path must not fall back to it."""
+
+    def __enter__(self):
+        self.saved = dimod.SampleSet.__dict__["from_samples_cqm"]
+        dimod.SampleSet.from_samples_cqm = classmethod(lambda *a, **k: (_ for _ in ()).throw(AssertionError("fell back")))
+
+    def __exit__(self, *exc):
+        dimod.SampleSet.from_samples_cqm = self.saved
+
+
 def _random_cqm(seed: int, rows: int) -> dimod.ConstrainedQuadraticModel:
     rng = np.random.default_rng(seed)
     cqm = dimod.CQM()
@@ -41,8 +52,9 @@ def test_same_sampleset_as_dimod(seed, rows, samples, shuffle):
     before = S.MIN_CONSTRAINTS
     S.MIN_CONSTRAINTS = 0  # the fast path even on a few rows
     try:
-        got = S.cqm_samples((values, labels), cqm)
-        again = S.cqm_samples((values, labels), cqm)  # from the cache
+        with _Forbidden():
+            got = S.cqm_samples((values, labels), cqm)
+            again = S.cqm_samples((values, labels), cqm)  # from the cache
     finally:
         S.MIN_CONSTRAINTS = before
     for ss in (got, again):
@@ -84,7 +96,8 @@ def test_verifier_sampleset_is_dimods(seed, rows, samples):
     order = [list(cqm.variables).index(v) for v in verifier.labels]
     values = values[:, order]
     expected = dimod.SampleSet.from_samples_cqm((values, verifier.labels), cqm)
-    got = verifier.sampleset(values)
+    with _Forbidden():
+        got = verifier.sampleset(values)
     assert list(got.variables) == list(expected.variables)
     assert got.info["constraint_labels"] == expected.info["constraint_labels"]
     np.testing.assert_array_equal(got.record.sample, expected.record.sample)
