@@ -93,7 +93,14 @@ def _rows(cqm: dimod.ConstrainedQuadraticModel) -> _Rows:
 
 def _build(cqm: dimod.ConstrainedQuadraticModel, size: tuple[int, int]) -> _Rows:
     index = {v: i for i, v in enumerate(cqm.variables)}
-    labels, cols, vals, counts, offset, rhs, sense, quadratic = [], [], [], [], [], [], [], []
+    labels: list[Any] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    counts: list[int] = []
+    offset: list[float] = []
+    rhs: list[float] = []
+    sense: list[int] = []
+    quadratic: list[int] = []
     for j, (label, con) in enumerate(cqm.constraints.items()):
         labels.append(label)
         lhs = con.lhs
@@ -111,4 +118,4 @@ def _build(cqm: dimod.ConstrainedQuadraticModel, size: tuple[int, int]) -> _Rows
         sense.append({Sense.Le: 0, Sense.Ge: 1, Sense.Eq: 2}[con.sense])
     indptr = np.concatenate([[0], np.cumsum(counts)])
     matrix = sp.csr_matrix((np.asarray(vals, dtype=float), np.asarray(cols, dtype=np.int64), indptr), shape=(size[1], size[0]))
-    return _Rows(size, labels, matrix, np.asarray(offset, float), np.asarray(rhs, float), np.asarray(sense), quadratic)
+    return _Rows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)

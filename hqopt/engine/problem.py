@@ -183,9 +183,9 @@ def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | N
         var_group[[index[v] for v in members]] = g
     defined = np.array([index[v] for v in s.defined], dtype=np.int32)
     free = np.setdiff1d(np.flatnonzero(var_group < 0), defined).astype(np.int32)
-    members = np.array([index[v] for d in s.definitions for v in d], dtype=np.int64)
+    summed = np.array([index[v] for d in s.definitions for v in d], dtype=np.int64)
     owners = np.repeat(defined, [len(d) for d in s.definitions]).astype(np.int64)
-    dptr, dvar, _ = _csr(n, members, owners, np.zeros(len(members)))
+    dptr, dvar, _ = _csr(n, summed, owners, np.zeros(len(summed)))
 
     var_col = np.full(n, -1, dtype=np.int32)
     perm = np.zeros((0, 0), dtype=np.int32)
@@ -204,8 +204,9 @@ def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | N
         dense[rows, indices] = data
 
     penalised = s.capacity_rows + s.linear_rows
-    rows_arrays = _row_arrays(cqm, penalised, index)
+    rptr, rcol, rval, rhs, sense, vptr, vrow, vval = _row_arrays(cqm, penalised, index)
     arrays = Arrays(
-        lb, ub, lin, diag, indptr, indices, data, dense, gptr, gvars, var_group, perm, var_col, free, *rows_arrays, dptr, dvar, defined
+        lb, ub, lin, diag, indptr, indices, data, dense, gptr, gvars, var_group, perm, var_col, free,
+        rptr, rcol, rval, rhs, sense, vptr, vrow, vval, dptr, dvar, defined,
     )
     return EngineProblem(labels, float(cqm.objective.offset), arrays, s)
