@@ -243,10 +243,8 @@ class Tracker:
         """The kept distinct samples (feasible first, then by objective), verified."""
         with self._lock:
             entries = sorted(self._kept.values(), key=lambda e: (not e[2], self.sign * e[1]))
-        if not entries:
-            return dimod.SampleSet.from_samples_cqm(([], self.labels), self.model.cqm)
-        rows = np.array([e[0] for e in entries])
-        return dimod.SampleSet.from_samples_cqm((rows, self.labels), self.model.cqm)
+        rows = np.array([e[0] for e in entries]) if entries else np.zeros((0, len(self.labels)))
+        return self.verifier.sampleset(rows)
 
     # -------------------------------------------------------------- helpers
     def _gap_closed(self) -> bool:

@@ -124,6 +124,28 @@ class Verifier:
         self._lower = np.array([cqm.lower_bound(v) for v in self.labels], dtype=float)
         self._upper = np.array([cqm.upper_bound(v) for v in self.labels], dtype=float)
 
+    def sampleset(self, rows: np.ndarray) -> dimod.SampleSet:
+        """``rows`` as ``dimod.SampleSet.from_samples_cqm`` builds them (energy, ``is_satisfied`` by
+        dimod's tolerance, ``is_feasible``), from this verifier's arrays: no pass over the constraints.
+
+        >>> from hqopt import Model
+        >>> m = Model()
+        >>> x = m.binary("x")
+        >>> m.set_objective(3 * x)
+        >>> _ = m.add_constraint(x <= 0, label="off")
+        >>> Verifier(m).sampleset(np.array([[1.0]])).record.is_feasible.tolist()
+        [False]
+        """
+        cqm = self.model.cqm
+        if not len(rows) or cqm.num_soft_constraints():
+            return dimod.SampleSet.from_samples_cqm((rows, self.labels), cqm)
+        verdicts = self(rows)
+        is_satisfied = verdicts.violations <= 1e-8 + 1e-6 * np.abs(self._rhs)  # dimod's rule, not FEASIBILITY_TOL
+        return dimod.SampleSet.from_samples(
+            (rows, self.labels), vartype="INTEGER", energy=verdicts.objectives, is_satisfied=is_satisfied,
+            is_feasible=is_satisfied.all(axis=1), info={"constraint_labels": list(cqm.constraints)},
+        )
+
     def __call__(self, rows: np.ndarray | Sequence[Sequence[float]]) -> Verdicts:
         """Verdicts on ``rows`` (shape ``(k, len(self.labels))``, columns in ``self.labels`` order)."""
         rows = np.atleast_2d(np.asarray(rows, dtype=float))

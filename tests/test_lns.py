@@ -138,3 +138,33 @@ def test_cli_prints_the_ledger(capsys):
     assert "sub-solvers" in out
     assert any(line.split()[:1] == ["cpsat"] for line in out.splitlines())
     assert any(line.split()[:1] == ["exact"] for line in out.splitlines())
+
+
+def test_defined_binaries_are_freed_with_their_service(monkeypatch):
+    """Zone/region variables (defined by a service's site) belong to the service's group: a
+    neighbourhood frees them with it, never as variables tied to every site."""
+    import hqopt.formulations.placement as placement
+    from hqopt.lns.arrays import ArrayCQM
+    from hqopt.lns.neighbourhoods import OPERATORS, Destroyer, Structure
+
+    monkeypatch.setattr(placement, "DENSE_MAX_TERMS", 0)  # force the hierarchical encoding
+    spec = generate_placement(30, 6, seed=2)
+    spec.pop("kind")
+    p = Placement.from_spec(spec)
+    model = p.to_model()
+    arrays = ArrayCQM.from_cqm(model.cqm)
+    s = Structure.from_arrays(arrays)
+    labels = arrays.labels
+    defined = {labels[y]: g for g, ys in s.defines.items() for y in ys}
+    assert "zone" in {label[0] for label in defined} <= {"zone", "region"}
+    assert all(labels[s.groups[g][0]][1] == label[1] for label, g in defined.items())  # the same service
+    tied = {labels[v] for vs in s.attached.values() for v in vs}
+    assert not tied & set(defined)
+    x = arrays.vector(p.solution_of(placement.greedy_plan(p)))
+    destroy = Destroyer(s, np.random.default_rng(0))
+    for op in OPERATORS:
+        free = set(destroy(op, x, 40).tolist())
+        groups = {int(s.group_of[v]) for v in free if s.one_hot[s.group_of[v]]}
+        assert groups
+        for g in groups:
+            assert set(s.defines.get(g, np.zeros(0, int)).tolist()) <= free

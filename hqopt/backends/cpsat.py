@@ -28,6 +28,7 @@ from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
 from hqopt.compile.cpsat import CpSatModel
 from hqopt.errors import BackendError
+from hqopt.samples import cqm_samples
 
 #: seconds CP-SAT gets when solve() is called without a time limit
 DEFAULT_TIME_LIMIT = 60.0
@@ -54,7 +55,7 @@ class _Collector(cp_model.CpSolverSolutionCallback):
         row = [int(self.Value(self.built.variables[v])) for v in self.labels]
         self.solutions.append(row)
         del self.solutions[:-KEEP_SOLUTIONS]
-        self.budget.report(dimod.SampleSet.from_samples_cqm(([row], self.labels), self.cqm))
+        self.budget.report(cqm_samples(([row], self.labels), self.cqm))
         if self.budget.stopped:
             self.StopSearch()
 
@@ -95,8 +96,21 @@ def _final_solution(
     """The solution CP-SAT ended with, read from the solver and reported (a search stopped early
     may end with one its callback never saw)."""
     row = [int(solver.Value(built.variables[v])) for v in labels]
-    budget.report(dimod.SampleSet.from_samples_cqm(([row], labels), cqm))
+    budget.report(cqm_samples(([row], labels), cqm))
     return row
+
+
+def finish_margin(problem: dimod.ConstrainedQuadraticModel, budget: Budget) -> float:
+    """Seconds a timed search stops before the deadline to read its solution and hand it in
+    (about 1 s per 100 000 variables measured; at most 3 % of the limit).
+
+    >>> from hqopt.budget import Budget
+    >>> cqm = dimod.CQM.from_bqm(dimod.BQM({i: 1.0 for i in range(70_000)}, {}, 0, "BINARY"))
+    >>> round(finish_margin(cqm, Budget(60.0)), 2), round(finish_margin(cqm, Budget(1.0)), 2)
+    (0.7, 0.03)
+    """
+    assert budget.time_limit is not None
+    return min(1e-5 * len(problem.variables), 0.03 * budget.time_limit)
 
 
 class CPSatBackend(Backend):
@@ -129,7 +143,7 @@ class CPSatBackend(Backend):
 
         solver = cp_model.CpSolver()
         params = solver.parameters
-        limit = budget.remaining() if budget.limited else float(self.options.get("max_time", DEFAULT_TIME_LIMIT))
+        limit = budget.remaining() - finish_margin(problem, budget) if budget.limited else float(self.options.get("max_time", DEFAULT_TIME_LIMIT))
         params.max_time_in_seconds = max(limit, 0.01)
         params.num_workers = int(self.options.get("num_workers", os.cpu_count() or 1))
         params.log_search_progress = bool(self.options.get("log_search_progress", False))
@@ -152,7 +166,7 @@ class CPSatBackend(Backend):
         rows = collector.solutions[::-1]
         if not rows and code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             rows = [_final_solution(solver, built, labels, budget, problem)]
-        samples = dimod.SampleSet.from_samples_cqm((rows, labels), problem) if rows else dimod.SampleSet.from_samples_cqm(([], labels), problem)
+        samples = cqm_samples((rows, labels), problem) if rows else cqm_samples(([], labels), problem)
         exact_scaling = built.objective_error == 0 and not built.constraint_errors
         bound = None
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):

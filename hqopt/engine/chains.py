@@ -36,7 +36,7 @@ import numpy as np
 from hqopt.backends.base import seed_sequence
 from hqopt.budget import Budget
 from hqopt.engine import kernels as K
-from hqopt.engine.problem import EngineProblem, build_problem
+from hqopt.engine.problem import EngineProblem, build_problem, define
 from hqopt.errors import BackendError
 
 STRATEGIES = ("sa", "tabu", "mixed", "rts")
@@ -158,7 +158,7 @@ def _random_state(problem: EngineProblem, seed: int) -> np.ndarray:
     else:
         for g in range(len(P.gptr) - 1):
             x[P.gvars[rng.integers(P.gptr[g], P.gptr[g + 1])]] = 1
-    return x
+    return define(P, x)
 
 
 def _start_all(problem: EngineProblem, plan: list[str], seeds: list[int], budget: Budget) -> list[K.State] | None:
@@ -192,22 +192,25 @@ def _rank(state: K.State) -> tuple[float, float]:
 
 
 def _adopt_incumbent(problem: EngineProblem, incumbent: dict[Any, float] | None, chains: list[K.State]) -> bool:
-    """Restart the worst chain from the race's incumbent if it is feasible and better than every chain."""
+    """Restart the worst chain from the race's incumbent if it is feasible and better than every chain;
+    that chain then works around its best (on a large tight model a random restart rarely gets back)."""
     if not incumbent:
         return False
     P = problem.arrays
     x = np.array([round(incumbent.get(v, lb)) for v, lb in zip(problem.labels, P.lb)], dtype=np.int64)
     if problem.num_rows and problem.violations(x).max(initial=0.0) > K.TOL:
         return False
-    groups_ok = all(x[P.gvars[P.gptr[g]:P.gptr[g + 1]]].sum() == 1 for g in range(len(P.gptr) - 1))
     best = min(chains, key=_rank)
     value = problem.objective(x) - problem.offset
-    if not groups_ok or _rank(best)[0] > K.TOL or value >= _rank(best)[1] - 1e-9:
+    if not problem.consistent(x) or (_rank(best)[0] <= K.TOL and value >= _rank(best)[1] - 1e-9):
         return False
     worst = max(chains, key=_rank)
     worst.x[:] = x
-    K.refresh(P, worst)
+    K.calibrate(P, worst, 0)  # temperatures and weights from the moves around the incumbent
     K.keep_best(P, worst)
+    worst.scal[K.STEP] = 0.0  # a new anneal from it, reheated as from a best state
+    worst.scal[K.TEMP] = worst.scal[K.T0] * worst.scal[K.REHEAT]
+    worst.ints[K.ELITE] = 1  # its anneals restart from its best, never from a random state
     return True
 
 

@@ -4,7 +4,9 @@ Everything here works on two named tuples of arrays: the problem ``P``
 (:class:`hqopt.engine.problem.Arrays`) and a chain's state ``S``
 (:data:`State`). A move changes 1 to 4 variables by ``d`` (flip / integer
 step: 1 variable; shift of a one-hot group: 2; swap of two permutation rows:
-4). Its delta is exact and costs O(degree): ``h`` holds each variable's local
+4), plus the binaries those group variables define (:func:`with_dependents`:
+a service's zone and region variables move with it). Its delta is exact and
+costs O(degree): ``h`` holds each variable's local
 field ``lin_i + sum_j Q_ij x_j``, ``act`` each penalised row's activity.
 
 Penalised rows cost ``w_r * violation_r``; the weights adapt (raised while a
@@ -36,7 +38,7 @@ State = namedtuple("State", "x h on act w w0 best_x tabu dact mark touched scal 
 # scal indices
 OBJ, PEN, VIOL, BEST_OBJ, BEST_VIOL, T0, T1, STEP, LENGTH, REHEAT, TEMP = range(11)
 # ints indices
-ITER, STALL, ANNEALS, HAVE_BEST, TENURE_MIN, TENURE_MAX, STALL_LIMIT = range(7)
+ITER, STALL, ANNEALS, HAVE_BEST, TENURE_MIN, TENURE_MAX, STALL_LIMIT, ELITE = range(8)
 
 #: a violation below this counts as satisfied
 TOL = 1e-6
@@ -50,7 +52,7 @@ def new_state(P, x0: np.ndarray) -> State:
     scal[BEST_OBJ] = np.inf
     scal[BEST_VIOL] = np.inf
     scal[REHEAT] = 1.0
-    ints = np.zeros(7, dtype=np.int64)
+    ints = np.zeros(8, dtype=np.int64)
     state = State(
         x=np.asarray(x0, dtype=np.int64).copy(), h=np.zeros(n), on=np.zeros(len(P.gptr) - 1, dtype=np.int32),
         act=np.zeros(m), w=np.ones(m), w0=np.ones(m), best_x=np.asarray(x0, dtype=np.int64).copy(),
@@ -59,6 +61,61 @@ def new_state(P, x0: np.ndarray) -> State:
     )
     refresh(P, state)
     return state
+
+
+def move_buffers(P) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays ``vs``, ``ds`` large enough for any move of :func:`propose` on ``P``."""
+    size = _move_size(P)
+    return np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _move_size(P):
+    """Most variables one move changes: 4 group variables and the binaries they define."""
+    most = 0
+    if len(P.defined):
+        for k in range(len(P.dptr) - 1):
+            most = max(most, P.dptr[k + 1] - P.dptr[k])
+    return 4 + 4 * most
+
+
+@njit(cache=True, nogil=True)
+def with_dependents(P, vs, ds, nv):
+    """Extend the move ``vs[:nv]`` by ``ds[:nv]`` (group variables) with the change of every binary
+    they define, so the defining rows keep holding; returns the move's new size."""
+    if len(P.defined) == 0:
+        return nv
+    m = nv
+    for a in range(nv):
+        k = vs[a]
+        for e in range(P.dptr[k], P.dptr[k + 1]):
+            y = P.dvar[e]
+            b = nv
+            while b < m and vs[b] != y:
+                b += 1
+            if b == m:
+                vs[m] = y
+                ds[m] = 0
+                m += 1
+            ds[b] += ds[a]
+    size = nv
+    for b in range(nv, m):  # a shift inside one zone leaves the zone's variable as it is
+        if ds[b] != 0:
+            vs[size] = vs[b]
+            ds[size] = ds[b]
+            size += 1
+    return size
+
+
+@njit(cache=True, nogil=True)
+def define(P, x):
+    """Set every defined binary of ``x`` from its group variables."""
+    for i in range(len(P.defined)):
+        x[P.defined[i]] = 0
+    for k in range(len(x)):
+        if x[k] != 0:
+            for e in range(P.dptr[k], P.dptr[k + 1]):
+                x[P.dvar[e]] += x[k]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -242,7 +299,7 @@ def propose(P, S, vs, ds):
         ds[1] = -1
         ds[2] = 1
         ds[3] = 1
-        return 4
+        return with_dependents(P, vs, ds, 4)
     if pick < nfree:
         k = P.free[pick]
         x = S.x[k]
@@ -274,7 +331,7 @@ def propose(P, S, vs, ds):
     vs[1] = b
     ds[0] = -1
     ds[1] = 1
-    return 2
+    return with_dependents(P, vs, ds, 2)
 
 
 @njit(cache=True, nogil=True)
@@ -296,6 +353,7 @@ def randomize(P, S):
             for e in range(P.gptr[g], P.gptr[g + 1]):
                 S.x[P.gvars[e]] = 0
             S.x[P.gvars[P.gptr[g] + np.random.randint(P.gptr[g + 1] - P.gptr[g])]] = 1
+    define(P, S.x)
     refresh(P, S)
 
 
@@ -314,8 +372,8 @@ def calibrate(P, S, seed):
     smallest uphill one with probability 1/1000.
     """
     np.random.seed(seed)
-    vs = np.zeros(4, dtype=np.int64)
-    ds = np.zeros(4, dtype=np.int64)
+    vs = np.zeros(_move_size(P), dtype=np.int64)
+    ds = np.zeros(_move_size(P), dtype=np.int64)
     total = 0.0
     count = 0
     smallest = np.inf
@@ -345,13 +403,16 @@ def calibrate(P, S, seed):
 
 @njit(cache=True, nogil=True)
 def adapt_weights(P, S):
-    """Raise the weights of violated rows, relax the others towards their start value."""
+    """Raise the weights of violated rows; relax every weight towards its start value only while
+    the state is feasible. (Relaxing each held row on its own balances at each row broken ~20 %
+    of the time: with a hundred contested rows -- placement's anti-affinity -- never all at once.)"""
     pen = 0.0
+    feasible = S.scal[2] <= TOL
     for r in range(len(P.rhs)):
         v = _viol(P.sense[r], P.rhs[r], S.act[r])
         if v > 0.0:
             S.w[r] *= 1.5
-        else:
+        elif feasible:
             S.w[r] = max(S.w0[r], 0.9 * S.w[r])
         pen += S.w[r] * v
     S.scal[1] = pen
@@ -359,10 +420,11 @@ def adapt_weights(P, S):
 
 @njit(cache=True, nogil=True)
 def _restart(P, S):
-    """Start the next anneal: from a random state, or (every other one) from the best so far, reheated less."""
+    """Start the next anneal: from a random state, or (every other one, or always in an ``ELITE``
+    chain: one started from a given good answer) from the best so far, reheated less."""
     S.ints[2] += 1
     S.scal[7] = 0.0
-    if S.ints[3] and S.ints[2] % 2 == 1:
+    if S.ints[3] and (S.ints[7] or S.ints[2] % 2 == 1):
         S.x[:] = S.best_x
         refresh(P, S)
         S.scal[10] = S.scal[5] * S.scal[9]
@@ -380,8 +442,8 @@ def anneal(P, S, n_moves, seed):
     """
     np.random.seed(seed)
     refresh(P, S)
-    vs = np.zeros(4, dtype=np.int64)
-    ds = np.zeros(4, dtype=np.int64)
+    vs = np.zeros(_move_size(P), dtype=np.int64)
+    ds = np.zeros(_move_size(P), dtype=np.int64)
     n = len(P.lb)
     adapt_every = max(1000, n)
     has_rows = len(P.rhs) > 0
@@ -396,7 +458,7 @@ def anneal(P, S, n_moves, seed):
     if not has_rows and len(P.gptr) == 1 and np.all(P.ub - P.lb == 1):
         _anneal_flips(P, S, n_moves, temp, alpha, length)
         return
-    for it in range(n_moves):
+    for _ in range(n_moves):
         if S.scal[7] >= length:
             _restart(P, S)
             temp = S.scal[10]
@@ -412,7 +474,8 @@ def anneal(P, S, n_moves, seed):
             apply_move(P, S, vs, ds, nv, dobj, dpen, dviol)
             if S.scal[0] < S.scal[3] or S.scal[2] < S.scal[4]:
                 keep_best(P, S)
-        if has_rows and it % adapt_every == adapt_every - 1:
+        S.ints[0] += 1  # counts across slices: a slice may be shorter than adapt_every
+        if has_rows and S.ints[0] % adapt_every == 0:
             adapt_weights(P, S)
 
 
@@ -477,6 +540,16 @@ def _better(dviol, dobj, best_viol, best_obj):
     return dviol < best_viol - TOL or (dviol <= best_viol + TOL and dobj < best_obj - 1e-9)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _shift(P, vs, ds, a, b):
+    """The move that shifts a group's 1 from ``a`` to ``b`` (with what they define); its size."""
+    vs[0] = a
+    vs[1] = b
+    ds[0] = -1
+    ds[1] = 1
+    return with_dependents(P, vs, ds, 2)
+
+
 @njit(cache=True, nogil=True)
 def greedy(P, S, seed, max_sweeps):
     """Repair + descent: per free binary / group, the best flip / shift by (violation, objective), while any helps.
@@ -485,8 +558,8 @@ def greedy(P, S, seed, max_sweeps):
     """
     np.random.seed(seed)
     refresh(P, S)
-    vs = np.zeros(2, dtype=np.int64)
-    ds = np.zeros(2, dtype=np.int64)
+    vs = np.zeros(_move_size(P), dtype=np.int64)
+    ds = np.zeros(_move_size(P), dtype=np.int64)
     ngroups = len(P.gptr) - 1 if P.perm.shape[0] == 0 else 0
     nfree = len(P.free)
     for _ in range(max_sweeps):
@@ -508,22 +581,20 @@ def greedy(P, S, seed, max_sweeps):
             best_b = -1
             best_viol = 0.0
             best_obj = 0.0
-            vs[0] = a
-            ds[0] = -1
-            ds[1] = 1
             for e in range(P.gptr[g], P.gptr[g + 1]):
-                vs[1] = P.gvars[e]
-                if vs[1] == a:
+                b = P.gvars[e]
+                if b == a:
                     continue
-                dobj, _, dviol = move_delta(P, S, vs, ds, 2)
+                nv = _shift(P, vs, ds, a, b)
+                dobj, _, dviol = move_delta(P, S, vs, ds, nv)
                 if _better(dviol, dobj, best_viol, best_obj):
-                    best_b = vs[1]
+                    best_b = b
                     best_viol = dviol
                     best_obj = dobj
             if best_b >= 0:
-                vs[1] = best_b
-                dobj, dpen, dviol = move_delta(P, S, vs, ds, 2)
-                apply_move(P, S, vs, ds, 2, dobj, dpen, dviol)
+                nv = _shift(P, vs, ds, a, best_b)
+                dobj, dpen, dviol = move_delta(P, S, vs, ds, nv)
+                apply_move(P, S, vs, ds, nv, dobj, dpen, dviol)
                 improved = True
         if not improved:
             break

@@ -4,8 +4,10 @@ Labels are mapped to indices once here (:func:`build_problem`) and back once
 (:meth:`EngineProblem.samples`). The objective is ``offset + lin.x + diag.x^2 +
 sum_{i<j} Q_ij x_i x_j`` with Q stored symmetric in CSR (both directions,
 columns sorted); memory is O(variables + couplings). Rows the moves keep
-exact (one-hot groups, a permutation's rows and columns) become group tables;
-every other linear row is kept in CSR (and transposed per variable) for the
+exact (one-hot groups, a permutation's rows and columns) become group tables,
+rows defining a binary from its group (``y == sum(x over S)``) a table of
+each group variable's dependants (``dptr``/``dvar``); every other linear row
+is kept in CSR (and transposed per variable) for the
 penalties.
 
 Example:
@@ -30,6 +32,7 @@ from dimod.sym import Sense
 
 from hqopt.engine.structure import Structure, detect_structure
 from hqopt.errors import BackendError
+from hqopt.samples import cqm_samples
 
 #: pair lookups use a dense matrix up to this many variables (when moves need them)
 DENSE_LIMIT = 2048
@@ -40,7 +43,7 @@ LE, GE, EQ = 0, 1, 2
 Arrays = namedtuple(
     "Arrays",
     "lb ub lin diag indptr indices data dense gptr gvars var_group perm var_col free "
-    "rptr rcol rval rhs sense vptr vrow vval",
+    "rptr rcol rval rhs sense vptr vrow vval dptr dvar defined",
 )
 
 
@@ -78,9 +81,34 @@ class EngineProblem:
         diff = act - a.rhs
         return np.where(a.sense == LE, np.maximum(diff, 0), np.where(a.sense == GE, np.maximum(-diff, 0), np.abs(diff)))
 
+    def consistent(self, x: Any) -> bool:
+        """Whether an assignment keeps every group one-hot and every defined binary equal to its definition."""
+        a = self.arrays
+        x = np.asarray(x, dtype=np.int64)
+        groups = np.add.reduceat(x[a.gvars], a.gptr[:-1]) if len(a.gvars) else np.zeros(0)
+        return bool(np.all(groups == 1) and np.array_equal(x[a.defined], define(a, x)[a.defined]))
+
     def samples(self, states: np.ndarray, cqm: dimod.ConstrainedQuadraticModel) -> dimod.SampleSet:
         """Index-ordered states (one per row) as a SampleSet over the CQM's labels."""
-        return dimod.SampleSet.from_samples_cqm((np.asarray(states, dtype=np.int64), self.labels), cqm)
+        return cqm_samples((np.asarray(states, dtype=np.int64), self.labels), cqm)
+
+
+def define(a: Arrays, x: Any) -> np.ndarray:
+    """``x`` with every defined binary set from its group variables (NumPy; the kernels keep them so).
+
+    >>> import dimod
+    >>> cqm = dimod.CQM()
+    >>> cqm.add_variables("BINARY", ["a", "b", "y"])
+    >>> _ = cqm.add_constraint_from_iterable([("a", 1), ("b", 1)], "==", 1, label="one")
+    >>> _ = cqm.add_constraint_from_iterable([("b", 1), ("y", -1)], "==", 0, label="y=b")
+    >>> define(build_problem(cqm).arrays, [0, 1, 0]).tolist()
+    [0, 1, 1]
+    """
+    x = np.array(x, dtype=np.int64)
+    x[a.defined] = 0
+    members = np.repeat(np.arange(len(x)), np.diff(a.dptr))
+    np.add.at(x, a.dvar, x[members])
+    return x
 
 
 def _csr(n: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -153,7 +181,11 @@ def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | N
     np.cumsum([len(g) for g in s.groups], out=gptr[1:])
     for g, members in enumerate(s.groups):
         var_group[[index[v] for v in members]] = g
-    free = np.flatnonzero(var_group < 0).astype(np.int32)
+    defined = np.array([index[v] for v in s.defined], dtype=np.int32)
+    free = np.setdiff1d(np.flatnonzero(var_group < 0), defined).astype(np.int32)
+    summed = np.array([index[v] for d in s.definitions for v in d], dtype=np.int64)
+    owners = np.repeat(defined, [len(d) for d in s.definitions]).astype(np.int64)
+    dptr, dvar, _ = _csr(n, summed, owners, np.zeros(len(summed)))
 
     var_col = np.full(n, -1, dtype=np.int32)
     perm = np.zeros((0, 0), dtype=np.int32)
@@ -172,6 +204,9 @@ def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | N
         dense[rows, indices] = data
 
     penalised = s.capacity_rows + s.linear_rows
-    rows_arrays = _row_arrays(cqm, penalised, index)
-    arrays = Arrays(lb, ub, lin, diag, indptr, indices, data, dense, gptr, gvars, var_group, perm, var_col, free, *rows_arrays)
+    rptr, rcol, rval, rhs, sense, vptr, vrow, vval = _row_arrays(cqm, penalised, index)
+    arrays = Arrays(
+        lb, ub, lin, diag, indptr, indices, data, dense, gptr, gvars, var_group, perm, var_col, free,
+        rptr, rcol, rval, rhs, sense, vptr, vrow, vval, dptr, dvar, defined,
+    )
     return EngineProblem(labels, float(cqm.objective.offset), arrays, s)

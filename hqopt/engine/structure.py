@@ -5,6 +5,10 @@
 * **permutation**: the one-hot rows left over form a second disjoint family on
   the same variables, one "column" per value, each row meeting each column in
   exactly one variable (QAP, assignment); a move *swaps* two rows' columns;
+* **defined binaries**: rows ``y == sum(x over S)`` with ``S`` inside one
+  one-hot group and ``y`` a binary of no group (e.g. placement's "service i
+  is in zone z"); ``y`` is a function of its group, and a shift moves it with
+  the group, so the row holds by construction;
 * **capacity rows**: ``<=`` rows with non-negative coefficients;
 * the rest: other linear rows, quadratic rows (``ls`` does not take those).
 
@@ -38,6 +42,9 @@ class Structure:
         group_rows: the constraint label of each group.
         columns: for a permutation, the column groups (else empty).
         column_rows: their constraint labels.
+        defined: binaries defined by a row as a sum over part of one group.
+        definitions: for each of ``defined``, the group variables it sums.
+        defined_rows: the defining rows' labels.
         capacity_rows: ``<=`` rows with non-negative coefficients (penalised).
         linear_rows: every other linear row (penalised).
         quadratic_rows: rows with products (``ls`` refuses them).
@@ -50,6 +57,9 @@ class Structure:
     group_rows: list[Any] = field(default_factory=list)
     columns: list[list[Any]] = field(default_factory=list)
     column_rows: list[Any] = field(default_factory=list)
+    defined: list[Any] = field(default_factory=list)
+    definitions: list[list[Any]] = field(default_factory=list)
+    defined_rows: list[Any] = field(default_factory=list)
     capacity_rows: list[Any] = field(default_factory=list)
     linear_rows: list[Any] = field(default_factory=list)
     quadratic_rows: list[Any] = field(default_factory=list)
@@ -63,13 +73,14 @@ class Structure:
 
     @property
     def free_variables(self) -> int:
-        return self.variables - sum(len(g) for g in self.groups)
+        """Variables in no group and not defined by one (a move changes them alone)."""
+        return self.variables - sum(len(g) for g in self.groups) - len(self.defined)
 
     @property
     def kind(self) -> str:
         """``"permutation"``, ``"unconstrained"``, ``"one-hot"`` or ``"constrained"``: picks the default strategy."""
         penalised = self.capacity_rows or self.linear_rows or self.quadratic_rows
-        if self.permutation and not penalised and self.free_variables == 0:
+        if self.permutation and not penalised and self.free_variables == 0 and not self.defined:
             return "permutation"
         if not self.groups and not penalised and self.integers == 0:
             return "unconstrained"
@@ -89,6 +100,7 @@ class Structure:
             "group_sizes": [min(sizes), max(sizes)] if sizes else [],
             "permutation": len(self.columns) if self.permutation else None,
             "free_variables": self.free_variables,
+            "defined_variables": len(self.defined),
             "capacity_rows": len(self.capacity_rows),
             "linear_rows": len(self.linear_rows),
             "quadratic_rows": len(self.quadratic_rows),
@@ -138,6 +150,25 @@ def _is_permutation(rows: list[list[Any]], cols: list[list[Any]]) -> bool:
     return True
 
 
+def _definition(cqm: dimod.ConstrainedQuadraticModel, label: Any, group_of: dict[Any, int]) -> tuple[Any, list[Any]] | None:
+    """``(y, S)`` if row ``label`` reads ``c*(sum(S) - y) == 0`` over binaries, ``S`` inside one group and ``y`` in none."""
+    con = cqm.constraints[label]
+    lhs = con.lhs
+    if con.sense is not Sense.Eq or not lhs.is_linear() or lhs.num_variables < 2 or abs(con.rhs - lhs.offset) > 1e-12:
+        return None
+    outside = [v for v in lhs.variables if v not in group_of]
+    if len(outside) != 1 or cqm.vartype(outside[0]) is not dimod.BINARY:
+        return None
+    y = outside[0]
+    members = [v for v in lhs.variables if v != y]
+    c = lhs.get_linear(members[0])
+    if c == 0 or lhs.get_linear(y) != -c or any(lhs.get_linear(v) != c for v in members):
+        return None
+    if len({group_of[v] for v in members}) != 1:
+        return None
+    return y, members
+
+
 def detect_structure(cqm: dimod.ConstrainedQuadraticModel) -> Structure:
     """Classify the rows and variables of ``cqm`` (see the module docstring)."""
     s = Structure(variables=len(cqm.variables), couplings=cqm.objective.num_interactions)
@@ -162,4 +193,24 @@ def detect_structure(cqm: dimod.ConstrainedQuadraticModel) -> Structure:
         s.column_rows = [lbl for lbl, _ in columns]
     else:
         s.linear_rows.extend(lbl for lbl, _ in rest)
+    _find_definitions(cqm, s)
     return s
+
+
+def _find_definitions(cqm: dimod.ConstrainedQuadraticModel, s: Structure) -> None:
+    """Move the rows that define a binary from its group (see :func:`_definition`) out of ``linear_rows``."""
+    if not s.groups or not s.linear_rows:
+        return
+    group_of = {v: g for g, members in enumerate(s.groups) for v in members}
+    defined: set[Any] = set()
+    kept = []
+    for label in s.linear_rows:
+        found = _definition(cqm, label, group_of)
+        if found is None or found[0] in defined:
+            kept.append(label)
+            continue
+        defined.add(found[0])
+        s.defined.append(found[0])
+        s.definitions.append(found[1])
+        s.defined_rows.append(label)
+    s.linear_rows = kept

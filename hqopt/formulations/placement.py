@@ -512,9 +512,9 @@ class Placement:
 # ---------------------------------------------------------------- model layout
 #: above this many site-pair terms (traffic pairs x sites^2), a hierarchical latency is
 #: encoded with per-zone/region variables instead (far fewer terms, so 1000 x 50 builds in
-#: seconds). Below it the site-pair form is kept: both CP-SAT and the engine (`ls`, whose
-#: moves then need no linking rows) search it better -- 200 x 20, seed 1, 10 s: ls 10317 on
-#: site pairs, 11902 (no better than the greedy start) with zone/region variables.
+#: seconds). The engine (`ls`) sees those variables as defined by their service's site
+#: (hqopt.engine.structure: a move carries them). Below it the site-pair form is kept,
+#: which CP-SAT searches better.
 DENSE_MAX_TERMS = 1_000_000
 
 

@@ -7,12 +7,15 @@ The model's structure decides what a sensible neighbourhood is:
   one-hot row is a group of its own;
 * a group member's **position** is its largest other constraint (a site's
   capacity, a warehouse's capacity, a QAP column): members of different groups
-  with the same position "go to the same place".
+  with the same position "go to the same place";
+* a **defined** binary is one a row sets to the sum of part of one group
+  (``y == sum(x over S)``: a placement's "service i is in zone z"); it belongs
+  to that group and is freed with it.
 
 A move picks a few positions ``K`` and a few groups ``S`` and frees, for each
 group in ``S``, its members at the positions in ``K`` plus its current one --
 "re-place these services among these sites" -- and the lone variables tied to
-those positions (a site's ``open`` flag). Without one-hot rows a move frees
+those positions (a site's ``open`` flag), and the binaries those groups define. Without one-hot rows a move frees
 single variables. About ``k`` variables are freed; the operators differ in how
 they choose:
 
@@ -61,6 +64,8 @@ class Structure:
     position: np.ndarray  # position constraint per variable (-1: none)
     attached: dict[int, np.ndarray]  # position -> lone variables tied to it
     at_position: dict[int, np.ndarray]  # position -> group members there
+    owner: np.ndarray  # per variable: the group that decides it (its own, or the one defining it)
+    defines: dict[int, np.ndarray]  # one-hot group -> the binaries it defines
 
     @classmethod
     def from_arrays(cls, model: ArrayCQM) -> Structure:
@@ -90,6 +95,11 @@ class Structure:
             group_of[v] = len(groups)
             groups.append(np.array([v]))
             one_hot.append(False)
+        owner = group_of.copy()
+        defines: dict[int, list[int]] = {}
+        for y, g in _definitions(model, group_of, np.array(one_hot, dtype=bool), binary, has_quad):
+            owner[y] = g
+            defines.setdefault(g, []).append(y)
         # position: the largest constraint of a grouped variable other than its own row
         own = np.full(n, -1)
         for g, r in enumerate(group_row):
@@ -104,7 +114,7 @@ class Structure:
             if len(rows):
                 position[v] = int(rows[np.lexsort((rows, -nnz[rows]))[0]])
         attached: dict[int, set[int]] = {}
-        lone = np.array([not one_hot[g] for g in group_of])
+        lone = np.array([not one_hot[g] for g in group_of]) & (owner == group_of)
         for r in range(model.num_rows):
             cols = A.indices[A.indptr[r] : A.indptr[r + 1]]
             singles = cols[lone[cols]]
@@ -118,6 +128,8 @@ class Structure:
             model, group_of, groups, np.array(one_hot, dtype=bool), position,
             {p: np.array(sorted(s)) for p, s in attached.items()},
             {p: np.array(vs) for p, vs in at_position.items()},
+            owner,
+            {g: np.array(sorted(ys)) for g, ys in defines.items()},
         )
 
     @property
@@ -137,6 +149,22 @@ class Structure:
         return out
 
 
+def _definitions(model: ArrayCQM, group_of: np.ndarray, one_hot: np.ndarray, binary: np.ndarray, has_quad: np.ndarray) -> list[tuple[int, int]]:
+    """``(y, g)`` for each row ``c * (sum(S) - y) == 0`` over binaries with ``S`` inside one-hot group ``g``
+    and ``y`` in none (each ``y`` once)."""
+    A = model.A
+    found: dict[int, int] = {}
+    for r in np.flatnonzero((model.sense == EQ) & ~has_quad & (np.diff(A.indptr) >= 2) & (model.rhs == model.row_offset)):
+        cols, vals = A.indices[A.indptr[r] : A.indptr[r + 1]], A.data[A.indptr[r] : A.indptr[r + 1]]
+        outside = ~one_hot[group_of[cols]]
+        if outside.sum() != 1 or not binary[cols].all():
+            continue
+        y, c = int(cols[outside][0]), vals[~outside]
+        if len(set(group_of[cols[~outside]].tolist())) == 1 and np.all(c == c[0]) and vals[outside][0] == -c[0]:
+            found.setdefault(y, int(group_of[cols[~outside][0]]))
+    return list(found.items())
+
+
 class Destroyer:
     """Chooses the freed variables with one of :data:`OPERATORS` (see the module docstring)."""
 
@@ -149,8 +177,10 @@ class Destroyer:
             "worst": self.worst,
             "constraint": self.constraint,
         }
+        self._x: np.ndarray | None = None  # the assignment of the current call
 
     def __call__(self, operator: str, x: np.ndarray, k: int) -> np.ndarray:
+        self._x = x
         free = self.operators[operator](x, max(2, int(k)))
         return np.unique(free)
 
@@ -186,7 +216,7 @@ class Destroyer:
             r = int(self.rng.choice(order[: max(1, len(order) // 10)]))
         cols = model.A.indices[model.A.indptr[r] : model.A.indptr[r + 1]]
         on = cols[x[cols] > 0.5] if len(cols) else cols
-        groups = list(dict.fromkeys(self.s.group_of[on if len(on) else cols].tolist()))
+        groups = list(dict.fromkeys(self.s.owner[on if len(on) else cols].tolist()))
         self.rng.shuffle(groups)
         positions = [r] if r in self.s.at_position else []
         return self._free_around(x, k, seed_groups=groups, seed_positions=positions)
@@ -197,12 +227,17 @@ class Destroyer:
         v = current[g]
         if v < 0:
             return [g]
-        adj = self.s.model.adjacency
-        nbrs, weights = adj.indices[adj.indptr[v] : adj.indptr[v + 1]], adj.data[adj.indptr[v] : adj.indptr[v + 1]]
-        chosen = current[self.s.group_of[nbrs]] == nbrs  # the neighbour is its group's current choice
+        s = self.s
+        adj = s.model.adjacency
+        defined = s.defines.get(g, np.zeros(0, dtype=np.int64))
+        mine = np.concatenate([[v], defined[self._x[defined] > 0.5] if self._x is not None else []]).astype(np.int64)
+        nbrs = np.concatenate([adj.indices[adj.indptr[u] : adj.indptr[u + 1]] for u in mine])
+        weights = np.concatenate([adj.data[adj.indptr[u] : adj.indptr[u + 1]] for u in mine])
+        own = s.owner[nbrs] == s.group_of[nbrs]
+        chosen = np.where(own, current[s.group_of[nbrs]] == nbrs, self._x[nbrs] > 0.5 if self._x is not None else False)
         nbrs, weights = nbrs[chosen], np.abs(weights[chosen])
         order = nbrs[np.argsort(-weights, kind="stable")]
-        return list(dict.fromkeys([g] + self.s.group_of[order].tolist()))[: max(2, k)]
+        return list(dict.fromkeys([g] + s.owner[order].tolist()))[: max(2, k)]
 
     def _group_costs(self, x: np.ndarray, current: np.ndarray) -> np.ndarray:
         """Each group's current objective contribution (its chosen member's linear term + couplings)."""
@@ -215,10 +250,11 @@ class Destroyer:
         if not s.at_position:  # no positions: free whole groups (lone variables or one-hot rows)
             groups = list(seed_groups) + [int(g) for g in self.rng.permutation(len(s.groups))]
             free: list[int] = []
-            for g in dict.fromkeys(groups):
+            for g in dict.fromkeys(g for g in groups if s.owner[s.groups[g][0]] == g):  # defined binaries follow their group
                 if free and len(free) + len(s.groups[g]) > k:
                     break
                 free.extend(s.groups[g].tolist())
+                free.extend(s.defines.get(g, ()))
             return np.array(free, dtype=np.int64)
         current = s.current(x)
         m = int(np.clip(round(np.sqrt(k)), 2, len(s.at_position)))
@@ -233,6 +269,7 @@ class Destroyer:
         candidates = list(dict.fromkeys(seed_groups + [at_K[i] for i in self.rng.permutation(len(at_K))]))
         in_K = np.isin(s.position, K)
         free: list[int] = [int(v) for p in K for v in s.attached.get(int(p), ())]
+        defined: list[int] = []  # the taken groups' defined binaries: they follow, not counted in k
         for g in candidates:
             members = s.groups[g]
             take = members[in_K[members] | (s.position[members] < 0) | (members == current[g])]
@@ -241,4 +278,5 @@ class Destroyer:
             if free and len(free) + len(take) > k:
                 break
             free.extend(take.tolist())
-        return np.array(free, dtype=np.int64)
+            defined.extend(s.defines.get(g, ()))
+        return np.array(free + defined, dtype=np.int64)

@@ -1,0 +1,121 @@
+"""SampleSets over a CQM, as dimod builds them, without a Python loop over the constraints per call.
+
+``dimod.SampleSet.from_samples_cqm`` evaluates every constraint on its own
+(about 0.9 s for the 30 000 rows of a 1000-service placement, for any number
+of samples), holding the GIL while race members wait. :func:`cqm_samples`
+gives the same SampleSet (energy, ``is_satisfied``, ``is_feasible``,
+``info["constraint_labels"]``) from one sparse product per batch: the linear
+constraints' matrix is built once per CQM object and cached while it lives.
+Quadratic constraints are evaluated one by one as dimod does; a CQM with soft
+constraints goes to dimod unchanged.
+
+Example:
+    >>> import dimod
+    >>> cqm = dimod.CQM()
+    >>> x, y = dimod.Binaries("xy")
+    >>> cqm.set_objective(x + 2 * y)
+    >>> _ = cqm.add_constraint(x + y == 1, label="one")
+    >>> ss = cqm_samples(([[1, 0], [1, 1]], "xy"), cqm)
+    >>> ss.record.energy.tolist(), ss.record.is_feasible.tolist()
+    ([1.0, 3.0], [True, False])
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import dimod
+import numpy as np
+import scipy.sparse as sp
+from dimod.sym import Sense
+
+#: CQMs with fewer constraints than this go to dimod (its loop is cheap there)
+MIN_CONSTRAINTS = 200
+
+
+@dataclass
+class _Rows:
+    """The constraints of one CQM as arrays (over ``cqm.variables`` order)."""
+
+    size: tuple[int, int]
+    labels: list[Any]
+    matrix: sp.csr_matrix  # linear parts (quadratic rows: zero here, evaluated by dimod)
+    offset: np.ndarray
+    rhs: np.ndarray
+    sense: np.ndarray  # 0: <=, 1: >=, 2: ==
+    quadratic: list[int]
+
+
+_CACHE: dict[int, tuple[weakref.ref, _Rows]] = {}
+_LOCK = threading.Lock()
+
+
+def cqm_samples(samples_like: Any, cqm: dimod.ConstrainedQuadraticModel, **kwargs: Any) -> dimod.SampleSet:
+    """``dimod.SampleSet.from_samples_cqm(samples_like, cqm, **kwargs)``, faster on many constraints."""
+    if len(cqm.constraints) < MIN_CONSTRAINTS or len(samples_like) == 0 or cqm.num_soft_constraints():
+        return dimod.SampleSet.from_samples_cqm(samples_like, cqm, **kwargs)
+    samples_like = samples, labels = dimod.as_samples(samples_like, labels_type=dimod.variables.Variables)
+    if len(labels) != len(cqm.variables):  # dimod says what is missing or extra
+        return dimod.SampleSet.from_samples_cqm(samples_like, cqm, **kwargs)
+    rows = _rows(cqm)
+    energies = cqm.objective.energies(samples_like)
+    order = np.array([cqm.variables.index(v) for v in labels])
+    values = np.zeros((samples.shape[0], len(cqm.variables)))
+    values[:, order] = samples
+    lhs = np.asarray(rows.matrix @ values.T).T + rows.offset
+    for j in rows.quadratic:
+        lhs[:, j] = cqm.constraints[rows.labels[j]].lhs.energies(samples_like)
+    diff = lhs - rows.rhs
+    violation = np.where(rows.sense == 2, np.abs(diff), np.where(rows.sense == 1, -diff, diff))
+    is_satisfied = violation <= 1e-8 + 1e-6 * np.abs(rows.rhs)
+    kwargs.setdefault("info", {})["constraint_labels"] = list(rows.labels)
+    return dimod.SampleSet.from_samples(
+        samples_like, energy=energies, vartype="INTEGER", is_satisfied=is_satisfied, is_feasible=is_satisfied.all(axis=1), **kwargs
+    )
+
+
+def _rows(cqm: dimod.ConstrainedQuadraticModel) -> _Rows:
+    """The cached arrays of ``cqm`` (rebuilt when its size changed)."""
+    size = (len(cqm.variables), len(cqm.constraints))
+    with _LOCK:
+        entry = _CACHE.get(id(cqm))
+        if entry is not None and entry[0]() is cqm and entry[1].size == size:
+            return entry[1]
+    rows = _build(cqm, size)
+    key = id(cqm)
+    with _LOCK:
+        _CACHE[key] = (weakref.ref(cqm, lambda _: _CACHE.pop(key, None)), rows)
+    return rows
+
+
+def _build(cqm: dimod.ConstrainedQuadraticModel, size: tuple[int, int]) -> _Rows:
+    index = {v: i for i, v in enumerate(cqm.variables)}
+    labels: list[Any] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    counts: list[int] = []
+    offset: list[float] = []
+    rhs: list[float] = []
+    sense: list[int] = []
+    quadratic: list[int] = []
+    for j, (label, con) in enumerate(cqm.constraints.items()):
+        labels.append(label)
+        lhs = con.lhs
+        if lhs.is_linear():
+            terms = list(lhs.iter_linear())
+            cols.extend(index[v] for v, _ in terms)
+            vals.extend(b for _, b in terms)
+            counts.append(len(terms))
+            offset.append(lhs.offset)
+        else:
+            quadratic.append(j)
+            counts.append(0)
+            offset.append(0.0)
+        rhs.append(con.rhs)
+        sense.append({Sense.Le: 0, Sense.Ge: 1, Sense.Eq: 2}[con.sense])
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    matrix = sp.csr_matrix((np.asarray(vals, dtype=float), np.asarray(cols, dtype=np.int64), indptr), shape=(size[1], size[0]))
+    return _Rows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)

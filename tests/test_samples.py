@@ -1,0 +1,106 @@
+"""cqm_samples builds the SampleSet dimod's from_samples_cqm builds (energies, satisfied rows, feasibility)."""
+
+from __future__ import annotations
+
+import dimod
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hqopt.samples as S
+
+
+class _Forbidden:
+    """While active, dimod's from_samples_cqm raises: the fast path must not fall back to it."""
+
+    def __enter__(self):
+        self.saved = dimod.SampleSet.__dict__["from_samples_cqm"]
+        dimod.SampleSet.from_samples_cqm = classmethod(lambda *a, **k: (_ for _ in ()).throw(AssertionError("fell back")))
+
+    def __exit__(self, *exc):
+        dimod.SampleSet.from_samples_cqm = self.saved
+
+
+def _random_cqm(seed: int, rows: int) -> dimod.ConstrainedQuadraticModel:
+    rng = np.random.default_rng(seed)
+    cqm = dimod.CQM()
+    x = [dimod.Binary(("x", i)) for i in range(6)] + [dimod.Integer("z", lower_bound=-3, upper_bound=3)]
+    cqm.set_objective(sum(float(rng.normal()) * v for v in x) + float(rng.normal()) * x[0] * x[6] + 1.5)
+    for j in range(rows):
+        picked = rng.choice(len(x), int(rng.integers(1, 5)), replace=False)
+        lhs = sum(int(rng.integers(-3, 4)) * x[int(i)] for i in picked) + int(rng.integers(-1, 2))
+        if j % 7 == 3:  # a quadratic row now and then
+            lhs = lhs + x[int(picked[0])] * x[6]
+        rhs = int(rng.integers(-2, 3))
+        sense = ("<=", ">=", "==")[j % 3]
+        cqm.add_constraint(lhs <= rhs if sense == "<=" else lhs >= rhs if sense == ">=" else lhs == rhs, label=f"c{j}")
+    return cqm
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), rows=st.integers(1, 12), samples=st.integers(1, 4), shuffle=st.booleans())
+def test_same_sampleset_as_dimod(seed, rows, samples, shuffle):
+    cqm = _random_cqm(seed, rows)
+    rng = np.random.default_rng(seed + 1)
+    labels = list(cqm.variables)
+    values = np.column_stack([rng.integers(0, 2, (samples, 6)), rng.integers(-3, 4, (samples, 1))])
+    if shuffle:
+        order = rng.permutation(len(labels))
+        labels, values = [labels[i] for i in order], values[:, order]
+    expected = dimod.SampleSet.from_samples_cqm((values, labels), cqm)
+    before = S.MIN_CONSTRAINTS
+    S.MIN_CONSTRAINTS = 0  # the fast path even on a few rows
+    try:
+        with _Forbidden():
+            got = S.cqm_samples((values, labels), cqm)
+            again = S.cqm_samples((values, labels), cqm)  # from the cache
+    finally:
+        S.MIN_CONSTRAINTS = before
+    for ss in (got, again):
+        assert list(ss.variables) == list(expected.variables)
+        assert ss.info["constraint_labels"] == expected.info["constraint_labels"]
+        np.testing.assert_array_equal(ss.record.sample, expected.record.sample)
+        np.testing.assert_allclose(ss.record.energy, expected.record.energy)
+        np.testing.assert_array_equal(ss.record.is_satisfied, expected.record.is_satisfied)
+        np.testing.assert_array_equal(ss.record.is_feasible, expected.record.is_feasible)
+
+
+def test_a_changed_cqm_is_re_read(monkeypatch):
+    monkeypatch.setattr(S, "MIN_CONSTRAINTS", 0)
+    cqm = _random_cqm(1, 3)
+    x0 = dimod.Binary(("x", 0))
+    S.cqm_samples(([[0] * 7], list(cqm.variables)), cqm)
+    cqm.add_constraint(x0 >= 1, label="new")
+    ss = S.cqm_samples(([[0] * 7], list(cqm.variables)), cqm)
+    assert ss.info["constraint_labels"][-1] == "new" and not ss.record.is_feasible[0]
+
+
+def test_missing_variables_are_dimods_error(monkeypatch):
+    monkeypatch.setattr(S, "MIN_CONSTRAINTS", 0)
+    cqm = _random_cqm(2, 3)
+    with pytest.raises(ValueError):
+        S.cqm_samples(([[0, 1]], [("x", 0), ("x", 1)]), cqm)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), rows=st.integers(1, 12), samples=st.integers(1, 4))
+def test_verifier_sampleset_is_dimods(seed, rows, samples):
+    from hqopt import Model
+    from hqopt.verify import Verifier
+
+    cqm = _random_cqm(seed, rows)
+    verifier = Verifier(Model.from_cqm(cqm))
+    rng = np.random.default_rng(seed + 2)
+    values = np.column_stack([rng.integers(0, 2, (samples, 6)), rng.integers(-3, 4, (samples, 1))]).astype(float)
+    order = [list(cqm.variables).index(v) for v in verifier.labels]
+    values = values[:, order]
+    expected = dimod.SampleSet.from_samples_cqm((values, verifier.labels), cqm)
+    with _Forbidden():
+        got = verifier.sampleset(values)
+    assert list(got.variables) == list(expected.variables)
+    assert got.info["constraint_labels"] == expected.info["constraint_labels"]
+    np.testing.assert_array_equal(got.record.sample, expected.record.sample)
+    np.testing.assert_allclose(got.record.energy, expected.record.energy)
+    np.testing.assert_array_equal(got.record.is_satisfied, expected.record.is_satisfied)
+    np.testing.assert_array_equal(got.record.is_feasible, expected.record.is_feasible)
