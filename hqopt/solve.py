@@ -120,7 +120,7 @@ def solve(
             if model.num_variables == 0:  # nothing to search: evaluate the one (empty) assignment
                 _evaluate_empty(model, tracker)
             else:
-                outcomes = run_race(model, members, budget, tracker, settings)
+                outcomes = run_race(model, members, _race_budget(budget, model), tracker, settings)
     except KeyboardInterrupt:
         ctrl_c.pressed = True
     interrupted = ctrl_c.pressed
@@ -131,6 +131,28 @@ def solve(
 
 
 # ---------------------------------------------------------------------- helpers
+#: seconds per variable and per constraint that ending a race takes: members handing in their
+#: last batch after their deadline, then verifying the kept samples again and building the
+#: Result (1000 x 50 placement, 69 982 variables and 30 000 constraints: 0.8 s + 0.75 s)
+ANSWER_SECONDS_PER_ITEM = 2e-5
+
+
+def _race_budget(budget: Budget, model: Model) -> Budget:
+    """The members' budget: the solve's, less the time answering will take (at most 5 % of the limit),
+    so that a timed solve answers by its deadline rather than that long after it.
+
+    >>> import dimod
+    >>> from hqopt import Model
+    >>> m = Model.from_bqm(dimod.BQM({i: 1.0 for i in range(100_000)}, {}, 0.0, "BINARY"))
+    >>> round(_race_budget(Budget(60.0), m).time_limit, 1), round(_race_budget(Budget(0.5), m).time_limit, 3)
+    (58.0, 0.475)
+    """
+    if budget.time_limit is None:
+        return budget
+    reserve = min(0.05 * budget.time_limit, ANSWER_SECONDS_PER_ITEM * (model.num_variables + model.num_constraints))
+    return budget.sub(budget.remaining() - reserve)
+
+
 def _members(
     backend: str | Backend | dimod.Sampler | Sequence[str | Backend], model: Model, time_limit: float | None, options: dict[str, Any]
 ) -> tuple[list[Backend], str, str]:
