@@ -231,7 +231,7 @@ class Acquisition:
             return (np.count_nonzero(gA != p[:split], axis=1)[:, None] + np.count_nonzero(gB != p[split:], axis=1)[None, :]).ravel()
 
         ok = np.ones(len(gA) * len(gB), dtype=bool)
-        if region.local:
+        if region.local and region.center is not None:  # (the second test is for mypy: local implies it)
             ok &= distance(region.center) <= region.radius
         for t in region.tabu:
             ok &= distance(t) > region.tabu_radius
@@ -249,7 +249,7 @@ class Acquisition:
         found, self.last_solve = minimise_qubo(
             self.enc, Q, seed, backend=self.backend, time_limit=self.time_limit, options=self.options
         )
-        if region.local:
+        if region.local and region.center is not None:
             c = self.enc.bits_of_indices(tuple(int(v) for v in region.center)).astype(float)
             spread = float(np.abs(Q).sum()) / max(1, self.enc.n_bits)
             near, _ = minimise_qubo(

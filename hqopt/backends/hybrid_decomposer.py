@@ -38,7 +38,8 @@ class ArrayImpactDecomposer(hybrid.traits.ProblemDecomposer, hybrid.traits.SISO,
         if bqm.vartype is not dimod.BINARY:
             raise ValueError("ArrayImpactDecomposer takes a binary BQM")
         self.labels = list(bqm.variables)
-        linear, (row, col, bias), _ = bqm.to_numpy_vectors(variable_order=self.labels)
+        vectors = bqm.to_numpy_vectors(variable_order=self.labels)
+        linear, (row, col, bias) = vectors[0], vectors[1]
         n = len(self.labels)
         self.linear = np.asarray(linear, dtype=float)
         self.coupling = scipy.sparse.csr_matrix((np.concatenate([bias, bias]), (np.concatenate([row, col]), np.concatenate([col, row]))), shape=(n, n))
