@@ -31,6 +31,7 @@ import numpy as np
 
 import hqopt
 from hqopt.backends.registry import available_backends
+from hqopt.errors import HqoptError
 from hqopt.formulations.placement import Placement
 from hqopt.formulations.placement_generator import generate_placement
 from hqopt.io.orlib_cap import read_cap
@@ -131,19 +132,26 @@ def run_placements(names: list[str], budget: float, long: float) -> None:
         model = problem.to_model()
         results = []
         for backend, limit, start in runs:
-            r = hqopt.solve(model, backend=backend, time_limit=limit, seed=1, initial=start)
+            try:
+                r = hqopt.solve(model, backend=backend, time_limit=limit, seed=1, initial=start)
+            except HqoptError as refusal:  # e.g. CP-SAT's model build would not fit the limit
+                results.append(refusal)
+                continue
             if r.feasible:  # the independent checker agrees
                 assert problem.check(problem.assignment(r.solution)).feasible
             results.append(r)
-        bounds = [r.bound for r in results if r.bound is not None] + [problem.lower_bound().value]
-        bound = max(bounds)
+        bounds = [r.bound for r in results if isinstance(r, hqopt.Result) and r.bound is not None]
+        bound = max(bounds + [problem.lower_bound().value])
         cells = []
         for r in results:
+            if isinstance(r, HqoptError):
+                cells.append("refused")
+                continue
             if not r.feasible:
                 cells.append("none")
                 continue
             cells.append(f"{r.objective:.0f} ({(r.objective - bound) / max(abs(r.objective), 1e-9):.1%})")
-        ledger = results[0].info.get("subsolvers", {})
+        ledger = results[0].info.get("subsolvers", {}) if isinstance(results[0], hqopt.Result) else {}
         summary = ", ".join(f"{k} {v['calls']}/{v['improvements']}, {v['variables']['median']:g}" for k, v in ledger.items())
         print("| " + " | ".join([name, f"{bound:.0f}"] + cells + [summary]) + " |", flush=True)
 
