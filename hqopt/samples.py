@@ -37,8 +37,9 @@ MIN_CONSTRAINTS = 200
 
 
 @dataclass
-class _Rows:
-    """The constraints of one CQM as arrays (over ``cqm.variables`` order)."""
+class ConstraintRows:
+    """The constraints of one CQM as arrays (over ``cqm.variables`` order); shared with
+    :class:`hqopt.verify.Verifier`, which builds its own (uncached) with :func:`constraint_rows`."""
 
     size: tuple[int, int]
     labels: list[Any]
@@ -48,8 +49,29 @@ class _Rows:
     sense: np.ndarray  # 0: <=, 1: >=, 2: ==
     quadratic: list[int]
 
+    def lhs(self, values: np.ndarray, cqm: dimod.ConstrainedQuadraticModel, samples_like: Any) -> np.ndarray:
+        """Every constraint's left-hand side on ``values`` (one row per sample, ``cqm.variables`` order);
+        quadratic constraints are evaluated by dimod on ``samples_like`` (the same samples)."""
+        lhs = np.asarray(self.matrix @ values.T).T + self.offset
+        for j in self.quadratic:
+            lhs[:, j] = np.asarray(cqm.constraints[self.labels[j]].lhs.energies(samples_like), dtype=float)
+        return lhs
 
-_CACHE: dict[int, tuple[weakref.ref, _Rows]] = {}
+    def violations(self, lhs: np.ndarray) -> np.ndarray:
+        """How far each constraint is from holding (0 where it holds)."""
+        diff = lhs - self.rhs
+        return np.where(self.sense == 2, np.abs(diff), np.maximum(0.0, np.where(self.sense == 1, -diff, diff)))
+
+    def sampleset(self, samples_like: Any, energies: np.ndarray, violations: np.ndarray, **kwargs: Any) -> dimod.SampleSet:
+        """The SampleSet ``from_samples_cqm`` builds: ``is_satisfied`` by dimod's tolerance, not hqopt's."""
+        is_satisfied = violations <= 1e-8 + 1e-6 * np.abs(self.rhs)
+        kwargs.setdefault("info", {})["constraint_labels"] = list(self.labels)
+        return dimod.SampleSet.from_samples(
+            samples_like, energy=energies, vartype="INTEGER", is_satisfied=is_satisfied, is_feasible=is_satisfied.all(axis=1), **kwargs
+        )
+
+
+_CACHE: dict[int, tuple[weakref.ref, ConstraintRows]] = {}
 _LOCK = threading.Lock()
 
 
@@ -61,37 +83,30 @@ def cqm_samples(samples_like: Any, cqm: dimod.ConstrainedQuadraticModel, **kwarg
     if len(labels) != len(cqm.variables):  # dimod says what is missing or extra
         return dimod.SampleSet.from_samples_cqm(samples_like, cqm, **kwargs)
     rows = _rows(cqm)
-    energies = cqm.objective.energies(samples_like)
     order = np.array([cqm.variables.index(v) for v in labels])
     values = np.zeros((samples.shape[0], len(cqm.variables)))
     values[:, order] = samples
-    lhs = np.asarray(rows.matrix @ values.T).T + rows.offset
-    for j in rows.quadratic:
-        lhs[:, j] = cqm.constraints[rows.labels[j]].lhs.energies(samples_like)
-    diff = lhs - rows.rhs
-    violation = np.where(rows.sense == 2, np.abs(diff), np.where(rows.sense == 1, -diff, diff))
-    is_satisfied = violation <= 1e-8 + 1e-6 * np.abs(rows.rhs)
-    kwargs.setdefault("info", {})["constraint_labels"] = list(rows.labels)
-    return dimod.SampleSet.from_samples(
-        samples_like, energy=energies, vartype="INTEGER", is_satisfied=is_satisfied, is_feasible=is_satisfied.all(axis=1), **kwargs
-    )
+    violations = rows.violations(rows.lhs(values, cqm, samples_like))
+    return rows.sampleset(samples_like, cqm.objective.energies(samples_like), violations, **kwargs)
 
 
-def _rows(cqm: dimod.ConstrainedQuadraticModel) -> _Rows:
+def _rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
     """The cached arrays of ``cqm`` (rebuilt when its size changed)."""
     size = (len(cqm.variables), len(cqm.constraints))
     with _LOCK:
         entry = _CACHE.get(id(cqm))
         if entry is not None and entry[0]() is cqm and entry[1].size == size:
             return entry[1]
-    rows = _build(cqm, size)
+    rows = constraint_rows(cqm)
     key = id(cqm)
     with _LOCK:
         _CACHE[key] = (weakref.ref(cqm, lambda _: _CACHE.pop(key, None)), rows)
     return rows
 
 
-def _build(cqm: dimod.ConstrainedQuadraticModel, size: tuple[int, int]) -> _Rows:
+def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
+    """The arrays of ``cqm``'s constraints, built now (one pass over them)."""
+    size = (len(cqm.variables), len(cqm.constraints))
     index = {v: i for i, v in enumerate(cqm.variables)}
     labels: list[Any] = []
     cols: list[int] = []
@@ -105,7 +120,7 @@ def _build(cqm: dimod.ConstrainedQuadraticModel, size: tuple[int, int]) -> _Rows
         labels.append(label)
         lhs = con.lhs
         if lhs.is_linear():
-            terms = list(lhs.iter_linear())
+            terms = [(v, b) for v, b in lhs.iter_linear() if b]  # no zero entries: 0 * inf is nan
             cols.extend(index[v] for v, _ in terms)
             vals.extend(b for _, b in terms)
             counts.append(len(terms))
@@ -118,4 +133,4 @@ def _build(cqm: dimod.ConstrainedQuadraticModel, size: tuple[int, int]) -> _Rows
         sense.append({Sense.Le: 0, Sense.Ge: 1, Sense.Eq: 2}[con.sense])
     indptr = np.concatenate([[0], np.cumsum(counts)])
     matrix = sp.csr_matrix((np.asarray(vals, dtype=float), np.asarray(cols, dtype=np.int64), indptr), shape=(size[1], size[0]))
-    return _Rows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)
+    return ConstraintRows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 import dimod
 import numpy as np
 
+from hqopt.samples import constraint_rows
+
 if TYPE_CHECKING:
     from hqopt.model import Model
 
@@ -90,33 +92,9 @@ class Verifier:
         cqm = model.cqm
         self.model = model
         self.labels: list[Hashable] = list(cqm.variables)
-        index = {v: i for i, v in enumerate(self.labels)}
-        self.constraint_labels = [str(c) for c in cqm.constraints]
-        m = len(self.constraint_labels)
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        self._offset = np.zeros(m)
-        self._rhs = np.zeros(m)
-        self._sense = np.zeros(m, dtype=np.int8)  # -1: <=, 0: ==, +1: >=
-        self._quadratic: list[tuple[int, dimod.QuadraticModel | dimod.BinaryQuadraticModel]] = []
-        for j, constraint in enumerate(cqm.constraints.values()):
-            lhs = constraint.lhs
-            self._rhs[j] = float(constraint.rhs)
-            self._sense[j] = {dimod.sym.Sense.Le: -1, dimod.sym.Sense.Eq: 0, dimod.sym.Sense.Ge: 1}[constraint.sense]
-            if lhs.num_interactions:
-                self._quadratic.append((j, lhs))
-                continue
-            self._offset[j] = float(lhs.offset)
-            for v, bias in lhs.iter_linear():
-                if bias:
-                    rows.append(j)
-                    cols.append(index[v])
-                    vals.append(float(bias))
-        self._rows = np.asarray(rows, dtype=np.int64)
-        self._cols = np.asarray(cols, dtype=np.int64)
-        self._vals = np.asarray(vals, dtype=float)
-        self._tol = FEASIBILITY_TOL * np.maximum(1.0, np.abs(self._rhs))
+        self._constraints = constraint_rows(cqm)
+        self.constraint_labels = [str(c) for c in self._constraints.labels]
+        self._tol = FEASIBILITY_TOL * np.maximum(1.0, np.abs(self._constraints.rhs))
         vartypes = [cqm.vartype(v) for v in self.labels]
         self._binary = np.array([vt is dimod.BINARY for vt in vartypes], dtype=bool)
         self._spin = np.array([vt is dimod.SPIN for vt in vartypes], dtype=bool)
@@ -140,11 +118,7 @@ class Verifier:
         if not len(rows) or cqm.num_soft_constraints():
             return dimod.SampleSet.from_samples_cqm((rows, self.labels), cqm)
         verdicts = self(rows)
-        is_satisfied = verdicts.violations <= 1e-8 + 1e-6 * np.abs(self._rhs)  # dimod's rule, not FEASIBILITY_TOL
-        return dimod.SampleSet.from_samples(
-            (rows, self.labels), vartype="INTEGER", energy=verdicts.objectives, is_satisfied=is_satisfied,
-            is_feasible=is_satisfied.all(axis=1), info={"constraint_labels": list(cqm.constraints)},
-        )
+        return self._constraints.sampleset((rows, self.labels), verdicts.objectives, verdicts.violations)
 
     def __call__(self, rows: np.ndarray | Sequence[Sequence[float]]) -> Verdicts:
         """Verdicts on ``rows`` (shape ``(k, len(self.labels))``, columns in ``self.labels`` order)."""
@@ -154,17 +128,7 @@ class Verifier:
             objectives = np.full(k, float(self.model.cqm.objective.offset))
         else:
             objectives = np.asarray(self.model.cqm.objective.energies((rows, self.labels)), dtype=float)
-        lhs = np.zeros((k, len(self.constraint_labels)))
-        for i in range(k):
-            if len(self._vals):
-                lhs[i] = np.bincount(self._rows, weights=rows[i, self._cols] * self._vals, minlength=lhs.shape[1])
-        lhs += self._offset
-        for j, expression in self._quadratic:
-            lhs[:, j] = np.asarray(expression.energies((rows, self.labels)), dtype=float)
-        difference = lhs - self._rhs
-        violations = np.where(
-            self._sense == 0, np.abs(difference), np.maximum(0.0, np.where(self._sense < 0, difference, -difference))
-        )
+        violations = self._constraints.violations(self._constraints.lhs(rows, self.model.cqm, (rows, self.labels)))
         broken = violations > self._tol
         bad = np.zeros_like(rows, dtype=bool)
         bad |= self._binary & (rows != 0) & (rows != 1)
