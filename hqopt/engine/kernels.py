@@ -107,6 +107,16 @@ def with_dependents(P, vs, ds, nv):
     return size
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _shift(P, vs, ds, a, b):
+    """The move that shifts a group's 1 from ``a`` to ``b`` (with what they define); its size."""
+    vs[0] = a
+    vs[1] = b
+    ds[0] = -1
+    ds[1] = 1
+    return with_dependents(P, vs, ds, 2)
+
+
 @njit(cache=True, nogil=True)
 def define(P, x):
     """Set every defined binary of ``x`` from its group variables."""
@@ -327,11 +337,7 @@ def propose(P, S, vs, ds):
     b = P.gvars[P.gptr[g] + np.random.randint(size)]
     while b == a:
         b = P.gvars[P.gptr[g] + np.random.randint(size)]
-    vs[0] = a
-    vs[1] = b
-    ds[0] = -1
-    ds[1] = 1
-    return with_dependents(P, vs, ds, 2)
+    return _shift(P, vs, ds, a, b)
 
 
 @njit(cache=True, nogil=True)
@@ -538,16 +544,6 @@ def _anneal_flips(P, S, n_moves, temp, alpha, length):
 def _better(dviol, dobj, best_viol, best_obj):
     """Lexicographic (violation, objective) comparison of two move deltas."""
     return dviol < best_viol - TOL or (dviol <= best_viol + TOL and dobj < best_obj - 1e-9)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _shift(P, vs, ds, a, b):
-    """The move that shifts a group's 1 from ``a`` to ``b`` (with what they define); its size."""
-    vs[0] = a
-    vs[1] = b
-    ds[0] = -1
-    ds[1] = 1
-    return with_dependents(P, vs, ds, 2)
 
 
 @njit(cache=True, nogil=True)
