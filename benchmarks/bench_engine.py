@@ -36,6 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import hqopt  # noqa: E402 - after the sys.path line, so the checkout's hqopt is used
+from hqopt.errors import HqoptError  # noqa: E402
 from hqopt.formulations.placement import Placement  # noqa: E402
 from hqopt.formulations.placement_generator import generate_placement  # noqa: E402
 
@@ -56,9 +57,16 @@ def placement_rows(name: str, budget: float, seed: int) -> list[dict]:
     spec.pop("kind")
     model = Placement.from_spec(spec).to_model()
     rows = []
-    for solver, backend, limit in (("ls", "ls", budget), ("E", "cpsat", budget), ("E x6", "cpsat", 6 * budget)):
+    # ls and auto start from the formulation's greedy plan; E is CP-SAT alone (no warm start)
+    runs = (("ls", "ls", budget, None), ("auto", "auto", budget, None), ("E", "cpsat", budget, {}), ("E x6", "cpsat", 6 * budget, {}))
+    for solver, backend, limit, start in runs:
         t0 = time.perf_counter()
-        r = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed)
+        try:
+            r = hqopt.solve(model, backend=backend, time_limit=limit, seed=seed, initial=start)
+        except HqoptError as refusal:  # e.g. CP-SAT's model build would not fit the limit
+            rows.append({"instance": name, "solver": solver, "objective": None, "gap_pct": None, "ttt_s": None,
+                         "time_s": time.perf_counter() - t0, "note": f"refused: {str(refusal)[:60]}"})
+            continue
         first = r.history[0][0] if r.history else None
         rows.append({"instance": name, "solver": solver, "objective": r.objective if r.feasible else None,
                      "gap_pct": None, "ttt_s": first, "time_s": time.perf_counter() - t0,
