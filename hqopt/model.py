@@ -250,15 +250,19 @@ class Model:
         hqopt.errors.ModelError: the objective has a non-finite coefficient: linear bias of 'a' is nan
         """
         cqm = self.cqm
-        parts = [("the objective", cqm.objective)]
-        parts += [(f"constraint {label!r}", con.lhs) for label, con in cqm.constraints.items()]
-        for where, qm in parts:
-            bad = _first_non_finite(qm)
-            if bad is not None:
-                raise ModelError(f"{where} has a non-finite coefficient: {bad}")
-        for label, con in cqm.constraints.items():
-            if not np.isfinite(con.rhs):
-                raise ModelError(f"constraint {label!r} has a non-finite right-hand side ({con.rhs})")
+        bad = _first_non_finite(cqm.objective)
+        if bad is not None:
+            raise ModelError(f"the objective has a non-finite coefficient: {bad}")
+        ones = (np.ones((1, cqm.num_variables())), cqm.variables)
+        if cqm.constraints and not np.isfinite(np.fromiter(cqm.violations(ones).values(), dtype=float)).all():
+            # fast path passed over: a non-finite coefficient, offset or right-hand side makes the
+            # all-ones violation non-finite; find and name it
+            for label, con in cqm.constraints.items():
+                bad = _first_non_finite(con.lhs)
+                if bad is not None:
+                    raise ModelError(f"constraint {label!r} has a non-finite coefficient: {bad}")
+                if not np.isfinite(con.rhs):
+                    raise ModelError(f"constraint {label!r} has a non-finite right-hand side ({con.rhs})")
         for v in cqm.variables:
             if cqm.vartype(v) is dimod.INTEGER:
                 lower, upper = cqm.lower_bound(v), cqm.upper_bound(v)
@@ -304,8 +308,7 @@ def _first_non_finite(qm: dimod.QuadraticModel | dimod.BinaryQuadraticModel) -> 
     """Where ``qm`` has a NaN or infinite bias or offset (a short description), or ``None``."""
     if not np.isfinite(qm.offset):
         return f"the offset is {qm.offset}"
-    labels = list(qm.variables)
-    if not labels or np.isfinite(qm.energies((np.ones((1, len(labels))), labels))).all():
+    if not qm.num_variables or np.isfinite(qm.energies((np.ones((1, qm.num_variables)), qm.variables))).all():
         return None  # fast path: a NaN or inf bias makes the all-ones energy non-finite
     linear = np.fromiter(qm.linear.values(), dtype=float, count=qm.num_variables)
     if not np.isfinite(linear).all():

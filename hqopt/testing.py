@@ -5,7 +5,8 @@ contract that broke:
 
 * :func:`check_backend` -- a :class:`~hqopt.backends.base.Backend`: dimod's
   sampler API and energies (``dimod.testing``), spin/binary/DictBQM, odd labels,
-  unknown ``sample()`` keywords warn, untimed seeded runs replay, the time
+  unknown ``sample()`` keywords warn, the model solved is left unchanged,
+  untimed seeded runs replay, the time
   limit holds (overrun at most max(0.5 s, 10 %)) or the run is refused at once,
   a stop request is honoured promptly;
 * :func:`check_format` -- a file format (:class:`~hqopt.io.base.FileFormat`):
@@ -82,6 +83,7 @@ def check_backend(
     _check_dimod_sampler_tests(make, max_variables)
     _check_bqm_kinds_and_labels(engine)
     _check_unknown_kwargs_warn(engine)
+    _check_model_unchanged(make)
     if replay:
         _check_replay(make)
     problem = _sparse_qubo(size, seed=7)
@@ -139,6 +141,18 @@ def _check_replay(make: Callable[[], Backend]) -> None:
     assert (first.solution, first.objective) == (second.solution, second.objective), (
         f"{first.backend}: an untimed run with seed=5 did not repeat: {first.objective} then {second.objective}"
     )
+
+
+def _check_model_unchanged(make: Callable[[], Backend]) -> None:
+    """A solve leaves the user's model as it was (a CQM backend may be handed the model's own CQM)."""
+    model = _candidate_models()[-1]  # constrained, with an integer
+    before = model.cqm.to_file().read()
+    try:
+        hqopt.solve(model, backend=make(), seed=3)
+    except HqoptError:
+        return  # refused (e.g. needs an account or a smaller model): nothing ran
+    changed = not model.cqm.is_equal(dimod.CQM.from_file(before))
+    assert not changed, f"{make().name}: solving changed the model it was given"
 
 
 def _sparse_qubo(n: int, seed: int) -> Model:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import dimod
 import numpy as np
+from dimod.variables import Variables
 
 from hqopt.samples import constraint_rows
 
@@ -92,6 +93,7 @@ class Verifier:
         cqm = model.cqm
         self.model = model
         self.labels: list[Hashable] = list(cqm.variables)
+        self._variables = Variables(self.labels)  # dimod's label index for energies, built once (not per batch)
         self._constraints = constraint_rows(cqm)
         self.constraint_labels = [str(c) for c in self._constraints.labels]
         self._tol = FEASIBILITY_TOL * np.maximum(1.0, np.abs(self._constraints.rhs))
@@ -99,8 +101,11 @@ class Verifier:
         self._binary = np.array([vt is dimod.BINARY for vt in vartypes], dtype=bool)
         self._spin = np.array([vt is dimod.SPIN for vt in vartypes], dtype=bool)
         self._integer = np.array([vt is dimod.INTEGER for vt in vartypes], dtype=bool)
-        self._lower = np.array([cqm.lower_bound(v) for v in self.labels], dtype=float)
-        self._upper = np.array([cqm.upper_bound(v) for v in self.labels], dtype=float)
+        integers = [self.labels[j] for j in np.flatnonzero(self._integer)]
+        self._lower = np.full(len(self.labels), -np.inf)  # bounds are checked for integers only
+        self._upper = np.full(len(self.labels), np.inf)
+        self._lower[self._integer] = [cqm.lower_bound(v) for v in integers]
+        self._upper[self._integer] = [cqm.upper_bound(v) for v in integers]
 
     def sampleset(self, rows: np.ndarray) -> dimod.SampleSet:
         """``rows`` as ``dimod.SampleSet.from_samples_cqm`` builds them (energy, ``is_satisfied`` by
@@ -127,8 +132,8 @@ class Verifier:
         if not self.labels:
             objectives = np.full(k, float(self.model.cqm.objective.offset))
         else:
-            objectives = np.asarray(self.model.cqm.objective.energies((rows, self.labels)), dtype=float)
-        violations = self._constraints.violations(self._constraints.lhs(rows, self.model.cqm, (rows, self.labels)))
+            objectives = np.asarray(self.model.cqm.objective.energies((rows, self._variables)), dtype=float)
+        violations = self._constraints.violations(self._constraints.lhs(rows, self.model.cqm, (rows, self._variables)))
         broken = violations > self._tol
         bad = np.zeros_like(rows, dtype=bool)
         bad |= self._binary & (rows != 0) & (rows != 1)

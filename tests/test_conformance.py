@@ -80,3 +80,15 @@ def test_every_formulation_has_an_example_spec():
 @pytest.mark.parametrize("kind", sorted(SPECS))
 def test_formulation_conformance(kind):
     check_formulation(formulation_class(kind), SPECS[kind])
+
+
+def test_backend_check_catches_a_backend_that_changes_the_model():
+    from hqopt.backends.exact import ExactBackend
+
+    class Meddling(ExactBackend):
+        def run(self, problem, budget, seed, *, initial=None):
+            problem.objective.add_linear(next(iter(problem.variables)), 1.0)
+            return super().run(problem, budget, seed, initial=initial)
+
+    with pytest.raises(AssertionError, match="changed the model"):
+        check_backend(Meddling())

@@ -142,3 +142,35 @@ def test_mip_stops_when_the_stop_event_is_set():
     r = hqopt.solve(hqopt.Model.from_qubo(Q), backend="mip", time_limit=30, seed=0, stop=stop)
     assert time.perf_counter() - t0 < 3.0
     assert r.feasible and r.status is not hqopt.Status.OPTIMAL
+
+
+def test_mip_takes_any_thread_count_in_a_thread_that_ran_highs_before():
+    # untimed single-member solves run in the calling thread; HiGHS keeps one worker pool per
+    # thread and refused a different count (the run ended with status "unknown" and no answer)
+    m = hqopt.Model()
+    x = [m.binary(i) for i in range(4)]
+    m.set_objective(sum((i + 1) * x[i] for i in range(4)))
+    m.add_constraint(sum(x) >= 2, label="two")
+    for threads in (2, 1, 2):
+        r = hqopt.solve(m, backend="mip", seed=1, threads=threads)
+        assert (r.status, r.objective) == (hqopt.Status.OPTIMAL, 3.0)
+
+
+def test_improving_solutions_reach_the_budget_first_at_once_then_in_batches(monkeypatch):
+    from hqopt.backends import mip
+    from hqopt.budget import Budget
+
+    lin = LinearModel.from_cqm(hqopt.Model.from_qubo({("a", "a"): 1.0, ("b", "b"): -1.0}).cqm)
+    batches: list[int] = []
+    budget = Budget(None).attach(lambda samples: batches.append(len(samples)), None)
+    now = [0.0]
+    monkeypatch.setattr(mip.time, "perf_counter", lambda: now[0])
+    reports = mip._Reports(budget, lin)
+    reports.add(np.array([1.0, 1.0]))  # the first: sent at once
+    now[0] = 0.01
+    reports.add(np.array([0.0, 1.0]))  # 10 ms later: held back
+    reports.add(np.array([1.0, 0.0]))  # held back
+    assert batches == [1]
+    now[0] = 1.0
+    reports.send_due()  # a callback a second later: the two held back go together
+    assert batches == [1, 2] and len(reports.found) == 3

@@ -143,6 +143,8 @@ class Backend(dimod.Sampler, abc.ABC):
     ) -> BackendOutput:
         """Solve ``problem`` (minimise) within ``budget``; see :class:`BackendOutput`.
 
+        ``problem`` is read-only, as a dimod sampler's input is: it may be the
+        user's own CQM, on which every answer is verified afterwards.
         ``initial`` is an optional warm-start assignment (a hint).
         """
 

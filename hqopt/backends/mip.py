@@ -8,9 +8,15 @@ the Result. A warm start (``initial``) is handed to HiGHS with ``setSolution``.
 The time limit is HiGHS's ``time_limit`` (what the budget has left), and the
 budget's stop event (Ctrl-C, a portfolio's proof, ``target=``) interrupts the
 search through HiGHS's interrupt callback. Every improving solution HiGHS
-finds is reported to the budget at once.
+finds is reported to the budget: the first at once, later ones at most every
+:data:`REPORT_EVERY` seconds (HiGHS waits while a callback verifies, so on a
+solve of a few dozen milliseconds per-solution reports would cost more than
+the search; every solution is in the final batch anyway).
 
-Options: ``threads`` (HiGHS threads; default HiGHS's own choice),
+Options: ``threads`` (HiGHS threads; default 1: HiGHS's MIP search is serial,
+only symmetry detection and clique queries use more threads, and a pool of
+workers is made again in every solving thread, which costs more than it gives
+on models that solve in well under a second),
 ``mip_rel_gap`` (stop at this relative gap; default 0: prove optimality),
 ``max_time`` (seconds when solve() has no time limit; default 60),
 ``log`` (print HiGHS's log).
@@ -46,6 +52,9 @@ from hqopt.errors import BackendError
 
 #: seconds HiGHS gets when solve() is called without a time limit
 DEFAULT_TIME_LIMIT = 60.0
+
+#: after the first, improving solutions reach the budget at most this often (seconds)
+REPORT_EVERY = 0.05
 
 _banner_lock = threading.Lock()
 _banner_shown = False
@@ -139,8 +148,7 @@ class MIPBackend(Backend):
         h.setOptionValue("time_limit", max(limit, 0.01))
         h.setOptionValue("output_flag", bool(self.options.get("log", False)))
         h.setOptionValue("mip_rel_gap", float(self.options.get("mip_rel_gap", 0.0)))
-        if "threads" in self.options:
-            h.setOptionValue("threads", self.int_option("threads", None))
+        h.setOptionValue("threads", self.int_option("threads", 1))
         if seed is not None:
             h.setOptionValue("random_seed", int(seed) % (2**31))
         warm = lin.extend(initial) if initial else None
@@ -150,22 +158,24 @@ class MIPBackend(Backend):
             solution.value_valid = True
             h.setSolution(solution)
 
-        found: list[np.ndarray] = []
+        reports = _Reports(budget, lin)
 
         def on_solution(event: Any) -> None:
-            found.append(_rounded(np.asarray(event.data_out.mip_solution, dtype=float), lin))
-            budget.report(_samples(found[-1:], lin))
+            reports.add(_rounded(np.asarray(event.data_out.mip_solution, dtype=float), lin))
 
         def on_interrupt(event: Any) -> None:
+            reports.send_due()
             if budget.stopped:
                 event.interrupt()
 
         h.cbMipImprovingSolution.subscribe(on_solution)
         h.cbMipInterrupt.subscribe(on_interrupt)
         h.cbSimplexInterrupt.subscribe(on_interrupt)
+        highspy.Highs.resetThreadScheduler(True)  # HiGHS refuses a thread count other than this thread's last one
         t1 = time.perf_counter()
         h.run()
         search_time = time.perf_counter() - t1
+        found = reports.found
 
         model_status = h.getModelStatus()
         info_h = h.getInfo()
@@ -198,6 +208,26 @@ class MIPBackend(Backend):
             "warm_start": warm is not None,
         }
         return BackendOutput(samples, bound=bound, status=status, info=info)
+
+
+class _Reports:
+    """HiGHS's improving solutions on their way to the budget: the first at once, then at most one
+    batch every :data:`REPORT_EVERY` seconds (sent from the next callback once it is due)."""
+
+    def __init__(self, budget: Budget, lin: LinearModel) -> None:
+        self.budget, self.lin = budget, lin
+        self.found: list[np.ndarray] = []
+        self._sent = 0
+        self._last = -np.inf
+
+    def add(self, columns: np.ndarray) -> None:
+        self.found.append(columns)
+        self.send_due()
+
+    def send_due(self) -> None:
+        if self._sent < len(self.found) and time.perf_counter() - self._last >= REPORT_EVERY:
+            self.budget.report(_samples(self.found[self._sent :][::-1], self.lin))
+            self._sent, self._last = len(self.found), time.perf_counter()
 
 
 def _rounded(columns: np.ndarray, lin: LinearModel) -> np.ndarray:

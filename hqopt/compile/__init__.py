@@ -38,7 +38,7 @@ import numpy as np
 from hqopt.compile.encode import Decoder, IntegerEncoding
 from hqopt.compile.penalty import PenaltyModel
 from hqopt.errors import ModelError
-from hqopt.model import Model
+from hqopt.model import Model, Sense
 
 __all__ = ["Compiled", "CompiledBQM", "CompiledCQM", "IntegerEncoding", "PenaltyModel", "compile_for"]
 
@@ -93,10 +93,14 @@ class CompiledCQM(Compiled):
     accepts = "cqm"
 
     def __init__(self, model: Model) -> None:
-        self.cqm = model.minimization_cqm()
         self._vartypes = {v: model.cqm.vartype(v) for v in model.cqm.variables}
-        if any(vt is dimod.SPIN for vt in self._vartypes.values()):
-            self.cqm.spin_to_binary(inplace=True)
+        spins = any(vt is dimod.SPIN for vt in self._vartypes.values())
+        if model.sense is Sense.MIN and not spins:
+            self.cqm = model.cqm  # already the problem: backends only read it (no copy of a large model)
+        else:
+            self.cqm = model.minimization_cqm()
+            if spins:
+                self.cqm.spin_to_binary(inplace=True)
         identity = IntegerEncoding(
             bits={v: [(v, 1.0)] for v, vt in self._vartypes.items() if vt is dimod.INTEGER},
             lower={v: 0.0 for v, vt in self._vartypes.items() if vt is dimod.INTEGER},

@@ -118,8 +118,9 @@ class LinearModel:
     def _linear_terms(self, qm: object) -> tuple[list[int], list[float], float]:
         """Columns and coefficients of a quadratic expression, products replaced by columns."""
         index = self.index_of
-        cols = [index[v] for v, b in qm.linear.items() if b]  # type: ignore[attr-defined]
-        vals = [float(b) for b in qm.linear.values() if b]  # type: ignore[attr-defined]
+        terms = [(index[v], float(b)) for v, b in qm.iter_linear() if b]  # type: ignore[attr-defined]
+        cols = [c for c, _ in terms]
+        vals = [b for _, b in terms]
         for u, v, b in qm.iter_quadratic():  # type: ignore[attr-defined]
             if b:
                 cols.append(self._product(u, v))
