@@ -120,7 +120,7 @@ class Verifier:
         [False]
         """
         cqm = self.model.cqm
-        if not len(rows) or cqm.num_soft_constraints():
+        if cqm.num_soft_constraints():
             return dimod.SampleSet.from_samples_cqm((rows, self.labels), cqm)
         verdicts = self(rows)
         return self._constraints.sampleset((rows, self.labels), verdicts.objectives, verdicts.violations)

@@ -156,7 +156,7 @@ def test_mip_takes_any_thread_count_in_a_thread_that_ran_highs_before():
         assert (r.status, r.objective) == (hqopt.Status.OPTIMAL, 3.0)
 
 
-def test_improving_solutions_reach_the_budget_first_at_once_then_in_batches(monkeypatch):
+def test_improving_solutions_reach_the_budget_in_batches(monkeypatch):
     from hqopt.backends import mip
     from hqopt.budget import Budget
 
@@ -166,11 +166,17 @@ def test_improving_solutions_reach_the_budget_first_at_once_then_in_batches(monk
     now = [0.0]
     monkeypatch.setattr(mip.time, "perf_counter", lambda: now[0])
     reports = mip._Reports(budget, lin)
-    reports.add(np.array([1.0, 1.0]))  # the first: sent at once
     now[0] = 0.01
-    reports.add(np.array([0.0, 1.0]))  # 10 ms later: held back
-    reports.add(np.array([1.0, 0.0]))  # held back
-    assert batches == [1]
-    now[0] = 1.0
-    reports.send_due()  # a callback a second later: the two held back go together
-    assert batches == [1, 2] and len(reports.found) == 3
+    reports.add(np.array([1.0, 1.0]))  # 10 ms into the search: held back
+    reports.add(np.array([0.0, 1.0]))
+    assert batches == []
+    now[0] = 0.06
+    reports.add(np.array([1.0, 0.0]))  # due: the three go together
+    assert batches == [3]
+    now[0] = 0.07
+    reports.add(np.array([0.0, 0.0]))  # 10 ms after that batch: held back
+    reports.send_due()
+    assert batches == [3]
+    now[0] = 0.2
+    reports.send_due()  # a later callback sends it
+    assert batches == [3, 1] and len(reports.found) == 4

@@ -8,10 +8,10 @@ the Result. A warm start (``initial``) is handed to HiGHS with ``setSolution``.
 The time limit is HiGHS's ``time_limit`` (what the budget has left), and the
 budget's stop event (Ctrl-C, a portfolio's proof, ``target=``) interrupts the
 search through HiGHS's interrupt callback. Every improving solution HiGHS
-finds is reported to the budget: the first at once, later ones at most every
-:data:`REPORT_EVERY` seconds (HiGHS waits while a callback verifies, so on a
-solve of a few dozen milliseconds per-solution reports would cost more than
-the search; every solution is in the final batch anyway).
+finds reaches the budget within about :data:`REPORT_EVERY` seconds, batched (HiGHS
+waits while a callback verifies, so on a solve of a few dozen milliseconds
+per-solution reports would cost more than the search; every solution is in
+the final batch anyway).
 
 Options: ``threads`` (HiGHS threads; default 1: HiGHS's MIP search is serial,
 only symmetry detection and clique queries use more threads, and a pool of
@@ -53,7 +53,7 @@ from hqopt.errors import BackendError
 #: seconds HiGHS gets when solve() is called without a time limit
 DEFAULT_TIME_LIMIT = 60.0
 
-#: after the first, improving solutions reach the budget at most this often (seconds)
+#: improving solutions reach the budget in batches at most this often (seconds)
 REPORT_EVERY = 0.05
 
 _banner_lock = threading.Lock()
@@ -183,7 +183,7 @@ class MIPBackend(Backend):
         if info_h.primal_solution_status == 2:  # kSolutionStatusFeasible
             rows.append(_rounded(np.asarray(h.getSolution().col_value, dtype=float), lin))
         rows += found[::-1]
-        samples = _samples(rows, lin) if rows else dimod.SampleSet.from_samples_cqm(([], lin.labels), problem)
+        samples = _samples(rows, lin)
         status: Literal["optimal", "infeasible", "unknown"] = "unknown"
         bound = None
         S = highspy.HighsModelStatus
@@ -211,14 +211,14 @@ class MIPBackend(Backend):
 
 
 class _Reports:
-    """HiGHS's improving solutions on their way to the budget: the first at once, then at most one
-    batch every :data:`REPORT_EVERY` seconds (sent from the next callback once it is due)."""
+    """HiGHS's improving solutions on their way to the budget: at most one batch every
+    :data:`REPORT_EVERY` seconds from the start, sent from the next callback once it is due."""
 
     def __init__(self, budget: Budget, lin: LinearModel) -> None:
         self.budget, self.lin = budget, lin
         self.found: list[np.ndarray] = []
         self._sent = 0
-        self._last = -np.inf
+        self._last = time.perf_counter()
 
     def add(self, columns: np.ndarray) -> None:
         self.found.append(columns)
@@ -243,4 +243,5 @@ def _samples(columns: list[np.ndarray], lin: LinearModel) -> dimod.SampleSet:
     model (``solve`` re-verifies every sample on the original model anyway)."""
     n = len(lin.labels)
     energies = [float(lin.cost @ c + lin.offset) for c in columns]
-    return dimod.SampleSet.from_samples((np.array([c[:n] for c in columns]), lin.labels), dimod.INTEGER, energy=energies)
+    rows = np.array([c[:n] for c in columns]).reshape(len(columns), n)
+    return dimod.SampleSet.from_samples((rows, lin.labels), dimod.INTEGER, energy=energies)
