@@ -5,8 +5,10 @@
 of samples), holding the GIL while race members wait. :func:`cqm_samples`
 gives the same SampleSet (energy, ``is_satisfied``, ``is_feasible``,
 ``info["constraint_labels"]``) from one sparse product per batch: the linear
-constraints' matrix is built once per CQM object and cached while it lives.
-Quadratic constraints are evaluated one by one as dimod does; a CQM with soft
+constraints' matrix is built once per CQM object and cached while it lives
+(:func:`cached_constraint_rows`). :func:`constraint_rows` always builds afresh
+and replaces the cached arrays, so a solve, whose verifier builds them first,
+never sees arrays from before the CQM was last changed. Quadratic constraints are evaluated one by one as dimod does; a CQM with soft
 constraints goes to dimod unchanged.
 
 Example:
@@ -35,18 +37,21 @@ from dimod.sym import Sense
 #: CQMs with fewer constraints than this go to dimod (its loop is cheap there)
 MIN_CONSTRAINTS = 200
 
+#: :attr:`ConstraintRows.sense` codes
+SENSE_LE, SENSE_GE, SENSE_EQ = 0, 1, 2
+
 
 @dataclass
 class ConstraintRows:
-    """The constraints of one CQM as arrays (over ``cqm.variables`` order); shared with
-    :class:`hqopt.verify.Verifier`, which builds its own (uncached) with :func:`constraint_rows`."""
+    """The constraints of one CQM as arrays (over ``cqm.variables`` order), as
+    :class:`hqopt.verify.Verifier`, :func:`cqm_samples` and the MIP linearisation read them."""
 
     size: tuple[int, int]
     labels: list[Any]
     matrix: sp.csr_matrix  # linear parts (quadratic rows: zero here, evaluated by dimod)
     offset: np.ndarray
     rhs: np.ndarray
-    sense: np.ndarray  # 0: <=, 1: >=, 2: ==
+    sense: np.ndarray  # SENSE_LE, SENSE_GE or SENSE_EQ
     quadratic: list[int]
 
     def lhs(self, values: np.ndarray, cqm: dimod.ConstrainedQuadraticModel, samples_like: Any) -> np.ndarray:
@@ -60,7 +65,7 @@ class ConstraintRows:
     def violations(self, lhs: np.ndarray) -> np.ndarray:
         """How far each constraint is from holding (0 where it holds)."""
         diff = lhs - self.rhs
-        return np.where(self.sense == 2, np.abs(diff), np.maximum(0.0, np.where(self.sense == 1, -diff, diff)))
+        return np.where(self.sense == SENSE_EQ, np.abs(diff), np.maximum(0.0, np.where(self.sense == SENSE_GE, -diff, diff)))
 
     def sampleset(self, samples_like: Any, energies: np.ndarray, violations: np.ndarray, **kwargs: Any) -> dimod.SampleSet:
         """The SampleSet ``from_samples_cqm`` builds: ``is_satisfied`` by dimod's tolerance, not hqopt's."""
@@ -82,7 +87,7 @@ def cqm_samples(samples_like: Any, cqm: dimod.ConstrainedQuadraticModel, **kwarg
     samples_like = samples, labels = dimod.as_samples(samples_like, labels_type=dimod.variables.Variables)
     if len(labels) != len(cqm.variables):  # dimod says what is missing or extra
         return dimod.SampleSet.from_samples_cqm(samples_like, cqm, **kwargs)
-    rows = _rows(cqm)
+    rows = cached_constraint_rows(cqm)
     order = np.array([cqm.variables.index(v) for v in labels])
     values = np.zeros((samples.shape[0], len(cqm.variables)))
     values[:, order] = samples
@@ -90,22 +95,20 @@ def cqm_samples(samples_like: Any, cqm: dimod.ConstrainedQuadraticModel, **kwarg
     return rows.sampleset(samples_like, cqm.objective.energies(samples_like), violations, **kwargs)
 
 
-def _rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
-    """The cached arrays of ``cqm`` (rebuilt when its size changed)."""
+def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
+    """The arrays of ``cqm`` last built by :func:`constraint_rows` (built now if there are none, or
+    if its size changed since)."""
     size = (len(cqm.variables), len(cqm.constraints))
     with _LOCK:
         entry = _CACHE.get(id(cqm))
         if entry is not None and entry[0]() is cqm and entry[1].size == size:
             return entry[1]
-    rows = constraint_rows(cqm)
-    key = id(cqm)
-    with _LOCK:
-        _CACHE[key] = (weakref.ref(cqm, lambda _: _CACHE.pop(key, None)), rows)
-    return rows
+    return constraint_rows(cqm)
 
 
 def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
-    """The arrays of ``cqm``'s constraints, built now (one pass over them)."""
+    """The arrays of ``cqm``'s constraints, built now (one pass over them) and cached for
+    :func:`cached_constraint_rows` while ``cqm`` lives."""
     size = (len(cqm.variables), len(cqm.constraints))
     index = {v: i for i, v in enumerate(cqm.variables)}
     labels: list[Any] = []
@@ -130,7 +133,11 @@ def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
             counts.append(0)
             offset.append(0.0)
         rhs.append(con.rhs)
-        sense.append({Sense.Le: 0, Sense.Ge: 1, Sense.Eq: 2}[con.sense])
+        sense.append({Sense.Le: SENSE_LE, Sense.Ge: SENSE_GE, Sense.Eq: SENSE_EQ}[con.sense])
     indptr = np.concatenate([[0], np.cumsum(counts)])
     matrix = sp.csr_matrix((np.asarray(vals, dtype=float), np.asarray(cols, dtype=np.int64), indptr), shape=(size[1], size[0]))
-    return ConstraintRows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)
+    rows = ConstraintRows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)
+    key = id(cqm)
+    with _LOCK:
+        _CACHE[key] = (weakref.ref(cqm, lambda _: _CACHE.pop(key, None)), rows)
+    return rows

@@ -32,6 +32,7 @@ import dimod
 import numpy as np
 
 from hqopt.errors import BackendError
+from hqopt.samples import SENSE_EQ, SENSE_GE, SENSE_LE, cached_constraint_rows
 
 Label = Hashable
 
@@ -103,12 +104,17 @@ class LinearModel:
 
         objective = cqm.objective
         columns, values, lin.offset = lin._linear_terms(objective)
-        for label, constraint in cqm.constraints.items():
-            cols, vals, offset = lin._linear_terms(constraint.lhs)
-            rhs = float(constraint.rhs) - offset
-            sense = constraint.sense
-            lo = rhs if sense in (dimod.sym.Sense.Ge, dimod.sym.Sense.Eq) else -np.inf
-            hi = rhs if sense in (dimod.sym.Sense.Le, dimod.sym.Sense.Eq) else np.inf
+        rows = cached_constraint_rows(cqm)  # the linear rows as arrays, as the solve's verifier built them
+        quadratic = set(rows.quadratic)
+        starts, index, data = rows.matrix.indptr, rows.matrix.indices, rows.matrix.data
+        for j, label in enumerate(rows.labels):
+            if j in quadratic:
+                cols, vals, offset = lin._linear_terms(cqm.constraints[label].lhs)
+            else:
+                cols, vals, offset = index[starts[j] : starts[j + 1]].tolist(), data[starts[j] : starts[j + 1]].tolist(), rows.offset[j]
+            rhs = float(rows.rhs[j]) - offset
+            lo = rhs if rows.sense[j] in (SENSE_GE, SENSE_EQ) else -np.inf
+            hi = rhs if rows.sense[j] in (SENSE_LE, SENSE_EQ) else np.inf
             lin._add_row(cols, vals, lo, hi, str(label))
         lin.cost = np.zeros(lin.num_columns)
         np.add.at(lin.cost, np.asarray(columns, dtype=int), values)
