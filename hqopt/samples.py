@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal, overload
 
 import dimod
 import numpy as np
@@ -53,6 +53,8 @@ class ConstraintRows:
     rhs: np.ndarray
     sense: np.ndarray  # SENSE_LE, SENSE_GE or SENSE_EQ
     quadratic: list[int]
+    #: analyses of the same CQM made while these arrays are current (the engine's structure)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def lhs(self, values: np.ndarray, cqm: dimod.ConstrainedQuadraticModel, samples_like: Any) -> np.ndarray:
         """Every constraint's left-hand side on ``values`` (one row per sample, ``cqm.variables`` order);
@@ -95,15 +97,19 @@ def cqm_samples(samples_like: Any, cqm: dimod.ConstrainedQuadraticModel, **kwarg
     return rows.sampleset(samples_like, cqm.objective.energies(samples_like), violations, **kwargs)
 
 
-def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
-    """The arrays of ``cqm`` last built by :func:`constraint_rows` (built now if there are none, or
-    if its size changed since)."""
+@overload
+def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows: ...
+@overload
+def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel, build: Literal[False]) -> ConstraintRows | None: ...
+def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel, build: bool = True) -> ConstraintRows | None:
+    """The arrays of ``cqm`` last built by :func:`constraint_rows`; when there are none (or its size
+    changed since), built now, or ``None`` if not ``build``."""
     size = (len(cqm.variables), len(cqm.constraints))
     with _LOCK:
         entry = _CACHE.get(id(cqm))
         if entry is not None and entry[0]() is cqm and entry[1].size == size:
             return entry[1]
-    return constraint_rows(cqm)
+    return constraint_rows(cqm) if build else None
 
 
 def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:

@@ -103,12 +103,12 @@ def solve(
     if initial is None and callable(model.metadata.get("warm_start")):
         initial = model.metadata["warm_start"]()  # a formulation's own quick feasible answer (inside the budget)
     initial = initial or None  # {}: no warm start
+    tracker = Tracker(model, budget, on_progress, target)  # first: its verifier builds the constraint arrays the rest reads
     backends, name, reason = _members(backend, model, time_limit, options)
     if len(backends) > 1:
         backends = [_sharing_cores(b, len(backends), options) for b in backends]
     seeds = [seed] if len(backends) == 1 else seed_sequence(seed, len(backends))
     members = [Member(b, s, n) for b, s, n in zip(backends, seeds, _unique_names(backends))]
-    tracker = Tracker(model, budget, on_progress, target)
     settings = RaceSettings(integer_encoding, penalty, penalty_growth, penalty_rounds, initial)
     if initial is not None:  # the warm start is an answer too: verified, and the one to beat
         tracker.add_solution(initial)

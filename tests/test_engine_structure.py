@@ -86,3 +86,22 @@ def test_integer_variables_are_counted_and_quadratic_rows_refused():
     assert s.integers == 1 and s.quadratic_rows == ["q"]
     with pytest.raises(hqopt.HqoptError, match="linear constraints only"):
         build_problem(cqm, s)
+
+
+def test_a_solve_detects_the_structure_once_and_a_changed_model_is_detected_again(monkeypatch):
+    import hqopt
+    import hqopt.engine.structure as structure
+
+    calls = []
+    detect = structure._detect
+    monkeypatch.setattr(structure, "_detect", lambda cqm: calls.append(1) or detect(cqm))
+    model = _model(Placement, generate_placement(8, 3, seed=7))
+    result = hqopt.solve(model, backend="auto", time_limit=2, seed=1)
+    assert "ls" in result.backend.split("+")  # auto's choice and ls's search
+    assert len(calls) == 1
+    label = detect_structure(model.cqm).group_rows[0]
+    lhs = model.cqm.constraints[label].lhs
+    lhs.set_linear(next(iter(lhs.variables)), 2.0)  # no longer a one-hot row: same size, new coefficient
+    hqopt.solve(model, backend="ls", time_limit=1, seed=1, initial={})
+    assert len(calls) == 2
+    assert label not in detect_structure(model.cqm).group_rows

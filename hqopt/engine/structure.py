@@ -32,6 +32,8 @@ from typing import Any
 import dimod
 from dimod.sym import Sense
 
+from hqopt.samples import cached_constraint_rows
+
 
 @dataclass
 class Structure:
@@ -170,7 +172,22 @@ def _definition(cqm: dimod.ConstrainedQuadraticModel, label: Any, group_of: dict
 
 
 def detect_structure(cqm: dimod.ConstrainedQuadraticModel) -> Structure:
-    """Classify the rows and variables of ``cqm`` (see the module docstring)."""
+    """Classify the rows and variables of ``cqm`` (see the module docstring).
+
+    Within a solve it is made once: kept beside the CQM's constraint arrays
+    (:func:`hqopt.samples.cached_constraint_rows`), which the solve's verifier
+    builds afresh, so ``auto``'s choice and ``ls`` share one detection.
+    """
+    rows = cached_constraint_rows(cqm, build=False)
+    if rows is not None and "structure" in rows.derived:
+        return rows.derived["structure"]
+    s = _detect(cqm)
+    if rows is not None:
+        rows.derived["structure"] = s
+    return s
+
+
+def _detect(cqm: dimod.ConstrainedQuadraticModel) -> Structure:
     s = Structure(variables=len(cqm.variables), couplings=cqm.objective.num_interactions)
     s.integers = sum(cqm.vartype(v) is dimod.INTEGER for v in cqm.variables)
     one_hot: list[tuple[Any, list[Any]]] = []
