@@ -249,7 +249,8 @@ def table(cells: list[dict[str, Any]], checkpoints: list[int]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0 .. N-1")
+    parser.add_argument("--seeds", type=int, default=10, help="how many seeds: FIRST .. FIRST+N-1")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--samplers", default=",".join(DEFAULT_SAMPLERS))
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             elif args.report:
                 continue
             else:
-                cell = run_cell(pname, sname, list(range(args.seeds)), args.trials)
+                cell = run_cell(pname, sname, list(range(args.first_seed, args.first_seed + args.seeds)), args.trials)
                 if cell is None:
                     print(f"{pname} / {sname}: not installed (GPSampler needs PyTorch)", file=sys.stderr)
                     continue

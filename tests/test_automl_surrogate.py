@@ -62,6 +62,20 @@ def test_bocs_recovers_a_sparse_quadratic(seed: int) -> None:
     assert all(np.argmin(energies(ALL_X, d)) == np.argmin(y_all) for d in draws)  # posterior is confident here
 
 
+def test_bocs_trend_extrapolates_a_cost_shared_by_every_bit() -> None:
+    """Ten samples of 16 bits where every bit costs one: the trend feature sees the slope, the horseshoe alone rarely does."""
+
+    def extrapolates(trend: float | None, seed: int) -> bool:
+        rng = np.random.default_rng(seed)
+        X = (rng.random((10, 16)) < 0.5).astype(float)
+        y = X.sum(axis=1) + 0.1 * rng.normal(size=10)
+        model = BOCS(trend=trend, seed=seed).fit(X, y)
+        return bool(model.predict(np.zeros((1, 16)))[0] < y.min())  # all bits off: better than every sample
+
+    assert sum(extrapolates(1.0, seed) for seed in range(8)) >= 6
+    assert sum(extrapolates(None, seed) for seed in range(8)) <= 2
+
+
 def test_bocs_chain_continues_and_seed_repeats() -> None:
     Q = sparse_quadratic(3)
     X = ALL_X[:40]

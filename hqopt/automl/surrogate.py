@@ -12,7 +12,8 @@ QUBO solver.
   uncertainty and :meth:`FMEnsemble.thompson_qubo` is one member.
 * :class:`BOCS` (Baptista & Poloczek 2018): Bayesian linear regression on all
   first- and second-order monomials with a horseshoe prior, sampled by Gibbs
-  (the fast sampler of Bhattacharya et al. 2016 for the coefficients);
+  (the fast sampler of Bhattacharya et al. 2016 for the coefficients), plus a
+  shared per-bit slope (the number of bits set) under a Gaussian prior;
   :meth:`BOCS.thompson_qubo` is one posterior draw (Thompson sampling).
 * :func:`heldout_loglik` scores a surrogate by the Gaussian log density of
   held-out targets (K-fold): :class:`~hqopt.automl.QuboSampler` picks its
@@ -139,12 +140,17 @@ class BOCS:
     Args:
         burn_in: Gibbs sweeps on the first :meth:`fit`.
         sweeps: Gibbs sweeps on every later fit (the chain continues where it stopped).
+        trend: prior variance (noise units, not shrunk) of one more feature, the
+            number of bits set: a slope shared by every bit, e.g. a cost per
+            selected item, that a few samples reveal long before the horseshoe
+            has found each linear term (``None``: no such feature).
         seed: seeds the chain.
     """
 
-    def __init__(self, burn_in: int = 300, sweeps: int = 60, seed: int | None = None) -> None:
+    def __init__(self, burn_in: int = 300, sweeps: int = 60, trend: float | None = 1.0, seed: int | None = None) -> None:
         if burn_in < 2 or sweeps < 2:
             raise ModelError(f"burn_in and sweeps must be >= 2, got {burn_in} and {sweeps}")
+        self.trend = trend
         self.burn_in = burn_in
         self.sweeps = sweeps
         self.rng = np.random.default_rng(seed)
@@ -156,10 +162,13 @@ class BOCS:
 
     # --------------------------------------------------------------- features
     def features(self, X: np.ndarray) -> np.ndarray:
-        """``[1] + [x_i] + [x_i x_j for i < j]`` for every row (an intercept, then the monomials)."""
+        """``[1] + [x_i] + [x_i x_j for i < j]`` (+ ``[sum_i x_i]`` with a trend) for every row."""
         X = np.asarray(X, dtype=float)
         i, j = self._pairs
-        return np.hstack([np.ones((len(X), 1)), X, X[:, i] * X[:, j]])
+        parts = [np.ones((len(X), 1)), X, X[:, i] * X[:, j]]
+        if self.trend is not None:
+            parts.append(X.sum(axis=1, keepdims=True))
+        return np.hstack(parts)
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> BOCS:
         """Run the Gibbs chain on (X, y); keeps this fit's draws for prediction and Thompson sampling."""
@@ -172,7 +181,7 @@ class BOCS:
         t, self._mean, self._std = _standardize(y)
         p = Phi.shape[1]
         if self._state is None:
-            self._state = {"beta": np.zeros(p), "sigma2": 1.0, "lam2": np.ones(p), "tau2": np.ones(2), "nu": np.ones(p), "xi": np.ones(2)}
+            self._state = {"beta": np.zeros(p), "sigma2": 1.0, "lam2": np.ones(p), "tau2": np.ones(3), "nu": np.ones(p), "xi": np.ones(3)}
             steps = self.burn_in
         else:
             steps = self.sweeps
@@ -197,6 +206,8 @@ class BOCS:
         # coefficients: alpha = beta / sigma ~ N(0, D), y / sigma = Phi alpha + N(0, I); the intercept is not shrunk
         D = np.clip(tau2 * lam2, 1e-10, 1e10)
         D[0] = INTERCEPT_VARIANCE
+        if self.trend is not None:
+            D[-1] = self.trend
         u = rng.normal(0.0, np.sqrt(D))
         v = Phi @ u + rng.normal(0.0, 1.0, m)
         PhiD = Phi * D
@@ -218,8 +229,11 @@ class BOCS:
                  tau2=np.clip(tau2_g, 1e-10, 1e10), nu=nu, xi=xi_g)
 
     def _group(self, p: int) -> np.ndarray:
-        """Prior group of each feature: 0 for the intercept and linear terms, 1 for pairs."""
-        return (np.arange(p) > self.n).astype(int)
+        """Prior group of each feature: 0 for the intercept and linear terms, 1 for pairs, 2 for the trend (fixed prior)."""
+        group = (np.arange(p) > self.n).astype(int)
+        if self.trend is not None:
+            group[-1] = 2
+        return group
 
     # ------------------------------------------------------------- prediction
     def _require_fit(self) -> list[np.ndarray]:
@@ -228,7 +242,7 @@ class BOCS:
         return self._draws
 
     def coefficients(self) -> np.ndarray:
-        """Posterior-mean coefficients (standardized units): intercept, linear terms, then pairs i < j."""
+        """Posterior-mean coefficients (standardized units): intercept, linear terms, pairs i < j, then the trend."""
         return np.mean(self._require_fit(), axis=0)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -242,8 +256,9 @@ class BOCS:
         return self._mean + self._std * f.mean(axis=1), self._std * sd
 
     def _qubo_of(self, beta: np.ndarray) -> np.ndarray:
-        Q = np.diag(beta[1 : self.n + 1])
-        Q[self._pairs] = beta[self.n + 1 :]
+        n_pairs = len(self._pairs[0])
+        Q = np.diag(beta[1 : self.n + 1] + (beta[-1] if self.trend is not None else 0.0))
+        Q[self._pairs] = beta[self.n + 1 : self.n + 1 + n_pairs]
         return self._std * Q
 
     def qubo(self) -> np.ndarray:
