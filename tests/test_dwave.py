@@ -222,7 +222,11 @@ def test_leap_hybrid_bqm_runs_on_the_vendor_mock_solver(fake_token, monkeypatch)
     assert result.info["leap_solver"] == "bqm"
     assert result.info["solver_time_limit"] == 1.0  # MockLeapHybridSolver's minimum for 8 variables
     assert bqm.energy(result.solution) == pytest.approx(result.objective)
-    assert result.objective == pytest.approx(dimod.ExactSolver().sample(bqm).first.energy)
+    # the vendor's mock runs one unseeded steepest descent: its answer is a local minimum, not
+    # always the global one (asserting the optimum made this test fail now and then)
+    for v in bqm.variables:
+        flipped = {**result.solution, v: 1 - result.solution[v]}
+        assert bqm.energy(flipped) >= result.objective - 1e-9
 
 
 def test_availability_does_not_import_missing_extras(monkeypatch):
