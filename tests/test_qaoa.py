@@ -110,3 +110,25 @@ def test_cli_solve_on_qaoa(capsys, tmp_path):
     assert code == 0 and result["objective"] == 4.0 and result["info"]["reps"] == 1
     assert main(["solve", str(spec), "--backend", "qaoa", "--option", "max_qubits=2"]) == 2
     assert "hybrid" in capsys.readouterr().err
+
+
+def test_timed_qaoa_solves_one_after_another_do_not_crash_the_interpreter():
+    # Qiskit 2.x segfaults when its extension was first imported by a thread that has ended and is
+    # then used from another; every timed solve (and every lns sub-solve) runs its backend in a
+    # thread that ends. Run in a fresh interpreter, where nothing imported Qiskit before.
+    import subprocess
+    import sys
+
+    code = (
+        "import dimod, hqopt\n"
+        "m = hqopt.Model()\n"
+        "x = [m.binary(i) for i in range(6)]\n"
+        "m.set_objective(sum((i - 2) * x[i] for i in range(6)) + x[0] * x[1])\n"
+        "m.add_constraint(sum(x) <= 3, label='three')\n"
+        "r = hqopt.solve(m, backend='lns', subsolver='qaoa', time_limit=2, seed=1, k=4)\n"
+        "for i in range(2):\n"
+        "    hqopt.solve(dimod.generators.gnp_random_bqm(6, 0.5, 'BINARY', random_state=i), backend='qaoa', seed=1, time_limit=3)\n"
+        "print('done', r.feasible)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0 and "done True" in done.stdout, done.stderr[-3000:]

@@ -38,7 +38,7 @@ from typing import Any
 import dimod
 
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
-from hqopt.backends.registry import available_backends
+from hqopt.backends.registry import available_backends, backend_class, get_backend
 from hqopt.budget import Budget
 from hqopt.errors import BackendError
 from hqopt.lns.search import LNS, LNSConfig
@@ -72,8 +72,10 @@ class LNSBackend(Backend):
         for name in self.config.subsolvers + ([] if start in (None, "greedy") else [start]):
             if name in ("lns", "auto", "portfolio"):
                 raise BackendError(f"backend 'lns': {name!r} cannot be a sub-solver or initial backend")
-            if name not in available_backends():  # checked by name: importing them here would cost outside the budget
+            if name not in available_backends():
                 raise BackendError(f"backend 'lns': unknown sub-solver {name!r}; available backends: {', '.join(available_backends())}")
+            if backend_class(name).availability().available:  # built once here, in the caller's thread: their options
+                get_backend(name, **self.config.sub_options.get(name, {}))  # are checked and heavy imports done (see qaoa)
         for key in ("k", "iterations", "patience"):
             value = self.int_option(key, None)
             if value is not None:

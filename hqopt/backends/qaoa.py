@@ -86,6 +86,24 @@ def cost_hamiltonian(bqm: dimod.BinaryQuadraticModel) -> tuple[Any, float, float
     return op.simplify(atol=0.0), float(offset), float(scale)
 
 
+def import_qiskit() -> None:
+    """Import the Qiskit modules this backend runs on, now, in the calling thread.
+
+    Qiskit 2.x crashes the interpreter (segmentation fault) when its compiled
+    extension was first imported by a thread that has since ended and is then
+    used from another one. A timed solve runs each backend in a thread of its
+    own that ends with the solve, so the import happens when the backend is
+    built: in the thread that called ``solve`` (for ``lns`` and ``hybrid``
+    sub-solvers too, which are built with them).
+    """
+    import qiskit.circuit.library  # noqa: F401
+    import qiskit.primitives  # noqa: F401
+    import qiskit.quantum_info  # noqa: F401
+
+    if _has("qiskit_aer"):
+        import qiskit_aer  # noqa: F401
+
+
 def linear_ramp(reps: int, scale: float = RAMP_SCALE) -> tuple[np.ndarray, np.ndarray]:
     """Start angles ``(gammas, betas)``: gamma ramps up while beta ramps down.
 
@@ -146,6 +164,8 @@ class QAOABackend(Backend):
             angles = np.asarray(self.options["initial_angles"], dtype=float)
             if angles.shape != (2 * self.reps,):
                 raise BackendOptionError(f"initial_angles must be 2*reps = {2 * self.reps} numbers (gammas then betas)")
+        if _has("qiskit"):
+            import_qiskit()
 
     @classmethod
     def availability(cls) -> Availability:
