@@ -8,8 +8,9 @@ gives the same SampleSet (energy, ``is_satisfied``, ``is_feasible``,
 constraints' matrix is built once per CQM object and cached while it lives
 (:func:`cached_constraint_rows`). :func:`constraint_rows` always builds afresh
 and replaces the cached arrays, so a solve, whose verifier builds them first,
-never sees arrays from before the CQM was last changed. Quadratic constraints are evaluated one by one as dimod does; a CQM with soft
-constraints goes to dimod unchanged.
+never sees arrays from before the CQM was last changed. Quadratic constraints
+are evaluated one by one as dimod does; a CQM with soft constraints goes to
+dimod unchanged.
 
 Example:
     >>> import dimod

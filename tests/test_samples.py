@@ -38,6 +38,16 @@ def _random_cqm(seed: int, rows: int) -> dimod.ConstrainedQuadraticModel:
     return cqm
 
 
+def assert_same_sampleset(got: dimod.SampleSet, expected: dimod.SampleSet) -> None:
+    """Same variables, constraint labels, samples, energies, is_satisfied and is_feasible."""
+    assert list(got.variables) == list(expected.variables)
+    assert got.info["constraint_labels"] == expected.info["constraint_labels"]
+    np.testing.assert_array_equal(got.record.sample, expected.record.sample)
+    np.testing.assert_allclose(got.record.energy, expected.record.energy)
+    np.testing.assert_array_equal(got.record.is_satisfied, expected.record.is_satisfied)
+    np.testing.assert_array_equal(got.record.is_feasible, expected.record.is_feasible)
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10**6), rows=st.integers(1, 12), samples=st.integers(1, 4), shuffle=st.booleans())
 def test_same_sampleset_as_dimod(seed, rows, samples, shuffle):
@@ -58,12 +68,7 @@ def test_same_sampleset_as_dimod(seed, rows, samples, shuffle):
     finally:
         S.MIN_CONSTRAINTS = before
     for ss in (got, again):
-        assert list(ss.variables) == list(expected.variables)
-        assert ss.info["constraint_labels"] == expected.info["constraint_labels"]
-        np.testing.assert_array_equal(ss.record.sample, expected.record.sample)
-        np.testing.assert_allclose(ss.record.energy, expected.record.energy)
-        np.testing.assert_array_equal(ss.record.is_satisfied, expected.record.is_satisfied)
-        np.testing.assert_array_equal(ss.record.is_feasible, expected.record.is_feasible)
+        assert_same_sampleset(ss, expected)
 
 
 def test_a_changed_cqm_is_re_read(monkeypatch):
@@ -98,9 +103,4 @@ def test_verifier_sampleset_is_dimods(seed, rows, samples):
     expected = dimod.SampleSet.from_samples_cqm((values, verifier.labels), cqm)
     with _Forbidden():
         got = verifier.sampleset(values)
-    assert list(got.variables) == list(expected.variables)
-    assert got.info["constraint_labels"] == expected.info["constraint_labels"]
-    np.testing.assert_array_equal(got.record.sample, expected.record.sample)
-    np.testing.assert_allclose(got.record.energy, expected.record.energy)
-    np.testing.assert_array_equal(got.record.is_satisfied, expected.record.is_satisfied)
-    np.testing.assert_array_equal(got.record.is_feasible, expected.record.is_feasible)
+    assert_same_sampleset(got, expected)

@@ -166,7 +166,7 @@ class CPSatBackend(Backend):
         rows = collector.solutions[::-1]
         if not rows and code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             rows = [_final_solution(solver, built, labels, budget, problem)]
-        samples = cqm_samples((rows, labels), problem) if rows else cqm_samples(([], labels), problem)
+        samples = cqm_samples((rows, labels), problem)
         exact_scaling = built.objective_error == 0 and not built.constraint_errors
         bound = None
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
