@@ -6,7 +6,9 @@ Each trial the sampler
    levels of wide numeric parameters refined around the incumbent;
 2. until ``n_startup_trials`` trials have finished, proposes a space-filling
    (greedy maximin) design point -- untried, and as far as possible from every
-   trial so far, running ones included (:mod:`hqopt.automl.design`);
+   trial so far, running ones included -- whose bits are set with a
+   probability stratified over the design, from sparse to dense points
+   (:mod:`hqopt.automl.design`);
 3. then fits a surrogate that is itself a QUBO (:mod:`hqopt.automl.surrogate`):
    BOCS (horseshoe pairwise regression, Gibbs-sampled) or an ensemble of
    factorization machines; ``surrogate="auto"`` picks between them by
@@ -55,7 +57,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 import hqopt
 from hqopt.automl.acquisition import Acquisition
-from hqopt.automl.design import maximin_point
+from hqopt.automl.design import design_densities, maximin_point
 from hqopt.automl.encoding import (
     DEFAULT_MAX_LEVELS,
     ENCODINGS,
@@ -155,6 +157,8 @@ class QuboSampler(BaseSampler):
         self.local_thompson = local_thompson
         self.constraints_func = constraints_func
         self._rng = np.random.default_rng(seed)
+        #: the startup design's probability of setting a bit, one per design point
+        self._densities = design_densities(n_startup_trials, self._rng)
         self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
         self._search_space = optuna.search_space.IntersectionSearchSpace(include_pruned=True)
         self._lock = threading.Lock()
@@ -261,7 +265,8 @@ class QuboSampler(BaseSampler):
         pending = [k for t, k in zip(trials, keys) if k is not None and t.state in (TrialState.RUNNING, TrialState.WAITING)]
         if not modelled:
             self.last_surrogate = "design"
-            return enc.params_of_indices(maximin_point(enc, list(tried), self._rng))
+            density = float(self._densities[len(tried) % self.n_startup_trials])
+            return enc.params_of_indices(maximin_point(enc, list(tried), self._rng, density=density))
         X = np.array([enc.encode(t.params) for t in complete], dtype=float)
         acq = self._acquisition(signature, enc, centers)
         tr = self._trust_region(owner, len(enc.params), complete, np.array([enc.indices(t.params) for t in complete]), y)
