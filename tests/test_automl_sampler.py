@@ -146,6 +146,29 @@ def test_batches_of_asked_trials_are_distinct_and_come_from_one_solve(monkeypatc
     assert solves[0] is not None and all(s is solves[0] for s in solves)  # one surrogate solve, four proposals
 
 
+def test_first_modelled_proposal_is_global_under_the_mean_then_local(monkeypatch) -> None:
+    from hqopt.automl.acquisition import Acquisition
+
+    sampler = QuboSampler(n_startup_trials=6, seed=0)
+    draws: list[bool] = []  # Thompson draw or posterior mean, per modelled proposal
+    local: list[bool] = []  # the region of each acquisition
+    make_qubo, best = sampler._surrogate_qubo, Acquisition.best
+
+    def recorded_qubo(*args, thompson, **kwargs):
+        draws.append(thompson)
+        return make_qubo(*args, thompson=thompson, **kwargs)
+
+    def recorded_best(self, Q, tried, count=1, *, region=None, **kwargs):
+        local.append(bool(region and region.local))
+        return best(self, Q, tried, count, region=region, **kwargs)
+
+    monkeypatch.setattr(sampler, "_surrogate_qubo", recorded_qubo)
+    monkeypatch.setattr(Acquisition, "best", recorded_best)
+    optuna.create_study(sampler=sampler).optimize(bits_objective, n_trials=10)
+    assert draws == [False] * 4  # trials 6-9, posterior mean
+    assert local == [False, True, True, True]  # trial 6 anywhere, then inside the ball
+
+
 def test_reseed_rng_changes_the_stream() -> None:
     sampler = QuboSampler(seed=0)
     before = sampler._rng.integers(2**31)

@@ -18,9 +18,11 @@ Each trial the sampler
    widened after improvements on its edge, narrowed after failures, and
    restarted elsewhere (the old centre made tabu) at a certified local optimum;
 5. takes the best untried configuration in the region under the surrogate's
-   posterior mean, or -- for a global proposal, every ``global_every``-th
-   once a local optimum has been certified -- under one posterior draw
-   (Thompson sampling) anywhere outside the tabu balls
+   posterior mean -- anywhere for the first modelled proposal (the
+   surrogate's best guess after the design; it becomes the centre if it
+   beats the best design point) -- or, for a global proposal, every
+   ``global_every``-th once a local optimum has been certified, under one
+   posterior draw (Thompson sampling) anywhere outside the tabu balls
    (:mod:`hqopt.automl.acquisition`: exact enumeration up to 2^20
    configurations, else ``hqopt.solve`` on the one-hot/level structure plus
    exact local moves), penalising closeness to running trials so parallel
@@ -166,6 +168,8 @@ class QuboSampler(BaseSampler):
         self._choice: dict[tuple, tuple[str, int]] = {}  # search space -> (surrogate, trials when chosen)
         self._acquisitions: dict[tuple, Acquisition] = {}
         self._regions: dict[tuple, TrustRegion] = {}
+        #: (study, search space) pairs whose first modelled proposal was made
+        self._jumped: set[tuple] = set()
         #: extra proposals of the last batch, with the (study, search space) they belong to
         self._queue: list[tuple[tuple, dict[str, Any]]] = []
         #: the Result of the last surrogate solve (None when enumeration answered)
@@ -270,9 +274,12 @@ class QuboSampler(BaseSampler):
         X = np.array([enc.encode(t.params) for t in complete], dtype=float)
         acq = self._acquisition(signature, enc, centers)
         tr = self._trust_region(owner, len(enc.params), complete, np.array([enc.indices(t.params) for t in complete]), y)
-        glob = tr is None or (bool(tr.tabu) and trial.number % self.global_every == 0)  # after a first local optimum
+        jump = tr is not None and owner not in self._jumped  # the first modelled proposal: the best guess anywhere
+        self._jumped.add(owner)
+        glob = tr is None or jump or (bool(tr.tabu) and trial.number % self.global_every == 0)  # after a first local optimum
         region = Region() if tr is None else tr.global_region() if glob else tr.region()
-        Q = self._surrogate_qubo(signature, X, y, complete, thompson=not region.local or self.local_thompson)
+        thompson = (not region.local or self.local_thompson) and not jump
+        Q = self._surrogate_qubo(signature, X, y, complete, thompson=thompson)
         seed = int(self._rng.integers(2**31))
         incumbent = enc.indices(centers or {})
         picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=region)
