@@ -93,7 +93,8 @@ class QuboSampler(BaseSampler):
         encoding: ``binary``, ``one-hot`` or ``domain-wall`` for numeric parameters.
         max_levels: most levels a numeric parameter is discretised into.
         n_startup_trials: finished trials before the surrogate is used; until
-            then proposals are space-filling design points.
+            then proposals are space-filling design points, their bits set
+            with one probability per point, stratified from sparse to dense.
         batch_size: distinct proposals taken from one surrogate draw; the
             extra ones go to the next trials (parallel workers) while untried.
         time_limit: seconds per surrogate solve (``None``: the backend's default effort).
