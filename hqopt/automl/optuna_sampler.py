@@ -214,7 +214,9 @@ class QuboSampler(BaseSampler):
         Before the first trial finishes there is no relative search space, so
         every parameter comes here; picking the least-used level given the
         parameters already chosen keeps concurrent trials distinct (pending
-        ones count). Once every level is used, the independent sampler draws.
+        ones count). A two-level parameter whose levels are equally used is
+        set with the trial's design density, as in the rest of the startup
+        design. Once every level is used, the independent sampler draws.
         """
         self._raise_error_if_multi_objective(study)
         with self._lock:
@@ -231,6 +233,9 @@ class QuboSampler(BaseSampler):
             )
             if counts.min() > 0 and continuous:
                 return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+            if len(levels) == len(fresh) == 2:
+                density = self._densities[trial.number % self.n_startup_trials]
+                return levels[int(self._rng.random() < density)]
             return levels[int(fresh[self._rng.integers(len(fresh))])]
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
