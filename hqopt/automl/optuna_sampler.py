@@ -169,8 +169,6 @@ class QuboSampler(BaseSampler):
         self._choice: dict[tuple, tuple[str, int]] = {}  # search space -> (surrogate, trials when chosen)
         self._acquisitions: dict[tuple, Acquisition] = {}
         self._regions: dict[tuple, TrustRegion] = {}
-        #: (study, search space) pairs whose first modelled proposal was made
-        self._jumped: set[tuple] = set()
         #: extra proposals of the last batch, with the (study, search space) they belong to
         self._queue: list[tuple[tuple, dict[str, Any]]] = []
         #: the Result of the last surrogate solve (None when enumeration answered)
@@ -234,8 +232,7 @@ class QuboSampler(BaseSampler):
             if counts.min() > 0 and continuous:
                 return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
             if len(levels) == len(fresh) == 2:
-                density = self._densities[trial.number % self.n_startup_trials]
-                return levels[int(self._rng.random() < density)]
+                return levels[int(self._rng.random() < self._design_density(trial))]
             return levels[int(fresh[self._rng.integers(len(fresh))])]
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
@@ -275,13 +272,12 @@ class QuboSampler(BaseSampler):
         pending = [k for t, k in zip(trials, keys) if k is not None and t.state in (TrialState.RUNNING, TrialState.WAITING)]
         if not modelled:
             self.last_surrogate = "design"
-            density = float(self._densities[len(tried) % self.n_startup_trials])
-            return enc.params_of_indices(maximin_point(enc, list(tried), self._rng, density=density))
+            return enc.params_of_indices(maximin_point(enc, list(tried), self._rng, density=self._design_density(trial)))
         X = np.array([enc.encode(t.params) for t in complete], dtype=float)
         acq = self._acquisition(signature, enc, centers)
+        # the first modelled proposal (its trust region not made yet) is the best guess anywhere
+        jump = self.trust_radius is not None and owner not in self._regions
         tr = self._trust_region(owner, len(enc.params), complete, np.array([enc.indices(t.params) for t in complete]), y)
-        jump = tr is not None and owner not in self._jumped  # the first modelled proposal: the best guess anywhere
-        self._jumped.add(owner)
         glob = tr is None or jump or (bool(tr.tabu) and trial.number % self.global_every == 0)  # after a first local optimum
         region = Region() if tr is None else tr.global_region() if glob else tr.region()
         thompson = (not region.local or self.local_thompson) and not jump
@@ -301,6 +297,10 @@ class QuboSampler(BaseSampler):
         proposals = [enc.params_of_indices(p) for p in picks]
         self._queue = [(owner, p) for p in proposals[1:]]
         return proposals[0]
+
+    def _design_density(self, trial: FrozenTrial) -> float:
+        """The probability that a startup trial sets each bit (its stratum of the design)."""
+        return float(self._densities[trial.number % self.n_startup_trials])
 
     def _trust_region(
         self, owner: tuple, n_params: int, complete: list[FrozenTrial], keys: np.ndarray, y: np.ndarray

@@ -75,7 +75,7 @@ class LNSBackend(Backend):
             if name not in available_backends():
                 raise BackendError(f"backend 'lns': unknown sub-solver {name!r}; available backends: {', '.join(available_backends())}")
             if backend_class(name).availability().available:  # built once here, in the caller's thread: their options
-                get_backend(name, **self.config.sub_options.get(name, {}))  # are checked and heavy imports done (see qaoa)
+                get_backend(name, **self.config.options_for(name))  # are checked and heavy imports done (see qaoa)
         for key in ("k", "iterations", "patience"):
             value = self.int_option(key, None)
             if value is not None:

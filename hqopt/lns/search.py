@@ -74,6 +74,10 @@ class LNSConfig:
     sub_time_limit: float | None = None
     sub_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def options_for(self, name: str) -> dict[str, Any]:
+        """Options of sub-solver ``name``: the defaults of :data:`SUB_OPTIONS`, then the user's."""
+        return {**SUB_OPTIONS.get(name, {}), **self.sub_options.get(name, {})}
+
 
 @dataclass
 class LNSOutcome:
@@ -300,10 +304,9 @@ def _solve(sub: dimod.ConstrainedQuadraticModel, name: str, limit: float | None,
     from hqopt.solve import solve
 
     labels = lns.model.labels
-    options = {**SUB_OPTIONS.get(name, {}), **lns.config.sub_options.get(name, {})}
     return solve(
         Model(sub), backend=name, time_limit=limit, seed=seed,
-        initial={labels[i]: float(x[i]) for i in free}, stop=lns.budget.stop_signal(), **options,
+        initial={labels[i]: float(x[i]) for i in free}, stop=lns.budget.stop_signal(), **lns.config.options_for(name),
     )
 
 
