@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "automl_targets.py
 def targets():
     spec = importlib.util.spec_from_file_location("automl_targets", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # a dataclass looks its module up there
     spec.loader.exec_module(module)
-    return module
+    yield module
+    del sys.modules[spec.name]
 
 
 def write(folder: Path, problem: str, sampler: str, seeds: list[int], finals: list[float], optimum: float | None = 0.0) -> None:

@@ -32,10 +32,6 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 NO_RUN = re.compile(r"<!--\s*no-run:\s*(.+?)\s*-->\s*$")
 #: blocks whose fix belongs to another change (file name -> reason); they are expected to fail until then
-KNOWN_BROKEN: dict[str, str] = {
-    "automl.md": "docs/automl.md's examples (NameError, objective '...', a 15-minute benchmark block) are fixed by the "
-    "AutoML change of issue 13; remove this entry when it lands",
-}
 COMMAND_TIMEOUT = 180
 
 
@@ -129,8 +125,6 @@ _namespaces: dict[Path, dict] = {}
 def test_doc_block_runs(block: Block, workdir: Path, monkeypatch: pytest.MonkeyPatch):
     if block.no_run:
         pytest.skip(f"no-run: {block.no_run}")
-    if block.file.name in KNOWN_BROKEN:
-        pytest.xfail(KNOWN_BROKEN[block.file.name])
     monkeypatch.chdir(workdir)
     where = f"{block.file.relative_to(ROOT)}:{block.line}"
     if block.lang == "python":
