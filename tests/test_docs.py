@@ -9,7 +9,7 @@
 * a block that cannot run here says why in an HTML comment on the line before
   it, ``<!-- no-run: needs D-Wave credentials -->``, and is skipped.
 
-Commands run in a temporary folder holding links to ``problems`` and
+Commands run in a fresh temporary folder per page, holding links to ``problems`` and
 ``benchmarks``, with ``hqopt`` and ``python`` meaning this checkout and this
 interpreter.
 """
@@ -70,14 +70,22 @@ def test_every_block_has_a_language():
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    base = tmp_path_factory.mktemp("docs")
-    (base / "shared").symlink_to(ROOT.parent / "shared")  # docs refer to ../shared/benchmarks
-    folder = base / "checkout"
-    folder.mkdir()
-    for name in ("problems", "benchmarks", "examples"):
-        (folder / name).symlink_to(ROOT / name)
-    return folder
+def workdirs(tmp_path_factory):
+    """A fresh folder per page, as its reader starts (one page's files, e.g. a study's storage, stay out of the next)."""
+    folders: dict[Path, Path] = {}
+
+    def folder_for(page: Path) -> Path:
+        if page not in folders:
+            base = tmp_path_factory.mktemp(f"docs-{page.stem}")
+            (base / "shared").symlink_to(ROOT.parent / "shared")  # docs refer to ../shared/benchmarks
+            folder = base / "checkout"
+            folder.mkdir()
+            for name in ("problems", "benchmarks", "examples"):
+                (folder / name).symlink_to(ROOT / name)
+            folders[page] = folder
+        return folders[page]
+
+    return folder_for
 
 
 def _env() -> dict[str, str]:
@@ -122,9 +130,10 @@ _namespaces: dict[Path, dict] = {}
 
 
 @pytest.mark.parametrize("block", [b for b in ALL if b.lang in RUNNABLE], ids=lambda b: b.id)
-def test_doc_block_runs(block: Block, workdir: Path, monkeypatch: pytest.MonkeyPatch):
+def test_doc_block_runs(block: Block, workdirs, monkeypatch: pytest.MonkeyPatch):
     if block.no_run:
         pytest.skip(f"no-run: {block.no_run}")
+    workdir = workdirs(block.file)
     monkeypatch.chdir(workdir)
     where = f"{block.file.relative_to(ROOT)}:{block.line}"
     if block.lang == "python":
