@@ -99,8 +99,12 @@ def check(folders: list[Path]) -> list[str]:
         "| target | seeds | qubo | reference | difference (95 % interval) | verdict |",
         "|---|---|---|---|---|---|",
     ]
+    loaded: dict[tuple[str, str], np.ndarray | None] = {}  # each (problem, sampler) read once, for all its targets
     for target in TARGETS:
-        qubo, ref = load(folders, target.problem, "qubo"), load(folders, target.problem, target.reference)
+        for key in ((target.problem, "qubo"), (target.problem, target.reference)):
+            if key not in loaded:
+                loaded[key] = load(folders, *key)
+        qubo, ref = loaded[target.problem, "qubo"], loaded[target.problem, target.reference]
         if qubo is None or ref is None or min(qubo.shape[1], ref.shape[1]) < target.trials:
             continue
         a, b = qubo[:, target.trials - 1], target.factor * ref[:, target.trials - 1]

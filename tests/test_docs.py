@@ -22,6 +22,7 @@ import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 NO_RUN = re.compile(r"<!--\s*no-run:\s*(.+?)\s*-->\s*$")
-#: blocks whose fix belongs to another change (file name -> reason); they are expected to fail until then
 COMMAND_TIMEOUT = 180
 
 
@@ -70,7 +70,7 @@ def test_every_block_has_a_language():
 
 
 @pytest.fixture(scope="module")
-def workdirs(tmp_path_factory):
+def workdirs(tmp_path_factory) -> Callable[[Path], Path]:
     """A fresh folder per page, as its reader starts (one page's files, e.g. a study's storage, stay out of the next)."""
     folders: dict[Path, Path] = {}
 
@@ -130,7 +130,7 @@ _namespaces: dict[Path, dict] = {}
 
 
 @pytest.mark.parametrize("block", [b for b in ALL if b.lang in RUNNABLE], ids=lambda b: b.id)
-def test_doc_block_runs(block: Block, workdirs, monkeypatch: pytest.MonkeyPatch):
+def test_doc_block_runs(block: Block, workdirs: Callable[[Path], Path], monkeypatch: pytest.MonkeyPatch):
     if block.no_run:
         pytest.skip(f"no-run: {block.no_run}")
     workdir = workdirs(block.file)
