@@ -126,3 +126,42 @@ def test_cpsat_stopped_mid_search_reports_its_incumbent():
     assert model.evaluate(result.solution).objective == result.objective >= seen[0]
     assert result.timing.total < 30
     assert json.loads(result.to_json())["objective"] == result.objective
+
+
+SMALL_PLACEMENT = str(PROBLEMS / "placement/small.yaml")
+
+
+@pytest.mark.parametrize(
+    "problem, where, reason",
+    [
+        (SMALL_PLACEMENT, "missing/plan.png", "cannot write"),  # a traceback after the solve, exit 1, before
+        (BQP, "plan.png", "draws placement plans"),  # found only after the solve, with kind '?', before
+    ],
+)
+def test_unusable_plot_is_refused_before_solving(capsys, tmp_path, no_solving, problem, where, reason):
+    code, out, err = run(capsys, "solve", problem, "--plot", str(tmp_path / where), "-t", "1")
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: --plot") and reason in err
+    assert "'?'" not in err
+
+
+def test_plot_without_the_plot_extra_is_refused_before_solving(capsys, tmp_path, no_solving, monkeypatch):
+    from hqopt.cli import domain
+
+    monkeypatch.setattr(domain, "PLOT_EXTRA", ("matplotlib", "no_such_package_for_hqopt"))
+    code, out, err = run(capsys, "solve", SMALL_PLACEMENT, "--plot", str(tmp_path / "plan.png"), "-t", "1")
+    assert code == EXIT_BAD_INPUT and "'plot' extra" in err and "no_such_package_for_hqopt" in err
+
+
+def test_a_plot_that_fails_after_the_solve_keeps_the_result_and_names_the_file(capsys, tmp_path, monkeypatch):
+    from hqopt.formulations.placement import Placement
+
+    def disk_full(self, answer, path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Placement, "plot", disk_full)
+    output = tmp_path / "plan.json"
+    code, out, err = run(capsys, "solve", SMALL_PLACEMENT, "--plot", str(tmp_path / "plan.png"), "--output", str(output), "-t", "2")
+    assert code == EXIT_BAD_INPUT
+    assert "objective" in out and json.loads(output.read_text())["feasible"]
+    assert err.strip().splitlines()[-1] == f"error: --plot: cannot write {tmp_path / 'plan.png'}: No space left on device"

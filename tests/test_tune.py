@@ -329,3 +329,20 @@ def test_pipeline_steps_and_their_parameters(tmp_path) -> None:
     bad = parse_spec(spec_with(pipeline=["os.system"]), source="p.yaml")
     with pytest.raises(SpecError, match="field 'pipeline'"):
         build_estimator(bad)
+
+
+@pytest.mark.parametrize("flag", ["--export", "--plot"])
+def test_unusable_export_or_plot_is_refused_before_any_trial(tmp_path, capsys, monkeypatch, flag) -> None:
+    import hqopt.automl.tune as tune_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trials ran although the file could not be written")
+
+    monkeypatch.setattr(tune_module, "run_tune", refuse)
+    if flag == "--plot":
+        pytest.importorskip("matplotlib")
+    target = tmp_path / "missing" / ("trials.csv" if flag == "--export" else "history.png")
+    assert main(["tune", str(SPECS / "dtree_breast_cancer.yaml"), flag, str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {flag}: cannot write {target}: folder {target.parent} does not exist"
+

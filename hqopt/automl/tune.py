@@ -75,7 +75,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
 from hqopt.automl.optuna_sampler import SURROGATES, QuboSampler
-from hqopt.errors import SpecError
+from hqopt.errors import HqoptError, SpecError
+from hqopt.io.base import write_atomic
 
 #: libraries whose estimators are allowed without ``--allow-import``
 ALLOWED_PREFIXES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
@@ -715,17 +716,18 @@ def export_trials(study: optuna.Study, path: str | Path) -> str:
         record["duration_s"] = t.duration.total_seconds() if t.duration else None
         records.append(record)
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            path.write_text(json.dumps(records, indent=1, default=str) + "\n")
-        elif suffix == ".csv":
-            import pandas as pd
+    if suffix == ".json":
+        text = json.dumps(records, indent=1, default=str) + "\n"
+    elif suffix == ".csv":
+        import pandas as pd
 
-            pd.DataFrame.from_records(records).to_csv(path, index=False)
-        else:
-            raise SpecError("export", f"the export file must end in .csv or .json, got {path.suffix or 'no suffix'!r}")
-    except OSError as exc:
-        raise SpecError("export", f"cannot write the export file: {exc.strerror or type(exc).__name__}") from None
+        text = pd.DataFrame.from_records(records).to_csv(index=False)
+    else:
+        raise SpecError("export", f"the export file must end in .csv or .json, got {path.suffix or 'no suffix'!r}")
+    try:
+        write_atomic(path, text)
+    except HqoptError as exc:
+        raise SpecError("export", str(exc)) from None
     return str(path)
 
 
@@ -763,8 +765,12 @@ def write_history_plot(study: optuna.Study, path: str | Path) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # optuna marks its matplotlib plots experimental
         ax = plot_optimization_history(study)
-    ax.figure.savefig(path, dpi=100, bbox_inches="tight")
-    matplotlib.pyplot.close(ax.figure)
+    try:
+        ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+    except OSError as exc:
+        raise SpecError("plot", f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        matplotlib.pyplot.close(ax.figure)
     return str(path)
 
 

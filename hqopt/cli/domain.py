@@ -6,21 +6,27 @@ A spec's formulation (``model.metadata["formulation"]``, e.g. a Placement) may d
   (``--current``, ``--site-down``, ``--max-moves``, ``--move-cost``);
 * ``report(result)`` -> an object with ``to_text()`` and ``__rich__``
   (printed instead of the one-line solution);
-* ``plot(result, path)`` -> writes a picture (``--plot``).
+* ``plot(result, path)`` -> writes a picture (``--plot``; needs :data:`PLOT_EXTRA`).
 
 Nothing here knows a particular formulation.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from hqopt.cli.app import fail
+from hqopt.errors import HqoptError
+from hqopt.io.base import check_writable
 from hqopt.model import Model
 from hqopt.result import Result
+
+#: packages of the ``plot`` extra that ``--plot`` needs
+PLOT_EXTRA = ("matplotlib", "networkx")
 
 
 def formulation(model: Model) -> Any:
@@ -61,11 +67,27 @@ def print_report(model: Model, result: Result) -> bool:
     return True
 
 
+def check_plot(model: Model, path: Path) -> None:
+    """Refuse ``--plot`` before solving: the problem must have a picture, the extra be installed, the file writable."""
+    if not hasattr(formulation(model), "plot"):
+        kind = model.metadata.get("kind")
+        what = f"problems of kind {kind!r}" if kind else f"{model.metadata.get('format', 'these')} files"
+        raise fail(f"--plot draws placement plans (a spec with kind: placement); {what} have no picture")
+    missing = [name for name in PLOT_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        raise fail(f"--plot needs the 'plot' extra (pip install 'hqopt[plot]'): {', '.join(missing)} not installed")
+    try:
+        check_writable(path)
+    except HqoptError as exc:
+        raise fail(f"--plot: {exc}") from None
+
+
 def plot(model: Model, result: Result, path: Path) -> None:
-    """Write the formulation's picture of ``result`` to ``path``."""
-    source = formulation(model)
-    if not hasattr(source, "plot"):
-        raise fail(f"--plot: problems of kind {model.metadata.get('kind', '?')!r} have no picture")
+    """Write the formulation's picture of ``result`` to ``path`` (checked by :func:`check_plot` first)."""
     if result.decoded is None:
         raise fail("--plot: no feasible solution to draw")
-    source.plot(result, path)
+    try:
+        formulation(model).plot(result, path)
+    except (OSError, HqoptError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise fail(f"--plot: cannot write {path}: {reason}") from None

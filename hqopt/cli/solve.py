@@ -6,8 +6,9 @@ prints :meth:`Result.to_json` instead. Exit codes: 0 feasible, 1 no feasible
 solution, 2 bad input, 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (in
 both cases the best so far is still printed and ``--output`` still written).
 
-``--output`` is checked before solving (its folder must exist and be
-writable; folders are never created); if writing it fails after all, the
+``--output`` and ``--plot`` are checked before solving (the folder must
+exist and be writable; folders are never created; ``--plot`` also needs a
+placement spec and the ``plot`` extra); if writing fails after all, the
 result is still printed on stdout and the exit code is 2.
 """
 
@@ -146,6 +147,8 @@ def solve(
     try:
         with sigterm.installed():
             model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
+            if plot is not None:
+                domain.check_plot(model, plot)
             start = read_solution(initial, model) if initial is not None else None
             backends: str | list[str] = [b.strip() for b in backend.split(",") if b.strip()] if "," in backend else backend
             limit = time_limit or None

@@ -21,6 +21,8 @@ from typing import Any
 import typer
 
 from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, app, fail
+from hqopt.errors import HqoptError
+from hqopt.io.base import check_writable
 
 SPACE_CHANGED_HELP = (
     "When the stored study has another search space: stop, continue or new (default: ask on a terminal, else stop)."
@@ -66,6 +68,14 @@ def tune(
         raise fail(f"--space-changed must be one of {', '.join(SPACE_CHANGED)}, got {space_changed!r}")
     if export is not None and export.suffix.lower() not in (".csv", ".json"):
         raise fail("--export must name a .csv or .json file")
+    if plot is not None and not no_plot and not _have_matplotlib():
+        raise fail("--plot needs the 'plot' extra (pip install 'hqopt[plot]'): matplotlib is not installed")
+    for flag, path in (("--export", export), ("--plot", None if no_plot else plot)):
+        if path is not None:
+            try:
+                check_writable(path)
+            except HqoptError as exc:
+                raise fail(f"{flag}: {exc}") from None
     wanted = trials or spec.trials
     console = Console(highlight=False, soft_wrap=True)
     progress = _Progress(console, wanted, timeout, quiet)
