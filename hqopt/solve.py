@@ -21,6 +21,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -127,6 +128,8 @@ def solve(
     result = _result(model, tracker, members, outcomes, name, reason, seed, time_limit, interrupted, t_start)
     qpu = sum(float(o.info.get(QPU_TIME_KEY, 0.0) or 0.0) for o in outcomes.values())
     result.cost = meter.stop({QPU_TIME_KEY: qpu})
+    if "compile" in result.info:  # the engine never searched (warned here: warnings raised in the race's threads are lost)
+        warnings.warn(result.info["compile"], RuntimeWarning, stacklevel=2)
     return result
 
 
@@ -241,7 +244,7 @@ def _result(
     else:
         info = {"members": {m.name: _member_info(model, tracker, m.name, outcomes.get(m.name)) for m in members}}
         weights = {}
-        info["best_from"] = tracker.best_member
+    info["best_from"] = tracker.best_member  # "initial": the warm start was never beaten
     if tracker.target is not None:
         info.update(target=tracker.target, time_to_target=tracker.time_to_target)
     compile_time = sum(o.compile_time for o in outcomes.values())

@@ -165,3 +165,19 @@ def test_a_plot_that_fails_after_the_solve_keeps_the_result_and_names_the_file(c
     assert code == EXIT_BAD_INPUT
     assert "objective" in out and json.loads(output.read_text())["feasible"]
     assert err.strip().splitlines()[-1] == f"error: --plot: cannot write {tmp_path / 'plan.png'}: No space left on device"
+
+
+def test_the_table_says_when_the_warm_start_was_never_beaten_or_the_engine_never_ran(capsys, monkeypatch, tmp_path):
+    from hqopt.engine import chains
+
+    optimal = tmp_path / "optimal.json"
+    assert run(capsys, "solve", SMALL_PLACEMENT, "--backend", "cpsat", "--output", str(optimal))[0] == 0
+    code, out, _ = run(capsys, "solve", SMALL_PLACEMENT, "--backend", "sa", "-t", "1", "--initial", str(optimal))
+    assert code == 0 and any(line.startswith("found by   the warm start") for line in out.splitlines())
+    code, out, _ = run(capsys, "solve", BQP, "--backend", "sa", "-t", "1")
+    assert code == 0 and "found by" not in out  # no warm start: the backend found it
+
+    monkeypatch.setattr(chains, "_start_all", lambda *args, **kwargs: None)  # the JIT compile outlasts the budget
+    code, out, err = run(capsys, "solve", BQP, "--backend", "ls", "-t", "1", "--seed", "0")
+    assert "warning" in out and "still compiling" in " ".join(out.split())
+    assert "RuntimeWarning" not in err  # said once, in the table

@@ -71,3 +71,23 @@ def test_decoder_output_is_attached():
     result = hqopt.solve(model, backend="exact")
     assert result.decoded == ["item0", "item1"]
     assert Result.from_json(result.to_json()).decoded == ["item0", "item1"]
+
+
+def test_best_from_names_the_warm_start_when_the_search_never_beats_it():
+    model = knapsack_model([5, 4, 3], [2, 2, 2], 4)  # optimum 9: items 0 and 1
+    best = hqopt.solve(model, backend="exact")
+    again = hqopt.solve(model, backend="sa", seed=1, initial=best.solution, num_reads=5)
+    assert again.objective == 9 and again.info["best_from"] == "initial"
+    searched = hqopt.solve(model, backend="sa", seed=1, num_reads=20)
+    assert searched.objective == 9 and searched.info["best_from"] == "sa"
+
+
+def test_a_run_that_only_compiled_warns_and_says_so(monkeypatch):
+    import pytest
+
+    from hqopt.engine import chains
+
+    monkeypatch.setattr(chains, "_start_all", lambda *args, **kwargs: None)  # the JIT compile outlasts the budget
+    with pytest.warns(RuntimeWarning, match="still compiling"):
+        result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=1, seed=0)
+    assert result.info["compile"] == chains.COLD_START and "warmup()" in chains.COLD_START

@@ -19,6 +19,7 @@ import json
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,8 @@ def solve(
     _check_output(output)
     sigterm = _Sigterm()
     try:
-        with sigterm.installed():
+        with sigterm.installed(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="the ls engine was still compiling")  # a row of the table says it
             model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
             if plot is not None:
                 domain.check_plot(model, plot)
@@ -278,6 +280,10 @@ def _print_summary(result: Result, metadata: dict[str, Any], solution: bool = Tr
     rows.append(("time", f"{t.total:.3f} s (compile {t.compile:.3f}, solve {t.solve:.3f}, verify {t.verify:.3f})", ""))
     rows.append(("backend", result.backend + (f" — {result.backend_reason}" if result.backend_reason else ""), ""))
     rows.append(("seed", str(result.seed), ""))
+    if result.info.get("best_from") == "initial":
+        rows.append(("found by", "the warm start (the formulation's own plan or --initial): the search did not beat it", "yellow"))
+    if "compile" in result.info:  # the ls engine never ran: say so where the answer is read
+        rows.append(("warning", str(result.info["compile"]), "yellow"))
     if solution:
         rows.append(("solution", _solution_summary(result), ""))
     table = Table(show_header=False, box=None, pad_edge=False)

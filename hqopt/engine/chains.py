@@ -51,6 +51,12 @@ REHEAT = 0.3
 #: random start + greedy repair, at most this many times while the result is infeasible
 REPAIR_ATTEMPTS = 5
 
+#: ``info["compile"]`` of a run whose whole time limit went on compiling (``solve`` warns with it)
+COLD_START = (
+    "the ls engine was still compiling when the time limit ended (a cold numba cache), so the answer is a random "
+    "start, not a search; compile once with `python -c \"import hqopt.engine as e; e.warmup()\"` or give more time"
+)
+
 
 def default_strategy(problem: EngineProblem) -> str:
     """Robust tabu for a pure permutation; for a QUBO ``mixed`` (annealing and 1-flip tabu chains
@@ -241,7 +247,7 @@ def search(
         x = _random_state(problem, seeds[0])
         budget.report(problem.samples(x[None, :], cqm))
         info = {"strategy": strategy, "workers": workers, "start_seconds": round(start_s, 4),
-                "compile": "not finished within the time limit (cold numba cache): a random start is returned"}
+                "compile": COLD_START}
         return SearchResult(x[None, :], problem.objective(x), float(problem.violations(x).sum()), info)
     chains = started
     # one copy of the arrays per chain: threads sharing one copy contend on its reference counts
