@@ -98,6 +98,17 @@ def test_options_are_checked():
     assert LNSBackend(subsolver=" cpsat, qaoa ,cpsat").config.subsolvers == ["cpsat", "qaoa"]
 
 
+def test_an_unavailable_subsolver_is_refused_up_front(monkeypatch):
+    """It used to run with every call of it failing, its ledger row showing calls and no gain."""
+    from hqopt.backends import qaoa
+    from hqopt.backends.base import Availability
+    from hqopt.errors import BackendUnavailable
+
+    monkeypatch.setattr(qaoa.QAOABackend, "availability", classmethod(lambda cls: Availability(False, "needs qiskit")))
+    with pytest.raises(BackendUnavailable, match="sub-solver 'qaoa' is not available here: needs qiskit"):
+        LNSBackend(subsolver="cpsat,qaoa")
+
+
 def test_bandit_prefers_the_better_earner_but_explores():
     ledger = Ledger(["a", "b"])
     ledger.record("a", variables=5, seconds=1.0, gain=10.0)
@@ -136,6 +147,7 @@ def test_cli_prints_the_ledger(capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "sub-solvers" in out
+    assert out.split("sub-solvers")[1].split()[:4] == ["sub-solver", "calls", "improved", "errors"]
     assert any(line.split()[:1] == ["cpsat"] for line in out.splitlines())
     assert any(line.split()[:1] == ["exact"] for line in out.splitlines())
 

@@ -40,7 +40,7 @@ import dimod
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.backends.registry import available_backends, backend_class, get_backend
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, BackendUnavailable
 from hqopt.lns.search import LNS, LNSConfig
 
 #: the default repair sub-solver
@@ -74,8 +74,11 @@ class LNSBackend(Backend):
                 raise BackendError(f"backend 'lns': {name!r} cannot be a sub-solver or initial backend")
             if name not in available_backends():
                 raise BackendError(f"backend 'lns': unknown sub-solver {name!r}; available backends: {', '.join(available_backends())}")
-            if backend_class(name).availability().available:  # built once here, in the caller's thread: their options
-                get_backend(name, **self.config.options_for(name))  # are checked and heavy imports done (see qaoa)
+            status = backend_class(name).availability()
+            if not status.available:
+                raise BackendUnavailable(f"backend 'lns': sub-solver {name!r} is not available here: {status.reason}")
+            get_backend(name, **self.config.options_for(name))  # built once here, in the caller's thread: their
+            # options are checked and heavy imports done (see qaoa)
         for key in ("k", "iterations", "patience"):
             value = self.int_option(key, None)
             if value is not None:

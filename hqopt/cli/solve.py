@@ -296,17 +296,18 @@ def _print_summary(result: Result, metadata: dict[str, Any], solution: bool = Tr
 
 
 def _print_ledger(ledger: dict[str, dict[str, Any]] | None) -> None:
-    """The ``lns`` sub-solver ledger (calls, gains, time, sizes, QPU time) as a small table."""
+    """The ``lns`` sub-solver ledger (calls, gains, failed calls, time, sizes, QPU time) as a small table."""
     if not ledger:
         return
     table = Table(title="sub-solvers", title_justify="left", box=None, pad_edge=False)
-    for column in ("sub-solver", "calls", "improved", "gain", "seconds", "vars min/med/max", "QPU s"):
+    for column in ("sub-solver", "calls", "improved", "errors", "gain", "seconds", "vars min/med/max", "QPU s"):
         table.add_column(column, justify="left" if column == "sub-solver" else "right")
     for name, row in ledger.items():
         sizes = row.get("variables", {})
         qpu = row.get("qpu_access_time")
         table.add_row(
-            Text(name), str(row.get("calls", 0)), str(row.get("improvements", 0)), f"{row.get('gain', 0.0):.6g}",
+            Text(name), str(row.get("calls", 0)), str(row.get("improvements", 0)), str(row.get("errors", 0)),
+            f"{row.get('gain', 0.0):.6g}",
             f"{row.get('seconds', 0.0):.2f}", f"{sizes.get('min', 0)}/{sizes.get('median', 0):g}/{sizes.get('max', 0)}",
             "-" if qpu is None else f"{qpu:.4f}",
         )
