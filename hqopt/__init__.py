@@ -29,6 +29,18 @@ from hqopt.solve import Progress, solve
 
 __version__ = "0.1.0"
 
+#: submodules reachable as ``hqopt.<name>`` after a plain ``import hqopt`` (imported on first use)
+LAZY_SUBMODULES = ("io", "formulations")
+
+
+def __getattr__(name: str) -> object:
+    """``hqopt.io.load(...)`` after ``import hqopt``: the submodule is imported when first used."""
+    if name in LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"hqopt.{name}")
+    raise AttributeError(f"module 'hqopt' has no attribute {name!r}")
+
 __all__ = [
     "ArgumentError",
     "Backend",

@@ -278,3 +278,15 @@ def test_dimod_files_of_any_model_kind(tmp_path):
     (tmp_path / "corrupt.cqm").write_bytes(b"DIMODCQM\x02\x00garbage")
     with pytest.raises(FormatError, match="not a readable dimod file"):
         io.load(tmp_path / "corrupt.cqm")
+
+
+def test_plain_import_hqopt_reaches_the_readers():
+    """README: ``import hqopt`` then ``hqopt.io.load(...)`` (an AttributeError before)."""
+    import subprocess
+    import sys
+
+    code = "import hqopt; print(hqopt.io.load(sys.argv[1]).num_variables)"
+    done = subprocess.run([sys.executable, "-c", "import sys; " + code, str(PROBLEMS / "qubo/bqp50.txt") + "#3"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "50"
