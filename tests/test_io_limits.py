@@ -195,6 +195,15 @@ def test_duplicate_json_keys_are_refused_with_their_line(tmp_path):
     assert "dup.json:3: key 'terms' is given twice" in _load_error(path)
 
 
+@pytest.mark.parametrize("second", ["binary", "integer"])
+def test_a_cqm_variable_declared_twice_is_refused(tmp_path, second):
+    """The list form of ``variables`` let a repeat through (the second silently ignored, or a dimod message)."""
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps({"kind": "cqm", "variables": [["x", "binary"], ["x", second]], "objective": {"linear": {"x": 1}}}))
+    with pytest.raises(SpecError, match="dup.json: field 'variables.x': duplicate variable 'x'"):
+        io.load(path)
+
+
 def test_a_5000_digit_json_integer_is_a_clean_error(tmp_path):
     path = tmp_path / "big.json"
     path.write_text('{"kind": "qubo", "terms": [[0, 0, ' + "9" * 5000 + "]]}")

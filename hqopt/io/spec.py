@@ -304,6 +304,8 @@ def _cqm(spec: Mapping[str, Any]) -> Model:
     for raw, decl in variables:
         v = _label(raw, f"variables.{raw}")
         where = f"variables.{v}"
+        if v in cqm.variables:
+            raise SpecError(where, f"duplicate variable {v!r} (declared before)")
         if isinstance(decl, str):
             decl = {"type": decl}
         decl = F.mapping(decl, where)
