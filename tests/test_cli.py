@@ -178,7 +178,7 @@ def test_subprocess_ctrl_c_prints_best_so_far_and_writes_output(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert time.monotonic() - t0 < 30
     assert proc.returncode == 130, err
-    assert "interrupted" in err and "Traceback" not in err
+    assert "interrupted: reported the best solution found so far" in err and "Traceback" not in err
     assert "objective" in out and "feasible" in out
     result = hqopt.Result.from_json(out_file.read_text())
     assert result.interrupted and result.feasible and result.objective > 0
@@ -195,3 +195,18 @@ def test_usage_errors_need_no_separate_click_install():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "no-such-flag" in done.stderr
+
+
+def test_an_interrupt_before_any_solution_says_so(capsys, monkeypatch):
+    real = hqopt.solve
+
+    def interrupted_empty(model, **kwargs):
+        result = real(model, backend="sa", time_limit=1, seed=0)
+        result.interrupted, result.objective, result.solution, result.feasible = True, None, None, False
+        return result
+
+    monkeypatch.setattr(hqopt, "solve", interrupted_empty)
+    code, out, err = run(capsys, "solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "-t", "1")
+    assert code == 130
+    assert "interrupted: no solution was found before" in err and "best solution" not in err
+

@@ -177,11 +177,12 @@ def solve(
     except _Terminated:
         typer.echo("terminated (SIGTERM) before the solve began", err=True)
         raise typer.Exit(EXIT_TERMINATED) from None
+    what = "reported the best solution found so far" if result.objective is not None else "no solution was found before"
     if sigterm.received:
-        typer.echo("terminated (SIGTERM): reported the best solution found so far", err=True)
+        typer.echo(f"terminated (SIGTERM): {what}", err=True)
         raise typer.Exit(EXIT_TERMINATED)
     if result.interrupted:
-        typer.echo("interrupted: reported the best solution found so far", err=True)
+        typer.echo(f"interrupted: {what}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(EXIT_OK if result.feasible else EXIT_NO_FEASIBLE)
 
