@@ -31,7 +31,7 @@ def check_time_limit(time_limit: float | None) -> float | None:
     """Validate a user-given time limit in seconds (``None`` = backend default effort)."""
     if time_limit is None:
         return None
-    if isinstance(time_limit, bool):
+    if isinstance(time_limit, (bool, str, bytes)):  # "5" is a typo for 5 as often as not: say so
         raise ArgumentError(f"time_limit must be a number of seconds, got {time_limit!r}")
     try:
         value = float(time_limit)

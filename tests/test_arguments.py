@@ -31,6 +31,7 @@ BAD_ARGUMENTS = [
     ({"time_limit": float("nan")}, "time_limit"),
     ({"time_limit": float("inf")}, "time_limit"),
     ({"time_limit": True}, "time_limit"),
+    ({"time_limit": "5"}, "time_limit"),
     ({"penalty_growth": 1.0}, "penalty_growth"),
     ({"penalty_growth": float("inf")}, "penalty_growth"),
     ({"penalty_growth": float("nan")}, "penalty_growth"),

@@ -210,3 +210,12 @@ def test_an_interrupt_before_any_solution_says_so(capsys, monkeypatch):
     assert code == 130
     assert "interrupted: no solution was found before" in err and "best solution" not in err
 
+
+def test_flag_errors_name_the_flag_given(capsys, tmp_path):
+    code, _, err = run(capsys, "convert", str(PROBLEMS / "qubo/bqp50.txt#1"), str(tmp_path / "x.qubo"), "--to", "nosuch")
+    assert code == 2 and err.startswith("error: --to: unknown format 'nosuch'")  # it named --format
+    code, _, err = run(capsys, "solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "--backend", ",")
+    assert code == 2 and "--backend needs a backend name" in err
+    code, out, _ = run(capsys, "solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "--backend", "tabu,", "-t", "1")
+    assert code == 0 and any(line.split()[:2] == ["backend", "tabu"] for line in out.splitlines())  # not a race of one
+

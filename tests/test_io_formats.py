@@ -290,3 +290,17 @@ def test_plain_import_hqopt_reaches_the_readers():
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "50"
+
+
+@pytest.mark.parametrize(
+    "selector, instance, message",
+    [
+        ("#abc", None, "#abc picks nothing: use #K"),  # was "no such file", about a file that exists
+        ("#2", 3, "#2 and instance 3 pick different problems"),  # instance 3 was used without a word
+    ],
+)
+def test_a_selector_that_picks_nothing_or_disagrees_is_named(selector, instance, message):
+    with pytest.raises(hqopt.FormatError, match=message):
+        io.load(str(PROBLEMS / "qubo/bqp50.txt") + selector, instance=instance)
+    assert io.load(str(PROBLEMS / "qubo/bqp50.txt") + "#3", instance=3).name == io.load(PROBLEMS / "qubo/bqp50.txt#3").name
+

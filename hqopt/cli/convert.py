@@ -39,7 +39,7 @@ def convert(
     from hqopt.io import format_for_output, get_format, load, save
 
     model = load(source, format=format, instance=instance)
-    fmt = get_format(to) if to else format_for_output(target)
+    fmt = get_format(to, flag="--to") if to else format_for_output(target)
     save(model, target, format=fmt.name)
     typer.echo(f"wrote {target} ({fmt.name}: {model.num_variables} variables, {model.num_constraints} constraints)", err=True)
     if model.sense.value == "max" and fmt.name in MIN_ONLY:

@@ -152,7 +152,10 @@ def solve(
             if plot is not None:
                 domain.check_plot(model, plot)
             start = read_solution(initial, model) if initial is not None else None
-            backends: str | list[str] = [b.strip() for b in backend.split(",") if b.strip()] if "," in backend else backend
+            names = [b.strip() for b in backend.split(",") if b.strip()]
+            if not names:
+                raise fail(f"--backend needs a backend name, got {backend!r}")
+            backends: str | list[str] = names if len(names) > 1 else names[0]  # "tabu," is tabu, not a race of one
             limit = time_limit or None
             console = Console(stderr=True)
             live_wanted = console.is_terminal and not (quiet or as_json)

@@ -61,11 +61,11 @@ def formats() -> dict[str, FileFormat]:
     return found
 
 
-def get_format(name: str) -> FileFormat:
-    """The format called ``name`` (as in ``--format``); FormatError listing the names otherwise."""
+def get_format(name: str, flag: str = "--format") -> FileFormat:
+    """The format called ``name`` (as in ``--format``); FormatError naming ``flag`` and listing the names otherwise."""
     known = formats()
     if name not in known:
-        raise FormatError("--format", None, f"unknown format {name!r}; known formats: {', '.join(known)}")
+        raise FormatError(flag, None, f"unknown format {name!r}; known formats: {', '.join(known)}")
     return known[name]
 
 
@@ -96,7 +96,11 @@ def split_path(path: str | os.PathLike[str]) -> tuple[Path, int | None, dict[str
     text = os.fspath(path)
     base, sep, tail = text.rpartition("#")
     parts = tail.split(",")
-    if not sep or Path(text).exists() or not all(p.isdigit() or _PARAM.match(p) for p in parts):
+    if not sep or Path(text).exists():
+        return Path(text), None, {}
+    if not all(p.isdigit() or _PARAM.match(p) for p in parts):
+        if Path(base).is_file():  # the file is there: the selector is what is wrong
+            raise FormatError(base, None, f"#{tail[:40]} picks nothing: use #K (problem K, from 1) or #name=value")
         return Path(text), None, {}
     numbers = [p for p in parts if p.isdigit()]
     if len(numbers) > 1:
@@ -171,7 +175,7 @@ def load(
         path: the file; ``FILE#K`` picks problem K (1-based) of a multi-problem
             file, ``FILE#name=value`` passes a parameter the format takes.
         format: a format name (see :func:`formats`); detected when omitted.
-        instance: problem K of the file (overrides ``#K``).
+        instance: problem K of the file (the same as ``#K``; giving both, they must agree).
 
     The model is checked (finite coefficients, sound bounds) and its size is
     within :mod:`hqopt.io.limits`; anything else is a FormatError naming the file.
@@ -179,6 +183,8 @@ def load(
     file, from_name, params = split_path(path)
     if instance is not None and instance < 1:
         raise FormatError(file, None, f"instance numbers start at 1, got {instance}")
+    if instance is not None and from_name is not None and instance != from_name:
+        raise FormatError(file, None, f"#{from_name} and instance {instance} pick different problems; give one")
     text = _read_source(file)
     fmt = get_format(format) if format else detect_format(file, text)
     unknown = sorted(set(params) - set(fmt.params))
