@@ -42,8 +42,9 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
         raise FormatError(source, 1, "not an LP file: no Minimize/Maximize or Subject To section")
     try:
         cqm = dimod.lp.loads(text)
-    except (ValueError, RuntimeError, TypeError, OverflowError) as exc:
-        raise FormatError(source, None, f"not a valid LP file ({exc})") from None
+    except (ValueError, RuntimeError, TypeError, OverflowError):
+        line, reason = _diagnose(text)  # the reader says only "File not existent or illegal file format"
+        raise FormatError(source, line, f"not a valid LP file: {reason}") from None
     if not cqm.variables:
         raise FormatError(source, None, "the LP file declares no variables")
     for v in cqm.variables:
@@ -61,6 +62,44 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
     model = Model(cqm, sense=sense, name=name)
     model.metadata["format"] = "lp"
     return model
+
+
+_RHS = re.compile(r"(<=|>=|=<|=>|<|>|=)\s*[-+]?\s*(\d|\.\d|inf)", re.I)
+_LABEL = re.compile(r"^[^\s:\[\]]+\s*:")
+
+
+def _diagnose(text: str) -> tuple[int | None, str]:
+    """The first line an LP reader would stumble on, and why (None: no line found to blame).
+
+    Checks the mistakes that are easy to make by hand: a product or square outside
+    ``[ ]``, and a constraint that ends (a new one starts, a section begins, the file
+    ends) without a sense and a right-hand side.
+    """
+    section, open_row = "", None  # open_row: first line of a constraint still waiting for "<= number"
+    lines = text.splitlines()
+    for number, raw in enumerate(lines + ["End"], 1):
+        line = raw.split("\\", 1)[0].strip()  # a backslash starts a comment
+        if not line:
+            continue
+        keyword = _KEYWORDS.match(line + "\n")
+        starts_row = section == "constraints" and (keyword is not None or _LABEL.match(line) is not None)
+        if open_row is not None and starts_row:
+            return open_row, "this constraint has no sense and right-hand side (e.g. '<= 3')"
+        if keyword is not None:
+            word = keyword.group(1).lower()
+            section = "constraints" if word.startswith(("subject", "such", "st", "s.t")) else (
+                "objective" if word.startswith(("min", "max")) else word)
+            continue
+        if section in ("objective", "constraints"):
+            outside = re.sub(r"\[[^\]]*\]", " ", line)
+            if "*" in outside or "^" in outside:
+                return number, "a product or square outside [ ]: quadratic terms are written [ 2 x * y + x ^ 2 ]"
+        if section == "constraints":
+            if open_row is None:
+                open_row = number
+            if _RHS.search(line):
+                open_row = None
+    return None, "the LP reader gives no line; check that every constraint has a sense and a right-hand side"
 
 
 def write(model: Model, path: Path) -> None:
