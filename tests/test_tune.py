@@ -159,9 +159,12 @@ def test_cli_bad_spec_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureF
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "field 'estimator'" in err and "--allow-import" in err
     assert "\n" not in err
-    path.write_text("estimator: [unclosed")
+    path.write_text("name: x\nestimator: [unclosed\n")
     assert main(["tune", str(path)]) == 2
-    assert "not valid YAML" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip() == f"error: {path}:3: invalid YAML: expected ',' or ']', but got '<stream end>'"
+    path.write_text("name: x\nname: y\n")  # the last one won before, silently
+    assert main(["tune", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {path}:2: key 'name' is given twice (first on line 1)"
 
 
 # ------------------------------------------------------------- real CSVs, export, resume, secrets, Ctrl-C

@@ -64,7 +64,6 @@ from typing import Any
 
 import numpy as np
 import optuna
-import yaml
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -76,7 +75,8 @@ from optuna.trial import FrozenTrial, TrialState
 from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
 from hqopt.automl.optuna_sampler import SURROGATES, QuboSampler
 from hqopt.errors import HqoptError, SpecError
-from hqopt.io.base import write_atomic
+from hqopt.io.base import read_text, write_atomic
+from hqopt.io.spec import parse
 
 #: libraries whose estimators are allowed without ``--allow-import``
 ALLOWED_PREFIXES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
@@ -145,12 +145,7 @@ class TuneReport:
 def load_spec(path: str | Path) -> TuneSpec:
     """Read and check a YAML tuning spec."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise SpecError("spec", f"cannot read the file: {exc.strerror or exc}", source=path) from None
-    except yaml.YAMLError as exc:
-        raise SpecError("spec", f"not valid YAML: {exc}", source=path) from None
+    data = parse(read_text(path), str(path))  # as problem specs: file:line on bad syntax, repeated keys refused
     spec = parse_spec(data, source=str(path), base_dir=path.parent, default_name=path.stem)
     return spec
 
