@@ -122,3 +122,15 @@ def test_best_tts_by_hand() -> None:
     assert at == 0.2 and value == pytest.approx(1.328771, abs=1e-6)
     assert best_tts([0.05, 0.07]) == (0.07, 0.07)  # p = 1 at 0.07 s: one run of 0.07 s
     assert best_tts([math.inf, math.inf]) == (math.inf, math.inf)
+
+
+def test_wilson_interval_by_hand_and_against_a_bootstrap_on_few_runs() -> None:
+    from hqopt.bench.metrics import wilson_interval
+
+    lo, hi = wilson_interval([True, True])
+    assert round(lo, 3) == 0.342 and hi == 1.0  # a bootstrap says (1, 1): all resamples are successes
+    assert bootstrap_ci([1.0, 1.0]) == (1.0, 1.0)
+    lo, hi = wilson_interval([True] * 15 + [False] * 5)  # p = 0.75, z = 1.96: textbook 0.531 .. 0.888
+    assert (round(lo, 3), round(hi, 3)) == (0.531, 0.888)
+    assert wilson_interval([False] * 4)[0] == 0.0 and wilson_interval([False] * 4)[1] < 0.5
+    assert all(math.isnan(x) for x in wilson_interval([]))

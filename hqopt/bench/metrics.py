@@ -1,4 +1,4 @@
-"""Benchmark metrics: gap, time-to-target, success probability, TTS(99 %), bootstrap CIs.
+"""Benchmark metrics: gap, time-to-target, success probability (Wilson interval), TTS(99 %), bootstrap CIs.
 
 Every function is pure and works on plain numbers, so each can be checked by
 hand. Objectives are in the problem's own sense (``sign`` is +1 to minimise,
@@ -81,6 +81,29 @@ def success_probability(successes: Sequence[bool]) -> float:
     if not successes:
         return math.nan
     return sum(bool(s) for s in successes) / len(successes)
+
+
+def wilson_interval(successes: Sequence[bool], confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a success probability; NaNs for no runs.
+
+    Unlike a bootstrap it is not ``(1, 1)`` when every one of a few runs succeeds:
+    two successes in two runs leave ``p`` anywhere above about 0.34.
+
+    >>> [round(x, 3) for x in wilson_interval([True, True])]
+    [0.342, 1.0]
+    >>> [round(x, 3) for x in wilson_interval([True] * 15 + [False] * 5)]
+    [0.531, 0.888]
+    """
+    n = len(successes)
+    if n == 0:
+        return (math.nan, math.nan)
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = sum(bool(s) for s in successes) / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def tts(run_seconds: float, p: float, confidence: float = 0.99) -> float:
@@ -190,4 +213,5 @@ __all__ = [
     "success_probability",
     "time_to_target",
     "tts",
+    "wilson_interval",
 ]

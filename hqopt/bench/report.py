@@ -41,6 +41,7 @@ from hqopt.bench.metrics import (
     success_probability,
     time_to_target,
     tts,
+    wilson_interval,
 )
 from hqopt.model import Sense
 
@@ -186,7 +187,7 @@ def _summarise(group: list[dict[str, Any]]) -> dict[str, Any]:
     p = success_probability(successes)
     run_seconds = _mean([r.get("wall_seconds") for r in measured])
     q1, med, q3 = quantiles(ttts) if ttts else (math.nan,) * 3
-    p_ci = bootstrap_ci([float(s) for s in successes]) if successes else (math.nan, math.nan)
+    p_ci = wilson_interval(successes)
     med_ci = bootstrap_ci(ttts, median) if ttts else (math.nan, math.nan)
     gap_ci = bootstrap_ci(gaps) if gaps else (math.nan, math.nan)
     best = best_tts(ttts) if ttts else (math.nan, math.nan)
