@@ -15,9 +15,13 @@ or maximin design never shows the surrogate a sparse or a dense
 configuration, and it cannot learn what the number of set bits does -- often
 the leading effect when the bits choose a subset (features kept, edges kept,
 stages treated). :func:`design_densities` gives the ``k``-th design point a
-probability of setting each bit, the midpoints of ``n`` equal strata of
-(0, 1) in a random order; :func:`maximin_point` draws its candidates' bits
-with it. Parameters with more than two levels are drawn uniformly.
+density, the midpoints of ``n`` equal strata of (0, 1) in a random order;
+:func:`maximin_point`'s candidates set exactly that fraction of the bits
+(rounded; which bits is random), so maximin chooses *which* bits a point
+sets but not *how many*. (Candidates drawn bit by bit with that probability
+were not enough: the farthest of them is the one whose count strayed
+towards the middle, and the sparsest and densest strata were lost.)
+Parameters with more than two levels are drawn uniformly.
 
 Example:
     >>> import numpy as np
@@ -31,8 +35,8 @@ Example:
     >>> design = []
     >>> for density in densities:
     ...     design.append(maximin_point(enc, design, rng, density=density))
-    >>> [sum(point) for point in design]  # bits set, of 12
-    [8, 3, 5, 9]
+    >>> [sum(point) for point in design]  # bits set, of 12: 0.625 * 12, 0.125 * 12, ... rounded
+    [8, 2, 5, 11]
 """
 
 from __future__ import annotations
@@ -64,12 +68,14 @@ def maximin_point(
 ) -> tuple[int, ...]:
     """An untried configuration far from every one in ``tried`` (level indices in, level indices out).
 
-    The candidates' two-level parameters are set with probability ``density``.
+    Every candidate sets ``density`` of its two-level parameters (rounded), a random subset of them.
     """
     sizes = np.array([code.n_levels for code in enc.params])
     pool = (rng.random((POOL, len(sizes))) * sizes).astype(int)
     bits = sizes == 2
-    pool[:, bits] = rng.random((POOL, int(bits.sum()))) < density
+    n_bits = int(bits.sum())
+    rank = rng.random((POOL, n_bits)).argsort(axis=1).argsort(axis=1)  # a random order of the bits per candidate
+    pool[:, bits] = rank < int(np.floor(density * n_bits + 0.5))
     if not tried:
         return tuple(int(v) for v in pool[0])
     done = np.array(list(tried), dtype=int).reshape(-1, len(sizes))
