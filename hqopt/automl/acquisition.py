@@ -39,6 +39,7 @@ import numpy as np
 import hqopt
 from hqopt.automl.encoding import SearchSpaceEncoder
 from hqopt.automl.trust_region import Region
+from hqopt.automl.trust_region import distance as param_distance
 
 #: a grid with at most this many configurations is enumerated (exact acquisition)
 ENUMERATE_LIMIT = 2**20
@@ -227,8 +228,10 @@ class Acquisition:
         (gA, _, _), (gB, _, _) = self._halves()
         split = gA.shape[1]
 
+        ordA, ordB = (None, None) if region.ordinal is None else (region.ordinal[:split], region.ordinal[split:])
+
         def distance(p: np.ndarray) -> np.ndarray:
-            return (np.count_nonzero(gA != p[:split], axis=1)[:, None] + np.count_nonzero(gB != p[split:], axis=1)[None, :]).ravel()
+            return (param_distance(gA, p[:split], ordA)[:, None] + param_distance(gB, p[split:], ordB)[None, :]).ravel()
 
         ok = np.ones(len(gA) * len(gB), dtype=bool)
         if region.local and region.center is not None:  # (the second test is for mypy: local implies it)

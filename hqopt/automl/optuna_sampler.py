@@ -263,7 +263,7 @@ class QuboSampler(BaseSampler):
                 name: self._independent_sampler.sample_independent(study, trial, name, dist)
                 for name, dist in search_space.items()
             }
-        owner = (study._study_id, signature)
+        owner = (study._study_id, study.study_name, signature)  # in-memory studies all have id 0
         while self._queue:
             queued_owner, params = self._queue.pop(0)
             key = _grid_key(enc, params)
@@ -277,7 +277,7 @@ class QuboSampler(BaseSampler):
         acq = self._acquisition(signature, enc, centers)
         # the first modelled proposal (its trust region not made yet) is the best guess anywhere
         jump = self.trust_radius is not None and owner not in self._regions
-        tr = self._trust_region(owner, len(enc.params), complete, np.array([enc.indices(t.params) for t in complete]), y)
+        tr = self._trust_region(owner, enc, complete, np.array([enc.indices(t.params) for t in complete]), y)
         glob = tr is None or jump or (bool(tr.tabu) and trial.number % self.global_every == 0)  # after a first local optimum
         region = Region() if tr is None else tr.global_region() if glob else tr.region()
         thompson = (not region.local or self.local_thompson) and not jump
@@ -303,16 +303,19 @@ class QuboSampler(BaseSampler):
         return float(self._densities[trial.number % self.n_startup_trials])
 
     def _trust_region(
-        self, owner: tuple, n_params: int, complete: list[FrozenTrial], keys: np.ndarray, y: np.ndarray
+        self, owner: tuple, enc: SearchSpaceEncoder, complete: list[FrozenTrial], keys: np.ndarray, y: np.ndarray
     ) -> TrustRegion | None:
         """The trust region of this study and search space, updated with the finished trials (None when off)."""
         if self.trust_radius is None:
             return None
         tr = self._regions.get(owner)
+        n_params = len(enc.params)
         if tr is None:
             radius = max(2, round(self.trust_radius * n_params))  # small spaces: at least two parameters at once
-            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius)
+            ordinal = np.array([not isinstance(code.distribution, CategoricalDistribution) for code in enc.params])
+            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal)
             self._regions[owner] = tr
+        tr.n_levels = np.array([code.n_levels for code in enc.params])  # adaptive levels may change the count
         tr.observe([t.number for t in complete], keys, y)
         return tr
 

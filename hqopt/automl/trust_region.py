@@ -1,8 +1,11 @@
 """Trust region for the acquisition: a Hamming ball around a centre that grows and shrinks.
 
-Distances count the parameters that differ (level indices), so on binary
-spaces they are Hamming distances on the bits, and a numeric parameter may
-move to any of its levels in one step.
+Distances are taken on level indices: a categorical parameter counts 1 when
+its choice differs, a numeric (ordered) one the number of levels it moves
+(:func:`distance`). On binary spaces that is the Hamming distance on the bits;
+on numeric ones a ball of radius 1 holds the neighbouring levels, not every
+level of one parameter (certifying a local optimum of two 15-level
+parameters then takes 4 trials, not 28).
 
 The sampler's proposals stay within ``radius`` parameters of a centre (the best
 configuration of the current local search), as in CASMOPOLITAN (Wan et al.,
@@ -47,14 +50,30 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def distance(keys: np.ndarray, point: np.ndarray, ordinal: np.ndarray | None = None) -> np.ndarray:
+    """Distance of each row of ``keys`` to ``point`` (level indices): levels moved where ``ordinal``, else 1 per change.
+
+    >>> distance(np.array([[0, 3], [2, 3], [1, 0]]), np.array([0, 0]), ordinal=np.array([False, True]))
+    array([3, 4, 1])
+    """
+    diff = np.abs(np.asarray(keys) - np.asarray(point))
+    if ordinal is None:
+        return np.count_nonzero(diff, axis=-1)
+    return np.where(ordinal, diff, diff > 0).sum(axis=-1)
+
+
 @dataclass(frozen=True)
 class Region:
-    """Where proposals may go: within ``radius`` changed parameters of ``center`` (no centre: anywhere), outside every tabu ball."""
+    """Where proposals may go: within ``radius`` of ``center`` (no centre: anywhere), outside every tabu ball.
+
+    ``ordinal`` marks the parameters whose levels are ordered (see :func:`distance`; None: none are).
+    """
 
     center: np.ndarray | None = None
     radius: int | None = None
     tabu: tuple[np.ndarray, ...] = ()
     tabu_radius: int = 0
+    ordinal: np.ndarray | None = None
 
     @property
     def local(self) -> bool:
@@ -66,9 +85,9 @@ class Region:
         keys = np.asarray(keys)
         ok = np.ones(len(keys), dtype=bool)
         if self.local:
-            ok &= np.count_nonzero(keys != self.center, axis=1) <= self.radius
+            ok &= distance(keys, self.center, self.ordinal) <= self.radius
         for t in self.tabu:
-            ok &= np.count_nonzero(keys != t, axis=1) > self.tabu_radius
+            ok &= distance(keys, t, self.ordinal) > self.tabu_radius
         return ok
 
 
@@ -81,16 +100,20 @@ class TrustRegion:
     be called with every finished trial each time.
 
     Args:
-        n_params: parameters of the search space (the largest radius).
+        n_params: parameters of the search space.
         init_radius: radius after the start and after every restart.
         failures: trials in a row not better than the centre before the radius shrinks.
-        tabu_radius: changed parameters around a certified local optimum that are not proposed again.
+        tabu_radius: distance around a certified local optimum within which nothing is proposed again.
+        ordinal: which parameters have ordered levels (None: none); see :func:`distance`.
+        n_levels: levels of each parameter (needed with ``ordinal``: the largest distance).
     """
 
     n_params: int
     init_radius: int
     failures: int
     tabu_radius: int
+    ordinal: np.ndarray | None = None
+    n_levels: np.ndarray | None = None
     center: int | None = None
     center_value: float = np.inf
     radius: int = 0
@@ -102,6 +125,8 @@ class TrustRegion:
     def observe(self, numbers: Sequence[int], X: np.ndarray, y: np.ndarray) -> None:
         """Update with the finished trials (numbers, level-index rows, values to minimise); new ones move the region."""
         self._keys = {int(n): np.asarray(b) for n, b in zip(numbers, X)}
+        if self.center is not None and self.center not in self._keys:  # its trial is gone: start afresh
+            self.center, self.center_value, self.tabu, self.seen = None, np.inf, [], set()
         if self.center is None:
             self.seen.update(int(n) for n in numbers)
             self._recenter(numbers, y)
@@ -112,9 +137,9 @@ class TrustRegion:
             self.seen.add(int(number))
             key = self._keys[int(number)]
             if value < self.center_value and self._outside_tabu(key):
-                step = int(np.count_nonzero(key != self._keys[self.center])) if self.center in self._keys else 0
+                step = int(distance(key, self._keys[self.center], self.ordinal)) if self.center in self._keys else 0
                 if step >= self.radius:  # the improvement used the whole ball: widen it
-                    self.radius = min(self.radius + 1, self.n_params)
+                    self.radius = min(self.radius + 1, self.max_distance)
                 self.center, self.center_value = int(number), float(value)
                 self.fails = 0
             else:
@@ -129,15 +154,22 @@ class TrustRegion:
             self.tabu.append(self.center)
         self._recenter(numbers, y)
 
+    @property
+    def max_distance(self) -> int:
+        """The largest distance between two configurations (a ball this wide covers the space)."""
+        if self.ordinal is None or self.n_levels is None:
+            return self.n_params
+        return int(np.where(self.ordinal, np.asarray(self.n_levels) - 1, 1).sum())
+
     def region(self) -> Region:
-        """The region the next local proposal must lie in (no ball once it would cover every parameter)."""
-        if self.center is None or self.radius >= self.n_params:
+        """The region the next local proposal must lie in (no ball once it would cover the space)."""
+        if self.center is None or self.radius >= self.max_distance:
             return self.global_region()
-        return Region(self._keys[self.center], self.radius, self._tabu_keys(), self.tabu_radius)
+        return Region(self._keys[self.center], self.radius, self._tabu_keys(), self.tabu_radius, self.ordinal)
 
     def global_region(self) -> Region:
         """Anywhere outside the tabu balls."""
-        return Region(tabu=self._tabu_keys(), tabu_radius=self.tabu_radius)
+        return Region(tabu=self._tabu_keys(), tabu_radius=self.tabu_radius, ordinal=self.ordinal)
 
     def _tabu_keys(self) -> tuple[np.ndarray, ...]:
         return tuple(self._keys[n] for n in self.tabu if n in self._keys)
@@ -146,7 +178,7 @@ class TrustRegion:
         return bool(self.global_region().allowed(np.asarray(key)[None, :])[0])
 
     def _recenter(self, numbers: Sequence[int], y: np.ndarray) -> None:
-        self.radius, self.fails = max(1, min(self.init_radius, self.n_params)), 0
+        self.radius, self.fails = max(1, min(self.init_radius, self.max_distance)), 0
         self.center, self.center_value = None, np.inf
         if len(numbers):
             ok = self.global_region().allowed(np.array([self._keys[int(n)] for n in numbers]))
@@ -155,4 +187,4 @@ class TrustRegion:
                 self.center, self.center_value = int(numbers[k]), float(y[k])
 
 
-__all__ = ["Region", "TrustRegion"]
+__all__ = ["Region", "TrustRegion", "distance"]
