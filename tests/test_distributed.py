@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import hqopt
 import hqopt.io
 from hqopt.backends.base import seed_sequence
-from hqopt.distributed import map_tasks, peak_memory_mb, reset_peak_memory
-from hqopt.errors import BackendError
+from hqopt.distributed import map_tasks, peak_memory_mb, reset_peak_memory, solve_many
+from hqopt.errors import BackendError, FormatError
 
 
 def _qubos(count: int, n: int = 10) -> list[hqopt.Model]:
@@ -111,3 +113,13 @@ def test_bench_runs_on_ray(local_ray, tmp_path) -> None:
         hqopt.io.save(model, files[-1])
     report = run_bench(files, ["exact"], seeds=2, time_limit=1.0, out=tmp_path / "out", ray_address="local", plots=False)
     assert [(s["instance"], s["runs"], s["success"]) for s in report.summary] == [("q0", 2, 1.0), ("q1", 2, 1.0)]
+
+
+def test_a_missing_file_is_refused_before_anything_is_solved(tmp_path, monkeypatch) -> None:
+    """A typo in the 40th path used to surface after 39 solves, their results lost with the raise."""
+    import hqopt.distributed as distributed
+
+    monkeypatch.setattr(distributed, "map_tasks", lambda *a, **k: pytest.fail("solving started"))
+    good = str(Path(__file__).resolve().parents[1] / "problems" / "qubo" / "bqp50.txt") + "#2"
+    with pytest.raises(FormatError, match=r"no such file \(problem 1 of the 2 given\)"):
+        solve_many([good, str(tmp_path / "typo.txt")], backend="sa")
