@@ -84,7 +84,7 @@ class Region:
         """Which rows of ``keys`` (level indices of every parameter) lie in the region."""
         keys = np.asarray(keys)
         ok = np.ones(len(keys), dtype=bool)
-        if self.local:
+        if self.center is not None and self.radius is not None:  # local
             ok &= distance(keys, self.center, self.ordinal) <= self.radius
         for t in self.tabu:
             ok &= distance(keys, t, self.ordinal) > self.tabu_radius
