@@ -84,18 +84,19 @@ def solve_many(
         on_result: called here with ``(index, result)`` as each solve ends
             (in completion order), e.g. to save results as they come.
 
-    A path to no file (or with a bad ``#`` selector) is refused before anything is
-    solved; a file that exists but cannot be read raises when its worker reaches
-    it, so save results with ``on_result`` when some files may be bad.
+    With local workers a path to no file (or with a bad ``#`` selector) is refused
+    before anything is solved (on Ray the workers read the paths, which may exist
+    only there); a file that exists but cannot be read raises when its worker
+    reaches it, so save results with ``on_result`` when some files may be bad.
     """
     from hqopt.io import split_path  # the readers load only when files are given
 
     items = list(problems)
     for index, item in enumerate(items):
-        if isinstance(item, (str, os.PathLike)):
+        if executor == "local" and isinstance(item, (str, os.PathLike)):
             file, _, _ = split_path(item)
             if not file.is_file():
-                raise FormatError(file, None, f"no such file (problem {index} of the {len(items)} given)")
+                raise FormatError(file, None, f"no such file (item {index + 1} of the {len(items)} given)")
     seeds = _seeds(seed, len(items))
     models: list[Model | None] = []
     payloads: list[tuple[Any, ...]] = []

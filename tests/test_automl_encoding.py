@@ -62,6 +62,15 @@ def test_numeric_ranges_are_cut_to_max_levels_on_log_scale() -> None:
     assert enc.params[0].levels == (1, 10, 100, 1000, 10000)
 
 
+@pytest.mark.parametrize("low, high, log, center", [(1e-3, 10.0, True, 1.0), (0.0, 1.0, False, 0.5)])
+def test_refined_levels_hold_no_two_values_a_rounding_error_apart(low, high, log, center) -> None:
+    """0.3727593720314938 and 0.372759372031494 were two levels: a trust region of radius 1 stepped onto the copy."""
+    enc = SearchSpaceEncoder({"x": FloatDistribution(low, high, log=log)}, centers={"x": center})
+    levels = np.array(enc.params[0].levels)
+    assert center in levels
+    assert np.all(np.diff(levels) > 1e-9 * np.abs(levels[1:]))
+
+
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_model_constraints_accept_exactly_the_valid_bit_vectors(encoding: str) -> None:
     space = {"k": CategoricalDistribution(["x", "y", "z"]), "n": IntDistribution(0, 4), "f": FloatDistribution(0, 1)}

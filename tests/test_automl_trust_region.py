@@ -123,6 +123,11 @@ def test_numeric_parameters_move_by_levels_categorical_ones_by_change() -> None:
     assert tr.region().local  # radius 2 of 25: a ball, where counting changed parameters made it everything
 
 
+def test_ordinal_parameters_need_their_level_counts() -> None:
+    with pytest.raises(ValueError, match="n_levels"):
+        TrustRegion(2, 2, 3, 1, ordinal=np.array([True, True]))
+
+
 def _diagonal_valley(trial: optuna.Trial) -> float:
     """A 15 x 11 grid whose optimum lies down a diagonal valley: both parameters must move together."""
     a = trial.suggest_float("a", -4.0, 3.0, step=0.5)

@@ -208,7 +208,7 @@ def test_an_interrupt_before_any_solution_says_so(capsys, monkeypatch):
     monkeypatch.setattr(hqopt, "solve", interrupted_empty)
     code, out, err = run(capsys, "solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "-t", "1")
     assert code == 130
-    assert "interrupted: no solution was found before" in err and "best solution" not in err
+    assert "interrupted: no solution was found before the interrupt" in err and "best solution" not in err
 
 
 def test_flag_errors_name_the_flag_given(capsys, tmp_path):

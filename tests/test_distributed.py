@@ -121,5 +121,5 @@ def test_a_missing_file_is_refused_before_anything_is_solved(tmp_path, monkeypat
 
     monkeypatch.setattr(distributed, "map_tasks", lambda *a, **k: pytest.fail("solving started"))
     good = str(Path(__file__).resolve().parents[1] / "problems" / "qubo" / "bqp50.txt") + "#2"
-    with pytest.raises(FormatError, match=r"no such file \(problem 1 of the 2 given\)"):
+    with pytest.raises(FormatError, match=r"no such file \(item 2 of the 2 given\)"):
         solve_many([good, str(tmp_path / "typo.txt")], backend="sa")

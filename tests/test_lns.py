@@ -95,7 +95,7 @@ def test_options_are_checked():
         LNSBackend(subsolver="lns")
     with pytest.raises(BackendError, match="positive integer"):
         LNSBackend(k=0)
-    assert LNSBackend(subsolver=" cpsat, qaoa ,cpsat").config.subsolvers == ["cpsat", "qaoa"]
+    assert LNSBackend(subsolver=" cpsat, exact ,cpsat").config.subsolvers == ["cpsat", "exact"]
 
 
 def test_an_unavailable_subsolver_is_refused_up_front(monkeypatch):

@@ -55,7 +55,7 @@ ENUMERATE_UNTRIED = 200_000
 
 
 def design_densities(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Probabilities of setting a bit for ``n`` design points: the midpoints of ``n`` strata of (0, 1), shuffled."""
+    """Shares of the bits set for ``n`` design points: the midpoints of ``n`` strata of (0, 1), shuffled."""
     return (rng.permutation(n) + 0.5) / n
 
 

@@ -254,7 +254,11 @@ def _levels(dist: BaseDistribution, max_levels: int, center: Any = None) -> tupl
     raw = np.clip(raw, dist.low, dist.high)
     raw[np.isclose(raw, dist.low, rtol=1e-9, atol=0)] = dist.low  # exact end points (geomspace rounds)
     raw[np.isclose(raw, dist.high, rtol=1e-9, atol=0)] = dist.high
-    return tuple(sorted({_snap(dist, v) for v in raw}))
+    levels: list[Any] = []
+    for value in sorted({_snap(dist, v) for v in raw}):  # floats a rounding error apart are one level
+        if not levels or not math.isclose(value, levels[-1], rel_tol=1e-9, abs_tol=1e-12):
+            levels.append(value)
+    return tuple(levels)
 
 
 def _snap(dist: IntDistribution | FloatDistribution, value: float) -> Any:

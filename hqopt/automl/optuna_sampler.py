@@ -6,15 +6,15 @@ Each trial the sampler
    levels of wide numeric parameters refined around the incumbent;
 2. until ``n_startup_trials`` trials have finished, proposes a space-filling
    (greedy maximin) design point -- untried, and as far as possible from every
-   trial so far, running ones included -- whose bits are set with a
-   probability stratified over the design, from sparse to dense points
+   trial so far, running ones included -- that sets a share of its bits
+   stratified over the design, from sparse to dense points
    (:mod:`hqopt.automl.design`);
 3. then fits a surrogate that is itself a QUBO (:mod:`hqopt.automl.surrogate`):
    BOCS (horseshoe pairwise regression, Gibbs-sampled) or an ensemble of
    factorization machines; ``surrogate="auto"`` picks between them by
    held-out log likelihood on the study's own data, now and again;
-4. keeps a trust region (:mod:`hqopt.automl.trust_region`): a ball of a few
-   changed parameters around the best trial of the current local search,
+4. keeps a trust region (:mod:`hqopt.automl.trust_region`): a small ball
+   (changed choices, levels moved) around the best trial of the current local search,
    widened after improvements on its edge, narrowed after failures, and
    restarted elsewhere (the old centre made tabu) at a certified local optimum;
 5. takes the best untried configuration in the region under the surrogate's
@@ -93,21 +93,21 @@ class QuboSampler(BaseSampler):
         encoding: ``binary``, ``one-hot`` or ``domain-wall`` for numeric parameters.
         max_levels: most levels a numeric parameter is discretised into.
         n_startup_trials: finished trials before the surrogate is used; until
-            then proposals are space-filling design points, their bits set
-            with one probability per point, stratified from sparse to dense.
+            then proposals are space-filling design points, each setting a
+            share of the bits, the shares stratified from sparse to dense.
         batch_size: distinct proposals taken from one surrogate draw; the
             extra ones go to the next trials (parallel workers) while untried.
         time_limit: seconds per surrogate solve (``None``: the backend's default effort).
         backend_options: passed to ``hqopt.solve``.
         diversity: penalty (standard deviations) for proposing next to a running trial.
-        trust_radius: initial radius of the trust region (parameters that may
-            change at once), a fraction of the number of parameters
+        trust_radius: initial radius of the trust region (changed choices plus
+            levels moved), a fraction of the number of parameters
             (``None``: no trust region, every proposal is global).
         trust_failures: proposals in a row not better than the trust region's
             centre before its radius shrinks by one.
         global_every: every this many trials the proposal is global (anywhere
             outside the tabu balls), so the search can find another basin.
-        tabu_radius: changed parameters around a certified local optimum that are not proposed again.
+        tabu_radius: distance around a certified local optimum within which nothing is proposed again.
         local_thompson: minimise a posterior draw inside the trust region too
             (default: the posterior mean there; global proposals always draw).
         constraints_func: Optuna-style ``trial -> sequence of floats`` (<= 0 is
@@ -160,7 +160,7 @@ class QuboSampler(BaseSampler):
         self.local_thompson = local_thompson
         self.constraints_func = constraints_func
         self._rng = np.random.default_rng(seed)
-        #: the startup design's probability of setting a bit, one per design point
+        #: the startup design's share of bits set, one per design point
         self._densities = design_densities(n_startup_trials, self._rng)
         self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
         self._search_space = optuna.search_space.IntersectionSearchSpace(include_pruned=True)
@@ -263,7 +263,7 @@ class QuboSampler(BaseSampler):
                 name: self._independent_sampler.sample_independent(study, trial, name, dist)
                 for name, dist in search_space.items()
             }
-        owner = (study._study_id, study.study_name, signature)  # in-memory studies all have id 0
+        owner = (id(study._storage), study._study_id, study.study_name, signature)  # in-memory studies all have id 0
         while self._queue:
             queued_owner, params = self._queue.pop(0)
             key = _grid_key(enc, params)
@@ -293,13 +293,13 @@ class QuboSampler(BaseSampler):
             picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed)
         self.last_solve = acq.last_solve
         if not picks:
-            picks = [maximin_point(enc, list(tried), self._rng)]
+            picks = [maximin_point(enc, list(tried), self._rng, density=float(self._rng.random()))]
         proposals = [enc.params_of_indices(p) for p in picks]
         self._queue = [(owner, p) for p in proposals[1:]]
         return proposals[0]
 
     def _design_density(self, trial: FrozenTrial) -> float:
-        """The probability that a startup trial sets each bit (its stratum of the design)."""
+        """The share of bits a startup trial sets (its stratum of the design)."""
         return float(self._densities[trial.number % self.n_startup_trials])
 
     def _trust_region(
@@ -310,12 +310,13 @@ class QuboSampler(BaseSampler):
             return None
         tr = self._regions.get(owner)
         n_params = len(enc.params)
+        n_levels = np.array([code.n_levels for code in enc.params])
         if tr is None:
             radius = max(2, round(self.trust_radius * n_params))  # small spaces: at least two parameters at once
             ordinal = np.array([not isinstance(code.distribution, CategoricalDistribution) for code in enc.params])
-            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal)
+            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels)
             self._regions[owner] = tr
-        tr.n_levels = np.array([code.n_levels for code in enc.params])  # adaptive levels may change the count
+        tr.n_levels = n_levels  # adaptive levels may change the count
         tr.observe([t.number for t in complete], keys, y)
         return tr
 

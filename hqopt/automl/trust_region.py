@@ -1,4 +1,4 @@
-"""Trust region for the acquisition: a Hamming ball around a centre that grows and shrinks.
+"""Trust region for the acquisition: a ball around a centre that grows and shrinks.
 
 Distances are taken on level indices: a categorical parameter counts 1 when
 its choice differs, a numeric (ordered) one the number of levels it moves
@@ -7,7 +7,7 @@ on numeric ones a ball of radius 1 holds the neighbouring levels, not every
 level of one parameter (certifying a local optimum of two 15-level
 parameters then takes 4 trials, not 28).
 
-The sampler's proposals stay within ``radius`` parameters of a centre (the best
+The sampler's proposals stay within distance ``radius`` of a centre (the best
 configuration of the current local search), as in CASMOPOLITAN (Wan et al.,
 ICML 2021) and TuRBO (Eriksson et al., NeurIPS 2019):
 
@@ -122,6 +122,10 @@ class TrustRegion:
     seen: set[int] = field(default_factory=set)
     _keys: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.ordinal is not None and self.n_levels is None:
+            raise ValueError("TrustRegion: ordinal parameters need n_levels (their largest distance)")
+
     def observe(self, numbers: Sequence[int], X: np.ndarray, y: np.ndarray) -> None:
         """Update with the finished trials (numbers, level-index rows, values to minimise); new ones move the region."""
         self._keys = {int(n): np.asarray(b) for n, b in zip(numbers, X)}
@@ -137,7 +141,7 @@ class TrustRegion:
             self.seen.add(int(number))
             key = self._keys[int(number)]
             if value < self.center_value and self._outside_tabu(key):
-                step = int(distance(key, self._keys[self.center], self.ordinal)) if self.center in self._keys else 0
+                step = int(distance(key, self._keys[self.center], self.ordinal))
                 if step >= self.radius:  # the improvement used the whole ball: widen it
                     self.radius = min(self.radius + 1, self.max_distance)
                 self.center, self.center_value = int(number), float(value)

@@ -1,7 +1,7 @@
 """Tuning specs: a YAML file that names an estimator, a dataset and a search space.
 
-:func:`load_spec` checks a spec (every bad field is a :class:`SpecError` naming
-it) and :func:`run_tune` runs the Optuna study it describes, stored in an
+:func:`load_spec` checks a spec (bad YAML is a :class:`~hqopt.errors.FormatError`
+with the file and line, every bad field a :class:`SpecError` naming it) and :func:`run_tune` runs the Optuna study it describes, stored in an
 Optuna storage (a local SQLite file by default), so a stopped study resumes
 and several machines can share one RDB study. A spec is data, not code: the
 estimator's import path must name an estimator class of an allowed library
@@ -143,7 +143,7 @@ class TuneReport:
 
 # ------------------------------------------------------------------- loading
 def load_spec(path: str | Path) -> TuneSpec:
-    """Read and check a YAML tuning spec."""
+    """Read and check a YAML tuning spec (FormatError on unreadable files and bad YAML, SpecError on bad fields)."""
     path = Path(path)
     data = parse(read_text(path), str(path))  # as problem specs: file:line on bad syntax, repeated keys refused
     spec = parse_spec(data, source=str(path), base_dir=path.parent, default_name=path.stem)
@@ -764,6 +764,8 @@ def write_history_plot(study: optuna.Study, path: str | Path) -> str:
         ax.figure.savefig(path, dpi=100, bbox_inches="tight")
     except OSError as exc:
         raise SpecError("plot", f"cannot write {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a suffix matplotlib has no writer for
+        raise SpecError("plot", str(exc)) from None
     finally:
         matplotlib.pyplot.close(ax.figure)
     return str(path)

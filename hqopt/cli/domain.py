@@ -25,8 +25,8 @@ from hqopt.io.base import check_writable
 from hqopt.model import Model
 from hqopt.result import Result
 
-#: packages of the ``plot`` extra that ``--plot`` needs
-PLOT_EXTRA = ("matplotlib", "networkx")
+#: the package of the ``plot`` extra that ``--plot`` needs
+PLOT_EXTRA = "matplotlib"
 
 
 def formulation(model: Model) -> Any:
@@ -68,18 +68,27 @@ def print_report(model: Model, result: Result) -> bool:
 
 
 def check_plot(model: Model, path: Path) -> None:
-    """Refuse ``--plot`` before solving: the problem must have a picture, the extra be installed, the file writable."""
+    """Refuse ``--plot`` before solving: the problem must have a picture (and :func:`check_figure_path` pass)."""
     if not hasattr(formulation(model), "plot"):
         kind = model.metadata.get("kind")
         what = f"problems of kind {kind!r}" if kind else f"{model.metadata.get('format', 'these')} files"
         raise fail(f"--plot draws placement plans (a spec with kind: placement); {what} have no picture")
-    missing = [name for name in PLOT_EXTRA if importlib.util.find_spec(name) is None]
-    if missing:
-        raise fail(f"--plot needs the 'plot' extra (pip install 'hqopt[plot]'): {', '.join(missing)} not installed")
+    check_figure_path(path)
+
+
+def check_figure_path(path: Path, flag: str = "--plot") -> None:
+    """Refuse a picture file before the work: the ``plot`` extra installed, a format matplotlib writes, a writable file."""
+    if importlib.util.find_spec(PLOT_EXTRA) is None:
+        raise fail(f"{flag} needs the 'plot' extra (pip install 'hqopt[plot]'): {PLOT_EXTRA} is not installed")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix.lower().lstrip(".") not in kinds:
+        raise fail(f"{flag}: {path.name} is no picture format matplotlib writes ({', '.join(sorted(kinds))})")
     try:
         check_writable(path)
     except HqoptError as exc:
-        raise fail(f"--plot: {exc}") from None
+        raise fail(f"{flag}: {exc}") from None
 
 
 def plot(model: Model, result: Result, path: Path) -> None:
@@ -88,6 +97,7 @@ def plot(model: Model, result: Result, path: Path) -> None:
         raise fail("--plot: no feasible solution to draw")
     try:
         formulation(model).plot(result, path)
-    except (OSError, HqoptError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise fail(f"--plot: cannot write {path}: {reason}") from None
+    except OSError as exc:
+        raise fail(f"--plot: cannot write {path}: {exc.strerror or exc}") from None
+    except (HqoptError, ValueError) as exc:
+        raise fail(f"--plot: {exc}") from None

@@ -180,11 +180,13 @@ def solve(
     except _Terminated:
         typer.echo("terminated (SIGTERM) before the solve began", err=True)
         raise typer.Exit(EXIT_TERMINATED) from None
-    what = "reported the best solution found so far" if result.objective is not None else "no solution was found before"
+    found = result.objective is not None
     if sigterm.received:
+        what = "reported the best solution found so far" if found else "no solution was found before SIGTERM"
         typer.echo(f"terminated (SIGTERM): {what}", err=True)
         raise typer.Exit(EXIT_TERMINATED)
     if result.interrupted:
+        what = "reported the best solution found so far" if found else "no solution was found before the interrupt"
         typer.echo(f"interrupted: {what}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(EXIT_OK if result.feasible else EXIT_NO_FEASIBLE)

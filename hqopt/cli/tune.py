@@ -21,6 +21,7 @@ from typing import Any
 import typer
 
 from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, app, fail
+from hqopt.cli.domain import check_figure_path
 from hqopt.errors import HqoptError
 from hqopt.io.base import check_writable
 
@@ -68,14 +69,13 @@ def tune(
         raise fail(f"--space-changed must be one of {', '.join(SPACE_CHANGED)}, got {space_changed!r}")
     if export is not None and export.suffix.lower() not in (".csv", ".json"):
         raise fail("--export must name a .csv or .json file")
-    if plot is not None and not no_plot and not _have_matplotlib():
-        raise fail("--plot needs the 'plot' extra (pip install 'hqopt[plot]'): matplotlib is not installed")
-    for flag, path in (("--export", export), ("--plot", None if no_plot else plot)):
-        if path is not None:
-            try:
-                check_writable(path)
-            except HqoptError as exc:
-                raise fail(f"{flag}: {exc}") from None
+    if plot is not None and not no_plot:
+        check_figure_path(plot)
+    if export is not None:
+        try:
+            check_writable(export)
+        except HqoptError as exc:
+            raise fail(f"--export: {exc}") from None
     wanted = trials or spec.trials
     console = Console(highlight=False, soft_wrap=True)
     progress = _Progress(console, wanted, timeout, quiet)

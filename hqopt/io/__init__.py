@@ -85,8 +85,9 @@ def split_instance(path: str | os.PathLike[str]) -> tuple[Path, int | None]:
 def split_path(path: str | os.PathLike[str]) -> tuple[Path, int | None, dict[str, str]]:
     """``FILE#K,name=value,...`` -> ``(FILE, K, {name: value})``; a plain path is left whole.
 
-    A ``#`` tail counts only if every comma-separated part is a number or
-    ``name=value`` and the whole path is not an existing file.
+    A ``#`` tail counts only if the whole path is not an existing file; then
+    every comma-separated part must be a number or ``name=value`` (when the
+    file before ``#`` exists, anything else is a FormatError naming the selector).
 
     >>> split_path("capa.txt#capacity=8000")
     (PosixPath('capa.txt'), None, {'capacity': '8000'})

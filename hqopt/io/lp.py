@@ -42,9 +42,10 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
         raise FormatError(source, 1, "not an LP file: no Minimize/Maximize or Subject To section")
     try:
         cqm = dimod.lp.loads(text)
-    except (ValueError, RuntimeError, TypeError, OverflowError):
-        line, reason = _diagnose(text)  # the reader says only "File not existent or illegal file format"
-        raise FormatError(source, line, f"not a valid LP file: {reason}") from None
+    except (ValueError, RuntimeError, TypeError, OverflowError) as exc:
+        found = _diagnose(text)  # the reader names no line (for a syntax error: "File not existent or illegal ...")
+        reason = found[1] if found else f"({exc})"
+        raise FormatError(source, found[0] if found else None, f"not a valid LP file: {reason}") from None
     if not cqm.variables:
         raise FormatError(source, None, "the LP file declares no variables")
     for v in cqm.variables:
@@ -64,11 +65,13 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
     return model
 
 
+#: LP sections hqopt does not read (dimod refuses them with its own message); they end the constraints
+_OTHER_SECTIONS = re.compile(r"^\s*(semi-continuous|semi|semis|sos[12]?)\s*:?\s*$", re.I | re.M)
 _RHS = re.compile(r"(<=|>=|=<|=>|<|>|=)\s*[-+]?\s*(\d|\.\d|inf)", re.I)
 _LABEL = re.compile(r"^[^\s:\[\]]+\s*:")
 
 
-def _diagnose(text: str) -> tuple[int | None, str]:
+def _diagnose(text: str) -> tuple[int, str] | None:
     """The first line an LP reader would stumble on, and why (None: no line found to blame).
 
     Checks the mistakes that are easy to make by hand: a product or square outside
@@ -81,7 +84,7 @@ def _diagnose(text: str) -> tuple[int | None, str]:
         line = raw.split("\\", 1)[0].strip()  # a backslash starts a comment
         if not line:
             continue
-        keyword = _KEYWORDS.match(line + "\n")
+        keyword = _KEYWORDS.match(line + "\n") or _OTHER_SECTIONS.match(line + "\n")
         starts_row = section == "constraints" and (keyword is not None or _LABEL.match(line) is not None)
         if open_row is not None and starts_row:
             return open_row, "this constraint has no sense and right-hand side (e.g. '<= 3')"
@@ -99,7 +102,7 @@ def _diagnose(text: str) -> tuple[int | None, str]:
                 open_row = number
             if _RHS.search(line):
                 open_row = None
-    return None, "the LP reader gives no line; check that every constraint has a sense and a right-hand side"
+    return None
 
 
 def write(model: Model, path: Path) -> None:

@@ -166,7 +166,7 @@ def parse(text: str, source: str) -> dict[str, Any]:
     if data is None:
         raise FormatError(source, 1, "the spec is empty")
     if not isinstance(data, dict):
-        raise FormatError(source, 1, f"a spec is a mapping with a 'kind:' field, got a {type(data).__name__}")
+        raise FormatError(source, 1, f"a spec is a mapping of 'name: value' fields, got a {type(data).__name__}")
     return data
 
 
