@@ -313,7 +313,8 @@ class QuboSampler(BaseSampler):
         n_levels = np.array([code.n_levels for code in enc.params])
         if tr is None:
             radius = max(2, round(self.trust_radius * n_params))  # small spaces: at least two parameters at once
-            ordinal = np.array([not isinstance(code.distribution, CategoricalDistribution) for code in enc.params])
+            # levels are steps only on a fixed grid: refined levels are uneven and follow the incumbent
+            ordinal = np.array([_is_finite_grid(code.distribution, self.max_levels) for code in enc.params])
             tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels)
             self._regions[owner] = tr
         tr.n_levels = n_levels  # adaptive levels may change the count
