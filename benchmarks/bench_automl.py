@@ -1,6 +1,6 @@
 """Benchmark: QuboSampler (FM, BOCS) against Optuna's TPE, random and GP samplers.
 
-Problems (all from ../shared/benchmarks, development set):
+Problems (from ../shared/benchmarks, development set, but the last two):
 
 * ``svm_digits``, ``dtree_breast_cancer``, ``krr_diabetes``: the hpo_tabular
   lookup tables (regret to the best row of each table);
@@ -9,7 +9,10 @@ Problems (all from ../shared/benchmarks, development set):
   enumerated optimum);
 * ``contamination``: the BOCS contamination-control problem (d = 30 stages,
   T = 100 fixed Monte Carlo samples, lambda = 0.01), built from
-  bocs/README.md; no known optimum, so the best value itself is reported.
+  bocs/README.md; no known optimum, so the best value itself is reported;
+* ``rosenbrock3``, ``log_bowl``: synthetic continuous checks (Rosenbrock on
+  [-2, 2]^3; three log-scale floats and a log-scale integer 1-200), whose
+  levels the sampler refines around the incumbent (regret to the optimum).
 
 For each problem, sampler and seed a study of ``--trials`` trials is run; the
 table gives the mean (and standard deviation over seeds) of the regret (or best
@@ -158,12 +161,36 @@ def contamination_problem(d: int = 30, T: int = 100, lam: float = 0.01, seed: in
     return Problem("contamination", space, f, None)
 
 
+# ------------------------------------------- continuous checks (not in the issue's targets)
+def rosenbrock_problem(d: int = 3) -> Problem:
+    """Rosenbrock's valley on [-2, 2]^d: continuous parameters, whose levels the sampler refines."""
+
+    def f(config: dict[str, Any]) -> float:
+        x = [config[f"x{i}"] for i in range(d)]
+        return float(sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(d - 1)))
+
+    return Problem(f"rosenbrock{d}", {f"x{i}": FloatDistribution(-2.0, 2.0) for i in range(d)}, f, 0.0)
+
+
+def log_bowl_problem() -> Problem:
+    """Three log-scale floats and a wide log-scale integer (1-200): a bowl in log space, like learning rates."""
+
+    def f(config: dict[str, Any]) -> float:
+        return float(sum((np.log10(config[f"x{i}"]) + 2) ** 2 for i in range(3)) + (np.log(config["k"]) - 3) ** 2)
+
+    space: dict[str, BaseDistribution] = {f"x{i}": FloatDistribution(1e-4, 1.0, log=True) for i in range(3)}
+    space["k"] = IntDistribution(1, 200, log=True)
+    return Problem("log_bowl", space, f, float(min((np.log(k) - 3) ** 2 for k in range(1, 201))))
+
+
 PROBLEMS: dict[str, Callable[[], Problem]] = {
     "svm_digits": lambda: tabular_problem("svm_digits"),
     "dtree_breast_cancer": lambda: tabular_problem("dtree_breast_cancer"),
     "krr_diabetes": lambda: tabular_problem("krr_diabetes"),
     **{f"ising{n}_l{lam:g}": (lambda n=n, lam=lam: ising_problem(n, lam)) for n in (9, 16) for lam in LAMBDAS},
     "contamination": contamination_problem,
+    "rosenbrock3": rosenbrock_problem,
+    "log_bowl": log_bowl_problem,
 }
 
 
