@@ -309,15 +309,15 @@ class QuboSampler(BaseSampler):
         if self.trust_radius is None:
             return None
         tr = self._regions.get(owner)
-        n_params = len(enc.params)
-        n_levels = np.array([code.n_levels for code in enc.params])
         if tr is None:
+            n_params = len(enc.params)
             radius = max(2, round(self.trust_radius * n_params))  # small spaces: at least two parameters at once
-            # levels are steps only on a fixed grid: refined levels are uneven and follow the incumbent
+            # levels are steps only on a fixed grid (whose level count never changes): refined levels are
+            # uneven and follow the incumbent
             ordinal = np.array([_is_finite_grid(code.distribution, self.max_levels) for code in enc.params])
+            n_levels = np.array([code.n_levels for code in enc.params])
             tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels)
             self._regions[owner] = tr
-        tr.n_levels = n_levels  # adaptive levels may change the count
         tr.observe([t.number for t in complete], keys, y)
         return tr
 

@@ -9,11 +9,13 @@ code 2 -- never a traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
 from hqopt import __version__
 from hqopt.errors import HqoptError, bounded
+from hqopt.io.base import check_writable
 
 app = typer.Typer(
     name="hqopt",
@@ -52,6 +54,14 @@ def fail(message: str) -> typer.Exit:
     """Print ``error: message`` (one line, at most 500 characters) on stderr; return the Exit(2) to raise."""
     typer.echo(f"error: {bounded(message)}", err=True)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def check_writable_flag(path: Path, flag: str) -> None:
+    """Exit 2 naming ``flag`` unless a file can be written at ``path`` now (checked before the work is done)."""
+    try:
+        check_writable(path)
+    except HqoptError as exc:
+        raise fail(f"{flag}: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

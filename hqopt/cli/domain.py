@@ -19,9 +19,8 @@ from typing import Any
 
 from rich.console import Console
 
-from hqopt.cli.app import fail
+from hqopt.cli.app import check_writable_flag, fail
 from hqopt.errors import HqoptError
-from hqopt.io.base import check_writable
 from hqopt.model import Model
 from hqopt.result import Result
 
@@ -78,17 +77,19 @@ def check_plot(model: Model, path: Path) -> None:
 
 def check_figure_path(path: Path, flag: str = "--plot") -> None:
     """Refuse a picture file before the work: the ``plot`` extra installed, a format matplotlib writes, a writable file."""
-    if importlib.util.find_spec(PLOT_EXTRA) is None:
+    if not have_plot_extra():
         raise fail(f"{flag} needs the 'plot' extra (pip install 'hqopt[plot]'): {PLOT_EXTRA} is not installed")
     from matplotlib.backend_bases import FigureCanvasBase
 
     kinds = FigureCanvasBase.get_supported_filetypes()
     if path.suffix.lower().lstrip(".") not in kinds:
         raise fail(f"{flag}: {path.name} is no picture format matplotlib writes ({', '.join(sorted(kinds))})")
-    try:
-        check_writable(path)
-    except HqoptError as exc:
-        raise fail(f"{flag}: {exc}") from None
+    check_writable_flag(path, flag)
+
+
+def have_plot_extra() -> bool:
+    """Whether the ``plot`` extra is installed."""
+    return importlib.util.find_spec(PLOT_EXTRA) is not None
 
 
 def plot(model: Model, result: Result, path: Path) -> None:

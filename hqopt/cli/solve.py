@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import signal
 import threading
 import time
@@ -38,10 +39,12 @@ from hqopt.cli.app import (
     EXIT_OK,
     EXIT_TERMINATED,
     app,
+    check_writable_flag,
     fail,
 )
+from hqopt.engine.chains import COLD_START
 from hqopt.errors import HqoptError, bounded
-from hqopt.io.base import check_writable, write_atomic
+from hqopt.io.base import write_atomic
 from hqopt.result import Result
 from hqopt.solve import Progress
 
@@ -147,7 +150,7 @@ def solve(
     sigterm = _Sigterm()
     try:
         with sigterm.installed(), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="the ls engine was still compiling")  # a row of the table says it
+            warnings.filterwarnings("ignore", message=re.escape(COLD_START))  # a row of the table says it
             model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
             if plot is not None:
                 domain.check_plot(model, plot)
@@ -195,12 +198,8 @@ def solve(
 # ------------------------------------------------- output file and SIGTERM
 def _check_output(output: Path | None) -> None:
     """Refuse an ``--output`` that cannot be written, before any time is spent solving."""
-    if output is None:
-        return
-    try:
-        check_writable(output)
-    except HqoptError as exc:
-        raise fail(f"--output: {exc}") from None
+    if output is not None:
+        check_writable_flag(output, "--output")
 
 
 def _report(result: Result, model: Any, output: Path | None, plot: Path | None, *, as_json: bool, quiet: bool) -> None:

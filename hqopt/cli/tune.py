@@ -20,10 +20,8 @@ from typing import Any
 
 import typer
 
-from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, app, fail
-from hqopt.cli.domain import check_figure_path
-from hqopt.errors import HqoptError
-from hqopt.io.base import check_writable
+from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, app, check_writable_flag, fail
+from hqopt.cli.domain import check_figure_path, have_plot_extra
 
 SPACE_CHANGED_HELP = (
     "When the stored study has another search space: stop, continue or new (default: ask on a terminal, else stop)."
@@ -72,10 +70,7 @@ def tune(
     if plot is not None and not no_plot:
         check_figure_path(plot)
     if export is not None:
-        try:
-            check_writable(export)
-        except HqoptError as exc:
-            raise fail(f"--export: {exc}") from None
+        check_writable_flag(export, "--export")
     wanted = trials or spec.trials
     console = Console(highlight=False, soft_wrap=True)
     progress = _Progress(console, wanted, timeout, quiet)
@@ -85,7 +80,7 @@ def tune(
     if not no_plot:
         if plot is not None:
             plot_path = plot
-        elif _have_matplotlib():
+        elif have_plot_extra():
             plot_path = Path(f"{spec.name}-history.png")
     typer.echo(
         f"study {spec.name!r}: {spec.estimator} on {_dataset_name(spec.dataset)}, {wanted} trials, "
@@ -215,12 +210,6 @@ class _GracefulStop:
             raise KeyboardInterrupt
         self.stop.set()
         print("stopping after the running trial (press Ctrl-C again to stop now)", file=sys.stderr, flush=True)
-
-
-def _have_matplotlib() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("matplotlib") is not None
 
 
 def _dataset_name(dataset: dict) -> str:
