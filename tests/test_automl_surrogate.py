@@ -76,6 +76,21 @@ def test_bocs_trend_extrapolates_a_cost_shared_by_every_bit() -> None:
     assert sum(extrapolates(None, seed) for seed in range(8)) <= 2
 
 
+def test_bocs_posterior_mean_of_a_never_set_feature_is_its_prior_mean() -> None:
+    """Bit 3 is never set (nor any pair with it): its terms keep the prior, mean 0, while the draws still spread."""
+    rng = np.random.default_rng(0)
+    X = (rng.random((12, 4)) < 0.5).astype(float)
+    X[:, 3] = 0.0
+    X[0, :3] = 1.0  # every other pair is seen at least once
+    y = X[:, 0] - 2 * X[:, 1] + X[:, 0] * X[:, 2]
+    model = BOCS(trend=None, seed=1).fit(X, y)
+    Q = model.qubo()
+    assert np.all(Q[:, 3] == 0.0) and np.all(Q[3, :] == 0.0)
+    assert np.count_nonzero(Q[:3, :3]) == 6  # the seen terms are estimated
+    spread = np.std([model.thompson_qubo(np.random.default_rng(k))[3, 3] for k in range(20)])
+    assert spread > 0.0  # Thompson sampling still explores the unseen bit
+
+
 def test_bocs_chain_continues_and_seed_repeats() -> None:
     Q = sparse_quadratic(3)
     X = ALL_X[:40]

@@ -159,6 +159,8 @@ class BOCS:
         self._draws: list[np.ndarray] = []
         self._mean, self._std, self._sigma2 = 0.0, 1.0, 1.0
         self._pairs: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
+        #: features that are non-zero in some training row (the others' posterior is their prior)
+        self._observed = np.zeros(0, dtype=bool)
 
     # --------------------------------------------------------------- features
     def features(self, X: np.ndarray) -> np.ndarray:
@@ -178,6 +180,7 @@ class BOCS:
             self._pairs = np.triu_indices(self.n, k=1)
             self._state = None
         Phi = self.features(X)
+        self._observed = Phi.any(axis=0)
         t, self._mean, self._std = _standardize(y)
         p = Phi.shape[1]
         if self._state is None:
@@ -242,8 +245,16 @@ class BOCS:
         return self._draws
 
     def coefficients(self) -> np.ndarray:
-        """Posterior-mean coefficients (standardized units): intercept, linear terms, pairs i < j, then the trend."""
-        return np.mean(self._require_fit(), axis=0)
+        """Posterior-mean coefficients (standardized units): intercept, linear terms, pairs i < j, then the trend.
+
+        A feature that no training row sets (a pair never seen together, a
+        level never tried) keeps its prior, whose mean is exactly 0: that 0 is
+        used, not the average of its draws. Under the horseshoe those draws
+        have Cauchy-like tails, so their average would be about as wild as a
+        single draw and would pull the posterior-mean proposal towards
+        whichever unseen pair drew far out.
+        """
+        return np.where(self._observed, np.mean(self._require_fit(), axis=0), 0.0)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Posterior-mean predictions in the units of the training targets."""
