@@ -3,8 +3,9 @@
 Distances are taken on level indices: a categorical parameter counts 1 when
 its choice differs, an ordinal one the number of levels it moves
 (:func:`distance`; the sampler makes numeric parameters on a fixed grid
-ordinal, not refined ones, whose levels are uneven and follow the incumbent). On binary spaces that is the Hamming distance on the bits;
-on numeric ones a ball of radius 1 holds the neighbouring levels, not every
+ordinal, not refined ones, whose levels are uneven and follow the
+incumbent). On binary spaces that is the Hamming distance on the bits; on
+numeric ones a ball of radius 1 holds the neighbouring levels, not every
 level of one parameter (certifying a local optimum of two 15-level
 parameters then takes 4 trials, not 28).
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from statistics import NormalDist
 
 import numpy as np
 
@@ -97,8 +98,6 @@ def wilson_interval(successes: Sequence[bool], confidence: float = 0.95) -> tupl
     n = len(successes)
     if n == 0:
         return (math.nan, math.nan)
-    from statistics import NormalDist
-
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = sum(bool(s) for s in successes) / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
