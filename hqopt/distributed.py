@@ -92,11 +92,12 @@ def solve_many(
     from hqopt.io import split_path  # the readers load only when files are given
 
     items = list(problems)
-    paths = [(i, item) for i, item in enumerate(items) if isinstance(item, (str, os.PathLike))] if executor == "local" else []
-    for index, item in paths:
-        file, _, _ = split_path(item)
-        if not file.is_file():
-            raise FormatError(file, None, f"no such file (item {index + 1} of the {len(items)} given)")
+    if executor == "local":
+        for index, item in enumerate(items):
+            if isinstance(item, (str, os.PathLike)):
+                file, _, _ = split_path(item)
+                if not file.is_file():
+                    raise FormatError(file, None, f"no such file (item {index + 1} of the {len(items)} given)")
     seeds = _seeds(seed, len(items))
     models: list[Model | None] = []
     payloads: list[tuple[Any, ...]] = []

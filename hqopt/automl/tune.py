@@ -4,10 +4,12 @@
 :class:`~hqopt.errors.FormatError` with the file and line, every bad field a
 :class:`SpecError` naming it) and :func:`run_tune` runs the Optuna study it
 describes, stored in an Optuna storage (a local SQLite file by default), so
-a stopped study resumes and several machines can share one RDB study. A spec is data, not code: the
-estimator's import path must name an estimator class of an allowed library
-(:func:`allowed_estimator`, checked before anything outside scikit-learn is
-imported) unless the caller passes ``allow_import=True``.
+a stopped study resumes and several machines can share one RDB study.
+
+A spec is data, not code: the estimator's import path must name an
+estimator class of an allowed library (:func:`allowed_estimator`, checked
+before anything outside scikit-learn is imported) unless the caller passes
+``allow_import=True``.
 
 A CSV dataset is read by pandas and fed through a scikit-learn pipeline:
 numeric columns get median imputation (and a StandardScaler with
