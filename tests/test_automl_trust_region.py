@@ -44,6 +44,20 @@ def test_improvement_inside_the_ball_moves_the_centre_without_widening() -> None
     assert (tr.center, tr.radius) == (2, 3)
 
 
+def test_at_radius_one_only_two_improvements_in_a_row_widen_the_ball() -> None:
+    tr = TrustRegion(n_params=5, init_radius=1, failures=3, tabu_radius=1)
+    K = np.array([[0, 0, 0, 0, 0], [1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
+    y = np.array([9.0, 8.0, 9.5, 7.0, 6.0, 5.0])
+    radii = []
+    for n in range(1, 7):
+        tr.observe(list(range(n)), K[:n], y[:n])
+        radii.append(tr.radius)
+    # trial 1 improves once (no widening); 2 fails; 3 improves once more, 4 is the second in a row: radius 2;
+    # 5 improves inside the ball of radius 2 (one change): no widening
+    assert radii == [1, 1, 1, 1, 2, 2]
+    assert tr.center == 5
+
+
 def test_restart_makes_the_centre_tabu_and_recentres_outside() -> None:
     tr = TrustRegion(n_params=3, init_radius=1, failures=1, tabu_radius=1)
     K = np.array([[0, 0, 0], [0, 0, 1], [1, 1, 1], [1, 1, 0]])

@@ -14,7 +14,10 @@ configuration of the current local search), as in CASMOPOLITAN (Wan et al.,
 ICML 2021) and TuRBO (Eriksson et al., NeurIPS 2019):
 
 * a finished trial better than the centre becomes the centre, and widens the
-  ball by one if it lies on the ball's edge (a success); ``failures`` trials in a row that are not
+  ball by one if it lies on the ball's edge (a success); at radius one it
+  takes two improvements in a row, as TuRBO's success tolerance (one better
+  neighbour says little about pairs of changes, and widening at once spends
+  the next proposals on them); ``failures`` trials in a row that are not
   better narrow it by one, down to one;
 * when the ball holds no untried configuration (at radius one: every
   neighbour of the centre is tried and none is better, a certified local
@@ -27,21 +30,21 @@ stay out of.
 
 Example:
     >>> import numpy as np
-    >>> tr = TrustRegion(n_params=4, init_radius=1, failures=1, tabu_radius=1)
-    >>> K = np.array([[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]])
+    >>> tr = TrustRegion(n_params=4, init_radius=2, failures=1, tabu_radius=1)
+    >>> K = np.array([[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1], [1, 1, 1, 0]])
     >>> y = np.array([3.0, 1.0, 0.5, 2.0])
     >>> tr.observe([0, 1], K[:2], y[:2])             # the best becomes the centre
     >>> tr.center, tr.radius
-    (1, 1)
+    (1, 2)
     >>> tr.observe([0, 1, 2], K[:3], y[:3])          # better, on the ball's edge: the centre moves, the ball widens
     >>> tr.center, tr.radius, tr.region().allowed(K).tolist()
-    (2, 2, [False, True, True, True])
+    (2, 3, [False, True, True, True])
     >>> tr.observe([0, 1, 2, 3], K, y)               # not better: it narrows
     >>> tr.radius
-    1
+    2
     >>> tr.restart([0, 1, 2, 3], y)                  # trial 2 is tabu: the best outside its ball of radius 1
     >>> tr.center, tr.region().allowed(K).tolist()
-    (0, [True, False, False, False])
+    (1, [True, True, False, False])
 """
 
 from __future__ import annotations
@@ -120,6 +123,7 @@ class TrustRegion:
     center_value: float = np.inf
     radius: int = 0
     fails: int = 0
+    streak: int = 0
     tabu: list[int] = field(default_factory=list)
     seen: set[int] = field(default_factory=set)
     _keys: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
@@ -144,11 +148,14 @@ class TrustRegion:
             key = self._keys[int(number)]
             if value < self.center_value and self._outside_tabu(key):
                 step = int(distance(key, self._keys[self.center], self.ordinal))
-                if step >= self.radius:  # the improvement used the whole ball: widen it
+                self.streak += 1
+                if step >= self.radius and (self.radius > 1 or self.streak >= 2):  # the whole ball was used: widen it
                     self.radius = min(self.radius + 1, self.max_distance)
+                    self.streak = 0
                 self.center, self.center_value = int(number), float(value)
                 self.fails = 0
             else:
+                self.streak = 0
                 self.fails += 1
                 if self.fails >= self.failures:
                     self.radius = max(1, self.radius - 1)
@@ -184,7 +191,7 @@ class TrustRegion:
         return bool(self.global_region().allowed(np.asarray(key)[None, :])[0])
 
     def _recenter(self, numbers: Sequence[int], y: np.ndarray) -> None:
-        self.radius, self.fails = max(1, min(self.init_radius, self.max_distance)), 0
+        self.radius, self.fails, self.streak = max(1, min(self.init_radius, self.max_distance)), 0, 0
         self.center, self.center_value = None, np.inf
         if len(numbers):
             ok = self.global_region().allowed(np.array([self._keys[int(n)] for n in numbers]))
