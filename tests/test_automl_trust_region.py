@@ -168,3 +168,21 @@ def test_only_fixed_grids_count_levels_moved() -> None:
     (region,) = sampler._regions.values()
     enc = SearchSpaceEncoder({"a": optuna.distributions.FloatDistribution(0.0, 1.0), "b": IntDistribution(1, 5), "c": IntDistribution(1, 500)})
     assert dict(zip([code.name for code in enc.params], region.ordinal.tolist())) == {"a": False, "b": True, "c": False}
+
+
+@pytest.mark.parametrize(
+    ("objective", "patience"),
+    [
+        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_int("b", 1, 5) + len(t.suggest_categorical("c", ["x", "yy"])), 2),
+        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_float("x", 0.0, 1.0), 1),
+    ],
+    ids=["discrete", "with-a-continuous-parameter"],
+)
+def test_only_discrete_spaces_wait_for_two_improvements_at_radius_one(objective, patience) -> None:
+    """A valley of continuous parameters needs two changes at once soon (measured: waiting made
+    rosenbrock3 worse), so a space with a refined parameter widens after one improvement, as before."""
+    sampler = QuboSampler(seed=0, n_startup_trials=4)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=6)
+    (region,) = sampler._regions.values()
+    assert region.successes_at_one == patience

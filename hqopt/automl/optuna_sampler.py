@@ -316,7 +316,12 @@ class QuboSampler(BaseSampler):
             # uneven and follow the incumbent
             ordinal = np.array([_is_finite_grid(code.distribution, self.max_levels) for code in enc.params])
             n_levels = np.array([code.n_levels for code in enc.params])
-            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels)
+            # a valley of refined (continuous) parameters needs two changes at once soon: waiting for a
+            # second improvement at radius one is for discrete spaces only (rosenbrock3 @50 over 36
+            # seeds: 4.24 with the wait, 2.04 without)
+            refined = any(not o and not isinstance(code.distribution, CategoricalDistribution) for o, code in zip(ordinal, enc.params))
+            patience = 1 if refined else 2
+            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels, successes_at_one=patience)
             self._regions[owner] = tr
         tr.observe([t.number for t in complete], keys, y)
         return tr

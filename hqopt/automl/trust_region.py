@@ -15,10 +15,11 @@ ICML 2021) and TuRBO (Eriksson et al., NeurIPS 2019):
 
 * a finished trial better than the centre becomes the centre, and widens the
   ball by one if it lies on the ball's edge (a success); at radius one it
-  takes two improvements in a row, as TuRBO's success tolerance (one better
-  neighbour says little about pairs of changes, and widening at once spends
-  the next proposals on them); ``failures`` trials in a row that are not
-  better narrow it by one, down to one;
+  takes ``successes_at_one`` (2) improvements in a row, as TuRBO's success
+  tolerance (on a sparse binary problem one better neighbour says little
+  about pairs of changes, and widening at once spends the next proposals on
+  them); ``failures`` trials in a row that are not better narrow it by one,
+  down to one;
 * when the ball holds no untried configuration (at radius one: every
   neighbour of the centre is tried and none is better, a certified local
   optimum), the centre becomes *tabu*: configurations within ``tabu_radius``
@@ -111,6 +112,7 @@ class TrustRegion:
         tabu_radius: distance around a certified local optimum within which nothing is proposed again.
         ordinal: which parameters have ordered levels (None: none); see :func:`distance`.
         n_levels: levels of each parameter (needed with ``ordinal``: the largest distance).
+        successes_at_one: improvements in a row at radius one before the ball widens to two.
     """
 
     n_params: int
@@ -119,6 +121,7 @@ class TrustRegion:
     tabu_radius: int
     ordinal: np.ndarray | None = None
     n_levels: np.ndarray | None = None
+    successes_at_one: int = 2
     center: int | None = None
     center_value: float = np.inf
     radius: int = 0
@@ -149,7 +152,7 @@ class TrustRegion:
             if value < self.center_value and self._outside_tabu(key):
                 step = int(distance(key, self._keys[self.center], self.ordinal))
                 self.streak += 1
-                if step >= self.radius and (self.radius > 1 or self.streak >= 2):  # the whole ball was used: widen it
+                if step >= self.radius and (self.radius > 1 or self.streak >= self.successes_at_one):  # the whole ball was used: widen it
                     self.radius = min(self.radius + 1, self.max_distance)
                     self.streak = 0
                 self.center, self.center_value = int(number), float(value)
