@@ -14,6 +14,7 @@ from optuna.distributions import CategoricalDistribution, IntDistribution
 from hqopt.automl import QuboSampler
 from hqopt.automl.acquisition import Acquisition
 from hqopt.automl.encoding import SearchSpaceEncoder
+from hqopt.automl.optuna_sampler import STALL_LIMIT
 from hqopt.automl.trust_region import Region, TrustRegion
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -56,6 +57,20 @@ def test_at_radius_one_only_two_improvements_in_a_row_widen_the_ball() -> None:
     # 5 improves inside the ball of radius 2 (one change): no widening
     assert radii == [1, 1, 1, 1, 2, 2]
     assert tr.center == 5
+
+
+def test_failures_in_a_row_at_radius_one_stall_the_ball_only_with_a_limit() -> None:
+    K = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]])
+    y = np.array([1.0, 2.0, 3.0, 4.0, 0.5, 5.0])
+    limited = TrustRegion(n_params=3, init_radius=1, failures=3, tabu_radius=1, stall_limit=3)
+    unlimited = TrustRegion(n_params=3, init_radius=1, failures=3, tabu_radius=1)
+    stalled = []
+    for n in range(1, 7):
+        for tr in (limited, unlimited):
+            tr.observe(list(range(n)), K[:n], y[:n])
+        stalled.append((limited.stalled, unlimited.stalled))
+    # trials 1-3 fail at radius one: stalled after the third; trial 4 improves (the count restarts), 5 fails once
+    assert stalled == [(False, False), (False, False), (False, False), (True, False), (False, False), (False, False)]
 
 
 def test_restart_makes_the_centre_tabu_and_recentres_outside() -> None:
@@ -171,18 +186,28 @@ def test_only_fixed_grids_count_levels_moved() -> None:
 
 
 @pytest.mark.parametrize(
-    ("objective", "patience"),
+    ("objective", "patience", "stall_limit"),
     [
-        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_int("b", 1, 5) + len(t.suggest_categorical("c", ["x", "yy"])), 2),
-        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_float("x", 0.0, 1.0), 1),
+        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_int("b", 1, 5) + len(t.suggest_categorical("c", ["x", "yy"])), 2, None),
+        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_float("x", 0.0, 1.0), 1, STALL_LIMIT),
     ],
     ids=["discrete", "with-a-continuous-parameter"],
 )
-def test_only_discrete_spaces_wait_for_two_improvements_at_radius_one(objective, patience) -> None:
+def test_only_discrete_spaces_wait_at_radius_one_only_continuous_ones_stall(objective, patience, stall_limit) -> None:
     """A valley of continuous parameters needs two changes at once soon (measured: waiting made
-    rosenbrock3 worse), so a space with a refined parameter widens after one improvement, as before."""
+    rosenbrock3 worse), so a space with a refined parameter widens after one improvement; and its ball
+    never runs out of neighbours, so failures at radius one end its local search."""
     sampler = QuboSampler(seed=0, n_startup_trials=4)
     study = optuna.create_study(sampler=sampler)
     study.optimize(objective, n_trials=6)
     (region,) = sampler._regions.values()
-    assert region.successes_at_one == patience
+    assert (region.successes_at_one, region.stall_limit) == (patience, stall_limit)
+
+
+def test_a_stalled_continuous_search_restarts_elsewhere() -> None:
+    """A flat objective never improves on the centre: at radius one the ball stalls, and its centre becomes tabu."""
+    sampler = QuboSampler(seed=0, n_startup_trials=4)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: round(t.suggest_float("x", 0.0, 1.0) + t.suggest_float("y", 0.0, 1.0), 0), n_trials=4 + 2 * STALL_LIMIT)
+    (region,) = sampler._regions.values()
+    assert region.tabu

@@ -16,7 +16,8 @@ Each trial the sampler
 4. keeps a trust region (:mod:`hqopt.automl.trust_region`): a small ball
    (changed choices, levels moved) around the best trial of the current local search,
    widened after improvements on its edge, narrowed after failures, and
-   restarted elsewhere (the old centre made tabu) at a certified local optimum;
+   restarted elsewhere (the old centre made tabu) at a certified local optimum
+   or, with continuous parameters, after ``STALL_LIMIT`` failures at radius one;
 5. takes the best untried configuration in the region under the surrogate's
    posterior mean -- anywhere for the first modelled proposal (the
    surrogate's best guess after the design; it becomes the centre if it
@@ -79,6 +80,8 @@ CONSTRAINT_WEIGHT = 4.0
 RESELECT_GROWTH = 1.5
 #: ... and first chooses with this many finished trials (BOCS before)
 MIN_SELECT = 6
+#: failures in a row at radius one after which a space with continuous parameters restarts elsewhere
+STALL_LIMIT = 10
 
 
 class QuboSampler(BaseSampler):
@@ -284,8 +287,9 @@ class QuboSampler(BaseSampler):
         Q = self._surrogate_qubo(signature, X, y, complete, thompson=thompson)
         seed = int(self._rng.integers(2**31))
         incumbent = enc.indices(centers or {})
-        picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=region)
-        if not picks and tr is not None and region.local:  # the ball is exhausted: a local optimum, restart elsewhere
+        stalled = tr is not None and region.local and tr.stalled
+        picks = [] if stalled else acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=region)
+        if not picks and tr is not None and region.local:  # the ball is exhausted (or stalled): a local optimum, restart elsewhere
             tr.restart([t.number for t in complete], y)
             region = tr.global_region()
             picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=region)
@@ -318,10 +322,11 @@ class QuboSampler(BaseSampler):
             n_levels = np.array([code.n_levels for code in enc.params])
             # a valley of refined (continuous) parameters needs two changes at once soon: waiting for a
             # second improvement at radius one is for discrete spaces only (rosenbrock3 @50 over 36
-            # seeds: 4.24 with the wait, 2.04 without)
+            # seeds: 4.24 with the wait, 2.04 without); and its ball never runs out of neighbours, so
+            # STALL_LIMIT failures at radius one end the local search instead
             refined = any(not o and not isinstance(code.distribution, CategoricalDistribution) for o, code in zip(ordinal, enc.params))
-            patience = 1 if refined else 2
-            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels, successes_at_one=patience)
+            patience, stall_limit = (1, STALL_LIMIT) if refined else (2, None)
+            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels, successes_at_one=patience, stall_limit=stall_limit)
             self._regions[owner] = tr
         tr.observe([t.number for t in complete], keys, y)
         return tr

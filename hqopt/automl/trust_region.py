@@ -24,7 +24,10 @@ ICML 2021) and TuRBO (Eriksson et al., NeurIPS 2019):
   neighbour of the centre is tried and none is better, a certified local
   optimum), the centre becomes *tabu*: configurations within ``tabu_radius``
   of it are not proposed again, and the search restarts from the best
-  configuration outside every tabu ball.
+  configuration outside every tabu ball. With ``stall_limit``, so many
+  failures in a row at radius one count as exhausting the ball too (refined
+  levels of continuous parameters keep adding neighbours, so it never runs
+  out: :attr:`TrustRegion.stalled`).
 
 :class:`Region` is what the acquisition sees: the ball, and the tabu balls to
 stay out of.
@@ -113,6 +116,7 @@ class TrustRegion:
         ordinal: which parameters have ordered levels (None: none); see :func:`distance`.
         n_levels: levels of each parameter (needed with ``ordinal``: the largest distance).
         successes_at_one: improvements in a row at radius one before the ball widens to two.
+        stall_limit: failures in a row at radius one after which the ball counts as exhausted (None: never).
     """
 
     n_params: int
@@ -122,11 +126,13 @@ class TrustRegion:
     ordinal: np.ndarray | None = None
     n_levels: np.ndarray | None = None
     successes_at_one: int = 2
+    stall_limit: int | None = None
     center: int | None = None
     center_value: float = np.inf
     radius: int = 0
     fails: int = 0
     streak: int = 0
+    stale: int = 0
     tabu: list[int] = field(default_factory=list)
     seen: set[int] = field(default_factory=set)
     _keys: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
@@ -156,10 +162,11 @@ class TrustRegion:
                     self.radius = min(self.radius + 1, self.max_distance)
                     self.streak = 0
                 self.center, self.center_value = int(number), float(value)
-                self.fails = 0
+                self.fails, self.stale = 0, 0
             else:
                 self.streak = 0
                 self.fails += 1
+                self.stale = self.stale + 1 if self.radius == 1 else 0
                 if self.fails >= self.failures:
                     self.radius = max(1, self.radius - 1)
                     self.fails = 0
@@ -169,6 +176,11 @@ class TrustRegion:
         if self.center is not None:
             self.tabu.append(self.center)
         self._recenter(numbers, y)
+
+    @property
+    def stalled(self) -> bool:
+        """Whether ``stall_limit`` failures in a row at radius one make the ball count as exhausted."""
+        return self.stall_limit is not None and self.radius == 1 and self.stale >= self.stall_limit
 
     @property
     def max_distance(self) -> int:
@@ -194,7 +206,7 @@ class TrustRegion:
         return bool(self.global_region().allowed(np.asarray(key)[None, :])[0])
 
     def _recenter(self, numbers: Sequence[int], y: np.ndarray) -> None:
-        self.radius, self.fails, self.streak = max(1, min(self.init_radius, self.max_distance)), 0, 0
+        self.radius, self.fails, self.streak, self.stale = max(1, min(self.init_radius, self.max_distance)), 0, 0, 0
         self.center, self.center_value = None, np.inf
         if len(numbers):
             ok = self.global_region().allowed(np.array([self._keys[int(n)] for n in numbers]))
