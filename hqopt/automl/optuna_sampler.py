@@ -229,10 +229,7 @@ class QuboSampler(BaseSampler):
                 if all(other.params.get(k) == v for k, v in trial.params.items()):
                     counts[_level_index(param_distribution, levels, other.params[param_name])] += 1
             fresh = np.flatnonzero(counts == counts.min())
-            continuous = not isinstance(param_distribution, CategoricalDistribution) and not _is_finite_grid(
-                param_distribution, self.max_levels
-            )
-            if counts.min() > 0 and continuous:
+            if counts.min() > 0 and _is_refined(param_distribution, self.max_levels):
                 return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
             if len(levels) == len(fresh) == 2:
                 return levels[int(self._rng.random() < self._design_density(trial))]
@@ -324,7 +321,7 @@ class QuboSampler(BaseSampler):
             # second improvement at radius one is for discrete spaces only (rosenbrock3 @50 over 36
             # seeds: 4.24 with the wait, 2.04 without); and its ball never runs out of neighbours, so
             # STALL_LIMIT failures at radius one end the local search instead
-            refined = any(not o and not isinstance(code.distribution, CategoricalDistribution) for o, code in zip(ordinal, enc.params))
+            refined = any(_is_refined(code.distribution, self.max_levels) for code in enc.params)
             patience, stall_limit = (1, STALL_LIMIT) if refined else (2, None)
             tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels, successes_at_one=patience, stall_limit=stall_limit)
             self._regions[owner] = tr
@@ -414,6 +411,11 @@ def _is_finite_grid(dist: BaseDistribution, max_levels: int) -> bool:
     """Whether ``dist`` has no more values than ``max_levels`` (its levels are all its values)."""
     step = getattr(dist, "step", None)
     return step is not None and (dist.high - dist.low) / step + 1 <= max_levels  # type: ignore[attr-defined]
+
+
+def _is_refined(dist: BaseDistribution, max_levels: int) -> bool:
+    """Whether ``dist`` is numeric with more values than ``max_levels``: continuous, or a wide grid, whose levels are refined."""
+    return not isinstance(dist, CategoricalDistribution) and not _is_finite_grid(dist, max_levels)
 
 
 def _violation(trial: FrozenTrial) -> float:
