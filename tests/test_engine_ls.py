@@ -96,3 +96,36 @@ def test_hierarchical_placement_is_searched_through_its_defined_binaries(monkeyp
     assert exact.status.name == "OPTIMAL"
     assert ls.feasible and ls.objective == pytest.approx(exact.objective)
     assert not any(v > 1e-6 for label, v in ls.violations.items() if label.startswith("in-"))
+
+
+def _compile_stand_in(seconds: float):
+    """A thread named as the engine's background compile, busy for ``seconds``."""
+    import threading
+
+    from hqopt.engine.chains import COMPILE_THREAD
+
+    t = threading.Thread(target=time.sleep, args=(seconds,), name=COMPILE_THREAD, daemon=True)
+    t.start()
+    return t
+
+
+def test_finish_compile_waits_for_the_background_compile():
+    from hqopt.engine import compiling, finish_compile
+
+    _compile_stand_in(0.5)
+    assert compiling()
+    assert finish_compile(timeout=0.01) is False  # still going
+    assert finish_compile() is True
+    assert not compiling()
+
+
+def test_the_command_line_lets_a_background_compile_finish_before_exiting(capsys):
+    from hqopt.cli import finish_engine_compile
+    from hqopt.engine import compiling
+
+    finish_engine_compile()  # nothing compiling: says nothing
+    assert capsys.readouterr().err == ""
+    _compile_stand_in(0.3)
+    finish_engine_compile()
+    assert not compiling()
+    assert "one-time compile" in capsys.readouterr().err

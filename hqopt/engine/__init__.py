@@ -5,8 +5,10 @@
 report to the Budget (chains.py).
 """
 
-from hqopt.engine.chains import jit_ready, search, warmup
+from hqopt.engine.chains import compiling, finish_compile, jit_ready, search, warmup
 from hqopt.engine.problem import EngineProblem, build_problem
 from hqopt.engine.structure import Structure, detect_structure
 
-__all__ = ["EngineProblem", "Structure", "build_problem", "detect_structure", "jit_ready", "search", "warmup"]
+__all__ = [
+    "EngineProblem", "Structure", "build_problem", "compiling", "detect_structure", "finish_compile", "jit_ready", "search", "warmup",
+]

@@ -170,10 +170,13 @@ def _random_state(problem: EngineProblem, seed: int) -> np.ndarray:
 def _start_all(problem: EngineProblem, plan: list[str], seeds: list[int], budget: Budget) -> list[K.State] | None:
     """The chains' start states, or None when the deadline comes first (a cold JIT compile).
 
-    The compile goes on in a daemon thread so the next run finds it cached.
+    The compile goes on in a daemon thread so the next run finds it cached
+    (the command line waits for it before exiting: :func:`finish_compile`).
     """
     done: list[list[K.State]] = []
-    worker = threading.Thread(target=lambda: done.append([_start(problem, k, s) for k, s in zip(plan, seeds)]), daemon=True)
+    worker = threading.Thread(
+        target=lambda: done.append([_start(problem, k, s) for k, s in zip(plan, seeds)]), name=COMPILE_THREAD, daemon=True
+    )
     worker.start()
     while worker.is_alive() and not budget.expired():
         worker.join(timeout=min(0.05, max(budget.remaining(), 1e-3)))
@@ -181,6 +184,27 @@ def _start_all(problem: EngineProblem, plan: list[str], seeds: list[int], budget
 
 
 _KERNELS = {"sa": K.anneal, "tabu": K.tabu_flips, "rts": K.robust_tabu}
+#: name of the threads that start the chains (and compile the kernels on a cold cache)
+COMPILE_THREAD = "ls-engine-compile"
+
+
+def compiling() -> bool:
+    """Whether a run left the kernels' compile going on in the background (a cold numba cache)."""
+    return any(t.name == COMPILE_THREAD and t.is_alive() for t in threading.enumerate())
+
+
+def finish_compile(timeout: float | None = None) -> bool:
+    """Wait for background compiles to finish (so numba's cache holds them); False if ``timeout`` came first.
+
+    A process that exits while a compile runs loses it: numba caches each
+    kernel only when its compile ends, so a string of short runs on a fresh
+    install would each start a compile and never finish one.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for t in threading.enumerate():
+        if t.name == COMPILE_THREAD:
+            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    return not compiling()
 
 
 @dataclass
