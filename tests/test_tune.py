@@ -237,6 +237,19 @@ def test_resume_with_a_changed_space_warns_and_offers_a_choice(tmp_path, capsys)
     assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "changed: criterion, max_depth" in err and "--space-changed" in err
+    assert err.startswith(f"error: {tmp_path / 'resume.yaml'}: field 'search_space': study 'resume' ")  # as the docs show
+    # `new` names the study it runs (resume-3: resume-2 holds yet another space), at the start and in the summary
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "--space-changed", "new"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("study 'resume-3' (new: study 'resume' has another search space): ")
+    assert f"storage: sqlite:///{tmp_path / 'resume.db'}, study 'resume-3' (3 complete trials, 3 run now)" in out
+    assert "study 'resume'" not in out.replace("(new: study 'resume' has", "")
+    # `continue` warns on one line naming the spec, and keeps the stored study
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "--space-changed", "continue", "-q"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (f"warning: {tmp_path / 'resume.yaml'}: study 'resume' was created with another "
+                                    "search space (changed: criterion, max_depth); continuing it")  # fmt: skip
+    assert "study 'resume' (4 complete trials, 0 run now)" in captured.out
 
 
 @pytest.mark.parametrize(
@@ -309,8 +322,8 @@ def test_ctrl_c_prints_the_best_so_far(tmp_path, sig) -> None:
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     out = "".join(seen) + out
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err and "interrupted" in err
+    assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err  # 128 + the signal, as shells report it
+    assert "Traceback" not in err and ("terminated (SIGTERM)" if sig == signal.SIGTERM else "interrupted") in err
     assert "best score so far: " in out and "best configuration:" in out
     best = float(out.split("best score so far: ")[1].split()[0])
     assert math.isfinite(best) and best > 0.5
@@ -349,3 +362,132 @@ def test_unusable_export_or_plot_is_refused_before_any_trial(tmp_path, capsys, m
     err = capsys.readouterr().err.strip()
     assert err == f"error: {flag}: cannot write {target}: folder {target.parent} does not exist"
 
+
+
+# ------------------------------------------------------------- malformed CSVs, failing fits, flags, progress
+def _churn_lines() -> list[str]:
+    """The shipped churn.csv's lines, without their (CRLF) line endings."""
+    return (SPECS / "churn.csv").read_bytes().decode().splitlines()
+
+
+def _write_churn(folder: Path, name: str, lines: list[str], ending: str = "\n") -> Path:
+    """churn.yaml pointing to ``name`` (written from ``lines``) in ``folder``, with its own SQLite storage."""
+    (folder / name).write_bytes((ending.join(lines) + ending).encode())
+    spec = yaml.safe_load((SPECS / "churn.yaml").read_text())
+    spec.update(dataset={"csv": name, "target": "churned"}, storage=f"sqlite:///{folder / 'churn.db'}")
+    path = folder / f"{Path(name).stem}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def _with_line(lines: list[str], number: int, text: str) -> list[str]:
+    return [text if i == number else line for i, line in enumerate(lines, start=1)]
+
+
+@pytest.mark.parametrize(
+    ("edit", "ending", "expected"),
+    [
+        (lambda ls: _with_line(ls, 7, ls[6] + ",extra"), "\n", "ragged.csv:7: expected 6 fields, saw 7"),
+        (lambda ls: _with_line(ls, 7, ls[6] + ",extra"), "\r\n", "ragged.csv:7: expected 6 fields, saw 7"),
+        # an unquoted comma shifts the values one column to the right (pandas cut the row back to 6 silently)
+        (lambda ls: _with_line(ls, 3, "13,83.47,standard,north,west,2,no"), "\r\n", "ragged.csv:3: expected 6 fields, saw 7"),
+        (lambda ls: _with_line(ls, 5, "46,93.17,basic,north"), "\n", "ragged.csv:5: expected 6 fields, saw 4"),
+        # `awk 'NR==7{$0=$0",extra"}'` on the CRLF file: the CR ends a row and ",extra" is a short row of its own
+        (lambda ls: _with_line(ls, 7, ls[6] + "\r,extra"), "\r\n",
+         "ragged.csv:7: expected 6 fields, saw 2 (the row starts after a carriage return inside the line)"),
+        # an unclosed quote runs to the end of the file: the row it starts has too few fields
+        (lambda ls: [*ls[:1], "", *ls[1:9], 'x,"unclosed', *ls[9:]], "\n", "ragged.csv:11: expected 6 fields, saw 2"),
+    ],
+)  # fmt: skip
+def test_a_row_with_the_wrong_number_of_fields_is_one_line_naming_file_and_line(
+    tmp_path, capsys, monkeypatch, edit, ending: str, expected: str
+) -> None:
+    import hqopt.automl.tune as tune_module
+
+    calls = []
+    monkeypatch.setattr(tune_module, "open_study", lambda *a, **k: calls.append(a) or pytest.fail("a trial ran"))
+    spec = _write_churn(tmp_path, "ragged.csv", edit(_churn_lines()), ending)
+    assert main(["tune", str(spec), "--trials", "2", "--no-plot"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {spec}: field 'dataset.csv': {expected}\n" and not calls
+
+
+def test_a_ragged_row_names_the_file_but_not_its_folder_or_the_row(tmp_path, capsys) -> None:
+    secret_dir = tmp_path / "private-folder"
+    secret_dir.mkdir()
+    (secret_dir / "data.csv").write_text("user,password_hash,label\nana,$6$SECRETHASH,yes\nbob,$6$OTHER,HASH,no\n")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump(spec_with(dataset={"csv": str(secret_dir / "data.csv"), "target": "label"})))
+    assert main(["tune", str(spec), "--no-plot"]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith(": field 'dataset.csv': data.csv:3: expected 3 fields, saw 4\n")
+    assert "private-folder" not in err and "HASH" not in err and "bob" not in err
+
+
+def test_well_formed_csv_quirks_are_still_read(tmp_path) -> None:
+    lines = _churn_lines()
+    lines = [lines[0], "", *lines[1:5], "   ", '7,20.5,"premium, yearly","north\nwest",1,yes', *lines[5:]]
+    spec = load_spec(_write_churn(tmp_path, "quirks.csv", ["\ufeff" + lines[0], *lines[1:]], "\r\n"))
+    X, y = load_dataset(spec)
+    assert len(X) == len(y) == 401  # blank lines skipped; a quoted comma and a quoted line break stay in their cells
+    assert X.iloc[4].tolist()[2:4] == ["premium, yearly", "north\nwest"] and list(X.columns)[0] == "tenure_months"
+
+
+def test_when_every_fit_fails_the_first_fit_error_is_shown(tmp_path, capsys) -> None:
+    lines = _churn_lines()
+    lines = [ln.replace(",no", ",maybe") if i % 7 == 0 else ln for i, ln in enumerate(lines)]  # 3 classes: roc_auc fails
+    spec = _write_churn(tmp_path, "three.csv", lines)
+    assert main(["tune", str(spec), "--trials", "2", "--no-plot"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.count("score     failed") == 2
+    assert captured.err == (f"error: {spec}: field 'search_space': no trial finished with a score: every configuration "
+                            "failed; the first error (trial 0): ValueError: multi_class must be in ('ovo', 'ovr')\n")
+    study = optuna.load_study(study_name="churn", storage=f"sqlite:///{tmp_path / 'churn.db'}")
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]
+    assert all(t.user_attrs["hqopt:fit_error"].startswith("ValueError: multi_class") for t in study.trials)
+
+
+def test_a_single_class_target_is_refused_before_any_trial(tmp_path, capsys) -> None:
+    lines = _churn_lines()
+    lines = [lines[0], *(ln.rsplit(",", 1)[0] + ",no" for ln in lines[1:])]
+    spec = _write_churn(tmp_path, "one.csv", lines)
+    assert main(["tune", str(spec), "--trials", "2", "--no-plot"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"error: {spec}: field 'dataset.target': the target holds a single class; "
+                            "a classifier needs at least two\n")  # fmt: skip
+    assert "trial " not in captured.out and not (tmp_path / "churn.db").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_a_timeout_that_is_not_positive_is_a_bad_flag(tmp_path, capsys, monkeypatch, value: str) -> None:
+    import hqopt.automl.tune as tune_module
+
+    monkeypatch.setattr(tune_module, "run_tune", lambda *a, **k: pytest.fail("trials ran"))
+    assert main(["tune", str(SPECS / "churn.yaml"), "--timeout", value, "--no-plot"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: --timeout must be a positive number of seconds, got {float(value):g}\n"
+    monkeypatch.undo()
+    with pytest.raises(SpecError) as info:
+        run_tune(_tiny_spec(tmp_path), timeout=float(value))
+    assert info.value.field == "timeout" and not (tmp_path / "resume.db").exists()
+
+
+def test_no_trial_before_the_timeout_says_so(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(optuna.Study, "optimize", lambda self, *a, **k: None)  # the timeout passed before trial 0
+    with pytest.raises(SpecError) as info:
+        run_tune(_tiny_spec(tmp_path), timeout=0.5)
+    assert str(info.value).endswith("field 'search_space': no trial started before the timeout (0.5 s)")
+
+
+def test_progress_counts_complete_trials_once_each_with_threads(tmp_path, capsys) -> None:
+    spec = _tiny_spec(tmp_path, dataset={"loader": "load_iris"}, sampler={"name": "random"})
+    path = tmp_path / "resume.yaml"
+
+    def counters(*args: str) -> list[int]:
+        assert main(["tune", str(path), "--no-plot", "--n-jobs", "3", *args]) == 0
+        out = capsys.readouterr().out
+        return [int(ln.split("[")[1].split("/")[0]) for ln in out.splitlines() if ln.startswith("trial ")]
+
+    assert spec.name == "resume"
+    assert counters("--trials", "9") == list(range(1, 10))
+    assert counters("--trials", "12") == [10, 11, 12]  # a resumed study counts on from what it holds

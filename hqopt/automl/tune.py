@@ -15,9 +15,13 @@ A CSV dataset is read by pandas and fed through a scikit-learn pipeline:
 numeric columns get median imputation (and a StandardScaler with
 ``scale: true``), text/categorical columns most-frequent imputation and
 one-hot encoding (``ColumnTransformer``), then the optional ``pipeline``
-steps, then the estimator. Error messages name the spec field, never the
-dataset's path or its contents (only the column names the spec asks for), and
-storage URLs appear with their password replaced by ``***``.
+steps, then the estimator. A row with more or fewer fields than the header is
+refused (``FILE:LINE: expected 6 fields, saw 7``) before pandas could pad or
+cut it. Error messages name the spec field, never the dataset's folder or its
+contents (only the file's name, a line number and the column names the spec
+asks for), and storage URLs appear with their password replaced by ``***``.
+When no trial can be fitted, the error quotes the first fit error as
+scikit-learn reported it.
 
 Spec fields (``problems/hpo/*.yaml`` are examples)::
 
@@ -54,6 +58,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import math
@@ -100,6 +105,8 @@ MAX_CSV_BYTES = 1 << 30
 SPACE_CHANGED = ("stop", "continue", "new")
 #: study attribute holding the search space the study was created with
 SPACE_ATTR = "hqopt:search_space"
+#: trial attribute holding why the trial's configuration could not be fitted or scored (one line)
+FIT_ERROR_ATTR = "hqopt:fit_error"
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?P<at>@)")
 SAMPLER_FIELDS = {"name", "surrogate", "encoding", "max_levels", "startup_trials"}
 #: SQLite and every server URL Optuna's RDB storage understands
@@ -499,6 +506,7 @@ def load_dataset(spec: TuneSpec) -> tuple[Any, np.ndarray]:
         if name not in header.columns:
             where = "dataset.target" if name == target else "dataset.columns"
             raise bad(where, f"the CSV has no column {name!r}")
+    check_row_widths(path, bad)
     try:
         frame = pd.read_csv(path, usecols=[*(wanted or header.columns)] + ([target] if wanted else []))
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
@@ -512,6 +520,51 @@ def load_dataset(spec: TuneSpec) -> tuple[Any, np.ndarray]:
     if frame.shape[1] == 0:
         raise bad("dataset.columns", "no feature columns left besides the target")
     return frame, y
+
+
+def check_row_widths(path: Path, bad: Callable[[str, str], SpecError]) -> None:
+    """Refuse a CSV file with a row of more or fewer fields than its header (``dataset.csv``: ``NAME:LINE: ...``).
+
+    pandas pads a short row with empty cells and, when only some columns are
+    read, drops a long row's extra fields: either way the values land in the
+    wrong columns without a word. Blank lines are skipped as pandas skips
+    them; only the file's name is shown, never its folder or a row's contents.
+    """
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, MAX_CSV_BYTES))  # pandas has no per-field limit
+    start, width = 1, None  # the row being read starts on line `start` (as the csv module counts lines)
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+            rows = csv.reader(handle)
+            for row in rows:
+                if len(row) > 1 or "".join(row).strip():  # not a blank line
+                    width = len(row) if width is None else width
+                    if len(row) != width:
+                        where, note = _line_of(path, start)
+                        raise bad("dataset.csv", f"{where}: expected {width} fields, saw {len(row)}{note}")
+                start = rows.line_num + 1
+    except csv.Error as exc:
+        where, note = _line_of(path, start)
+        raise bad("dataset.csv", f"{where}: {exc}{note}") from None
+    except OSError as exc:
+        raise bad("dataset.csv", f"the file cannot be read ({type(exc).__name__})") from None
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _line_of(path: Path, index: int) -> tuple[str, str]:
+    """(``NAME:LINE``, note) for the ``index``-th line as the csv module counts them; LINE as ``sed`` and editors count.
+
+    A lone carriage return ends a CSV row (for pandas and the csv module alike)
+    but not a line of the file; the note says when a row starts after one.
+    """
+    number, mid_line = 1, False
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        for _, line in zip(range(index - 1), handle):
+            mid_line = line.endswith("\r")  # a CRLF line ends with "\n"
+            number += line.endswith("\n")
+    note = " (the row starts after a carriage return inside the line)" if mid_line else ""
+    return f"{path.name}:{number}", note
 
 
 def make_sampler(spec: TuneSpec, name: str | None = None, seed: int | None = None) -> optuna.samplers.BaseSampler:
@@ -618,51 +671,58 @@ def run_tune(
         on_trial: called after each finished trial (progress display).
         sampler, seed: override the spec's sampler name and seed.
         n_jobs: trials evaluated in parallel threads.
-        timeout: stop starting new trials after this many seconds.
+        timeout: stop starting new trials after this many seconds (> 0).
         space_changed: ``stop``, ``continue`` or ``new`` when the stored study
             was created with another search space (see :func:`open_study`).
         on_study: called with the study once it is open (e.g. to export it).
         stop: when set (e.g. by a Ctrl-C handler), no new trial starts; the
             running ones finish and are kept.
 
-    A stop, or a KeyboardInterrupt, ends the study early; the report then
-    holds the best so far and ``interrupted=True``.
+    A configuration that cannot be fitted or scored is a failed trial (its
+    reason kept in the trial's ``hqopt:fit_error`` attribute); when no trial
+    has a score the SpecError quotes the first reason. A stop, or a
+    KeyboardInterrupt, ends the study early; the report then holds the best so
+    far and ``interrupted=True``.
     """
     from sklearn.base import is_classifier
-    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+    from sklearn.model_selection import KFold, StratifiedKFold
 
     if space_changed not in SPACE_CHANGED:
         raise SpecError("space_changed", f"must be one of {', '.join(SPACE_CHANGED)}, got {space_changed!r}")
+    if timeout is not None and not 0 < timeout < math.inf:
+        raise SpecError("timeout", f"must be a positive number of seconds, got {timeout!r}", source=spec.source)
     check_allowed(spec, allow_import=allow_import)
     X, y = load_dataset(spec)
     estimator = build_estimator(spec, allow_import=allow_import, columns=X if "csv" in spec.dataset else None)
     seed = spec.seed if seed is None else seed
-    splitter = StratifiedKFold if is_classifier(estimator) else KFold
-    folds = splitter(n_splits=spec.cv, shuffle=True, random_state=seed)
+    classifier = is_classifier(estimator)
+    if classifier:
+        check_classes(spec, y)
+    folds = (StratifiedKFold if classifier else KFold)(n_splits=spec.cv, shuffle=True, random_state=seed)
 
     def score(params: Mapping[str, Any]) -> float:
-        from sklearn.base import clone
-
-        est = clone(estimator).set_params(**{model_param(spec, estimator, k): v for k, v in params.items()})
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            values = cross_val_score(est, X, y, cv=folds, scoring=spec.scoring, error_score=np.nan)
-        return float(np.mean(values))
+        return cv_score(spec, estimator, X, y, folds, params)
 
     url = storage or spec.storage
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     interrupted = False
+    default_error: str | None = None
     try:
         study = open_study(spec, url, make_sampler(spec, sampler, seed), space_changed=space_changed)
         if on_study is not None:
             on_study(study)
         wanted = trials or spec.trials
-        done = sum(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False))
+        before = study.get_trials(deepcopy=False)
+        done = sum(t.state == TrialState.COMPLETE for t in before)
         remaining = max(0, wanted - done)
         try:
             if "default_score" not in study.user_attrs:
-                study.set_user_attr("default_score", score({}))
+                try:
+                    study.set_user_attr("default_score", score({}))
+                except Exception as exc:  # noqa: BLE001 - the defaults may not fit this data; the trials still run
+                    default_error = fit_error(exc)
+                    study.set_user_attr("default_score", math.nan)
             callbacks = [optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,))]
             if on_trial is not None:
                 callbacks.append(on_trial)
@@ -671,7 +731,11 @@ def run_tune(
 
             def objective(trial: optuna.Trial) -> float:
                 params = {name: suggest(trial, name, dist) for name, dist in spec.search_space.items()}
-                return score(params)
+                try:
+                    return score(params)
+                except Exception as exc:  # noqa: BLE001 - a configuration that cannot be fitted is a failed trial
+                    trial.set_user_attr(FIT_ERROR_ATTR, fit_error(exc))
+                    return math.nan  # Optuna records the trial as failed
 
             if remaining and not (stop is not None and stop.is_set()):
                 study.optimize(objective, n_trials=remaining, callbacks=callbacks, n_jobs=n_jobs, timeout=timeout)
@@ -683,7 +747,8 @@ def run_tune(
     trials_now = study.get_trials(deepcopy=False)
     complete = [t for t in trials_now if t.state == TrialState.COMPLETE and math.isfinite(t.value)]
     if not complete and not interrupted:
-        raise SpecError("search_space", "no trial finished with a score (every configuration failed to fit)", source=spec.source)
+        ran = len(trials_now) > len(before)
+        raise SpecError("search_space", no_score_reason(trials_now, ran, timeout, default_error), source=spec.source)
     best = max(complete, key=lambda t: t.value) if complete else None
     plot_path = write_history_plot(study, plot) if plot is not None and complete else None
     return TuneReport(
@@ -697,6 +762,50 @@ def run_tune(
         plot_path=plot_path,
         interrupted=interrupted,
     )
+
+
+def check_classes(spec: TuneSpec, y: np.ndarray) -> None:
+    """Refuse a classification target with a single class (every fit would fail); the class is not echoed."""
+    if len(np.unique(y)) < 2:
+        where = "dataset.target" if "csv" in spec.dataset else "dataset"
+        raise SpecError(where, "the target holds a single class; a classifier needs at least two", source=spec.source)
+
+
+def cv_score(spec: TuneSpec, estimator: Any, X: Any, y: np.ndarray, folds: Any, params: Mapping[str, Any]) -> float:
+    """Mean cross-validated score of ``estimator`` with ``params``; a fit or scoring error is raised, not hidden."""
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+
+    est = clone(estimator).set_params(**{model_param(spec, estimator, k): v for k, v in params.items()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values = cross_val_score(est, X, y, cv=folds, scoring=spec.scoring, error_score="raise")
+    return float(np.mean(values))
+
+
+def fit_error(exc: BaseException) -> str:
+    """``Type: first line of the message`` of a fit error, at most 300 characters.
+
+    >>> fit_error(ValueError("Only one class present in y_true.\\nMore detail."))
+    'ValueError: Only one class present in y_true.'
+    """
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def no_score_reason(trials: list[FrozenTrial], ran: bool, timeout: float | None, default_error: str | None) -> str:
+    """Why a study holds no scored trial: nothing ran before the timeout, or the first fit error."""
+    if not ran and timeout is not None:
+        return f"no trial started before the timeout ({timeout:g} s)"
+    failed = sorted((t for t in trials if FIT_ERROR_ATTR in t.user_attrs), key=lambda t: t.number)
+    if failed:
+        first = failed[0]
+        return (f"no trial finished with a score: every configuration failed; the first error "
+                f"(trial {first.number}): {first.user_attrs[FIT_ERROR_ATTR]}")  # fmt: skip
+    if default_error is not None:
+        return f"no trial finished with a score; the default configuration failed too: {default_error}"
+    return "no trial finished with a score: the scorer returned NaN for every configuration"
 
 
 def export_trials(study: optuna.Study, path: str | Path) -> str:

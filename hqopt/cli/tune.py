@@ -5,22 +5,26 @@ ETA), prints the best configuration next to the default configuration's
 score, exports the trials (``--export trials.csv|json``) and writes an
 optimization-history PNG when matplotlib (the ``plot`` extra) is installed.
 Ctrl-C (or SIGTERM) lets the running trial finish, starts no new one and
-prints the best so far (exit 130); a second Ctrl-C stops at once.
+prints the best so far, exiting 130 after Ctrl-C and 143 after SIGTERM (128 +
+the signal, as shells report it); a second one stops at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import sys
 import threading
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, app, check_writable_flag, fail
+from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, app, check_writable_flag, fail
 from hqopt.cli.domain import check_figure_path, have_plot_extra
 
 SPACE_CHANGED_HELP = (
@@ -35,7 +39,7 @@ def tune(
     sampler: str = typer.Option(None, "--sampler", help="qubo, tpe, random or gp (default: the spec's)."),
     seed: int = typer.Option(None, "--seed", min=0, help="Seed of the sampler and the CV folds (default: the spec's)."),
     n_jobs: int = typer.Option(1, "--n-jobs", min=1, help="Trials evaluated in parallel (threads)."),
-    timeout: float = typer.Option(None, "--timeout", min=0.0, help="Start no new trial after this many seconds."),
+    timeout: float = typer.Option(None, "--timeout", help="Start no new trial after this many seconds (> 0)."),
     storage: str = typer.Option(None, "--storage", help="Optuna storage URL (default: the spec's, or a local SQLite file)."),
     export: Path = typer.Option(None, "--export", help="Write every trial to this .csv or .json file."),
     space_changed: str = typer.Option(None, "--space-changed", help=SPACE_CHANGED_HELP),
@@ -65,6 +69,8 @@ def tune(
         raise fail(f"--sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
     if space_changed is not None and space_changed not in SPACE_CHANGED:
         raise fail(f"--space-changed must be one of {', '.join(SPACE_CHANGED)}, got {space_changed!r}")
+    if timeout is not None and not 0 < timeout < math.inf:
+        raise fail(f"--timeout must be a positive number of seconds, got {timeout:g}")
     if export is not None and export.suffix.lower() not in (".csv", ".json"):
         raise fail("--export must name a .csv or .json file")
     if plot is not None and not no_plot:
@@ -76,25 +82,49 @@ def tune(
     progress = _Progress(console, wanted, timeout, quiet)
     held: dict[str, Any] = {}
 
+    def opened(study: Any) -> None:
+        held["study"] = study
+        progress.begin(study)
+        fresh = "" if study.study_name == spec.name else f" (new: study {spec.name!r} has another search space)"
+        typer.echo(
+            f"study {study.study_name!r}{fresh}: {spec.estimator} on {_dataset_name(spec.dataset)}, {wanted} trials, "
+            f"sampler {sampler or spec.sampler['name']}"
+        )
+
     plot_path = None
     if not no_plot:
         if plot is not None:
             plot_path = plot
         elif have_plot_extra():
             plot_path = Path(f"{spec.name}-history.png")
-    typer.echo(
-        f"study {spec.name!r}: {spec.estimator} on {_dataset_name(spec.dataset)}, {wanted} trials, "
-        f"sampler {sampler or spec.sampler['name']}"
-    )
     choice = space_changed or _ask_space_choice
-    stop = threading.Event()
-    with _GracefulStop(stop):
-        report = _run(run_tune, spec, choice, held, allow_import=allow_import, storage=storage, trials=trials,
-                      plot=plot_path, on_trial=progress, sampler=sampler, seed=seed, n_jobs=n_jobs, timeout=timeout,
-                      stop=stop)  # fmt: skip
+    stopper = _GracefulStop(threading.Event())
+    try:
+        with stopper, _warnings_as_lines(spec_path):
+            report = _run(run_tune, spec, choice, opened, allow_import=allow_import, storage=storage, trials=trials,
+                          plot=plot_path, on_trial=progress, sampler=sampler, seed=seed, n_jobs=n_jobs,
+                          timeout=timeout, stop=stopper.stop)  # fmt: skip
+    except KeyboardInterrupt:  # a second signal before the study was open
+        if stopper.signum != signal.SIGTERM:
+            raise
+        typer.echo("terminated (SIGTERM)", err=True)
+        raise typer.Exit(EXIT_TERMINATED) from None
+    terminated = report.interrupted and stopper.signum == signal.SIGTERM
     if report.interrupted:
-        typer.echo("interrupted: the study keeps every finished trial; run the command again to resume", err=True)
-    typer.echo(f"storage: {report.storage} ({report.n_complete} complete trials, {report.n_new} run now)")
+        how = "terminated (SIGTERM)" if terminated else "interrupted"
+        typer.echo(f"{how}: the study keeps every finished trial; run the command again to resume", err=True)
+    _print_report(report)
+    if export is not None and "study" in held:
+        typer.echo(f"trials exported: {export_trials(held['study'], export)}")
+    if report.plot_path:
+        typer.echo(f"history plot: {report.plot_path}")
+    raise typer.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED if report.interrupted else EXIT_OK)
+
+
+def _print_report(report: Any) -> None:
+    """The study's storage and name, the default configuration's score, the best score and configuration."""
+    typer.echo(f"storage: {report.storage}, study {report.study_name!r} "
+               f"({report.n_complete} complete trials, {report.n_new} run now)")  # fmt: skip
     if not math.isnan(report.default_score):
         typer.echo(f"default configuration score: {report.default_score:.6g}")
     if report.best_params or not math.isnan(report.best_score):
@@ -102,38 +132,40 @@ def tune(
         typer.echo("best configuration:")
         for name, value in report.best_params.items():
             typer.echo(f"  {name}: {value!r}")
-    if export is not None and "study" in held:
-        typer.echo(f"trials exported: {export_trials(held['study'], export)}")
-    if report.plot_path:
-        typer.echo(f"history plot: {report.plot_path}")
-    raise typer.Exit(EXIT_INTERRUPTED if report.interrupted else EXIT_OK)
 
 
-def _run(run_tune: Any, spec: Any, choice: Any, held: dict[str, Any], **kwargs: Any) -> Any:
+def _run(run_tune: Any, spec: Any, choice: Any, on_study: Any, **kwargs: Any) -> Any:
     """run_tune with the space-changed choice: a string, or asked on a terminal when the spaces differ."""
     from hqopt.errors import SpecError
 
-    def keep(study: Any) -> None:
-        held["study"] = study
-
     if isinstance(choice, str):
-        return run_tune(spec, space_changed=choice, on_study=keep, **kwargs)
+        return run_tune(spec, space_changed=choice, on_study=on_study, **kwargs)
     try:
-        return run_tune(spec, space_changed="stop", on_study=keep, **kwargs)
+        return run_tune(spec, space_changed="stop", on_study=on_study, **kwargs)
     except SpecError as exc:
         if exc.field != "search_space" or "another search space" not in str(exc):
             raise
-        answer = choice(str(exc))
-        return run_tune(spec, space_changed=answer, on_study=keep, **kwargs)
+        answer = choice(exc)
+        return run_tune(spec, space_changed=answer, on_study=on_study, **kwargs)
 
 
-def _ask_space_choice(message: str) -> str:
-    """On a terminal: warn and ask continue/new/stop; otherwise stop with the message."""
-    from hqopt.errors import SpecError
+@contextlib.contextmanager
+def _warnings_as_lines(spec_path: Path) -> Iterator[None]:
+    """Show a UserWarning (such as continuing a study with another search space) as one ``warning: SPEC: ...`` line."""
 
+    def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
+        typer.echo(f"warning: {spec_path}: {message}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def _ask_space_choice(exc: Exception) -> str:
+    """On a terminal: warn and ask continue/new/stop; otherwise stop with the error (``SPEC: field ...``)."""
     if not sys.stdin.isatty():
-        raise SpecError("search_space", message.split("field 'search_space': ", 1)[-1])
-    typer.echo(f"warning: {message.split('field ', 1)[-1]}", err=True)
+        raise exc
+    typer.echo(f"warning: {exc}", err=True)
     answer = typer.prompt("continue the stored study, start a new one, or stop?", default="stop",
                           type=typer.Choice(["continue", "new", "stop"]))  # fmt: skip
     if answer == "stop":
@@ -142,37 +174,44 @@ def _ask_space_choice(message: str) -> str:
 
 
 class _Progress:
-    """One Rich line per finished trial: number, [done/wanted], score, best so far, ETA, parameters."""
+    """One Rich line per finished trial: number, [complete/wanted], score, best so far, ETA, parameters.
+
+    The complete count is kept here, under a lock, rather than read back from
+    the storage: with ``--n-jobs`` several trials finish at once and each
+    would see the others' results.
+    """
 
     def __init__(self, console: Any, wanted: int, timeout: float | None, quiet: bool) -> None:
         self.console = console
         self.wanted = wanted
         self.timeout = timeout
         self.quiet = quiet
-        self.start = time.monotonic()
-        self.first_done: int | None = None
         self.lock = threading.Lock()
+        self.begin(None)
+
+    def begin(self, study: Any) -> None:
+        """Start counting from the complete trials the (resumed) study already holds."""
+        trials = study.get_trials(deepcopy=False) if study is not None else []
+        self.done = self.before = sum(t.state.name == "COMPLETE" for t in trials)
+        self.start = time.monotonic()
 
     def __call__(self, study: Any, trial: Any) -> None:
-        if self.quiet:
-            return
         with self.lock:
-            done = sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
-            if self.first_done is None:
-                self.first_done = done - 1
+            self.done += trial.state.name == "COMPLETE"
+            if self.quiet:
+                return
             value = "failed" if trial.value is None or not math.isfinite(trial.value) else f"{trial.value:.6g}"
             try:
                 best = f"{study.best_value:.6g}"
             except ValueError:
                 best = "-"
             elapsed = time.monotonic() - self.start
-            run_now = max(1, done - self.first_done)
-            eta = elapsed / run_now * max(0, self.wanted - done)
+            eta = elapsed / max(1, self.done - self.before) * max(0, self.wanted - self.done)
             if self.timeout is not None:
                 eta = min(eta, max(0.0, self.timeout - elapsed))
             params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
             self.console.print(
-                f"trial {trial.number:>4}  [{done}/{self.wanted}]  score {value:>10}  best {best:>10}  "
+                f"trial {trial.number:>4}  [{self.done}/{self.wanted}]  score {value:>10}  best {best:>10}  "
                 f"ETA {_clock(eta)}  {params}"
             )
 
@@ -189,11 +228,13 @@ def _clock(seconds: float) -> str:
 class _GracefulStop:
     """Ctrl-C or SIGTERM: start no new trial, let the running ones finish; a second one stops at once.
 
+    :attr:`signum` is the first signal received (the exit code follows it).
     Installed in the main thread only (signal handlers can live nowhere else).
     """
 
     def __init__(self, stop: threading.Event) -> None:
         self.stop = stop
+        self.signum: int | None = None
         self.previous: dict[int, Any] = {}
 
     def __enter__(self) -> None:
@@ -208,6 +249,7 @@ class _GracefulStop:
     def _handle(self, signum: int, frame: Any) -> None:
         if self.stop.is_set():
             raise KeyboardInterrupt
+        self.signum = signum
         self.stop.set()
         print("stopping after the running trial (press Ctrl-C again to stop now)", file=sys.stderr, flush=True)
 
