@@ -185,3 +185,36 @@ def test_the_table_says_when_the_warm_start_was_never_beaten_or_the_engine_never
     code, out, err = run(capsys, "solve", BQP, "--backend", "ls", "-t", "1", "--seed", "0")
     assert "warning" in out and "still compiling" in " ".join(out.split())
     assert "RuntimeWarning" not in err  # said once, in the table
+
+
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("t.lp", "Maximize\n obj: 3 x1 + 2 x2 +\nSubject To\n c1: x1 + x2 <= 1\nBinary\n x1 x2\nEnd\n",
+         "t.lp:2: not a valid LP file: the objective has a '+' with no term after it"),
+        ("e.lp", "Maximize\n obj: x1\nSubject To\n c1: x1 + <= 1\nBinary\n x1\nEnd\n", "e.lp:4: not a valid LP file: this constraint has a '+'"),
+        ("g.txt", "4 4\n1 2 1\n2 3 1\n3 3 1\n3 4 1\n", "g.txt:4: self-loop on vertex 3"),
+        ("g3.txt", "4 4\n1 2 1\n2 3\n3 4 1\n1 4 1\n", "g3.txt:3: expected an edge 'i j w'"),
+        ("k.yaml", "kind: knapsak\n", "known kinds: cqm, facility, knapsack, maxcut, placement, qap, qubo"),
+    ],
+)
+def test_bad_files_once_read_silently_are_one_line_errors_exit_2(capsys, tmp_path, no_solving, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    for command in ("solve", "info"):
+        code, out, err = run(capsys, command, str(path))
+        assert code == EXIT_BAD_INPUT and message in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_qaplib_row_with_an_extra_number_names_its_line(capsys, tmp_path, no_solving):
+    lines = (PROBLEMS / "qap/nug12.dat").read_text().split("\n")
+    path = tmp_path / "q.dat"
+    path.write_text("\n".join(lines[:2] + [lines[2] + " 99"] + lines[3:]))
+    code, _, err = run(capsys, "solve", str(path))
+    assert code == EXIT_BAD_INPUT and "q.dat:3: row 1 of matrix A has 13 numbers" in err
+
+
+def test_a_tune_spec_given_to_solve_points_to_tune(capsys, no_solving):
+    code, _, err = run(capsys, "solve", str(PROBLEMS / "hpo/churn.yaml"))
+    assert code == EXIT_BAD_INPUT and "this looks like an `hqopt tune` spec" in err

@@ -304,3 +304,158 @@ def test_a_selector_that_picks_nothing_or_disagrees_is_named(selector, instance,
         io.load(str(PROBLEMS / "qubo/bqp50.txt") + selector, instance=instance)
     assert io.load(str(PROBLEMS / "qubo/bqp50.txt") + "#3", instance=3).name == io.load(PROBLEMS / "qubo/bqp50.txt#3").name
 
+
+
+# ------------------------------------------------- LP structure checked before dimod's reader
+#: valid LP constructs; each must read exactly as dimod reads it (the check adds no false alarm)
+VALID_LP = {
+    "multi-line": "Minimize\n obj: 3 x1 + 2 x2\n + 4 x3\n - x4\nSubject To\n c1: x1 + x2\n + x3 <= 2\nBinary\n x1 x2 x3 x4\nEnd\n",
+    "operator ends a line": "Minimize\n obj: 3 x1 + 2 x2 +\n 4 x3 -\n x4\nSubject To\n c1: x1 + x2 +\n x3 <= 2\nBinary\n x1 x2 x3 x4\nEnd\n",
+    "quadratic": "Minimize\n obj: x + [ 2 x * y - 3 y ^ 2 + x*y ] / 2\nSubject To\n c: x + [ x * y ] <= 1\nBinary\n x y\nEnd\n",
+    "no spaces": "Minimize\n obj: x+[2x*y-3y^2]/2\nSubject To\n c:x+y<=1\nBinary\n x y\nEnd\n",
+    "bracket first": "Minimize\n obj: + [ 4 x * y ]/2 - 1\nSubject To\n c: [ - x * y ] + x >= -1\nBinary\n x y\nEnd\n",
+    "constants": "Maximize\n obj: 3 + 2 x - 5 + 1e-3 y + .5 z - 2.5e2\nSubject To\n c: x + y + z <= 2\nBinary\n x y z\nEnd\n",
+    "negative": "Minimize\n obj: -3 x1 - 2 x2 + -4 x3 - -1 x4\nSubject To\n c1: -x1 - x2 >= -1\n c2: - x3 + - x4 = - 1\nBinary\n x1 x2 x3 x4\nEnd\n",
+    "unlabelled": "Minimize\n x1 + x2 - x3\nSubject To\n x1 + x2 >= 1\n - x1 + x3 <= 0\nBinary\n x1 x2 x3\nEnd\n",
+    "comments": "\\ head\nMinimize \\ c\n obj: x \\ + y\n + y ; + 7\nSubject To\n c1: x + y >= 1 \\ +\nBinary\n x y\nEnd\n",
+    "names": "Minimize\n obj: x.1 + y_2 + z#3 + a(1) + b{c} + t!u + x%y\nSubject To\n c.1: x.1 + y_2 >= 1\nBinary\n x.1 y_2 z#3 a(1) b{c} t!u x%y\nEnd\n",
+    "bounds": "Maximize\n obj: 2 n + m + k\nSubject To\n c: n + m <= 7\nBounds\n 0 <= n <= 5 -3 <= m <= +4\n k >= -2\n k <= 3\nGeneral\n n m k\nEnd\n",
+    "short keywords": "max\n x + y\nst\n x + y <= 1 d: x - y >= -1\nbin\n x y\nend\n",
+    "two signs": "Minimize\n obj: x + + y - - z + - w\nSubject To\n c: x + y + z + w >= 1\nBinary\n x y z w\nEnd\n",
+    "3x": "Minimize\n obj: 3x + 2y\nSubject To\n c: 3x + 2y >= 1\nBinary\n x y\nEnd\n",
+    "crlf": "Minimize\r\n obj: x + y\r\nSubject To\r\n c: x + y >= 1\r\nBinary\r\n x y\r\nEnd\r\n",
+    "no objective": "Subject To\n c: x + y >= 1\nBinary\n x y\nEnd\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALID_LP))
+def test_valid_lp_constructs_read_as_dimod_reads_them(name):
+    text = VALID_LP[name]
+    model = io.get_format("lp").read(text, "t.lp", io.ReadOptions())
+    cqm = dimod.lp.loads(text)
+    expected = cqm.objective.energy if model.sense.value == "min" else (lambda s: -cqm.objective.energy(s))
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        sample = {v: int(rng.integers(cqm.lower_bound(v), cqm.upper_bound(v) + 1)) for v in cqm.variables}
+        assert model.evaluate(sample).objective == pytest.approx(expected(sample))
+    assert model.num_constraints == len(cqm.constraints)
+
+
+def test_lp_sense_comes_from_the_section_keyword_not_the_first_line():
+    text = "/* two words */\nMaximize\n obj: x\nSubject To\n c: x <= 1\nBinary\n x\nEnd\n"
+    assert io.get_format("lp").read(text, "t.lp", io.ReadOptions()).sense.value == "max"
+
+
+def test_dimod_written_lp_files_pass_the_check(tmp_path):
+    rng = np.random.default_rng(1)
+    for trial in range(30):
+        cqm = dimod.ConstrainedQuadraticModel()
+        names = [f"v{i}" for i in range(int(rng.integers(2, 25)))]
+        for v in names:
+            cqm.add_variable("INTEGER" if rng.random() < 0.3 else "BINARY", v, lower_bound=-2, upper_bound=5)
+        objective = dimod.QuadraticModel()
+        for v in names:
+            objective.add_variable(cqm.vartype(v), v, lower_bound=cqm.lower_bound(v), upper_bound=cqm.upper_bound(v))
+            objective.add_linear(v, float(rng.normal() * 100))
+        objective.add_quadratic(names[0], names[1], -2.5)
+        objective.offset = float(rng.normal())
+        cqm.set_objective(objective)
+        cqm.add_constraint_from_iterable([(names[0], -1), (names[1], 3), (names[0], names[1], 2)], "<=", -1.5, label="c")
+        path = tmp_path / f"m{trial}.lp"
+        path.write_text(dimod.lp.dumps(cqm))
+        model = io.load(path)
+        assert model.num_constraints == 1 and model.num_variables == len(names)
+
+
+@pytest.mark.parametrize(
+    "body, line, reason",
+    [
+        ("Maximize\n obj: 3 x1 + 2 x2 +\nSubject To\n c1: x1 + x2 <= 1\nBinary\n x1 x2\nEnd\n", 2, "the objective has a '+' with no term after it (before 'Subject To')"),
+        ("Maximize\n obj: 3 x1 + 2 x2 -\nSubject To\n c1: x1 + x2 <= 1\nBinary\n x1 x2\nEnd\n", 2, "the objective has a '-' with no term"),
+        ("Maximize\n obj: 3 x1 x2\nSubject To\n c1: x1 + x2 <= 1\nBinary\n x1 x2\nEnd\n", 2, "missing '+' or '-' before 'x2'"),
+        ("Maximize\n obj: 3 x1 2 x2\nSubject To\n c1: x1 + x2 <= 1\nBinary\n x1 x2\nEnd\n", 2, "missing '+' or '-' before '2'"),
+        ("Maximize\n obj: x1\nSubject To\n c1: x1 + <= 1\nBinary\n x1\nEnd\n", 4, "this constraint has a '+' with no term after it (before '<=')"),
+        ("Maximize\n obj: x1\nSubject To\n c1: x1 x2 <= 1\nBinary\n x1 x2\nEnd\n", 4, "missing '+' or '-' before 'x2'"),
+        ("Maximize\n obj: x1\nSubject To\n c1: x1 + x2 +\n c2: x1 <= 1\nBinary\n x1 x2\nEnd\n", 4, "has a '+' with no term after it (before the label 'c2:')"),
+        ("Maximize\n obj: x1 +\n c1: x1 <= 1\nBinary\n x1\nEnd\n", 2, "(before the label 'c1:')"),
+        ("Maximize\n obj: x1\nSubject To\n c1: x1 <= 1 + 1\nBinary\n x1\nEnd\n", 4, "'+' after the right-hand side"),
+        ("Minimize\n obj: x\nSubject To\n c: x + y >= 1\nBounds\n x >= -\n y free\nGeneral\n x\nEnd\n", 6, "this bound has a '-' with no number"),
+        ("Minimize\n obj: [ x * y y * x ]/2\nSubject To\n c: x >= 0\nBinary\n x y\nEnd\n", 2, "missing '+' or '-' before 'y' inside [ ]"),
+        ("Minimize\n obj: [ x * y ]\nSubject To\n c: x >= 0\nBinary\n x y\nEnd\n", 2, "end with ']/2'"),
+        ("Minimize\n obj: x - [ x * y ]/2\nSubject To\n c: x >= 0\nBinary\n x y\nEnd\n", 2, "'-' before '['"),
+        ("junk\nMaximize\n obj: x\nSubject To\n c: x <= 1\nBinary\n x\nEnd\n", 1, "'junk' before the first section"),
+        ("Minimize\n obj: x\nMaximize\n obj2: y\nSubject To\n c: x + y <= 1\nBinary\n x y\nEnd\n", 3, "a second objective section"),
+        ("Minimize\n obj: x\nSubject To\n c: x < 1\nBinary\n x\nEnd\n", 4, "'<' is not a constraint sense"),
+        ("Maximize\n obj: x /* one */ + y\nSubject To\n c: x + y <= 1\nBinary\n x y\nEnd\n", 2, "does not see the end of this /* comment */"),
+    ],
+)
+def test_lp_mistakes_dimod_reads_silently_or_without_a_line_are_named(tmp_path, body, line, reason):
+    path = tmp_path / "t.lp"
+    path.write_text(body)
+    with pytest.raises(FormatError) as info:
+        io.load(path)
+    assert info.value.line == line and reason in info.value.reason
+    assert str(info.value).startswith(f"{path}:{line}: not a valid LP file: ")
+
+
+# ------------------------------------------------- Gset vs Biq Mac detection
+@pytest.mark.parametrize(
+    "text, line, reason",
+    [
+        ("4 4\n1 2 1\n2 3 1\n3 3 1\n3 4 1\n", 4, "self-loop on vertex 3"),
+        ("4 4\n1 2 1\n2 3\n3 4 1\n1 4 1\n", 3, "expected an edge 'i j w' (two vertices and a weight), got 2 values"),
+        ("4 3\n1 2 1\n2 3 1 1\n3 4 1\n", 3, "got 4 values"),
+    ],
+)
+def test_a_gset_file_with_a_bad_line_gets_gsets_error_not_another_format(tmp_path, text, line, reason):
+    path = tmp_path / "g.txt"
+    path.write_text(text)
+    assert io.detect_format(path, text).name == "gset"
+    with pytest.raises(FormatError) as info:
+        io.load(path)
+    assert info.value.line == line and reason in info.value.reason
+
+
+def test_a_mostly_unit_weight_graph_is_gset_and_a_graph_like_qubo_asks_for_format(tmp_path):
+    weighted = tmp_path / "g2.txt"
+    weighted.write_text("4 3\n1 2 1\n2 3 1.5\n3 4 1\n")
+    model = io.load(weighted)
+    assert model.metadata["format"] == "gset" and model.sense.value == "max"
+    assert model.evaluate({1: 0, 2: 1, 3: 0, 4: 1}).objective == 3.5
+    both = tmp_path / "g4.txt"
+    both.write_text("4 3\n1 2 2.5\n2 3 1.5\n3 4 3\n")
+    with pytest.raises(FormatError, match="pass --format gset or --format biqmac"):
+        io.load(both)
+    assert io.load(both, format="biqmac").metadata["format"] == "biqmac"
+    qubo = tmp_path / "q.txt"
+    qubo.write_text("3 3\n1 1 -3\n1 2 2\n2 2 5\n")  # diagonal entries: linear terms, a QUBO
+    assert io.load(qubo).metadata["format"] == "biqmac"
+
+
+def _shipped(folder: Path, pattern: str) -> list[Path]:
+    return sorted(folder.glob(pattern)) if folder.is_dir() else []
+
+
+def test_every_shipped_graph_and_qubo_file_is_detected_as_before():
+    gset_files = _shipped(SHARED / "gset", "G*.txt") + [PROBLEMS / "maxcut/G1.txt"]
+    sparse = _shipped(SHARED / "bqp_gka", "*.sparse") + _shipped(PROBLEMS / "qubo", "*.sparse")
+    for path in gset_files:
+        assert io.detect_format(path, path.read_text()[:8192]).name == "gset", path
+    for path in sparse:
+        head = path.read_text()[:8192]
+        assert io.detect_format(path, head).name == "biqmac", path
+        assert io.detect_format(path.with_suffix(".txt"), head).name == "biqmac", path  # by content alone too
+
+
+# ------------------------------------------------- spec kinds
+def test_an_unknown_kind_lists_every_kind(tmp_path):
+    path = tmp_path / "k.yaml"
+    path.write_text("kind: knapsak\n")
+    with pytest.raises(SpecError) as info:
+        io.load(path)
+    assert "known kinds: cqm, facility, knapsack, maxcut, placement, qap, qubo" in str(info.value)
+
+
+def test_a_tune_spec_given_to_solve_says_so():
+    with pytest.raises(SpecError, match="this looks like an `hqopt tune` spec"):
+        io.load(PROBLEMS / "hpo/churn.yaml")

@@ -98,6 +98,8 @@ def test_cli_info_on_mutated_files_exits_0_or_2(case):
         ("a.sparse", "99999999999 1\n1 1 1\n", "more than the limit of"),
         ("a.lp", "Minimize\n obj: x +", "not a valid LP file"),
         ("a.lp", "Minimize\n obj: x\nSubject To\n c1: x + y >= 1\n c2: x + y <=\nBinary\n x y\nEnd\n",
+         "a.lp:5: not a valid LP file: this constraint has no right-hand side number after '<='"),
+        ("a.lp", "Minimize\n obj: x\nSubject To\n c1: x + y >= 1\n c2: x + y\nBinary\n x y\nEnd\n",
          "a.lp:5: not a valid LP file: this constraint has no sense and right-hand side"),
         ("a.lp", "Minimize\n obj: x\nSubject To\n c1: x + y >= 1\n c2: x -", "a.lp:5: not a valid LP file: this constraint"),
         ("a.lp", "Minimize\n obj: 2 x * y + x\nSubject To\n c1: x + y >= 1\nBinary\n x y\nEnd\n",

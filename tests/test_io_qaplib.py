@@ -92,3 +92,44 @@ def test_decode_refuses_non_permutation():
     qap = QAP(np.ones((3, 3)), np.ones((3, 3)))
     with pytest.raises(ModelError):
         qap.decode({("x", 1, 1): 1, ("x", 2, 1): 1, ("x", 3, 3): 1})
+
+
+def test_a_row_with_a_number_too_many_is_named_by_its_line(tmp_path):
+    lines = (QAP_DIR / "nug12.dat").read_text().split("\n")
+    assert len(lines[2].split()) == 12
+    extra = tmp_path / "extra.dat"
+    extra.write_text("\n".join(lines[:2] + [lines[2] + " 99"] + lines[3:]))
+    with pytest.raises(FormatError) as info:
+        read_qap(extra)
+    assert info.value.line == 3 and "row 1 of matrix A has 13 numbers" in info.value.reason
+    short = tmp_path / "short.dat"
+    short.write_text("\n".join(lines[:4] + [lines[4].rsplit(" ", 1)[0]] + lines[5:]))
+    with pytest.raises(FormatError) as info:
+        read_qap(short)
+    assert info.value.line == 5 and "row 3 of matrix A" in info.value.reason
+    shifted = tmp_path / "shifted.dat"  # one number too many in row 1, one too few in row 3: same count, rows shifted
+    shifted.write_text("\n".join(lines[:2] + [lines[2] + " 99", lines[3], lines[4].rsplit(" ", 1)[0]] + lines[5:]))
+    with pytest.raises(FormatError, match=r"shifted.dat:3: row 1 of matrix A has 13 numbers"):
+        read_qap(shifted)
+
+
+def test_rows_wrapped_over_lines_or_streamed_still_read(tmp_path):
+    qap = read_qap(QAP_DIR / "nug12.dat")
+    numbers = [f"{x:g}" for x in np.concatenate([np.ravel(qap.a), np.ravel(qap.b)])]
+    wrapped = "\n".join(" ".join(numbers[k:k + 7]) + "\n" + " ".join(numbers[k + 7:k + 12]) for k in range(0, len(numbers), 12))
+    for name, body in [("wrapped", wrapped), ("stream", "\n".join(" ".join(numbers[k:k + 10]) for k in range(0, len(numbers), 10)))]:
+        path = tmp_path / f"{name}.dat"
+        path.write_text(f"12\n\n{body}\n")
+        again = read_qap(path)
+        assert np.array_equal(again.a, qap.a) and np.array_equal(again.b, qap.b), name
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared QAPLIB benchmarks not present")
+def test_every_shipped_qaplib_file_reads():
+    from hqopt.io.limits import overridden
+
+    files = sorted(SHARED.glob("*.dat")) + sorted(QAP_DIR.glob("*.dat"))
+    with overridden(max_qap_n=300):
+        for path in files:
+            qap = read_qap(path)
+            assert np.shape(qap.a) == np.shape(qap.b) == (qap.n, qap.n), path

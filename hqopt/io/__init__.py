@@ -149,12 +149,20 @@ def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
             return fmt
     for fmt in known.values():
         if fmt not in claimants and fmt.sniff is not None and fmt.sniff(head):
+            _refuse_ambiguous(fmt, p, head)
             return fmt
     if not head.strip():
         raise FormatError(p, 1, "the file is empty")
     if len(claimants) == 1:  # the only format for this extension: its reader says what is wrong
         return claimants[0]
     raise FormatError(p, None, f"cannot tell the file format; pass --format (one of: {', '.join(known)})")
+
+
+def _refuse_ambiguous(fmt: FileFormat, path: Path, head: str) -> None:
+    """FormatError when content alone cannot choose: ``n m`` then ``i j w`` lines with no ``i i`` entry
+    are a weighted Max-Cut graph (gset) as much as a Biq Mac QUBO without linear terms."""
+    if fmt.name == "biqmac" and not _module("biqmac").has_diagonal(head):
+        raise FormatError(path, None, "a weighted graph (Max-Cut, gset) or a QUBO (biqmac)? the content fits both; pass --format gset or --format biqmac")
 
 
 def _read_source(path: Path) -> str:

@@ -23,6 +23,7 @@ from hqopt.model import Model
 
 def parse_gset(text: str, source: str) -> MaxCut:
     """The :class:`MaxCut` instance of a rudy text."""
+    _check_edge_lines(text, source)
     stream = TokenStream(text, source)
     n = limits.check("variables", stream.int("the number of vertices", minimum=1), source, stream.line)
     m = limits.check("edges", stream.int("the number of edges", minimum=0), source, stream.line)
@@ -36,6 +37,16 @@ def parse_gset(text: str, source: str) -> MaxCut:
         edges.append((i, j, w))
     stream.expect_end()
     return MaxCut(edges, range(1, n + 1), name=Path(source).name.removesuffix(".gz").removesuffix(".txt"))
+
+
+def _check_edge_lines(text: str, source: str) -> None:
+    """Every line after ``n m`` is one edge ``i j w``: a line with 2 or 4 numbers is named, not read across."""
+    lines = text.split("\n")
+    first = next((k for k, line in enumerate(lines) if line.strip()), len(lines))
+    for number, line in enumerate(lines[first + 1:], first + 2):
+        count = len(line.split())
+        if count not in (0, 3):
+            raise FormatError(source, number, f"expected an edge 'i j w' (two vertices and a weight), got {count} value{'s' if count > 1 else ''}")
 
 
 def read(text: str, source: str, options: ReadOptions) -> Model:
@@ -53,16 +64,24 @@ def read_gset(path: str | os.PathLike[str]) -> MaxCut:
 
 
 def sniff(head: str) -> bool:
-    """``n m`` then edge lines ``i j w`` with i != j and weights +-1 (Gset's)."""
+    """``n m`` then edge lines ``i j w``, at least half of them Gset's kind (i != j, weight +-1).
+
+    A file with a few bad lines (a self-loop, a missing weight) is still a
+    Gset file: its reader then names the bad line, where detection by content
+    alone would have read it as another format (Biq Mac's ``i j q``).
+    """
     lines = [line.split() for line in head.splitlines() if line.strip()]
     if len(lines) < 2 or len(lines[0]) != 2 or not all(t.isdigit() for t in lines[0]):
         return False
     n = int(lines[0][0])
     body = lines[1:-1] if len(lines) > 2 else lines[1:]  # the last line may be cut short
-    try:
-        return all(len(r) == 3 and r[0] != r[1] and 1 <= int(r[0]) <= n and 1 <= int(r[1]) <= n and r[2] in ("1", "-1") for r in body)
-    except ValueError:
-        return False
+    good = sum(_gset_edge(r, n) for r in body)
+    return bool(body) and 2 * good >= len(body)
+
+
+def _gset_edge(row: list[str], n: int) -> bool:
+    """``i j w`` with ``1 <= i != j <= n`` and ``w`` = +-1."""
+    return len(row) == 3 and row[0] != row[1] and row[2] in ("1", "-1") and all(t.isdigit() and 1 <= int(t) <= n for t in row[:2])
 
 
 FORMAT = FileFormat(

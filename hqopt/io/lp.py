@@ -25,11 +25,11 @@ import dimod
 import dimod.lp
 
 from hqopt.errors import FormatError, ModelError
+from hqopt.io import lp_syntax
 from hqopt.io.base import FileFormat, ReadOptions, write_atomic
 from hqopt.model import Model, Sense
 
 _SECTION = re.compile(r"^\s*(minimi[sz]e|maximi[sz]e|minimum|maximum|min|max|subject\s+to|such\s+that|st|s\.t\.)\s*(:|$|\s)", re.I | re.M)
-_MAXIMIZE = re.compile(r"^\s*(maximi[sz]e|maximum|max)\b", re.I | re.M)
 #: LP sections, used to check that a file is an LP file at all
 _KEYWORDS = re.compile(r"^\s*(minimi[sz]e|maximi[sz]e|minimum|maximum|min|max|subject\s+to|such\s+that|st|s\.t\.|bounds?|binar(y|ies)|bin|generals?|gen|end)\s*:?\s*$", re.I | re.M)
 
@@ -41,11 +41,13 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
     if not _SECTION.search(text):
         raise FormatError(source, 1, "not an LP file: no Minimize/Maximize or Subject To section")
     try:
+        objective_sense = lp_syntax.check(text)  # dimod's reader names no line, and reads some mistakes silently
+    except lp_syntax.LpSyntaxError as exc:
+        raise FormatError(source, exc.line, f"not a valid LP file: {exc.reason}") from None
+    try:
         cqm = dimod.lp.loads(text)
     except (ValueError, RuntimeError, TypeError, OverflowError) as exc:
-        found = _diagnose(text)  # the reader names no line (for a syntax error: "File not existent or illegal ...")
-        reason = found[1] if found else f"({exc})"
-        raise FormatError(source, found[0] if found else None, f"not a valid LP file: {reason}") from None
+        raise FormatError(source, None, f"not a valid LP file: ({exc})") from None
     if not cqm.variables:
         raise FormatError(source, None, "the LP file declares no variables")
     for v in cqm.variables:
@@ -53,7 +55,7 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
         if vartype is dimod.REAL:
             raise FormatError(source, _line_of(text, v), f"variable {v!r} is continuous; declare it Binary, or General with bounds")
     _check_finite(cqm, source)
-    sense = Sense.MAX if _first_sense_is_max(text) else Sense.MIN
+    sense = Sense.MAX if objective_sense == "max" else Sense.MIN
     if sense is Sense.MAX:
         objective = dimod.QuadraticModel()
         objective.update(cqm.objective)
@@ -63,46 +65,6 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
     model = Model(cqm, sense=sense, name=name)
     model.metadata["format"] = "lp"
     return model
-
-
-#: LP sections hqopt does not read (dimod refuses them with its own message); they end the constraints
-_OTHER_SECTIONS = re.compile(r"^\s*(semi-continuous|semi|semis|sos[12]?)\s*:?\s*$", re.I | re.M)
-_RHS = re.compile(r"(<=|>=|=<|=>|<|>|=)\s*[-+]?\s*(\d|\.\d|inf)", re.I)
-_LABEL = re.compile(r"^[^\s:\[\]]+\s*:")
-
-
-def _diagnose(text: str) -> tuple[int, str] | None:
-    """The first line an LP reader would stumble on, and why (None: no line found to blame).
-
-    Checks the mistakes that are easy to make by hand: a product or square outside
-    ``[ ]``, and a constraint that ends (a new one starts, a section begins, the file
-    ends) without a sense and a right-hand side.
-    """
-    section, open_row = "", None  # open_row: first line of a constraint still waiting for "<= number"
-    lines = text.splitlines()
-    for number, raw in enumerate(lines + ["End"], 1):
-        line = raw.split("\\", 1)[0].strip()  # a backslash starts a comment
-        if not line:
-            continue
-        keyword = _KEYWORDS.match(line + "\n") or _OTHER_SECTIONS.match(line + "\n")
-        starts_row = section == "constraints" and (keyword is not None or _LABEL.match(line) is not None)
-        if open_row is not None and starts_row:
-            return open_row, "this constraint has no sense and right-hand side (e.g. '<= 3')"
-        if keyword is not None:
-            word = keyword.group(1).lower()
-            section = "constraints" if word.startswith(("subject", "such", "st", "s.t")) else (
-                "objective" if word.startswith(("min", "max")) else word)
-            continue
-        if section in ("objective", "constraints"):
-            outside = re.sub(r"\[[^\]]*\]", " ", line)
-            if "*" in outside or "^" in outside:
-                return number, "a product or square outside [ ]: quadratic terms are written [ 2 x * y + x ^ 2 ]"
-        if section == "constraints":
-            if open_row is None:
-                open_row = number
-            if _RHS.search(line):
-                open_row = None
-    return None
 
 
 def write(model: Model, path: Path) -> None:
@@ -159,11 +121,6 @@ def _lp_labels(cqm: dimod.ConstrainedQuadraticModel) -> tuple[dimod.ConstrainedQ
     if any(c != n for c, n in constraint_names.items()):
         out.relabel_constraints(constraint_names)
     return out, renamed
-
-
-def _first_sense_is_max(text: str) -> bool:
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("\\")]
-    return bool(lines) and bool(_MAXIMIZE.match(lines[0]))
 
 
 def _line_of(text: str, label: object) -> int | None:

@@ -29,10 +29,58 @@ def parse_qap(text: str, source: str) -> QAP:
     """The :class:`QAP` instance in a QAPLIB ``.dat`` text."""
     stream = TokenStream(text, source)
     n = limits.check("qap_n", stream.int("the size n", minimum=1), source, stream.line)
-    a = [stream.floats(n, "an entry of matrix A") for _ in range(n)]
-    b = [stream.floats(n, "an entry of matrix B") for _ in range(n)]
-    stream.expect_end()
+    misaligned = _misaligned_row(text, stream.line, n)
+    try:
+        a = [stream.floats(n, "an entry of matrix A") for _ in range(n)]
+        b = [stream.floats(n, "an entry of matrix B") for _ in range(n)]
+        stream.expect_end()
+    except FormatError:
+        if misaligned:  # the stream's error is where the count finally went wrong; the row is where it began
+            raise FormatError(source, *misaligned) from None
+        raise
+    if misaligned:  # a number too many in one row and one too few in another
+        raise FormatError(source, *misaligned)
     return QAP(a, b, name=Path(source).name.removesuffix(".gz").removesuffix(".dat"))
+
+
+def _misaligned_row(text: str, n_line: int, n: int) -> tuple[int, str] | None:
+    """The first row of A or B that does not end at a line end, in a file whose rows start on new lines.
+
+    QAPLIB rows take one line or wrap over several (``15 + 11`` numbers for
+    n = 26); a row that ends mid-line has a number too many or too few. A file
+    written as one stream of numbers (every line the same length, rows not
+    starting on new lines) is not checked: None.
+    """
+    lines = text.split("\n")[n_line:] + [""]
+    counts = [(number, len(line.split())) for number, line in enumerate(lines[:-1], n_line + 1) if line.strip()]
+    if _streamed(lines, n):
+        return None
+    row, start, filled = 0, 0, 0
+    for number, count in counts:
+        if row == 2 * n:
+            return None  # extra data: the reader says so
+        start = number if filled == 0 else start
+        filled += count
+        if filled > n:
+            matrix, index = "AB"[row // n], row % n + 1
+            if start == number:
+                return number, f"row {index} of matrix {matrix} has {count} numbers on this line; a row has n = {n}"
+            return start, f"row {index} of matrix {matrix} (from this line to line {number}) does not end at a line end: a row has n = {n} numbers"
+        if filled == n:
+            row, filled = row + 1, 0
+    return None
+
+
+def _streamed(lines: list[str], n: int) -> bool:
+    """Every line holds the same count w != n of numbers, but for the last line of A, of B and before a blank line."""
+    lengths: set[int] = set()
+    total = 0
+    for line, after in zip(lines, lines[1:]):
+        count = len(line.split())
+        total += count
+        if count and after.strip() and total != n * n:
+            lengths.add(count)
+    return len(lengths) <= 1 and n not in lengths and n > 1
 
 
 def read(text: str, source: str, options: ReadOptions) -> Model:

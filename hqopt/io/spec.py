@@ -37,8 +37,8 @@ import numpy as np
 import yaml
 
 from hqopt.errors import FormatError, HqoptError, ModelError, SpecError
+from hqopt.formulations import FORMULATIONS, formulation_class
 from hqopt.formulations import fields as F
-from hqopt.formulations import formulation_class
 from hqopt.io import limits
 from hqopt.io.base import FileFormat, ReadOptions, shorten, write_atomic
 from hqopt.model import Model, Sense
@@ -170,11 +170,21 @@ def parse(text: str, source: str) -> dict[str, Any]:
     return data
 
 
+def known_kinds() -> list[str]:
+    """Every spec ``kind``: ``qubo`` and ``cqm`` (read here) and the formulations', sorted."""
+    return sorted({"qubo", "cqm", *FORMULATIONS})
+
+
 def model_from_spec(spec: Mapping[str, Any], source: str = "<spec>") -> Model:
     """The model a parsed spec describes (dispatching on ``kind``)."""
     if "kind" not in spec:
-        raise SpecError("kind", "is required (e.g. kind: qubo, cqm, knapsack, placement)", source=source)
+        tune_keys = [k for k in ("search_space", "estimator") if k in spec]
+        if tune_keys:
+            raise SpecError("kind", f"is required; this looks like an `hqopt tune` spec (it has {tune_keys[0]!r}): run `hqopt tune {source}`", source=source)
+        raise SpecError("kind", f"is required (e.g. kind: qubo; known kinds: {', '.join(known_kinds())})", source=source)
     kind = spec["kind"]
+    if not isinstance(kind, Hashable) or kind not in known_kinds():
+        raise SpecError("kind", f"unknown kind {shorten(str(kind))}; known kinds: {', '.join(known_kinds())}", source=source)
     rest = {k: v for k, v in spec.items() if k != "kind"}
     try:
         if kind == "qubo":
