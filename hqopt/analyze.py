@@ -141,7 +141,8 @@ def analyze(
         problem: a Model, BQM, CQM or anything with ``to_model()``.
         topologies: QPU graphs to embed on (``pegasus``, ``zephyr``).
         embed: set False to skip the (possibly slow) embedding search.
-        embed_timeout: seconds minorminer may search per topology.
+        embed_timeout: minorminer's timeout per topology; the search is ended after
+            1.5 x that + 0.5 s (minorminer checks its timeout only between stages).
         embed_tries: minorminer restarts (the QPU backends' ``embedding_tries``, default 10).
         embedding_seed: minorminer's seed (the QPU backends use 0 by default).
         qaoa_reps: QAOA layers ``p`` of the transpiled circuit.
@@ -195,8 +196,7 @@ def _verdict(model: Any, report: AnalysisReport, searched: bool) -> dict[str, An
     """Fits the QPU or not, why, and the suggested path (see the module docstring)."""
     c, k = report.compiled, report.coefficients
     if not searched:
-        return {"fits": None, "reason": "unknown: no embedding was searched (the 'quantum' extra is missing, or --no-embed)",
-                "suggested": "install hqopt[quantum] and run hqopt analyze again", "sub_problem_size": None}
+        return _unknown_verdict(skipped=bool(report.embeddings))
     noisy = k["nonzero"] and k["below_precision"] / k["nonzero"] > NOISY_SHARE
     found = [e for e in report.embeddings.values() if e.get("embedded")]
     if found:
@@ -204,8 +204,7 @@ def _verdict(model: Any, report: AnalysisReport, searched: bool) -> dict[str, An
         reason = f"fits the QPU: embeds on {best['system']} with {best['physical_qubits']} physical qubits (max chain {best['max_chain_length']})"
         if noisy:
             reason += f"; but {k['below_precision']} of {k['nonzero']} biases fall under the QPU precision, so expect noisy answers"
-        return {"fits": True, "reason": reason, "sub_problem_size": None,
-                "suggested": "hqopt solve FILE --backend dwave (rehearse with --backend dwave-mock); compare with --backend sa"}
+        return {"fits": True, "reason": reason, "sub_problem_size": None, "suggested": _qpu_path(best["embedding_time"])}
     cliques = {name: _largest_clique(name) for name in report.embeddings}
     size = min(cliques.values())
     systems = " or ".join(e["system"] for e in report.embeddings.values())
@@ -223,6 +222,26 @@ def _verdict(model: Any, report: AnalysisReport, searched: bool) -> dict[str, An
     if callable(advice):
         suggested += f"; {advice(size)}"
     return {"fits": False, "reason": reason, "suggested": suggested, "sub_problem_size": size}
+
+
+def _unknown_verdict(skipped: bool) -> dict[str, Any]:
+    """The verdict when no embedding was searched: ``skipped`` (--no-embed) or the 'quantum' extra is missing."""
+    if skipped:
+        return {"fits": None, "reason": "unknown: no embedding was searched (--no-embed)",
+                "suggested": "run hqopt analyze again without --no-embed", "sub_problem_size": None}
+    return {"fits": None, "reason": "unknown: no embedding was searched (the 'quantum' extra is missing)",
+            "suggested": "install hqopt[quantum] and run hqopt analyze again", "sub_problem_size": None}
+
+
+def _qpu_path(embedding_seconds: float) -> str:
+    """The suggested path for a problem that embeds, with a time limit that covers loading and embedding."""
+    from hqopt.backends.dwave import TYPICAL_LOAD_SECONDS, suggested_time_limit
+
+    limit = suggested_time_limit(TYPICAL_LOAD_SECONDS, embedding_seconds)
+    return (
+        f"hqopt solve FILE --backend dwave -t {limit:g} or more (loading and embedding come out of the time limit; "
+        f"rehearse with --backend dwave-mock); compare with --backend sa"
+    )
 
 
 @functools.cache

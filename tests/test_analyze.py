@@ -111,3 +111,32 @@ def test_cli_text_and_errors(capsys, tmp_path):
     assert main(["analyze", str(qubo), "--embed-timeout", "0"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("error:") == 2
+
+
+def test_no_embed_verdict_says_to_search(capsys):
+    assert main(["analyze", str(G1), "--no-embed", "--topology", "pegasus"]) == 0
+    out = capsys.readouterr().out
+    assert "without --no-embed" in out and "install hqopt[quantum]" not in out
+
+
+def test_embed_timeout_is_honoured_even_when_minorminer_overruns(monkeypatch):
+    import time
+
+    import hqopt.backends.dwave as dw
+
+    def slow(source, target_edges, options):  # a first stage that ignores the timeout (as on large problems)
+        time.sleep(60)
+        return {}
+
+    monkeypatch.setattr(dw, "_minorminer", slow)
+    m = hqopt.Model.from_qubo({(0, 0): -1, (1, 1): -1, (0, 1): 2, (1, 2): 1})
+    t0 = time.perf_counter()
+    report = analyze(m, topologies=("pegasus",), embed_timeout=0.3)
+    assert time.perf_counter() - t0 < 10  # QAOA transpiling included; the search itself ends at 1.5 x 0.3 + 0.5 s
+    facts = report.embeddings["pegasus"]
+    assert facts["embedded"] is False and facts["embedding_time"] < 2.0 and "no embedding found within 0.3 s" in facts["embedding_failure"]
+
+
+def test_fitting_problem_suggests_a_time_limit_that_covers_embedding():
+    report = analyze(hqopt.Model.from_qubo({(0, 0): -1, (1, 1): -1, (0, 1): 2}), topologies=("pegasus",))
+    assert report.verdict["fits"] and "--backend dwave -t " in report.verdict["suggested"]

@@ -93,3 +93,17 @@ def test_unknown_problem_variable_in_initial_is_rejected_not_ignored():
     bqm = dimod.BQM({"a": -1}, {}, 0, "BINARY")
     with pytest.raises(ArgumentError, match="'b'"):
         hqopt.solve(bqm, backend="sa", seed=1, initial={"b": 1})
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1", "1e400"])
+def test_cli_time_limit_is_checked_before_anything_is_printed(value, capsys, tmp_path):
+    from hqopt.cli.app import main
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text("kind: maxcut\nedges: [[0, 1, 1]]\n")
+    for command in (["solve", str(path)], ["bench", str(path), "--out", str(tmp_path / "b"), "--no-plots"]):
+        assert main([*command, "--time-limit", value]) == 2
+        captured = capsys.readouterr()
+        shown = "inf" if value == "1e400" else value
+        assert captured.out == "" and captured.err == f"error: --time-limit must be a finite number of seconds >= 0, got {shown}\n"
+    assert not (tmp_path / "b").exists()

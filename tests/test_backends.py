@@ -194,3 +194,24 @@ def test_run_refuses_the_wrong_kind_of_problem():
         get_backend("sa").run(dimod.CQM(), hqopt.budget.Budget(None), 0)
     with pytest.raises(hqopt.BackendError, match="takes a CQM"):
         get_backend("cpsat").run(dimod.BQM("BINARY"), hqopt.budget.Budget(None), 0)
+
+
+def test_stopped_tabu_hands_in_its_batch_and_its_solve_time():
+    """A stop mid-run is honoured within the race's grace: tabu's batches are short, so the
+    Result has the time spent searching and the backend's facts (it is not left behind)."""
+    import threading
+    from pathlib import Path
+
+    import hqopt.io
+    from hqopt.backends.anneal import MAX_TABU_BATCH_SECONDS
+
+    model = hqopt.io.load(Path(__file__).resolve().parents[1] / "problems" / "maxcut" / "G1.txt")
+    stop = threading.Event()
+    threading.Timer(2.0, stop.set).start()
+    t0 = time.perf_counter()
+    result = hqopt.solve(model, backend="tabu", time_limit=20, seed=1, stop=stop)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 2.0 + 0.5 + MAX_TABU_BATCH_SECONDS
+    assert "abandoned" not in result.info and result.info["batches"] >= 2
+    assert result.timing.solve > 1.0 and result.timing.backend["sampler_time"] > 1.0
+    assert result.feasible

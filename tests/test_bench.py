@@ -151,3 +151,44 @@ def test_best_known_csv_lookup_and_sense_check(tmp_path) -> None:
     assert lookup(known, "nothing", "x.txt", hqopt.Sense.MIN) is None
     with pytest.raises(BackendError, match="maximisation but the model is a minimisation"):
         lookup(known, "bqp50.1", "bqp50.txt#1", hqopt.Sense.MIN)
+
+
+def test_best_known_csv_is_validated_whole(tmp_path) -> None:
+    from hqopt.errors import FormatError
+
+    missing = tmp_path / "bk2.csv"
+    missing.write_text("instance,best\ngka1b,-133\n")
+    with pytest.raises(FormatError, match=r"bk2.csv: missing column 'best_known'"):
+        read_best_known([missing])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("instance,best_known,sense\nok,1,min\n\nx,abc,min\n")
+    with pytest.raises(FormatError, match=r"bad.csv:4: best_known of x must be a number, got 'abc'"):
+        read_best_known([bad])
+    bad.write_text("instance,best_known,sense\nx,nan,min\n")
+    with pytest.raises(FormatError, match=r"bad.csv:2: .* must be finite"):
+        read_best_known([bad])
+    bad.write_text("instance,best_known,sense\nx,3,sideways\n")
+    with pytest.raises(FormatError, match=r"bad.csv:2: sense of x must be 'min' or 'max'"):
+        read_best_known([bad])
+    with pytest.raises(FormatError, match="cannot read best-known CSV"):
+        read_best_known([tmp_path / "nope.csv"])
+    bad.write_text("instance,best_known,sense,source\nx,3,Maximise,me\n")
+    assert read_best_known([bad]) == {"x": (3.0, "max")}
+
+
+def test_best_known_csv_is_checked_before_any_run(instances, tmp_path, capsys) -> None:
+    files, optimum = instances
+    wrong_sense = tmp_path / "bk.csv"
+    wrong_sense.write_text(f"instance,best_known,sense,source\nqmin,{optimum['qmin']:g},max,me\n")
+    ran: list[dict] = []
+    with pytest.raises(BackendError, match="maximisation but the model is a minimisation"):
+        run_bench([files[0]], ["sa"], seeds=1, time_limit=0.2, out=tmp_path / "o1", best_known=[wrong_sense],
+                  workers=1, plots=False, on_run=ran.append)  # fmt: skip
+    assert ran == [] and not (tmp_path / "o1" / "runs.jsonl").exists()
+    missing = tmp_path / "bk2.csv"
+    missing.write_text("instance,best\nqmin,1\n")
+    code = main(["bench", str(files[0]), "--backend", "sa", "--best-known", str(missing), "--seeds", "1", "-t", "0.2",
+                 "--out", str(tmp_path / "o2"), "--no-plots", "--workers", "1"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.strip() == f"error: {missing}: missing column 'best_known' (expected instance,best_known,sense,source)"

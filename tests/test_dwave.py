@@ -250,3 +250,82 @@ def test_cli_solve_on_dwave_mock(capsys, tmp_path):
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and result["objective"] == 4.0 and result["backend"] == "dwave-mock"
     assert result["info"]["num_reads"] >= 50 and result["info"]["topology"] == "Advantage2 (Zephyr Z12)"
+
+
+# ------------------------------------------------------- time limits and embedding
+def _slow_minorminer(source, target_edges, options):  # runs in the forked child: never answers in time
+    import time
+
+    time.sleep(60)
+    return {}
+
+
+def test_embedding_search_is_ended_at_its_hard_limit(monkeypatch):
+    import time
+
+    import hqopt.backends.dwave as dw
+
+    monkeypatch.setattr(dw, "_minorminer", _slow_minorminer)
+    qpu = mock_qpu("pegasus")
+    t0 = time.perf_counter()
+    report = find_embedding(_random_qubo(12, seed=1), qpu.edgelist, qpu.nodelist, timeout=0.2)
+    elapsed = time.perf_counter() - t0
+    assert not report.found and report.failure == "time" and "no embedding found within 0.2 s" in report.reason
+    assert elapsed < dw.hard_limit_for(0.2) + 1.0  # not minorminer's own (stage-granular) idea of 0.2 s
+
+
+def _KNAPSACK() -> hqopt.Model:  # noqa: N802 - a constant-like factory
+    return knapsack_model([6, 5, 8, 9, 3], [2, 3, 4, 5, 1], 8)
+
+
+def test_running_out_of_time_while_embedding_is_a_timeout_not_bad_input(monkeypatch, tmp_path, capsys):
+    import hqopt.backends.dwave as dw
+    import hqopt.io
+    from hqopt.cli.app import main
+
+    mock_qpu("pegasus")  # loaded once per process: the time limit then goes to the search
+    monkeypatch.setattr(dw, "_minorminer", _slow_minorminer)
+    with pytest.warns(RuntimeWarning, match="time limit ran out while embedding"):
+        result = hqopt.solve(_KNAPSACK(), backend="dwave-mock", time_limit=1.5, seed=0)
+    assert result.status.value == "unknown" and result.objective is None
+    assert result.timing.total < 1.5 + 0.5
+    assert "give a larger time limit (-t), e.g." in result.info["compile"] and result.info["embedded"] is False
+    path = tmp_path / "k.lp"
+    hqopt.io.save(_KNAPSACK(), path)
+    capsys.readouterr()
+    assert main(["solve", str(path), "--backend", "dwave-mock", "-t", "1.5"]) == 1  # no solution within the limit
+    assert "time limit ran out while embedding" in " ".join(capsys.readouterr().out.split())
+
+
+def test_running_out_of_time_while_loading_answers_by_the_deadline(monkeypatch):
+    import time
+
+    import hqopt.backends.dwave as dw
+
+    def slow_load(topology, seed=None):
+        time.sleep(3)
+        return mock_qpu(topology)
+
+    monkeypatch.setattr(dw, "mock_qpu", slow_load)
+    t0 = time.perf_counter()
+    with pytest.warns(RuntimeWarning, match="loading dwave-system and the QPU graph"):
+        result = hqopt.solve(_random_qubo(6, 0), backend="dwave-mock", time_limit=1.0, seed=0)
+    assert time.perf_counter() - t0 < 1.5 and result.objective is None and result.status.value == "unknown"
+
+
+def test_embedding_gets_most_of_the_round_and_minorminer_a_softer_timeout(monkeypatch):
+    import hqopt.backends.dwave as dw
+
+    seen = {}
+    real = dw.find_embedding
+
+    def spy(bqm, edges, nodes, **kwargs):
+        seen.update(kwargs)
+        return real(bqm, edges, nodes, **kwargs)
+
+    monkeypatch.setattr(dw, "find_embedding", spy)
+    mock_qpu("pegasus")
+    result = hqopt.solve(_random_qubo(8, 2), backend="dwave-mock", time_limit=4.0, seed=0)
+    assert result.feasible and result.info["embedded"]
+    assert 0.8 * 4.0 * dw.EMBEDDING_SHARE < seen["hard_limit"] <= 4.0 * dw.EMBEDDING_SHARE  # no penalties: one round
+    assert seen["timeout"] == pytest.approx(seen["hard_limit"] / dw.HARD_LIMIT_FACTOR)

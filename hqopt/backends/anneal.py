@@ -32,9 +32,14 @@ from hqopt.errors import BackendError
 KEEP_SAMPLES = 256
 #: largest batch of reads in a time-limited run
 MAX_BATCH = 64
-#: longest single tabu read under a time limit (it cannot be interrupted mid-read, so this
-#: is how late a Ctrl-C or stop request can be honoured)
+#: longest single tabu read under a time limit (it cannot be interrupted mid-read)
 MAX_TABU_READ_SECONDS = 0.4
+#: longest tabu batch under a time limit: a batch cannot be interrupted, so this is how late a
+#: Ctrl-C or stop request is honoured; below the race's STOP_GRACE (0.5 s), so an interrupted
+#: run hands in its batch and its timings instead of being left behind
+MAX_TABU_BATCH_SECONDS = 0.4
+#: least search time a timed tabu read is planned with (besides its setup)
+MIN_TABU_SEARCH_SECONDS = 0.1
 #: most variables tabu takes: dwave-samplers' TabuSampler builds dense n x n float matrices
 #: (about 3 of them at once: 3.5 GB at this size); beyond it, a BackendError instead of a blow-up
 MAX_TABU_VARIABLES = 12_000
@@ -244,8 +249,9 @@ class TabuBackend(_BatchedBackend):
 
     Untimed, each read stops after ``num_restarts`` (default 10) tabu restarts,
     so a seed repeats the run; under a time limit a batch's reads share a
-    quarter of the remaining time (at most :data:`MAX_TABU_READ_SECONDS` each),
-    so improvements are reported as they are found.
+    quarter of the remaining time, at most :data:`MAX_TABU_BATCH_SECONDS` (and
+    :data:`MAX_TABU_READ_SECONDS` a read), so improvements are reported as
+    they are found and a stop request is honoured within that.
     """
 
     name = "tabu"
@@ -275,17 +281,19 @@ class TabuBackend(_BatchedBackend):
         return super().run(problem, budget, seed, initial=initial)
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
-        if budget.limited:  # the batch's reads share a quarter of what is left: improvements are
-            # reported (history, target, live display) as they come, and Ctrl-C is answered quickly
-            share = max(budget.remaining() / 4, 0.05)
+        if budget.limited:  # the batch's reads share a quarter of what is left (at most
+            # MAX_TABU_BATCH_SECONDS): improvements are reported (history, target, live display)
+            # as they come, and Ctrl-C is answered within the race's grace
+            share = min(max(budget.remaining() / 4, 0.05), MAX_TABU_BATCH_SECONDS)
             per_read = min(share / reads - self._setup_seconds(bqm), MAX_TABU_READ_SECONDS)
             return {"num_restarts": 10**6, "timeout": max(1, int(per_read * 1000))}
         return {"num_restarts": 10, "timeout": 10**9}  # stop on restarts only: deterministic
 
-
     def reads_that_fit(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, planned: int) -> int:
-        # each read costs its setup plus at least 10 ms of search
-        return min(planned, int(budget.remaining() / (self._setup_seconds(bqm) + 0.01)))
+        # each read costs its setup plus at least 10 ms of search; a batch fits in MAX_TABU_BATCH_SECONDS
+        setup = self._setup_seconds(bqm)
+        per_batch = max(1, int(MAX_TABU_BATCH_SECONDS / (setup + MIN_TABU_SEARCH_SECONDS)))
+        return min(planned, per_batch, int(budget.remaining() / (setup + 0.01)))
 
     def observe(self, params: dict[str, Any], reads: int, seconds: float) -> None:
         if "timeout" in params and params.get("num_restarts") == 10**6:  # a timed batch: learn the real setup cost

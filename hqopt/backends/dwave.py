@@ -2,7 +2,9 @@
 
 * ``dwave``: dwave-system's :class:`~dwave.system.DWaveSampler`. The logical
   BQM is minor-embedded with minorminer (seeded, time-bounded; the embedding is
-  reused across penalty rounds) and sampled through
+  reused across penalty rounds; under a time limit the search may take 90 % of
+  the round's time, and running out of time yields no samples and a message in
+  ``info["compile"]`` rather than an error) and sampled through
   :class:`~dwave.system.FixedEmbeddingComposite`, with a chain strength (default:
   uniform torque compensation; a number or a callable also accepted) and a
   chain-break resolution method. QPU parameters (``annealing_time``, ...) pass
@@ -32,11 +34,14 @@ Example (offline):
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import math
 import os
+import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -57,6 +62,10 @@ TOPOLOGIES: dict[str, tuple[str, list[int], str]] = {
 TOPOLOGY_SIZES: dict[str, tuple[int, int]] = {"pegasus": (5640, 40484), "zephyr": (4800, 45864)}
 #: seconds minorminer may search for an embedding (per try)
 DEFAULT_EMBEDDING_TIMEOUT = 60.0
+#: the part of a round's remaining time an embedding search may take (the sampling needs the rest)
+EMBEDDING_SHARE = 0.9
+#: below this many seconds an embedding search is not started
+MIN_SEARCH_SECONDS = 0.05
 #: reads per QPU call unless ``num_reads`` is given
 DEFAULT_NUM_READS = 100
 #: DWaveSampler parameters passed through unchanged when given as backend options
@@ -115,13 +124,35 @@ def leap_credentials() -> Availability:
 
 
 # ------------------------------------------------------------------ embedding
+#: minorminer checks its own timeout only between stages: the child process running it is
+#: ended at ``HARD_LIMIT_FACTOR * timeout + HARD_LIMIT_SLACK`` seconds (so a stage that runs
+#: past the timeout can still hand back the best embedding found by then)
+HARD_LIMIT_FACTOR = 1.5
+HARD_LIMIT_SLACK = 0.5
+
+
+def hard_limit_for(timeout: float) -> float:
+    """Seconds after which an embedding search with minorminer ``timeout`` is ended.
+
+    >>> hard_limit_for(0.5), hard_limit_for(60.0)
+    (1.25, 90.5)
+    """
+    return HARD_LIMIT_FACTOR * timeout + HARD_LIMIT_SLACK
+
+
 @dataclass(frozen=True)
 class EmbeddingReport:
-    """What one minor-embedding attempt found (shared with ``hqopt analyze``)."""
+    """What one minor-embedding attempt found (shared with ``hqopt analyze``).
+
+    ``failure`` says why nothing was found: ``"too-big"`` (more variables or
+    interactions than the graph has qubits or couplers), ``"time"`` (the search
+    ran out of time) or ``"stopped"`` (Ctrl-C, a stop request); ``""`` when found.
+    """
 
     embedding: dict[Any, tuple[int, ...]] | None
     time: float
     reason: str = ""
+    failure: str = ""
 
     @property
     def found(self) -> bool:
@@ -169,47 +200,54 @@ def find_embedding(
 
     Isolated variables get a qubit each (they need one). Returns an
     :class:`EmbeddingReport`; a failed search reports why instead of raising.
-    minorminer checks ``timeout`` only between its stages (a 0.3 s timeout
-    took 12 s on a 2000-variable QUBO), so with ``hard_limit`` the search runs
-    in a child process that is ended after that many seconds, or as soon as
-    ``should_stop()`` says so (Ctrl-C, a stop request).
+    ``timeout`` is minorminer's own, which it checks only between its stages
+    (a 0.5 s timeout ran 37 s on a 720-variable placement), so the search
+    runs in a child process that is ended after ``hard_limit`` seconds
+    (default :func:`hard_limit_for` ``(timeout)``; ``math.inf``: no child
+    process), or as soon as ``should_stop()`` says so (Ctrl-C, a stop request).
     """
     variables = list(bqm.variables)
     t0 = time.perf_counter()
     if len(variables) > len(target_nodes):
         return EmbeddingReport(
-            None, 0.0, f"does not fit: {len(variables)} logical variables > {len(target_nodes)} qubits"
+            None, 0.0, f"does not fit: {len(variables)} logical variables > {len(target_nodes)} qubits", "too-big"
         )
     if bqm.num_interactions > len(target_edges):
         return EmbeddingReport(
-            None, 0.0, f"does not fit: {bqm.num_interactions} interactions > {len(target_edges)} couplers"
+            None, 0.0, f"does not fit: {bqm.num_interactions} interactions > {len(target_edges)} couplers", "too-big"
         )
+    limit = hard_limit_for(timeout) if hard_limit is None else hard_limit
     source = [(u, v) for u, v, _ in bqm.iter_quadratic()]
     embedding: dict[Any, tuple[int, ...]] = {}
     if source:
         options = {"timeout": timeout, "tries": tries, "random_seed": 0 if seed is None else seed}
-        if hard_limit is None:
+        if math.isinf(limit):
             found = _minorminer(source, target_edges, options)
         else:
-            within = _minorminer_within(source, target_edges, options, hard_limit, should_stop or (lambda: False))
+            within = _minorminer_within(source, target_edges, options, limit, should_stop or (lambda: False))
             if within is None:
-                why = "was stopped" if should_stop is not None and should_stop() else f"found nothing within the time limit ({hard_limit:.2g} s)"
-                return EmbeddingReport(None, time.perf_counter() - t0, f"embedding search {why}")
+                elapsed = time.perf_counter() - t0
+                if should_stop is not None and should_stop():
+                    return EmbeddingReport(None, elapsed, "embedding search was stopped", "stopped")
+                return EmbeddingReport(
+                    None, elapsed,
+                    f"no embedding found within {timeout:.2g} s (the search was ended after {elapsed:.2g} s: "
+                    "minorminer checks its timeout only between stages)", "time",
+                )  # fmt: skip
             found = within
         embedding = {v: tuple(chain) for v, chain in found.items()}
         if not embedding:
             elapsed = time.perf_counter() - t0
-            reason = f"no embedding found within {timeout:g} s ({tries} tries)"
-            if elapsed > 1.5 * timeout:  # minorminer checks its timeout only between stages
-                reason += f"; the search stopped after {elapsed:.1f} s"
-            return EmbeddingReport(None, elapsed, reason)
+            return EmbeddingReport(None, elapsed, f"no embedding found within {timeout:.2g} s ({tries} tries)", "time")
     used = {q for chain in embedding.values() for q in chain}
     free = (q for q in target_nodes if q not in used)
     for v in variables:
         if v not in embedding:
             q = next(free, None)
             if q is None:
-                return EmbeddingReport(None, time.perf_counter() - t0, "does not fit: no qubit left for an isolated variable")
+                return EmbeddingReport(
+                    None, time.perf_counter() - t0, "does not fit: no qubit left for an isolated variable", "too-big"
+                )
             embedding[v] = (q,)
     return EmbeddingReport(embedding, time.perf_counter() - t0)
 
@@ -232,10 +270,10 @@ def _minorminer_within(
     def child() -> None:
         send.send(_minorminer(source, target_edges, options))
 
+    deadline = time.perf_counter() + seconds  # starting the child counts too
     process = context.Process(target=child, daemon=True)
     process.start()
     send.close()
-    deadline = time.perf_counter() + seconds
     try:
         while not receive.poll(min(0.05, max(deadline - time.perf_counter(), 0.0))):
             if should_stop() or time.perf_counter() >= deadline:
@@ -316,6 +354,73 @@ def _timing_seconds(timing: dict[str, Any]) -> dict[str, float]:
     return {str(k): float(v) * 1e-6 for k, v in timing.items() if isinstance(v, (int, float))}
 
 
+#: seconds loading dwave-system and the QPU graph takes in a fresh process (a typical laptop)
+TYPICAL_LOAD_SECONDS = 3.0
+
+
+def suggested_time_limit(load_seconds: float, search_seconds: float) -> float:
+    """A time limit (at least 10 s) under which a search of ``search_seconds`` fits its share.
+
+    The search may take 90 % of its round's time and minorminer 2/3 of that,
+    and a constrained problem's first penalty round gets half of the limit:
+    hence ``2 * (load + 1.5 * search + 1)``.
+
+    >>> suggested_time_limit(3.0, 4.2), suggested_time_limit(0.0, 0.0)
+    (21.0, 10.0)
+    """
+    return float(max(10, math.ceil(2 * (load_seconds + HARD_LIMIT_FACTOR * search_seconds + 1.0))))
+
+
+class _Loader:
+    """Loads the QPU sampler in a daemon thread that outlives a round whose time ran out."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._began = time.perf_counter()
+        self._ended: float | None = None
+        self._thread = threading.Thread(target=self._work, args=(load,), name="hqopt-qpu-load", daemon=True)
+        _LOADERS.add(self._thread)
+        self._thread.start()
+
+    def _work(self, load: Callable[[], Any]) -> None:
+        try:
+            self._result = load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the waiting round
+            self._error = exc
+        finally:
+            self._ended = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        """Seconds spent loading (so far, while it still runs)."""
+        return (self._ended if self._ended is not None else time.perf_counter()) - self._began
+
+    def wait(self, budget: Budget) -> Any:
+        """The sampler; ``None`` when ``budget`` expires or is stopped first. Re-raises a failed load."""
+        while self._thread.is_alive():
+            if budget.expired():
+                return None
+            self._thread.join(timeout=min(0.05, max(budget.remaining(), 0.001)))
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+#: loader threads of this process: at exit they are given a moment to finish (an import
+#: cut off at interpreter teardown can abort the process)
+_LOADERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+#: seconds, in all, the interpreter waits at exit for loaders still running
+LOADER_EXIT_WAIT = 10.0
+
+
+@atexit.register
+def _finish_loaders() -> None:
+    end = time.perf_counter() + LOADER_EXIT_WAIT
+    for thread in list(_LOADERS):
+        thread.join(timeout=max(0.0, end - time.perf_counter()))
+
+
 # --------------------------------------------------------------- QPU backends
 class _EmbeddedQPUBackend(Backend):
     """Shared path: embed (cached), sample through FixedEmbeddingComposite, report."""
@@ -339,41 +444,70 @@ class _EmbeddedQPUBackend(Backend):
         if method is not None and not callable(method) and method not in _CHAIN_BREAK_METHODS:
             raise BackendOptionError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {method!r}")
         self._embeddings: dict[Any, EmbeddingReport] = {}
+        self._loader: _Loader | None = None
+        self._ran_out = 0  # rounds that ran out of time before sampling
+        self._searched = 0.0  # the longest embedding search that ran out of time
+        self._last_what = ""
 
-    def _qpu(self, seed: int | None) -> Any:
-        """The structured dimod sampler to embed on."""
+    def _load_qpu(self) -> Any:
+        """Load dwave-system and build the structured dimod sampler to embed on (slow: seconds)."""
         raise NotImplementedError
+
+    def _seed(self, qpu: Any, seed: int | None) -> None:
+        """Seed the QPU sampler for this round (a real QPU takes no seed)."""
+
+    def _qpu(self, budget: Budget) -> tuple[Any, float]:
+        """The QPU sampler and the seconds spent loading it so far; ``None`` when the budget ran out first.
+
+        Loading (importing dwave-system, building the graph or reaching Leap)
+        runs in a thread of its own, so a round whose time runs out answers
+        at once and the next round waits on the same load.
+        """
+        if self._loader is None:
+            self._loader = _Loader(self._load_qpu)
+        return self._loader.wait(budget), self._loader.seconds
 
     def _embedding(self, bqm: dimod.BinaryQuadraticModel, qpu: Any, budget: Budget) -> EmbeddingReport:
         """The embedding of ``bqm``'s graph: found once per structure, seeded by ``embedding_seed`` (default 0).
 
-        Under a time limit the search gets at most 80 % of what is left (the
-        sampling needs the rest), enforced by ending the search.
+        The embedding is found once and reused by every later penalty round,
+        so under a time limit the search may take most of this round's time:
+        it is ended after 90 % of what is left (the sampling needs the rest),
+        and minorminer's own timeout is set to 2/3 of that so that it hands
+        back the best embedding it has found before it is ended. A failure
+        other than running out of time (too big for the graph, nothing found
+        within ``embedding_timeout``) raises BackendError.
         """
         key = (tuple(bqm.variables), frozenset(frozenset((u, v)) for u, v, _ in bqm.iter_quadratic()))
-        if key not in self._embeddings:
-            timeout = float(self.options.get("embedding_timeout", DEFAULT_EMBEDDING_TIMEOUT))
-            hard_limit = timeout + 5  # minorminer may run past its own timeout
-            if budget.limited:
-                hard_limit = timeout = min(timeout, 0.8 * budget.remaining())
-            report = find_embedding(
-                bqm,
-                qpu.edgelist,
-                qpu.nodelist,
-                timeout=timeout,
-                tries=int(self.options.get("embedding_tries", 10)),
-                seed=int(self.options.get("embedding_seed", 0)),
-                hard_limit=hard_limit,
-                should_stop=budget.expired,
-            )
-            if not report.found:
-                raise BackendError(
-                    f"backend '{self.name}': the problem ({bqm.num_variables} variables, "
-                    f"{bqm.num_interactions} interactions) cannot be embedded: {report.reason}; "
-                    "try backend='hybrid' to split it into sub-problems"
-                )
+        if key in self._embeddings:
+            return self._embeddings[key]
+        timeout = float(self.options.get("embedding_timeout", DEFAULT_EMBEDDING_TIMEOUT))
+        hard_limit = hard_limit_for(timeout)
+        limited_by_budget = budget.limited and EMBEDDING_SHARE * budget.remaining() < hard_limit
+        if limited_by_budget:
+            hard_limit = EMBEDDING_SHARE * budget.remaining()
+            timeout = hard_limit / HARD_LIMIT_FACTOR
+            if hard_limit < MIN_SEARCH_SECONDS:
+                return EmbeddingReport(None, 0.0, f"no time left for the search ({hard_limit:.2g} s)", "time")
+        report = find_embedding(
+            bqm,
+            qpu.edgelist,
+            qpu.nodelist,
+            timeout=timeout,
+            tries=int(self.options.get("embedding_tries", 10)),
+            seed=int(self.options.get("embedding_seed", 0)),
+            hard_limit=hard_limit,
+            should_stop=lambda: budget.stopped,  # the hard limit keeps the time
+        )
+        if report.found:
             self._embeddings[key] = report
-        return self._embeddings[key]
+        elif report.failure == "too-big" or not (limited_by_budget or budget.stopped):
+            raise BackendError(
+                f"backend '{self.name}': the problem ({bqm.num_variables} variables, "
+                f"{bqm.num_interactions} interactions) cannot be embedded: {report.reason}; "
+                "try backend='hybrid' to split it into sub-problems"
+            )
+        return report
 
     def run(
         self,
@@ -384,11 +518,17 @@ class _EmbeddedQPUBackend(Backend):
         initial: dict[Any, float] | None = None,
     ) -> BackendOutput:
         self.expect_problem(problem)
-        from dwave.system import FixedEmbeddingComposite
-
-        qpu = self._qpu(seed)
+        qpu, load_time = self._qpu(budget)
+        if qpu is None:
+            return self._out_of_time(problem, budget, f"loading dwave-system and the QPU graph ({load_time:.1f} s so far)", load_time)
+        self._seed(qpu, seed)
         fresh = not self._embeddings
         report = self._embedding(problem, qpu, budget)
+        if not report.found:
+            what = f"embedding the problem ({problem.num_variables} variables, {problem.num_interactions} interactions): {report.reason}"
+            return self._out_of_time(problem, budget, what, load_time, report)
+        from dwave.system import FixedEmbeddingComposite
+
         params = {k: v for k, v in self.options.items() if k in QPU_PARAMETERS}
         t0 = time.perf_counter()
         sampler = FixedEmbeddingComposite(qpu, report.embedding)
@@ -411,9 +551,42 @@ class _EmbeddedQPUBackend(Backend):
             raise BackendError(f"backend '{self.name}' failed while sampling: {type(exc).__name__}: {exc}") from exc
         budget.report(samples)
         info = self._facts(samples, report, time.perf_counter() - t0)
-        if not fresh:
+        if fresh:
+            info["qpu_load_time"] = load_time
+        else:
             info["embedding_time"] = 0.0  # reused: embedding cost is counted once
+        if self._ran_out:  # an earlier round ran out of time: the Result says so (solve warns with info["compile"])
+            info["compile"] = (
+                f"backend '{self.name}': the first {self._ran_out} round(s) ran out of time before sampling began "
+                f"(while {self._last_what}); a larger time limit leaves more time for sampling"
+            )
         return BackendOutput(samples, info=info)
+
+    def _out_of_time(
+        self, problem: dimod.BinaryQuadraticModel, budget: Budget, what: str, load_time: float, report: EmbeddingReport | None = None
+    ) -> BackendOutput:
+        """No samples: this round's time ran out (or the run was stopped) before sampling could start.
+
+        ``info["compile"]`` says why and what time limit would do (``solve``
+        warns with it; the CLI prints it and exits 1: no solution within the limit).
+        """
+        empty = dimod.SampleSet.from_samples(
+            (np.empty((0, problem.num_variables), dtype=np.int8), list(problem.variables)), problem.vartype, energy=[]
+        )
+        info: dict[str, Any] = dict(report.facts()) if report is not None else {"embedded": False}
+        if budget.stopped:
+            info["embedding_failure"] = "stopped before an embedding was found"
+            return BackendOutput(empty, info=info)
+        self._ran_out += 1
+        searched = report.time if report is not None else 0.0
+        if not self._last_what or searched >= self._searched:  # the round that searched longest tells
+            self._searched, self._last_what = searched, what
+        info["compile"] = (
+            f"backend '{self.name}': the time limit ran out while {self._last_what}; no solution within the limit: "
+            f"give a larger time limit (-t), e.g. {suggested_time_limit(load_time, 2 * self._searched):g} s"
+        )
+        info["embedding_failure"] = self._last_what
+        return BackendOutput(empty, info=info)
 
     def _facts(self, samples: dimod.SampleSet, report: EmbeddingReport, elapsed: float) -> dict[str, Any]:
         info: dict[str, Any] = dict(report.facts())
@@ -445,7 +618,7 @@ class DWaveBackend(_EmbeddedQPUBackend):
     def availability(cls) -> Availability:
         return leap_credentials()
 
-    def _qpu(self, seed: int | None) -> Any:
+    def _load_qpu(self) -> Any:
         status = leap_credentials()
         if not status.available:
             raise BackendUnavailable(f"backend '{self.name}' is not available here: {status.reason}")
@@ -470,7 +643,6 @@ class DWaveMockBackend(_EmbeddedQPUBackend):
         topology = self.options.get("topology", "pegasus")
         if topology not in TOPOLOGIES:
             raise BackendOptionError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
-        self._mock: Any = None
 
     @classmethod
     def availability(cls) -> Availability:
@@ -495,11 +667,11 @@ class DWaveMockBackend(_EmbeddedQPUBackend):
             )
         return super().run(problem, budget, seed, initial=initial)
 
-    def _qpu(self, seed: int | None) -> Any:
-        if self._mock is None:  # building the full QPU graph takes a while: once per process
-            self._mock = mock_qpu(self.options.get("topology", "pegasus"))
-        self._mock.substitute_kwargs = {"seed": seed} if seed is not None else {}
-        return self._mock
+    def _load_qpu(self) -> Any:
+        return mock_qpu(self.options.get("topology", "pegasus"))  # building the full QPU graph takes a while: once per process
+
+    def _seed(self, qpu: Any, seed: int | None) -> None:
+        qpu.substitute_kwargs = {"seed": seed} if seed is not None else {}
 
     def _facts(self, samples: dimod.SampleSet, report: EmbeddingReport, elapsed: float) -> dict[str, Any]:
         info = super()._facts(samples, report, elapsed)

@@ -35,7 +35,7 @@ from hqopt.bench.anchors import AnchorSpec
 from hqopt.bench.report import BenchReport, analyse
 from hqopt.bench.runner import Instance, execute, load_instances
 from hqopt.bench.store import RunStore
-from hqopt.bench.targets import best_found, default_csvs, lookup, read_best_known
+from hqopt.bench.targets import best_found, check_targets, default_csvs, lookup, read_best_known
 from hqopt.errors import BackendError
 from hqopt.model import Sense
 
@@ -77,13 +77,16 @@ def run_bench(
         plots: draw the three plots (needs matplotlib).
         on_run: called with each finished run's record.
 
-    The report is written even after Ctrl-C (``report.interrupted`` is then True).
+    The best-known CSVs are read and checked (columns, values, each instance's
+    sense) before any run. The report is written even after Ctrl-C
+    (``report.interrupted`` is then True).
     """
     if not (isinstance(target, (int, float)) and not isinstance(target, bool)) and target not in TARGET_MODES:
         raise BackendError(f"target must be a number or one of {', '.join(TARGET_MODES)}, got {target!r}")
     refs = [os.fspath(f) for f in files]
     instances = load_instances(refs)
     specs = [a if isinstance(a, AnchorSpec) else AnchorSpec.parse(a, anchor_regex) for a in anchors]
+    known = _known_targets(instances, refs, target, best_known)
     out = Path(out)
     store = RunStore(out, float(time_limit))
     interrupted = False
@@ -97,7 +100,6 @@ def run_bench(
     except KeyboardInterrupt:
         interrupted = True
     records = store.records()
-    known = read_best_known(best_known if best_known is not None else default_csvs(refs)) if target == "best-known" else {}
     report = analyse(records, _targets(instances, records, target, known))
     report.interrupted = interrupted
     if plots:
@@ -112,6 +114,17 @@ def run_bench(
     ]
     report.write(out, "hqopt bench", notes)
     return report
+
+
+def _known_targets(
+    instances: Sequence[Instance], refs: Sequence[str], target: str | float, best_known: Sequence[str | os.PathLike[str]] | None
+) -> dict[str, tuple[float, str]]:
+    """The best-known CSV entries, read and checked against every instance's sense before any run."""
+    if target != "best-known":
+        return {}
+    known = read_best_known(best_known if best_known is not None else default_csvs(refs))
+    check_targets(known, ((inst.name, inst.file, Sense.parse(inst.sense)) for inst in instances))
+    return known
 
 
 def _targets(

@@ -6,8 +6,9 @@ the loaded model's name (``bqp50.txt#3`` loads as ``bqp50.3``, ``gka1a.sparse``
 as ``gka1a``), else with the file's stem. The CSV's ``sense`` must agree with
 the model's: each folder's README states its convention (OR-Library bqp is
 max x'Qx, and hqopt loads it as a maximisation) and a disagreement is an
-error, never a silent sign flip. Without a CSV entry the target is the best
-objective found across all runs of the instance.
+error, never a silent sign flip. ``hqopt bench`` reads and checks the CSVs
+(columns, values, senses) before any run. Without a CSV entry the target is
+the best objective found across all runs of the instance.
 
 Example:
     >>> import tempfile, pathlib
@@ -20,27 +21,85 @@ Example:
 from __future__ import annotations
 
 import csv
+import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, FormatError, HqoptError
 from hqopt.model import Sense
 
 BEST_KNOWN_FILE = "best_known.csv"
+#: the columns of a best-known CSV; the first two are required
+CSV_COLUMNS = ("instance", "best_known", "sense", "source")
+REQUIRED_COLUMNS = CSV_COLUMNS[:2]
 
 
 def read_best_known(paths: Iterable[str | os.PathLike[str]]) -> dict[str, tuple[float, str]]:
-    """``instance -> (best_known, sense)`` from best-known CSV files (later files win)."""
+    """``instance -> (best_known, sense)`` from best-known CSV files (later files win).
+
+    Every file is checked whole: a missing ``instance`` or ``best_known``
+    column, an empty instance, a value that is not a finite number or a sense
+    other than min/max raises :class:`~hqopt.errors.FormatError` naming the
+    file (and the line of a bad row).
+    """
     known: dict[str, tuple[float, str]] = {}
     for path in paths:
-        try:
-            with open(path, newline="") as fh:
-                for row in csv.DictReader(fh):
-                    known[row["instance"].strip()] = (float(row["best_known"]), row.get("sense", "").strip().lower())
-        except (OSError, KeyError, ValueError) as exc:
-            raise BackendError(f"cannot read best-known CSV {path}: {exc}") from None
+        known.update(_read_csv(path))
     return known
+
+
+def _read_csv(path: str | os.PathLike[str]) -> dict[str, tuple[float, str]]:
+    """One best-known CSV, validated (see :func:`read_best_known`)."""
+    known: dict[str, tuple[float, str]] = {}
+    try:
+        with open(path, newline="") as fh:
+            reader = csv.DictReader(fh)
+            columns = [c.strip() for c in reader.fieldnames or []]
+            for column in REQUIRED_COLUMNS:
+                if column not in columns:
+                    raise FormatError(path, None, f"missing column {column!r} (expected {','.join(CSV_COLUMNS)})")
+            reader.fieldnames = columns
+            for row in reader:
+                if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                    continue  # a blank line
+                name, entry = _parse_row(path, reader.line_num, row)
+                known[name] = entry
+    except OSError as exc:
+        raise FormatError(path, None, f"cannot read best-known CSV: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FormatError(path, None, f"not a readable CSV: {exc}") from None
+    return known
+
+
+def _parse_row(path: str | os.PathLike[str], line: int, row: dict[str, str | None]) -> tuple[str, tuple[float, str]]:
+    """``(instance, (value, sense))`` of one CSV row; FormatError naming the line when it is bad."""
+    name = (row.get("instance") or "").strip()
+    if not name:
+        raise FormatError(path, line, "empty instance name")
+    text = (row.get("best_known") or "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormatError(path, line, f"best_known of {name} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise FormatError(path, line, f"best_known of {name} must be finite, got {text!r}")
+    sense = (row.get("sense") or "").strip().lower()
+    if sense:
+        try:
+            sense = Sense.parse(sense).value
+        except HqoptError:
+            raise FormatError(path, line, f"sense of {name} must be 'min' or 'max', got {sense!r}") from None
+    return name, (value, sense)
+
+
+def check_targets(known: dict[str, tuple[float, str]], instances: Iterable[tuple[str, str, Sense]]) -> None:
+    """Raise (before any run) when a CSV entry disagrees with its instance's sense.
+
+    ``instances`` holds ``(name, file reference, sense)`` for every instance.
+    """
+    for name, file_ref, sense in instances:
+        lookup(known, name, file_ref, sense)
 
 
 def default_csvs(files: Sequence[str]) -> list[Path]:
@@ -80,4 +139,4 @@ def best_found(objectives: Iterable[float | None], sense: Sense) -> float | None
     return max(values) if sense is Sense.MAX else min(values)
 
 
-__all__ = ["BEST_KNOWN_FILE", "best_found", "default_csvs", "lookup", "read_best_known"]
+__all__ = ["BEST_KNOWN_FILE", "best_found", "check_targets", "default_csvs", "lookup", "read_best_known"]

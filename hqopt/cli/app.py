@@ -8,8 +8,11 @@ code 2 -- never a traceback.
 
 from __future__ import annotations
 
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -64,12 +67,46 @@ def check_writable_flag(path: Path, flag: str) -> None:
         raise fail(f"{flag}: {exc}") from None
 
 
+#: the option every command names its time limit with; checked by :func:`check_time_limit_flag`
+TIME_LIMIT_OPTION = "--time-limit"
+
+
+def check_time_limit_flag(value: float | None, flag: str = TIME_LIMIT_OPTION) -> float | None:
+    """``value`` if it is a finite number of seconds >= 0 (or None); else exit 2 naming ``flag``.
+
+    >>> check_time_limit_flag(2.5)
+    2.5
+    """
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise fail(f"{flag} must be a finite number of seconds >= 0, got {value:g}")
+    return value
+
+
+def _checked_time_limits(command: Any) -> Any:
+    """``command`` (the click group typer builds) with every ``--time-limit`` option checked as it is
+    parsed, so nan, inf and negative values get one message before a command prints anything."""
+    for sub in getattr(command, "commands", {}).values():
+        for param in sub.params:
+            if TIME_LIMIT_OPTION in getattr(param, "opts", ()):
+                param.callback = _time_limit_callback(param.callback)
+    return command
+
+
+def _time_limit_callback(previous: Callable[..., Any] | None) -> Callable[..., Any]:
+    def callback(ctx: Any, param: Any, value: Any) -> Any:
+        check_time_limit_flag(value)
+        return previous(ctx, param, value) if previous is not None else value
+
+    return callback
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hqopt`` script; returns the exit code."""
     import hqopt.cli  # noqa: F401 - registers the commands
 
     try:
-        code = app(args=argv, prog_name="hqopt", standalone_mode=False)
+        command = _checked_time_limits(typer.main.get_command(app))
+        code = command(args=argv, prog_name="hqopt", standalone_mode=False)
     except HqoptError as exc:
         typer.echo(f"error: {bounded(str(exc))}", err=True)
         return EXIT_BAD_INPUT
