@@ -85,3 +85,8 @@ class UnknownBackendError(BackendError, UnknownNameError):
 
 class BackendUnavailable(BackendError):
     """A backend exists but cannot run here (missing extra or credentials)."""
+
+
+class NotSearchedWarning(RuntimeWarning):
+    """The time limit ran out before a backend could search (a cold JIT compile, loading a QPU
+    sampler, an embedding search); ``Result.info["compile"]`` says why and what would do."""

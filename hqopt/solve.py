@@ -35,7 +35,7 @@ from hqopt.backends.registry import available_backends, backend_class, get_backe
 from hqopt.budget import Budget, StopFlag
 from hqopt.compile import compile_for
 from hqopt.cost import QPU_TIME_KEY, CostMeter
-from hqopt.errors import ArgumentError
+from hqopt.errors import ArgumentError, NotSearchedWarning
 from hqopt.model import Label, Model, Sense, as_model
 from hqopt.race import Member, MemberOutcome, RaceSettings, run_race
 from hqopt.result import Result, Status, Timing
@@ -128,8 +128,8 @@ def solve(
     result = _result(model, tracker, members, outcomes, name, reason, seed, time_limit, interrupted, t_start)
     qpu = sum(float(o.info.get(QPU_TIME_KEY, 0.0) or 0.0) for o in outcomes.values())
     result.cost = meter.stop({QPU_TIME_KEY: qpu})
-    if "compile" in result.info:  # the engine never searched (warned here: warnings raised in the race's threads are lost)
-        warnings.warn(result.info["compile"], RuntimeWarning, stacklevel=2)
+    if "compile" in result.info:  # a backend never searched (warned here: warnings raised in the race's threads are lost)
+        warnings.warn(result.info["compile"], NotSearchedWarning, stacklevel=2)
     return result
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import signal
 import threading
 import time
@@ -42,8 +41,7 @@ from hqopt.cli.app import (
     check_writable_flag,
     fail,
 )
-from hqopt.engine.chains import COLD_START
-from hqopt.errors import HqoptError, bounded
+from hqopt.errors import HqoptError, NotSearchedWarning, bounded
 from hqopt.io.base import write_atomic
 from hqopt.result import Result
 from hqopt.solve import Progress
@@ -150,7 +148,7 @@ def solve(
     sigterm = _Sigterm()
     try:
         with sigterm.installed(), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=re.escape(COLD_START))  # a row of the table says it
+            warnings.filterwarnings("ignore", category=NotSearchedWarning)  # a row of the table says it
             model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
             if plot is not None:
                 domain.check_plot(model, plot)
