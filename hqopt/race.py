@@ -149,6 +149,7 @@ def run_race(
             budget.stop()
 
     threads = [threading.Thread(target=work, args=(m,), name=f"hqopt-{m.name}", daemon=True) for m in members]
+    began = time.perf_counter()
     for thread in threads:
         thread.start()
     cutoff = budget.deadline + overrun_grace(budget.time_limit) if budget.time_limit is not None else math.inf
@@ -168,9 +169,10 @@ def run_race(
         alive[0].join(timeout=0.05)
     if unexpected:
         raise unexpected[0]
-    for member in members:
+    for member in members:  # left behind: its time so far (compiling included) counts as solving
         outcomes.setdefault(
-            member.name, MemberOutcome(info={"abandoned": "still running past the deadline; its best so far is kept"})
+            member.name,
+            MemberOutcome(info={"abandoned": "still running past the deadline; its best so far is kept"}, solve_time=time.perf_counter() - began),
         )
     errors = [error for m in members if (error := outcomes[m.name].error) is not None]
     if errors and len(errors) == len(members):
