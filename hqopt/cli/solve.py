@@ -141,8 +141,6 @@ def solve(
     from hqopt.io import load
     from hqopt.io.solution import read_solution
 
-    if time_limit < 0:
-        raise fail(f"--time-limit must be >= 0 seconds, got {time_limit:g}")
     options = dict(parse_option(o) for o in option)
     _check_output(output)
     sigterm = _Sigterm()
