@@ -181,6 +181,18 @@ def test_cli_generate_writes_a_loadable_spec(tmp_path):
     assert spec == yaml.safe_load(yaml.safe_dump(generate_placement(12, 3, seed=2)))
 
 
+
+def test_generate_refuses_a_size_the_readers_would_refuse(tmp_path, capsys):
+    from hqopt.cli.app import main
+    from hqopt.io.limits import overridden
+
+    out = tmp_path / "big.yaml"
+    with overridden(max_variables=100):
+        assert main(["generate", "placement", "--services", "30", "--sites", "4", "-o", str(out)]) == 2
+        assert "120 assignment variables, more than the readers' limit of 100" in capsys.readouterr().err
+        assert not out.exists()
+        assert main(["generate", "placement", "--services", "25", "--sites", "4", "-o", str(out)]) == 0
+
 def test_documented_example_parses_and_solves():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "placement.md").read_text()
     block = doc.split("```yaml\n", 1)[1].split("```", 1)[0]

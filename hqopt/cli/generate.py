@@ -16,6 +16,7 @@ import yaml
 from hqopt.cli.app import app, fail
 from hqopt.formulations.placement_generator import generate_placement
 from hqopt.io.base import write_atomic
+from hqopt.io.limits import cap
 
 #: generator sizes accepted on the command line
 MAX_SERVICES = 100_000
@@ -41,6 +42,11 @@ def generate(
         raise fail(f"--sites must be between 1 and {MAX_SITES}, got {sites}")
     if seed < 0:
         raise fail(f"--seed must be >= 0, got {seed}")
+    if services * sites > cap("variables"):  # a file the readers would refuse (and long to write)
+        raise fail(
+            f"--services x --sites is {services * sites} assignment variables, more than the readers' limit of "
+            f"{cap('variables')} (raise it with HQOPT_MAX_VARIABLES)"
+        )
     spec = generate_placement(services, sites, seed, migration=migration, rules=rules)
     text = dump_spec(spec)
     if output is None:
