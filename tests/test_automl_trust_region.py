@@ -100,9 +100,11 @@ def test_enumerated_region_mask_matches_the_distance_definition(sizes, radius, t
     rng = np.random.default_rng(seed)
     center = np.array([rng.integers(n) for n in sizes])
     tabu = (np.array([rng.integers(n) for n in sizes]),)
-    region = Region(center, radius, tabu, tabu_radius)
+    vary = rng.random(len(sizes)) < 0.6
+    region = Region(center, radius, tabu, tabu_radius, vary=vary)
     grid = np.array(list(itertools.product(*[range(n) for n in sizes])))
     expected = (np.count_nonzero(grid != center, axis=1) <= radius) & (np.count_nonzero(grid != tabu[0], axis=1) > tabu_radius)
+    expected &= (grid[:, ~vary] == center[~vary]).all(axis=1)
     assert acq._region_mask(region).tolist() == expected.tolist()
     assert region.allowed(grid).tolist() == expected.tolist()
 
@@ -186,22 +188,79 @@ def test_only_fixed_grids_count_levels_moved() -> None:
 
 
 @pytest.mark.parametrize(
-    ("objective", "patience", "stall_limit"),
+    ("objective", "patience", "stall_limit", "probe_after"),
     [
-        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_int("b", 1, 5) + len(t.suggest_categorical("c", ["x", "yy"])), 2, None),
-        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_float("x", 0.0, 1.0), 1, STALL_LIMIT),
+        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_int("b", 1, 5) + len(t.suggest_categorical("c", ["x", "yy"])), 2, None, 3),
+        (lambda t: t.suggest_int("a", 0, 1) + t.suggest_float("x", 0.0, 1.0), 1, STALL_LIMIT, None),
     ],
     ids=["discrete", "with-a-continuous-parameter"],
 )
-def test_only_discrete_spaces_wait_at_radius_one_only_continuous_ones_stall(objective, patience, stall_limit) -> None:
+def test_only_discrete_spaces_wait_and_probe_at_radius_one_only_continuous_ones_stall(objective, patience, stall_limit, probe_after) -> None:
     """A valley of continuous parameters needs two changes at once soon (measured: waiting made
     rosenbrock3 worse), so a space with a refined parameter widens after one improvement; and its ball
-    never runs out of neighbours, so failures at radius one end its local search."""
+    never runs out of neighbours, so failures at radius one end its local search. Only a discrete
+    space probes the changes never measured alone (refined levels keep changing)."""
     sampler = QuboSampler(seed=0, n_startup_trials=4)
     study = optuna.create_study(sampler=sampler)
     study.optimize(objective, n_trials=6)
     (region,) = sampler._regions.values()
-    assert (region.successes_at_one, region.stall_limit) == (patience, stall_limit)
+    assert (region.successes_at_one, region.stall_limit, region.probe_after) == (patience, stall_limit, probe_after)
+
+
+def test_failures_in_a_row_at_radius_one_start_the_probing() -> None:
+    K = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]])
+    y = np.array([1.0, 2.0, 3.0, 4.0, 0.5])
+    tr = TrustRegion(n_params=3, init_radius=1, failures=3, tabu_radius=1, probe_after=2)
+    probing = []
+    for n in range(1, 6):
+        tr.observe(list(range(n)), K[:n], y[:n])
+        probing.append(tr.probing)
+    assert probing == [False, False, True, True, False]  # after two failures; an improvement ends it
+
+
+def test_a_region_with_vary_keeps_the_other_parameters_at_the_centre() -> None:
+    center = np.array([0, 1, 2])
+    region = Region(center, 2, vary=np.array([True, False, True]))
+    keys = np.array([[1, 1, 2], [0, 0, 2], [1, 1, 0], [0, 1, 2]])
+    assert region.allowed(keys).tolist() == [True, False, True, True]
+
+
+def test_probing_proposes_a_change_never_measured_alone() -> None:
+    """Each proposal made while the ball probes changes the centre in one parameter that no two
+    finished trials differed in alone (the surrogate's view of it rests on confounded trials)."""
+    from hqopt.automl import optuna_sampler
+
+    rng = np.random.default_rng(0)
+    W, c = rng.normal(size=(10, 10)), 3 * rng.normal(size=10)
+    sampler = QuboSampler(seed=0, n_startup_trials=6)
+    probes = []
+    best = Acquisition.best
+
+    def watched(self, Q, tried, count=1, **kwargs):
+        picks = best(self, Q, tried, count, **kwargs)
+        region = kwargs.get("region")
+        if region is not None and region.vary is not None:
+            probes.append((region, picks))
+        return picks
+
+    def objective(trial: optuna.Trial) -> float:
+        x = np.array([trial.suggest_int(f"b{i}", 0, 1) for i in range(10)], dtype=float)
+        return float(x @ W @ x + c @ x)
+
+    study = optuna.create_study(sampler=sampler)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Acquisition, "best", watched)
+        study.optimize(objective, n_trials=60)
+    assert probes  # the probing happened on this landscape
+    for region, picks in probes:
+        for pick in picks:
+            changed = np.flatnonzero(np.asarray(pick) != region.center)
+            assert len(changed) == 1 and region.vary[changed[0]]
+    indices = np.array([[t.params[f"b{i}"] for i in range(10)] for t in study.trials])
+    untested = optuna_sampler._never_varied_alone(indices)
+    for p in range(10):  # the definition, checked pair by pair
+        alone = any(np.flatnonzero(a != b).tolist() == [p] for a in indices for b in indices)
+        assert untested[p] == (not alone)
 
 
 def test_a_stalled_continuous_search_restarts_elsewhere() -> None:

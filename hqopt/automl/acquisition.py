@@ -236,6 +236,11 @@ class Acquisition:
         ok = np.ones(len(gA) * len(gB), dtype=bool)
         if region.local and region.center is not None:  # (the second test is for mypy: local implies it)
             ok &= distance(region.center) <= region.radius
+            if region.vary is not None:
+                fixed = ~region.vary
+                same_a = (gA[:, fixed[:split]] == region.center[:split][fixed[:split]]).all(axis=1)
+                same_b = (gB[:, fixed[split:]] == region.center[split:][fixed[split:]]).all(axis=1)
+                ok &= (same_a[:, None] & same_b[None, :]).ravel()
         for t in region.tabu:
             ok &= distance(t) > region.tabu_radius
         return ok

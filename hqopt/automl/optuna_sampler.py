@@ -19,7 +19,10 @@ Each trial the sampler
    restarted elsewhere (the old centre made tabu) at a certified local optimum
    or, with continuous parameters, after ``STALL_LIMIT`` failures at radius one;
 5. takes the best untried configuration in the region under the surrogate's
-   posterior mean -- anywhere for the first modelled proposal (the
+   posterior mean -- after ``trust_failures`` failures at radius one in a
+   discrete space, first among the neighbours that change a parameter no
+   two trials have differed in alone (the surrogate's view of those rests on
+   confounded trials) -- anywhere for the first modelled proposal (the
    surrogate's best guess after the design; it becomes the centre if it
    beats the best design point) -- or, for a global proposal, every
    ``global_every``-th once a local optimum has been certified, under one
@@ -45,6 +48,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import threading
@@ -277,7 +281,8 @@ class QuboSampler(BaseSampler):
         acq = self._acquisition(signature, enc, centers)
         # the first modelled proposal (its trust region not made yet) is the best guess anywhere
         jump = self.trust_radius is not None and owner not in self._regions
-        tr = self._trust_region(owner, enc, complete, np.array([enc.indices(t.params) for t in complete]), y)
+        indices = np.array([enc.indices(t.params) for t in complete])
+        tr = self._trust_region(owner, enc, complete, indices, y)
         glob = tr is None or jump or (bool(tr.tabu) and trial.number % self.global_every == 0)  # after a first local optimum
         region = Region() if tr is None else tr.global_region() if glob else tr.region()
         thompson = (not region.local or self.local_thompson) and not jump
@@ -285,7 +290,13 @@ class QuboSampler(BaseSampler):
         seed = int(self._rng.integers(2**31))
         incumbent = enc.indices(centers or {})
         stalled = tr is not None and region.local and tr.stalled
-        picks = [] if stalled else acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=region)
+        picks = []
+        if tr is not None and region.local and tr.probing:
+            untested = _never_varied_alone(indices)
+            if untested.any():  # the surrogate's view of changing these rests on trials that differ in more
+                picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=dataclasses.replace(region, vary=untested))
+        if not picks and not stalled:
+            picks = acq.best(Q, tried, self.batch_size, pending=pending, incumbent=incumbent, seed=seed, region=region)
         if not picks and tr is not None and region.local:  # the ball is exhausted (or stalled): a local optimum, restart elsewhere
             tr.restart([t.number for t in complete], y)
             region = tr.global_region()
@@ -322,8 +333,11 @@ class QuboSampler(BaseSampler):
             # seeds: 4.24 with the wait, 2.04 without); and its ball never runs out of neighbours, so
             # STALL_LIMIT failures at radius one end the local search instead
             refined = any(_is_refined(code.distribution, self.max_levels) for code in enc.params)
-            patience, stall_limit = (1, STALL_LIMIT) if refined else (2, None)
-            tr = TrustRegion(n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels, successes_at_one=patience, stall_limit=stall_limit)
+            patience, stall_limit, probe_after = (1, STALL_LIMIT, None) if refined else (2, None, self.trust_failures)
+            tr = TrustRegion(
+                n_params, radius, self.trust_failures, self.tabu_radius, ordinal=ordinal, n_levels=n_levels,
+                successes_at_one=patience, stall_limit=stall_limit, probe_after=probe_after,
+            )
             self._regions[owner] = tr
         tr.observe([t.number for t in complete], keys, y)
         return tr
@@ -416,6 +430,22 @@ def _is_finite_grid(dist: BaseDistribution, max_levels: int) -> bool:
 def _is_refined(dist: BaseDistribution, max_levels: int) -> bool:
     """Whether ``dist`` is numeric with more values than ``max_levels``: continuous, or a wide grid, whose levels are refined."""
     return not isinstance(dist, CategoricalDistribution) and not _is_finite_grid(dist, max_levels)
+
+
+def _never_varied_alone(indices: np.ndarray) -> np.ndarray:
+    """Which parameters no two trials differ in alone (``indices``: level indices, a row per trial).
+
+    >>> _never_varied_alone(np.array([[0, 0, 0], [1, 0, 0], [1, 1, 1]])).tolist()
+    [False, True, True]
+    """
+    out = np.ones(indices.shape[1], dtype=bool)
+    for p in range(indices.shape[1]):
+        level_of_rest: dict[tuple[int, ...], int] = {}
+        for row in indices.tolist():
+            if level_of_rest.setdefault(tuple(row[:p] + row[p + 1 :]), row[p]) != row[p]:
+                out[p] = False
+                break
+    return out
 
 
 def _violation(trial: FrozenTrial) -> float:

@@ -27,7 +27,11 @@ ICML 2021) and TuRBO (Eriksson et al., NeurIPS 2019):
   configuration outside every tabu ball. With ``stall_limit``, so many
   failures in a row at radius one count as exhausting the ball too (refined
   levels of continuous parameters keep adding neighbours, so it never runs
-  out: :attr:`TrustRegion.stalled`).
+  out: :attr:`TrustRegion.stalled`);
+* with ``probe_after``, so many failures in a row at radius one make the
+  ball *probe* (:attr:`TrustRegion.probing`): the sampler then first
+  proposes neighbours that change a parameter no two trials have differed in
+  alone (:attr:`Region.vary` holds the proposal to such changes).
 
 :class:`Region` is what the acquisition sees: the ball, and the tabu balls to
 stay out of.
@@ -83,6 +87,7 @@ class Region:
     tabu: tuple[np.ndarray, ...] = ()
     tabu_radius: int = 0
     ordinal: np.ndarray | None = None
+    vary: np.ndarray | None = None  # which parameters may differ from the centre (None: all)
 
     @property
     def local(self) -> bool:
@@ -95,6 +100,8 @@ class Region:
         ok = np.ones(len(keys), dtype=bool)
         if self.center is not None and self.radius is not None:  # local
             ok &= distance(keys, self.center, self.ordinal) <= self.radius
+            if self.vary is not None:
+                ok &= (keys[:, ~self.vary] == self.center[~self.vary]).all(axis=1)
         for t in self.tabu:
             ok &= distance(keys, t, self.ordinal) > self.tabu_radius
         return ok
@@ -117,6 +124,8 @@ class TrustRegion:
         n_levels: levels of each parameter (needed with ``ordinal``: the largest distance).
         successes_at_one: improvements in a row at radius one before the ball widens to two.
         stall_limit: failures in a row at radius one after which the ball counts as exhausted (None: never).
+        probe_after: failures in a row at radius one after which proposals first change a
+            parameter that no two trials have differed in alone (:attr:`probing`; None: never).
     """
 
     n_params: int
@@ -127,6 +136,7 @@ class TrustRegion:
     n_levels: np.ndarray | None = None
     successes_at_one: int = 2
     stall_limit: int | None = None
+    probe_after: int | None = None
     center: int | None = None
     center_value: float = np.inf
     radius: int = 0
@@ -181,6 +191,11 @@ class TrustRegion:
     def stalled(self) -> bool:
         """Whether ``stall_limit`` failures in a row at radius one make the ball count as exhausted."""
         return self.stall_limit is not None and self.radius == 1 and self.stale >= self.stall_limit
+
+    @property
+    def probing(self) -> bool:
+        """Whether ``probe_after`` failures in a row at radius one call for a change never measured alone."""
+        return self.probe_after is not None and self.radius == 1 and self.stale >= self.probe_after
 
     @property
     def max_distance(self) -> int:
