@@ -227,6 +227,8 @@ def run_member(
         out = backend.run(problem, _round_budget(member_budget, compiled), seeds[index], initial=start)
         on_batch(out.sampleset)
         tracker.record(member.name, out.status, out.bound, proves)
+        if "compile" not in out.info and len(out.sampleset):  # this round searched: an earlier one's
+            outcome.info.pop("compile", None)  # "never searched" (e.g. out of time loading a QPU) no longer holds
         _merge_info(outcome.info, out.info)
         if tracker.settled:
             budget.stop()  # proven: the other members can stop with what they have

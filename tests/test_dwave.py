@@ -313,6 +313,29 @@ def test_running_out_of_time_while_loading_answers_by_the_deadline(monkeypatch):
     assert time.perf_counter() - t0 < 1.5 and result.objective is None and result.status.value == "unknown"
 
 
+def test_a_backend_that_ran_out_of_time_once_answers_the_next_solve_without_a_warning(monkeypatch):
+    """The out-of-time record belongs to one solve: a backend object given to two solves starts clean,
+    and a round that sampled clears an earlier round's "never searched"."""
+    import time
+    import warnings
+
+    import hqopt.backends.dwave as dw
+
+    def slow_load(topology, seed=None):
+        time.sleep(1.5)
+        return mock_qpu(topology)
+
+    monkeypatch.setattr(dw, "mock_qpu", slow_load)
+    backend = get_backend("dwave-mock")
+    with pytest.warns(RuntimeWarning, match="loading dwave-system and the QPU graph"):
+        first = hqopt.solve(_random_qubo(6, 0), backend=backend, time_limit=0.3, seed=0)
+    assert first.objective is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", hqopt.errors.NotSearchedWarning)
+        second = hqopt.solve(_random_qubo(6, 0), backend=backend, time_limit=10, seed=0)
+    assert second.feasible and "compile" not in second.info
+
+
 def test_embedding_gets_most_of_the_round_and_minorminer_a_softer_timeout(monkeypatch):
     import hqopt.backends.dwave as dw
 

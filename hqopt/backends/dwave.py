@@ -445,8 +445,10 @@ class _EmbeddedQPUBackend(Backend):
             raise BackendOptionError(f"chain_break_method must be one of {', '.join(_CHAIN_BREAK_METHODS)}, got {method!r}")
         self._embeddings: dict[Any, EmbeddingReport] = {}
         self._loader: _Loader | None = None
-        self._ran_out = 0  # rounds that ran out of time before sampling
-        self._searched = 0.0  # the longest embedding search that ran out of time
+        # of the current solve (told apart by its budget's stop event): the longest embedding
+        # search that ran out of time, and what was running out
+        self._solve: object = None
+        self._searched = 0.0
         self._last_what = ""
 
     def _load_qpu(self) -> Any:
@@ -555,11 +557,6 @@ class _EmbeddedQPUBackend(Backend):
             info["qpu_load_time"] = load_time
         else:
             info["embedding_time"] = 0.0  # reused: embedding cost is counted once
-        if self._ran_out:  # an earlier round ran out of time: the Result says so (solve warns with info["compile"])
-            info["compile"] = (
-                f"backend '{self.name}': the first {self._ran_out} round(s) ran out of time before sampling began "
-                f"(while {self._last_what}); a larger time limit leaves more time for sampling"
-            )
         return BackendOutput(samples, info=info)
 
     def _out_of_time(
@@ -577,7 +574,8 @@ class _EmbeddedQPUBackend(Backend):
         if budget.stopped:
             info["embedding_failure"] = "stopped before an embedding was found"
             return BackendOutput(empty, info=info)
-        self._ran_out += 1
+        if self._solve is not budget.stop_event:  # a new solve: earlier solves' rounds don't count
+            self._solve, self._searched, self._last_what = budget.stop_event, 0.0, ""
         searched = report.time if report is not None else 0.0
         if not self._last_what or searched >= self._searched:  # the round that searched longest tells
             self._searched, self._last_what = searched, what
