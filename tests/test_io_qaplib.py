@@ -117,7 +117,14 @@ def test_rows_wrapped_over_lines_or_streamed_still_read(tmp_path):
     qap = read_qap(QAP_DIR / "nug12.dat")
     numbers = [f"{x:g}" for x in np.concatenate([np.ravel(qap.a), np.ravel(qap.b)])]
     wrapped = "\n".join(" ".join(numbers[k:k + 7]) + "\n" + " ".join(numbers[k + 7:k + 12]) for k in range(0, len(numbers), 12))
-    for name, body in [("wrapped", wrapped), ("stream", "\n".join(" ".join(numbers[k:k + 10]) for k in range(0, len(numbers), 10)))]:
+    rng = np.random.default_rng(0)
+    cuts = np.unique(np.concatenate([[0], rng.integers(1, len(numbers), 40), [len(numbers)]]))
+    uneven = "\n".join(" ".join(numbers[a:b]) for a, b in zip(cuts, cuts[1:]))  # a stream with lines of any length
+    for name, body in [
+        ("wrapped", wrapped),
+        ("stream", "\n".join(" ".join(numbers[k:k + 10]) for k in range(0, len(numbers), 10))),
+        ("uneven", uneven),
+    ]:
         path = tmp_path / f"{name}.dat"
         path.write_text(f"12\n\n{body}\n")
         again = read_qap(path)
