@@ -438,11 +438,17 @@ def _never_varied_alone(indices: np.ndarray) -> np.ndarray:
     >>> _never_varied_alone(np.array([[0, 0, 0], [1, 0, 0], [1, 1, 1]])).tolist()
     [False, True, True]
     """
+    indices = np.asarray(indices, dtype=np.int64)
+    weights = np.random.default_rng(0).integers(1, 2**62, size=indices.shape[1], dtype=np.int64)
+    total = (indices * weights).sum(axis=1)  # a hash of each row (int64 arithmetic wraps around)
     out = np.ones(indices.shape[1], dtype=bool)
     for p in range(indices.shape[1]):
-        level_of_rest: dict[tuple[int, ...], int] = {}
-        for row in indices.tolist():
-            if level_of_rest.setdefault(tuple(row[:p] + row[p + 1 :]), row[p]) != row[p]:
+        rest = total - indices[:, p] * weights[p]  # the hash of the row without parameter p
+        order = np.lexsort((indices[:, p], rest))
+        pairs = np.flatnonzero((rest[order][1:] == rest[order][:-1]) & (indices[order, p][1:] != indices[order, p][:-1]))
+        for k in pairs:  # same hash, another level of p: confirm the rest is really the same
+            a, b = indices[order[k]], indices[order[k + 1]]
+            if np.count_nonzero(a != b) == 1:
                 out[p] = False
                 break
     return out

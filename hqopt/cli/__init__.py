@@ -53,7 +53,7 @@ def finish_engine_compile() -> None:
 
 
 def leftover_race_threads() -> list[threading.Thread]:
-    """Race members (daemon threads named ``hqopt-...``) still running."""
+    """hqopt's worker threads (named ``hqopt-...``: race members, a QPU sampler still loading) still running."""
     return [t for t in threading.enumerate() if t.name.startswith("hqopt-") and t.is_alive()]
 
 

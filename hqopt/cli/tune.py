@@ -151,10 +151,17 @@ def _run(run_tune: Any, spec: Any, choice: Any, on_study: Any, **kwargs: Any) ->
 
 @contextlib.contextmanager
 def _warnings_as_lines(spec_path: Path) -> Iterator[None]:
-    """Show a UserWarning (such as continuing a study with another search space) as one ``warning: SPEC: ...`` line."""
+    """Show the warning that a study goes on with another search space as one ``warning: SPEC: ...`` line.
+
+    Other warnings (a library's own) are shown as usual: they are not about the spec.
+    """
+    usual = warnings.showwarning
 
     def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
-        typer.echo(f"warning: {spec_path}: {message}", err=True)
+        if "another search space" in str(message):
+            typer.echo(f"warning: {spec_path}: {message}", err=True)
+        else:
+            usual(message, category, *args, **kwargs)
 
     with warnings.catch_warnings():
         warnings.showwarning = show
