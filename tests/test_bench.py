@@ -176,6 +176,32 @@ def test_best_known_csv_is_validated_whole(tmp_path) -> None:
     assert read_best_known([bad]) == {"x": (3.0, "max")}
 
 
+def test_best_known_csv_rows_must_be_as_wide_as_the_header(tmp_path) -> None:
+    from hqopt.errors import FormatError
+
+    bad = tmp_path / "bk.csv"
+    bad.write_text("instance,best_known\nbqp50.1,2,098\n")  # a thousands separator: csv.DictReader read (2.0, '')
+    with pytest.raises(FormatError, match=r"bk.csv:2: expected 2 fields, saw 3$"):
+        read_best_known([bad])
+    bad.write_text("instance,best_known,sense,source\ng1,7,min,x\n\ng2,8\n")
+    with pytest.raises(FormatError, match=r"bk.csv:4: expected 4 fields, saw 2$"):
+        read_best_known([bad])
+    bad.write_text('instance,best_known,sense\ng1,7,min\n""\n')  # a quoted empty field is a row, not a blank line
+    with pytest.raises(FormatError, match=r"bk.csv:3: expected 3 fields, saw 1$"):
+        read_best_known([bad])
+    bad.write_text('instance,best_known,sense\r\n\r\n  \r\n"g1",7,min\r\n,,\r\n"g,2","8\r\n",max\r\n')
+    assert read_best_known([bad]) == {"g1": (7.0, "min"), "g,2": (8.0, "max")}  # blank lines and empty rows skipped
+    bad.write_bytes(b"instance,best_known\ng\xff,1\n")
+    with pytest.raises(FormatError, match=r"bk.csv: not a readable CSV: 'utf-8' codec can't decode"):
+        read_best_known([bad])
+
+
+def test_best_known_csv_saved_by_excel_with_a_byte_order_mark_is_read(tmp_path) -> None:
+    path = tmp_path / "bk.csv"
+    path.write_bytes("\ufeffinstance,best_known,sense,source\r\nbqp50.1,2098,max,OR-Library\r\n".encode())
+    assert read_best_known([path]) == {"bqp50.1": (2098.0, "max")}
+
+
 def test_best_known_csv_is_checked_before_any_run(instances, tmp_path, capsys) -> None:
     files, optimum = instances
     wrong_sense = tmp_path / "bk.csv"

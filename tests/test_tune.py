@@ -397,6 +397,8 @@ def _with_line(lines: list[str], number: int, text: str) -> list[str]:
          "ragged.csv:7: expected 6 fields, saw 2 (the row starts after a carriage return inside the line)"),
         # an unclosed quote runs to the end of the file: the row it starts has too few fields
         (lambda ls: [*ls[:1], "", *ls[1:9], 'x,"unclosed', *ls[9:]], "\n", "ragged.csv:11: expected 6 fields, saw 2"),
+        # a quoted empty field is a row of one field, not a blank line (pandas read it as a row of NaN)
+        (lambda ls: _with_line(ls, 5, '""'), "\r\n", "ragged.csv:5: expected 6 fields, saw 1"),
     ],
 )  # fmt: skip
 def test_a_row_with_the_wrong_number_of_fields_is_one_line_naming_file_and_line(
@@ -422,6 +424,49 @@ def test_a_ragged_row_names_the_file_but_not_its_folder_or_the_row(tmp_path, cap
     err = capsys.readouterr().err
     assert err.endswith(": field 'dataset.csv': data.csv:3: expected 3 fields, saw 4\n")
     assert "private-folder" not in err and "HASH" not in err and "bob" not in err
+
+
+@pytest.mark.parametrize(
+    ("line", "pandas_reads_a_row", "expected"),
+    [
+        ("", False, None),
+        (" \t ", False, None),  # spaces and tabs only: pandas skips the line
+        ('""', True, "blank.csv:6: expected 6 fields, saw 1"),
+        ("\f", True, "blank.csv:6: expected 6 fields, saw 1"),  # other whitespace is a value to pandas
+        (",", True, "blank.csv:6: expected 6 fields, saw 2"),
+        (",,,,,", True, None),  # a full row of empty cells: read, then dropped for its missing target
+    ],
+)  # fmt: skip
+def test_blank_lines_are_the_lines_pandas_skips(tmp_path, line: str, pandas_reads_a_row: bool, expected: str | None) -> None:
+    import pandas as pd
+
+    lines = _churn_lines()
+    spec = load_spec(_write_churn(tmp_path, "blank.csv", [*lines[:5], line, *lines[5:]]))
+    assert len(pd.read_csv(tmp_path / "blank.csv")) == len(lines) - 1 + pandas_reads_a_row  # the premise, in this pandas
+    if expected is None:
+        X, y = load_dataset(spec)
+        assert len(X) == len(y) == len(lines) - 1
+    else:
+        with pytest.raises(SpecError) as info:
+            load_dataset(spec)
+        assert info.value.field == "dataset.csv" and info.value.reason == expected
+
+
+def test_a_long_cell_is_read_and_the_csv_field_limit_is_never_lowered(tmp_path) -> None:
+    import csv
+
+    lines = _churn_lines()
+    before = csv.field_size_limit()
+    cells = lines[3].split(",")
+    cells[2] = "x" * 300_000  # over the csv module's default cap of 128 KiB per field; pandas has none
+    spec = load_spec(_write_churn(tmp_path, "long.csv", _with_line(lines, 4, ",".join(cells))))
+    X, _ = load_dataset(spec)
+    assert len(X.iloc[2, 2]) == 300_000 and csv.field_size_limit() >= before
+    lines.append("1,2,3")
+    spec = load_spec(_write_churn(tmp_path, "long.csv", _with_line(lines, 4, ",".join(cells))))
+    with pytest.raises(SpecError, match=r"long.csv:402: expected 6 fields, saw 3$"):
+        load_dataset(spec)
+    assert csv.field_size_limit() >= before
 
 
 def test_well_formed_csv_quirks_are_still_read(tmp_path) -> None:

@@ -58,7 +58,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import importlib
 import json
 import math
@@ -82,7 +81,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
 from hqopt.automl.optuna_sampler import SURROGATES, QuboSampler
-from hqopt.errors import HqoptError, SpecError
+from hqopt.errors import FormatError, HqoptError, SpecError
+from hqopt.io import csv_rows
 from hqopt.io.base import read_text, write_atomic
 from hqopt.io.spec import parse
 
@@ -527,44 +527,15 @@ def check_row_widths(path: Path, bad: Callable[[str, str], SpecError]) -> None:
 
     pandas pads a short row with empty cells and, when only some columns are
     read, drops a long row's extra fields: either way the values land in the
-    wrong columns without a word. Blank lines are skipped as pandas skips
-    them; only the file's name is shown, never its folder or a row's contents.
+    wrong columns without a word (see :mod:`hqopt.io.csv_rows`). Only the
+    file's name is shown, never its folder or a row's contents.
     """
-    limit = csv.field_size_limit()
-    csv.field_size_limit(max(limit, MAX_CSV_BYTES))  # pandas has no per-field limit
-    start, width = 1, None  # the row being read starts on line `start` (as the csv module counts lines)
     try:
-        with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-            rows = csv.reader(handle)
-            for row in rows:
-                if len(row) > 1 or "".join(row).strip():  # not a blank line
-                    width = len(row) if width is None else width
-                    if len(row) != width:
-                        where, note = _line_of(path, start)
-                        raise bad("dataset.csv", f"{where}: expected {width} fields, saw {len(row)}{note}")
-                start = rows.line_num + 1
-    except csv.Error as exc:
-        where, note = _line_of(path, start)
-        raise bad("dataset.csv", f"{where}: {exc}{note}") from None
-    except OSError as exc:
+        csv_rows.check_row_widths(path)
+    except FormatError as exc:
+        raise bad("dataset.csv", f"{path.name}:{exc.line}: {exc.reason}") from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise bad("dataset.csv", f"the file cannot be read ({type(exc).__name__})") from None
-    finally:
-        csv.field_size_limit(limit)
-
-
-def _line_of(path: Path, index: int) -> tuple[str, str]:
-    """(``NAME:LINE``, note) for the ``index``-th line as the csv module counts them; LINE as ``sed`` and editors count.
-
-    A lone carriage return ends a CSV row (for pandas and the csv module alike)
-    but not a line of the file; the note says when a row starts after one.
-    """
-    number, mid_line = 1, False
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        for _, line in zip(range(index - 1), handle):
-            mid_line = line.endswith("\r")  # a CRLF line ends with "\n"
-            number += line.endswith("\n")
-    note = " (the row starts after a carriage return inside the line)" if mid_line else ""
-    return f"{path.name}:{number}", note
 
 
 def make_sampler(spec: TuneSpec, name: str | None = None, seed: int | None = None) -> optuna.samplers.BaseSampler:

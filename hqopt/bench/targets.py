@@ -8,7 +8,9 @@ the model's: each folder's README states its convention (OR-Library bqp is
 max x'Qx, and hqopt loads it as a maximisation) and a disagreement is an
 error, never a silent sign flip. ``hqopt bench`` reads and checks the CSVs
 (columns, values, senses) before any run. Without a CSV entry the target is
-the best objective found across all runs of the instance.
+the best objective found across all runs of the instance. The CSV is read
+as UTF-8 (a byte order mark, as Excel writes, is dropped) and every row must
+have as many fields as the header (:mod:`hqopt.io.csv_rows`).
 
 Example:
     >>> import tempfile, pathlib
@@ -20,13 +22,14 @@ Example:
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from hqopt.errors import BackendError, FormatError, HqoptError
+from hqopt.io.csv_rows import read_rows
 from hqopt.model import Sense
 
 BEST_KNOWN_FILE = "best_known.csv"
@@ -53,26 +56,26 @@ def _read_csv(path: str | os.PathLike[str]) -> dict[str, tuple[float, str]]:
     """One best-known CSV, validated (see :func:`read_best_known`)."""
     known: dict[str, tuple[float, str]] = {}
     try:
-        with open(path, newline="") as fh:
-            reader = csv.DictReader(fh)
-            columns = [c.strip() for c in reader.fieldnames or []]
+        # every row as wide as the header: a stray comma is an error, never a dropped field
+        with contextlib.closing(read_rows(path)) as rows:
+            header = next(rows, None)
+            columns = [c.strip() for c in header[1]] if header else []
             for column in REQUIRED_COLUMNS:
                 if column not in columns:
                     raise FormatError(path, None, f"missing column {column!r} (expected {','.join(CSV_COLUMNS)})")
-            reader.fieldnames = columns
-            for row in reader:
-                if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                    continue  # a blank line
-                name, entry = _parse_row(path, reader.line_num, row)
+            for line, fields in rows:
+                if not any(v.strip() for v in fields):
+                    continue  # a row of empty cells (as spreadsheets write)
+                name, entry = _parse_row(path, line, dict(zip(columns, fields)))
                 known[name] = entry
     except OSError as exc:
         raise FormatError(path, None, f"cannot read best-known CSV: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
         raise FormatError(path, None, f"not a readable CSV: {exc}") from None
     return known
 
 
-def _parse_row(path: str | os.PathLike[str], line: int, row: dict[str, str | None]) -> tuple[str, tuple[float, str]]:
+def _parse_row(path: str | os.PathLike[str], line: int, row: Mapping[str, str]) -> tuple[str, tuple[float, str]]:
     """``(instance, (value, sense))`` of one CSV row; FormatError naming the line when it is bad."""
     name = (row.get("instance") or "").strip()
     if not name:
