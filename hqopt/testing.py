@@ -175,7 +175,8 @@ def _check_time_limit(engine: Backend, model: Model, time_limit: float) -> None:
         return
     elapsed = time.perf_counter() - t0
     assert elapsed <= bound, f"{engine.name}: time_limit={time_limit} s took {elapsed:.2f} s (allowed {bound:.2f} s)"
-    assert result.solution is not None, f"{engine.name}: no answer within time_limit={time_limit} s"
+    # an answer, or no answer with the reason the backend could not start searching in time (NotSearchedWarning)
+    assert result.solution is not None or result.info.get("compile"), f"{engine.name}: no answer within time_limit={time_limit} s, and no reason given"
 
 
 def _check_stop(engine: Backend, model: Model, after: float) -> None:

@@ -101,9 +101,10 @@ def test_dwave_mock_embedding_is_held_to_the_time_limit():
     backend = hqopt.get_backend("dwave-mock")
     backend.sample(dimod.BQM({"a": 1.0}, {}, 0, "BINARY"))  # dwave-system loaded: time the embedding only
     t0 = time.perf_counter()
-    with pytest.raises(hqopt.BackendError, match="within the time limit"):
-        backend.sample(bqm, time_limit=1, seed=1)
+    with pytest.warns(hqopt.errors.NotSearchedWarning, match="time limit ran out while embedding"):
+        result = hqopt.solve(bqm, backend=backend, time_limit=1, seed=1)
     assert time.perf_counter() - t0 < 1.5
+    assert result.solution is None and "give a larger time limit" in result.info["compile"]  # no solution: exit 1, not bad input
 
 
 def test_qaoa_refuses_absurd_depth_at_once():

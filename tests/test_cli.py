@@ -77,7 +77,7 @@ def test_infeasible_lp_exits_1(capsys, backend):
         (["solve", "PROBLEMS/lp/knapsack.lp", "--backend", "nope"], "unknown backend 'nope'"),
         (["solve", "PROBLEMS/lp/knapsack.lp", "--option", "oops"], "--option expects key=value"),
         (["solve", "PROBLEMS/lp/knapsack.lp", "--backend", "sa", "--option", "colour=red"], "has no option 'colour'"),
-        (["solve", "PROBLEMS/lp/knapsack.lp", "--time-limit", "-1"], "--time-limit must be >= 0"),
+        (["solve", "PROBLEMS/lp/knapsack.lp", "--time-limit", "-1"], "--time-limit must be a finite number of seconds >= 0"),
         (["solve", "PROBLEMS/lp/knapsack.lp", "--no-such-flag"], "No such option"),
         (["solve"], "Missing argument"),
         (["convert", "PROBLEMS/lp/knapsack.lp", "out.qubo"], "unconstrained models only"),
