@@ -260,6 +260,17 @@ def _slow_minorminer(source, target_edges, options):  # runs in the forked child
     return {}
 
 
+def test_threads_asking_for_the_mock_at_once_share_one_graph(monkeypatch):
+    """Each solve loads the QPU in a thread of its own: an LNS run's sub-solves ask at once, and
+    building a graph per thread (about a second each, sharing two cores) ran every call out of time."""
+    import hqopt.backends.dwave as dw
+
+    monkeypatch.setattr(dw, "_MOCKS", {})
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        mocks = list(pool.map(lambda _: mock_qpu("zephyr"), range(3)))
+    assert mocks[0] is mocks[1] is mocks[2]
+
+
 def test_embedding_search_is_ended_at_its_hard_limit(monkeypatch):
     import time
 

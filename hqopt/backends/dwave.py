@@ -292,15 +292,18 @@ def mock_qpu(topology: str = "pegasus", seed: int | None = None) -> Any:
     """dwave-system's MockDWaveSampler on a full Advantage or Advantage2 graph.
 
     Building the graph takes about a second, so one mock per topology is kept
-    for the process; ``seed`` sets its sampling seed (callers set it per run).
+    for the process, built once even when several threads ask at the same time
+    (each solve's loader thread; an LNS run solves many sub-problems); ``seed``
+    sets its sampling seed (callers set it per run).
     """
     if topology not in TOPOLOGIES:
         raise BackendOptionError(f"topology must be one of {', '.join(TOPOLOGIES)}, got {topology!r}")
-    if topology not in _MOCKS:
-        from dwave.system.testing import MockDWaveSampler
+    with _MOCKS_LOCK:  # a second caller waits for the first one's graph instead of building another
+        if topology not in _MOCKS:
+            from dwave.system.testing import MockDWaveSampler
 
-        kind, shape, _ = TOPOLOGIES[topology]
-        _MOCKS[topology] = MockDWaveSampler(topology_type=kind, topology_shape=list(shape))
+            kind, shape, _ = TOPOLOGIES[topology]
+            _MOCKS[topology] = MockDWaveSampler(topology_type=kind, topology_shape=list(shape))
     mock = _MOCKS[topology]
     mock.substitute_kwargs = {"seed": seed} if seed is not None else {}
     return mock
@@ -308,6 +311,7 @@ def mock_qpu(topology: str = "pegasus", seed: int | None = None) -> Any:
 
 #: one MockDWaveSampler per topology for the process (see mock_qpu)
 _MOCKS: dict[str, Any] = {}
+_MOCKS_LOCK = threading.Lock()
 
 
 def _chain_strength(value: Any) -> Any:

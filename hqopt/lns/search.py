@@ -54,6 +54,10 @@ MAX_QUBITS = {"qaoa": 16}
 FIT_TRIES = 8
 #: a call with less time than this is not started
 MIN_SUB_TIME = 0.05
+#: shortest time a timed call of each sub-solver is given, in seconds (others: 0.3): a QPU call first
+#: searches an embedding for its sub-problem (minorminer: 0.1-0.3 s for 20 variables) within the
+#: first penalty round, which has half the call's time
+MIN_CALL_SECONDS = {"dwave": 1.0, "dwave-mock": 1.0}
 #: options each sub-solver gets unless the user sets them (small problems: one thread, repeatable)
 SUB_OPTIONS: dict[str, dict[str, Any]] = {"cpsat": {"num_workers": 1}, "mip": {"threads": 1}}
 #: seconds kept back at the end of a timed run (the last sub-solve's overhead, the final report)
@@ -211,12 +215,13 @@ class LNS:
         return self.operators[int(self.rng.choice(len(self.operators), p=rates / rates.sum()))]
 
     def _sub_time_limit(self, name: str) -> float | None:
-        """Seconds for the next call of ``name``: a tenth of what is left (0.3..3 s), less the
-        time its calls have run past their limits so far (imports, a last QAOA evaluation)."""
+        """Seconds for the next call of ``name``: a tenth of what is left (0.3..3 s; at least
+        ``MIN_CALL_SECONDS[name]``), less the time its calls have run past their limits so far
+        (imports, a last QAOA evaluation)."""
         if not self.budget.limited:
             return self.config.sub_time_limit
         remaining = self.budget.remaining()
-        wanted = self.config.sub_time_limit or min(3.0, max(0.3, remaining / 10))
+        wanted = self.config.sub_time_limit or min(3.0, max(MIN_CALL_SECONDS.get(name, 0.3), remaining / 10))
         return min(wanted, 0.9 * remaining - RESERVE - self.overrun.get(name, 0.0))
 
     def _neighbourhood(self, name: str, op: str, x: np.ndarray) -> tuple[np.ndarray, SubProblem | None]:
