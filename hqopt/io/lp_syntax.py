@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import NamedTuple
 
 # Two passes share one tokenization (the reader's, over the whole text at once rather than line by line):
 # * a fast path: one regex per section checks a conservative subset of the grammar on the raw text (what dimod writes,
@@ -106,12 +105,9 @@ class LpSyntaxError(ValueError):
         super().__init__(f"line {line}: {reason}" if line is not None else reason)
 
 
-class Token(NamedTuple):
-    """One token: ``kind`` is kw, label, name, num, sign, cmp, free or the character itself."""
-
-    kind: str
-    text: str
-    line: int
+#: one of the reader's tokens: (kind, text, offset in the text); kind is kw, label, name, num, sign, cmp,
+#: free, ::, eof or the character itself
+Tok = tuple[str, str, int]
 
 
 # ------------------------------------------------------------------ the fast path
@@ -259,9 +255,9 @@ def _line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
-def _tokens(text: str) -> tuple[list[tuple[str, str, int]], list[int]]:
+def _tokens(text: str) -> tuple[list[Tok], list[int]]:
     """The reader's tokens as ``(kind, text, offset)``, an end-of-text token last; and the indices of the keywords."""
-    out: list[tuple[str, str, int]] = []
+    out: list[Tok] = []
     keywords: list[int] = []
     append = out.append
     pos: int | None = 0
@@ -307,14 +303,7 @@ def _comment_end(text: str, start: int, pos: int) -> int:
     raise LpSyntaxError(_line(text, start), "the LP reader does not see the end of this /* comment */ (it skips to the end of the file); use a '\\' comment")
 
 
-def tokens(text: str) -> list[Token]:
-    """The reader's tokens: keywords, labels (``name:``), names, numbers, signs, senses."""
-    if "\0" in text:
-        raise LpSyntaxError(text.count("\n", 0, text.index("\0")) + 1, "a NUL character")
-    return [Token(kind, tok, _line(text, pos)) for kind, tok, pos in _tokens(text)[0][:-1]]
-
-
-def describe(tok: tuple) -> str:
+def describe(tok: Tok) -> str:
     """A token (``(kind, text, ...)``) as an error message shows it."""
     kind, text = tok[0], tok[1]
     if kind == "eof":
@@ -341,26 +330,26 @@ class _Parser:
 
     __slots__ = ("toks", "i", "stop", "end", "text")
 
-    def __init__(self, toks: list[tuple[str, str, int]], start: int, stop: int, text: str) -> None:
+    def __init__(self, toks: list[Tok], start: int, stop: int, text: str) -> None:
         self.toks = toks
         self.i = start
         self.stop = stop
         self.end = toks[stop]
         self.text = text
 
-    def peek(self, ahead: int = 0) -> tuple[str, str, int]:
+    def peek(self, ahead: int = 0) -> Tok:
         j = self.i + ahead
         return self.toks[j] if j < self.stop else self.end
 
-    def take(self) -> tuple[str, str, int]:
+    def take(self) -> Tok:
         j = self.i
         self.i = j + 1
         return self.toks[j] if j < self.stop else self.end
 
-    def error(self, tok: tuple[str, str, int], reason: str) -> LpSyntaxError:
+    def error(self, tok: Tok, reason: str) -> LpSyntaxError:
         return LpSyntaxError(_line(self.text, tok[2]), reason)
 
-    def signs(self) -> tuple[tuple[str, str, int] | None, float]:
+    def signs(self) -> tuple[Tok | None, float]:
         """Skip one or two signs; the first and the product (+1.0 when there are none)."""
         toks, stop, end, i = self.toks, self.stop, self.end, self.i
         first, sign, count = None, 1.0, 0
@@ -425,7 +414,7 @@ def _expression(p: _Parser, where: str, objective: bool) -> None:
         raise p.error(pending, f"{where} has a {pending[1]!r} with no term after it (before {describe(p.peek())})")
 
 
-def _bracket(p: _Parser, opening: tuple[str, str, int], objective: bool) -> None:
+def _bracket(p: _Parser, opening: Tok, objective: bool) -> None:
     """``[ qterm {sign qterm} ]`` (then ``/ 2`` in the objective); the ``[`` is taken."""
     terms, pending = 0, None
     while True:
@@ -497,7 +486,7 @@ def _constraints(p: _Parser) -> None:
             raise exc
 
 
-def _constraint(p: _Parser) -> tuple[str, str, int]:
+def _constraint(p: _Parser) -> Tok:
     """One constraint; its right-hand side number."""
     first = p.peek()
     if first[0] == "label":
@@ -542,7 +531,7 @@ def _bounds(p: _Parser) -> None:
             _bound_number(p, upper)
 
 
-def _bound_sense(p: _Parser) -> tuple[str, str, int]:
+def _bound_sense(p: _Parser) -> Tok:
     """The sense of a bound: ``<=``, ``>=`` or ``=``."""
     sense = p.take()
     if sense[0] != "cmp" or sense[1] not in _SENSES:
@@ -550,7 +539,7 @@ def _bound_sense(p: _Parser) -> tuple[str, str, int]:
     return sense
 
 
-def _bound_number(p: _Parser, sense: tuple[str, str, int]) -> None:
+def _bound_number(p: _Parser, sense: Tok) -> None:
     """The number after a bound's sense (a sign only in front of a number)."""
     sign = p.peek()
     if p.signed_number() is None:
@@ -564,7 +553,7 @@ def _check_exact(text: str) -> str | None:
     toks, starts = _tokens(text)
     if len(toks) > 1 and toks[0][0] != "kw":
         raise LpSyntaxError(_line(text, toks[0][2]), f"{describe(toks[0])} before the first section (Minimize, Maximize or Subject To)")
-    seen: dict[str, tuple[str, str, int]] = {}  # the first non-empty objective, constraints and bounds sections
+    seen: dict[str, Tok] = {}  # the first non-empty objective, constraints and bounds sections
     sense = None
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(toks) - 1
