@@ -114,3 +114,16 @@ def test_warm_start_is_accepted():
     assert result.objective == 29.0
     annealed = hqopt.solve(model, backend="sa", seed=0, initial=hint)
     assert annealed.objective == 29.0
+
+
+def test_a_short_limit_shortens_presolve_probing_and_the_option_overrides_it():
+    from hqopt.backends.cpsat import PROBING_DTIME_PER_SECOND
+
+    model = knapsack_model([15, 10, 9, 5], [1, 5, 3, 4], 8)
+    short = hqopt.solve(model, backend="cpsat", seed=0, time_limit=5)
+    assert short.info["probing_deterministic_time_limit"] == pytest.approx(PROBING_DTIME_PER_SECOND * 5, rel=0.05)
+    long = hqopt.solve(model, backend="cpsat", seed=0, time_limit=500)
+    assert long.info["probing_deterministic_time_limit"] == 1.0  # CP-SAT's own default
+    chosen = hqopt.solve(model, backend="cpsat", seed=0, time_limit=5, probing_deterministic_time_limit=0.5)
+    assert chosen.info["probing_deterministic_time_limit"] == 0.5
+    assert short.objective == long.objective == chosen.objective == 29.0
