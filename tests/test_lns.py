@@ -137,6 +137,25 @@ def test_quantum_subsolvers_end_to_end_on_chr12a(subsolver):
         assert row["qpu_access_time"] > 0
 
 
+def test_a_subsolver_is_made_once_per_run_so_the_qpu_is_loaded_once(monkeypatch):
+    pytest.importorskip("dwave.system")
+    from hqopt.backends.dwave import DWaveMockBackend
+
+    loads = []
+    load = DWaveMockBackend._load_qpu
+
+    def counted(self):
+        loads.append(self)
+        return load(self)
+
+    monkeypatch.setattr(DWaveMockBackend, "_load_qpu", counted)
+    _, model = placement(8, 3, seed=2)
+    r = hqopt.solve(model, backend="lns", seed=1, subsolver="dwave-mock", iterations=3, patience=3, k=6, initial_backend="greedy")
+    assert r.feasible
+    assert r.info["subsolvers"]["dwave-mock"]["calls"] == 3
+    assert len(loads) == 1  # one QPU (or mock graph) for the run, not one per sub-problem
+
+
 def test_cli_prints_the_ledger(capsys):
     from pathlib import Path
 

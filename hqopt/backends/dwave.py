@@ -62,6 +62,9 @@ TOPOLOGIES: dict[str, tuple[str, list[int], str]] = {
 TOPOLOGY_SIZES: dict[str, tuple[int, int]] = {"pegasus": (5640, 40484), "zephyr": (4800, 45864)}
 #: seconds minorminer may search for an embedding (per try)
 DEFAULT_EMBEDDING_TIMEOUT = 60.0
+#: embeddings a backend instance keeps (the newest): its penalty rounds reuse one, and an LNS run,
+#: which keeps one instance for all its sub-problems, would otherwise keep one per sub-problem
+EMBEDDINGS_KEPT = 64
 #: the part of a round's remaining time an embedding search may take (the sampling needs the rest)
 EMBEDDING_SHARE = 0.9
 #: below this many seconds an embedding search is not started
@@ -507,6 +510,8 @@ class _EmbeddedQPUBackend(Backend):
         )
         if report.found:
             self._embeddings[key] = report
+            while len(self._embeddings) > EMBEDDINGS_KEPT:
+                del self._embeddings[next(iter(self._embeddings))]  # the oldest
         elif report.failure == "too-big" or not (limited_by_budget or budget.stopped):
             raise BackendError(
                 f"backend '{self.name}': the problem ({bqm.num_variables} variables, "

@@ -5,7 +5,9 @@ operator of :mod:`hqopt.lns.neighbourhoods` frees about ``k`` variables (``k``
 per sub-solver, see :func:`adapt_k`), :func:`~hqopt.lns.subproblem.restrict`
 builds the sub-CQM, and ``hqopt.solve`` repairs it on the sub-solver -- the
 one solving path, so sub-problems are compiled (penalties for BQM solvers) and
-verified like any solve, with the incumbent's values as a warm start. The
+verified like any solve, with the incumbent's values as a warm start. Each
+sub-solver is one backend instance for the whole run, so a QPU is reached (or
+the mock's graph loaded) once, not once per sub-problem. The
 completed assignment is re-evaluated on the full model; it is accepted when it
 is better (less total violation, then lower objective) and then reported to
 the budget at once.
@@ -25,7 +27,8 @@ from typing import Any
 import dimod
 import numpy as np
 
-from hqopt.backends.registry import backend_class
+from hqopt.backends.base import Backend
+from hqopt.backends.registry import backend_class, get_backend
 from hqopt.budget import Budget
 from hqopt.compile import compile_for
 from hqopt.errors import HqoptError
@@ -133,6 +136,13 @@ class LNS:
         self.op_stats = {op: [0, 0] for op in self.operators}
         self.overrun: dict[str, float] = {}
         self.proves = {s: backend_class(s).capabilities.proves_bounds for s in config.subsolvers}
+        self._backends: dict[str, Backend] = {}
+
+    def backend(self, name: str) -> Backend:
+        """Sub-solver ``name`` with its options, made on first use and kept for the run."""
+        if name not in self._backends:
+            self._backends[name] = get_backend(name, **self.config.options_for(name))
+        return self._backends[name]
 
     # ------------------------------------------------------------------ run
     def run(self, initial: dict[Any, float] | None) -> LNSOutcome:
@@ -310,8 +320,8 @@ def _solve(sub: dimod.ConstrainedQuadraticModel, name: str, limit: float | None,
 
     labels = lns.model.labels
     return solve(
-        Model(sub), backend=name, time_limit=limit, seed=seed,
-        initial={labels[i]: float(x[i]) for i in free}, stop=lns.budget.stop_signal(), **lns.config.options_for(name),
+        Model(sub), backend=lns.backend(name), time_limit=limit, seed=seed,
+        initial={labels[i]: float(x[i]) for i in free}, stop=lns.budget.stop_signal(),
     )
 
 
