@@ -363,3 +363,16 @@ def test_embedding_gets_most_of_the_round_and_minorminer_a_softer_timeout(monkey
     assert result.feasible and result.info["embedded"]
     assert 0.8 * 4.0 * dw.EMBEDDING_SHARE < seen["hard_limit"] <= 4.0 * dw.EMBEDDING_SHARE  # no penalties: one round
     assert seen["timeout"] == pytest.approx(seen["hard_limit"] / dw.HARD_LIMIT_FACTOR)
+
+
+def test_a_backend_keeps_only_its_newest_embeddings(monkeypatch):
+    """An LNS run keeps one backend for all its sub-problems: their embeddings must not pile up."""
+    import hqopt.backends.dwave as dwave_module
+
+    monkeypatch.setattr(dwave_module, "EMBEDDINGS_KEPT", 2)
+    backend = hqopt.backends.registry.get_backend("dwave-mock")
+    problems = [_random_qubo(n, seed=n) for n in (4, 5, 6)]
+    for bqm in problems:
+        hqopt.solve(bqm, backend=backend, seed=0)
+    kept = [len(key[0]) for key in backend._embeddings]
+    assert kept == [5, 6]  # the oldest (4 variables) was dropped
