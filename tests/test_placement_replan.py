@@ -57,7 +57,8 @@ def test_max_moves_is_a_hard_constraint():
     assert "max-moves" in model.cqm.constraints
     result = hqopt.solve(q, backend="cpsat", time_limit=20, seed=0, num_workers=1)
     assert result.decoded["moves"] == [] and result.decoded["assignment"] == p.current
-    free = hqopt.solve(p.replan(p.current, move_cost=0), backend="cpsat", time_limit=20, seed=0, num_workers=1)
+    # unproven within any short limit; 4 s finds 910-913 against the capped optimum's 1139
+    free = hqopt.solve(p.replan(p.current, move_cost=0), backend="cpsat", time_limit=4, seed=0, num_workers=1)
     assert free.objective <= result.objective  # the cap costs something (or nothing), never helps
     moved = dict(p.current)
     first = p.services[0].name
