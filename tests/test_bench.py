@@ -218,3 +218,13 @@ def test_best_known_csv_is_checked_before_any_run(instances, tmp_path, capsys) -
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""
     assert captured.err.strip() == f"error: {missing}: missing column 'best_known' (expected instance,best_known,sense,source)"
+
+
+def test_an_out_that_cannot_be_a_folder_is_one_line_and_exit_2(instances, tmp_path, capsys) -> None:
+    files, _ = instances
+    a_file = tmp_path / "taken"
+    a_file.write_text("")
+    for out, reason in ((a_file, "is a file, not a folder"), (a_file / "below", "cannot use this as the benchmark's output folder")):
+        code = main(["bench", str(files[0]), "--backend", "sa", "--seeds", "1", "-t", "0.2", "--out", str(out), "--no-plots"])
+        err = capsys.readouterr().err
+        assert code == 2 and reason in err and "Traceback" not in err

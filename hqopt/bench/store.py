@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hqopt.errors import BackendError
+from hqopt.errors import ArgumentError, BackendError
 
 RUNS_FILE = "runs.jsonl"
 CONFIG_FILE = "config.json"
@@ -38,7 +38,12 @@ class RunStore:
 
     def __init__(self, directory: str | os.PathLike[str], time_limit: float) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ArgumentError(f"{self.directory}: is a file, not a folder for the benchmark's output")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file of that name, a read-only or missing parent: one line, not a traceback
+            raise ArgumentError(f"{self.directory}: cannot use this as the benchmark's output folder: {exc.strerror or exc}") from None
         self.path = self.directory / RUNS_FILE
         config = self.directory / CONFIG_FILE
         if config.exists():
