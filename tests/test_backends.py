@@ -48,6 +48,35 @@ def test_unknown_option_names_the_backend_and_its_options():
         hqopt.solve(random_qubo(4, 0), backend="sa", sweeps=10)
 
 
+@pytest.mark.parametrize(
+    ("backend", "options", "message"),
+    [
+        ("sa", {"beta_schedule_type": "foo"}, "beta_schedule_type must be one of linear, geometric"),
+        ("sa", {"beta_range": "abc"}, "beta_range must be two positive numbers"),
+        ("sa", {"beta_range": [1, 2, 3]}, "beta_range must be two positive numbers"),
+        ("sqa", {"beta_range": [-1, 2]}, "beta_range must be two positive numbers"),
+        ("sa", {"num_sweeps": 0}, "num_sweeps must be a positive integer"),
+        ("sa", {"randomize_order": 3}, "randomize_order must be true or false"),
+        ("tabu", {"timeout": "abc"}, "timeout must be a positive integer"),
+        ("tabu", {"timeout": -1}, "timeout must be a positive integer"),
+        ("tabu", {"tenure": -2}, "tenure must be an integer >= 0"),
+        ("cpsat", {"num_workers": -3}, "num_workers must be a positive integer"),
+        ("cpsat", {"linearization_level": "x"}, "linearization_level must be an integer >= 0"),
+        ("cpsat", {"max_time": float("nan")}, "max_time must be a number of seconds >= 0"),
+        ("ls", {"workers": 10_000}, "workers must be at most"),
+    ],
+)
+def test_a_bad_option_value_is_refused_before_the_run_naming_the_option(backend, options, message):
+    """Values the wrapped library would refuse with a traceback mid-run, or misread as "no solution"."""
+    with pytest.raises(hqopt.errors.BackendOptionError, match=message):
+        hqopt.solve(random_qubo(4, 0), backend=backend, seed=1, **options)
+
+
+def test_good_sampler_options_still_run():
+    result = hqopt.solve(random_qubo(4, 0), backend="sa", seed=1, beta_range=[0.1, 4.0], beta_schedule_type="geometric", num_sweeps=50)
+    assert result.objective == hqopt.solve(random_qubo(4, 0), backend="exact").objective
+
+
 def test_exact_refuses_models_too_large_to_enumerate():
     with pytest.raises(hqopt.BackendError, match="assignments"):
         hqopt.solve(random_qubo(30, 0), backend="exact")

@@ -26,8 +26,10 @@ import numpy as np
 
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, BackendOptionError
 
+#: annealing schedules dwave-samplers offers without a schedule of one's own
+BETA_SCHEDULES = ("linear", "geometric")
 #: samples kept from a run (the lowest energies)
 KEEP_SAMPLES = 256
 #: largest batch of reads in a time-limited run
@@ -60,7 +62,27 @@ class _BatchedBackend(Backend):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.int_option("num_reads", None)  # a bad value is an error now, not at run time
+        self._check_sampler_options()  # a bad value is an error now, not a traceback at run time
+
+    def _check_sampler_options(self) -> None:
+        """A clear error for a value dwave-samplers would refuse (the options this backend has)."""
+        for name in ("num_reads", "num_sweeps", "timeout"):
+            self.int_option(name, None)
+        for name in ("num_restarts", "tenure"):
+            value = self.options.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
+                raise BackendOptionError(f"backend '{self.name}': {name} must be an integer >= 0, got {value!r}")
+        for name in ("randomize_order", "large_sparse_opt"):
+            if name in self.options and not isinstance(self.options[name], bool):
+                raise BackendOptionError(f"backend '{self.name}': {name} must be true or false, got {self.options[name]!r}")
+        schedule = self.options.get("beta_schedule_type")
+        if schedule is not None and schedule not in BETA_SCHEDULES:
+            raise BackendOptionError(f"backend '{self.name}': beta_schedule_type must be one of {', '.join(BETA_SCHEDULES)}, got {schedule!r}")
+        beta = self.options.get("beta_range")
+        if beta is not None:
+            numbers = list(beta) if isinstance(beta, (list, tuple)) else []
+            if not (len(numbers) == 2 and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 < b < float("inf") for b in numbers)):
+                raise BackendOptionError(f"backend '{self.name}': beta_range must be two positive numbers [hot, cold], got {beta!r}")
 
     def _sampler(self) -> dimod.Sampler:
         import dwave.samplers

@@ -30,7 +30,7 @@ from ortools.sat.python import cp_model
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
 from hqopt.compile.cpsat import CpSatModel
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, BackendOptionError
 from hqopt.samples import cqm_samples
 
 #: seconds CP-SAT gets when solve() is called without a time limit
@@ -129,6 +129,18 @@ class CPSatBackend(Backend):
     capabilities = Capabilities(accepts="cqm", integer_variables=True, proves_bounds=True)
     option_names = ("num_workers", "log_search_progress", "linearization_level", "symmetry_level", "probing_deterministic_time_limit", "max_time")
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.int_option("num_workers", None)  # a bad value is an error naming the option, now
+        for name in ("linearization_level", "symmetry_level"):
+            value = self.options.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise BackendOptionError(f"backend 'cpsat': {name} must be an integer >= 0, got {value!r}")
+        for name in ("probing_deterministic_time_limit", "max_time"):
+            value = self.options.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf")):
+                raise BackendOptionError(f"backend 'cpsat': {name} must be a number of seconds >= 0, got {value!r}")
+
     def run(
         self,
         problem: dimod.ConstrainedQuadraticModel,
@@ -172,7 +184,7 @@ class CPSatBackend(Backend):
         code = _solve_stoppably(solver, built.model, collector, budget)
         search_time = time.perf_counter() - t1
         if code == cp_model.MODEL_INVALID:
-            raise BackendError(f"cpsat rejected the model: {built.model.Validate()}")
+            raise BackendError(f"cpsat rejected the model or its parameters: {built.model.Validate() or 'no reason given'}")
         status = _STATUS.get(code, "unknown")
 
         rows = collector.solutions[::-1]

@@ -3,7 +3,8 @@
 It takes the minimisation CQM as it is (no penalty BQM): one-hot rows and
 permutations are kept exact by the moves, other linear rows are priced by
 adaptive weights. Options: ``strategy`` (``sa``, ``tabu``, ``rts``; default by
-structure), ``workers`` (chains; default all cores).
+structure), ``workers`` (chains, each a thread with its own copy of the state;
+default all cores, at most :data:`MAX_WORKERS_PER_CORE` per core).
 
 Example:
     >>> import dimod
@@ -25,6 +26,10 @@ from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.budget import Budget
 from hqopt.engine import build_problem, detect_structure
 from hqopt.engine.chains import search
+from hqopt.errors import BackendOptionError
+
+#: most chains per core: more only share the cores, each with its own copy of the problem's state
+MAX_WORKERS_PER_CORE = 4
 
 
 class LocalSearchBackend(Backend):
@@ -34,6 +39,13 @@ class LocalSearchBackend(Backend):
     capabilities: ClassVar[Capabilities] = Capabilities(accepts="cqm", integer_variables=True, kind="classical")
     description = "structure-aware compiled local search (SA / tabu / robust tabu), all cores"
     option_names = ("strategy", "workers")
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        workers = self.int_option("workers", None)
+        most = MAX_WORKERS_PER_CORE * (os.cpu_count() or 1)
+        if workers is not None and workers > most:
+            raise BackendOptionError(f"backend 'ls': workers must be at most {most} ({MAX_WORKERS_PER_CORE} per core here), got {workers}")
 
     def run(
         self,

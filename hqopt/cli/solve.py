@@ -66,10 +66,13 @@ EXAMPLES = """Examples:
 
 
 def parse_option(text: str) -> tuple[str, Any]:
-    """``"num_reads=100"`` -> ``("num_reads", 100)``; values become int, float, bool, None or text.
+    """``"num_reads=100"`` -> ``("num_reads", 100)``; values become int, float, bool, None, a JSON
+    list or object (``[...]``, ``{...}``) or text.
 
-    >>> parse_option("beta_range=0.1"), parse_option("verbose=true"), parse_option("method=fast")
-    (('beta_range', 0.1), ('verbose', True), ('method', 'fast'))
+    >>> parse_option("num_sweeps=500"), parse_option("verbose=true"), parse_option("method=fast")
+    (('num_sweeps', 500), ('verbose', True), ('method', 'fast'))
+    >>> parse_option("beta_range=[0.1, 4]")
+    ('beta_range', [0.1, 4])
     """
     key, sep, raw = text.partition("=")
     key = key.strip()
@@ -83,6 +86,11 @@ def parse_option(text: str) -> tuple[str, Any]:
         return key, False
     if lowered in ("none", "null"):
         return key, None
+    if raw[:1] in ("[", "{"):
+        try:
+            return key, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise fail(f"--option {key}: {raw!r} is not a JSON list or object ({exc.msg} at character {exc.pos + 1})") from None
     for convert in (int, float):
         try:
             return key, convert(raw)
