@@ -38,7 +38,7 @@ def check_time_limit(time_limit: float | None) -> float | None:
     except (TypeError, ValueError):
         raise ArgumentError(f"time_limit must be a number of seconds, got {time_limit!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise ArgumentError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+        raise ArgumentError(f"time_limit must be a positive number of seconds, got {time_limit!r} (None: no limit)")
     return value
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import os
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -349,7 +350,8 @@ def _as_model(problem: Any) -> Model:
         if not isinstance(model, Model):
             raise ModelError(f"{type(problem).__name__}.to_model() returned {type(model).__name__}, not a Model")
         return model
+    hint = f" (a file? hqopt.io.load({str(problem)!r}) reads it)" if isinstance(problem, (str, os.PathLike)) else ""
     raise ModelError(
-        f"cannot solve a {type(problem).__name__}: pass an hqopt.Model, a dimod BQM/CQM, "
+        f"cannot solve a {type(problem).__name__}{hint}: pass an hqopt.Model, a dimod BQM/CQM, "
         "or an object with a to_model() method"
     )
