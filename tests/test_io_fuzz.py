@@ -105,7 +105,9 @@ def test_cli_info_on_mutated_files_exits_0_or_2(case):
         ("a.lp", "Minimize\n obj: 2 x * y + x\nSubject To\n c1: x + y >= 1\nBinary\n x y\nEnd\n",
          "a.lp:2: not a valid LP file: a product or square outside [ ]"),
         ("a.lp", "Minimize\n obj: x\nSubject To\n c1: x >= 1\nSemi-continuous\n x\nEnd\n",
-         "a.lp: not a valid LP file: (unsupported vartype)"),  # dimod's reason, no line blamed
+         "a.lp: not a valid LP file: unsupported vartype"),  # dimod's reason, no line blamed
+        ("a.lp", "\\ cut short\nMaximize\n value: 15 x1 + 12 x2 + 9 x3",
+         "a.lp: not a valid LP file: dimod's LP reader refused it without saying where; the file has no End line: is it cut short?"),
         ("a.lp", "Minimize\n obj: 1e999 x\nBinary\n x\nEnd\n", "infinite or huge"),
         ("a.qubo", "0 0 1\n0 1\n", "expected 'i j bias'"),
         ("a.qubo", "0 0 1\n-1 1 2\n", "expected 'i j bias'"),

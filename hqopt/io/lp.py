@@ -34,6 +34,17 @@ _SECTION = re.compile(r"^\s*(minimi[sz]e|maximi[sz]e|minimum|maximum|min|max|sub
 _KEYWORDS = re.compile(r"^\s*(minimi[sz]e|maximi[sz]e|minimum|maximum|min|max|subject\s+to|such\s+that|st|s\.t\.|bounds?|binar(y|ies)|bin|generals?|gen|end)\s*:?\s*$", re.I | re.M)
 
 
+def _reader_refusal(exc: Exception, text: str) -> str:
+    """dimod's reason for refusing ``text``, made readable ("File not existent or illegal file
+    format." is all it says of a file cut short), with a hint when the file has no End line."""
+    reason = str(exc).strip().strip("()").rstrip(".")
+    if "illegal file format" in reason:
+        reason = "dimod's LP reader refused it without saying where"
+    if not re.search(r"^\s*end\s*$", text, re.I | re.M):
+        reason += "; the file has no End line: is it cut short?"
+    return reason
+
+
 def read(text: str, source: str, options: ReadOptions) -> Model:
     """The model of an LP text (one problem per file)."""
     if options.instance not in (None, 1):
@@ -47,7 +58,7 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
     try:
         cqm = dimod.lp.loads(text)
     except (ValueError, RuntimeError, TypeError, OverflowError) as exc:
-        raise FormatError(source, None, f"not a valid LP file: ({exc})") from None
+        raise FormatError(source, None, f"not a valid LP file: {_reader_refusal(exc, text)}") from None
     if not cqm.variables:
         raise FormatError(source, None, "the LP file declares no variables")
     for v in cqm.variables:
