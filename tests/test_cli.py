@@ -115,6 +115,7 @@ def test_info_json_facts(capsys):
 def test_convert_round_trips_objective_values(capsys, tmp_path, source, target):
     code, _, err = run(capsys, "convert", str(PROBLEMS / source), str(tmp_path / target))
     assert code == 0 and "wrote" in err
+    assert ("holds 10 problems; wrote problem 1" in err) == source.startswith("qubo/")  # the other nine are named
     model = io.load(PROBLEMS / source)
     if source.startswith("qap/"):  # the published optimal permutation
         from hqopt.io.qaplib import read_qap, read_solution

@@ -42,5 +42,8 @@ def convert(
     fmt = get_format(to, flag="--to") if to else format_for_output(target)
     save(model, target, format=fmt.name)
     typer.echo(f"wrote {target} ({fmt.name}: {model.num_variables} variables, {model.num_constraints} constraints)", err=True)
+    count = model.metadata.get("instances") or 1
+    if count > 1:
+        typer.echo(f"note: {model.metadata.get('source', source)} holds {count} problems; wrote problem {model.metadata.get('instance')} (pick another with IN#K)", err=True)
     if model.sense.value == "max" and fmt.name in MIN_ONLY:
         typer.echo(f"note: {MIN_ONLY[fmt.name]}: wrote the minimisation form (objective negated)", err=True)
