@@ -110,18 +110,26 @@ def _check_initial(model: Model, initial: Any) -> None:
         if v not in cqm.variables:
             raise ArgumentError(f"initial names {v!r}, which is not a variable of the model")
         x = _real(value, f"initial value of {v!r}")
-        vartype = cqm.vartype(v)
-        if vartype is dimod.SPIN:
-            ok = x in (-1.0, 1.0)
-        elif vartype is dimod.REAL:
-            ok = cqm.lower_bound(v) <= x <= cqm.upper_bound(v)
-        else:
-            ok = x.is_integer() and cqm.lower_bound(v) <= x <= cqm.upper_bound(v)
-        if not ok:
-            raise ArgumentError(f"initial value {value!r} of {v!r} is outside its domain ({_domain(cqm, v)})")
+        if not in_domain(cqm, v, x):
+            raise ArgumentError(f"initial value {value!r} of {v!r} is outside its domain ({domain_text(cqm, v)})")
 
 
-def _domain(cqm: dimod.ConstrainedQuadraticModel, v: Any) -> str:
+def in_domain(cqm: dimod.ConstrainedQuadraticModel, v: Any, x: float) -> bool:
+    """Whether variable ``v`` of ``cqm`` may take the value ``x``.
+
+    >>> cqm = dimod.CQM.from_bqm(dimod.BQM({"a": 1.0}, {}, 0, "BINARY"))
+    >>> in_domain(cqm, "a", 1.0), in_domain(cqm, "a", 2.0)
+    (True, False)
+    """
+    vartype = cqm.vartype(v)
+    if vartype is dimod.SPIN:
+        return x in (-1.0, 1.0)
+    within = cqm.lower_bound(v) <= x <= cqm.upper_bound(v)
+    return bool(within if vartype is dimod.REAL else within and float(x).is_integer())
+
+
+def domain_text(cqm: dimod.ConstrainedQuadraticModel, v: Any) -> str:
+    """The values variable ``v`` may take, in words (``0 or 1``, ``integers 0..5``)."""
     vartype = cqm.vartype(v)
     if vartype is dimod.SPIN:
         return "-1 or +1"

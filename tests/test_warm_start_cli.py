@@ -52,3 +52,22 @@ def test_unknown_variables_in_a_solution_file_name_file_and_line(tmp_path, capsy
     assert code == 2 and f"{bad}:2" in err and "ghost" in err
     with pytest.raises(FormatError):
         read_solution(bad, hqopt.io.load(CHR12A))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("twice.txt", "a 1\nb 0\na 0\n", "twice.txt:3: variable 'a' is given twice (first on line 1)"),
+        ("twice.json", '{"a": 1, "a": 0}', "twice.json: variable 'a' is given twice"),
+        ("domain.json", '{"a": 2}', "domain.json: value 2 of 'a' is outside its domain (0 or 1)"),
+        ("domain.txt", "a 1\nb 0.5\n", "domain.txt:2: value 0.5 of 'b' is outside its domain (0 or 1)"),
+        ("cut.json", "[1, 2", "cut.json:1: not valid JSON"),
+        ("list.json", "[1, 2]", "list.json:1: expected a JSON object"),
+    ],
+)
+def test_a_solution_file_that_says_two_things_or_the_impossible_is_refused_with_its_line(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(FormatError) as info:
+        read_solution(path, hqopt.io.load(REPO / "problems" / "spec" / "tiny-qubo.yaml"))
+    assert message in str(info.value)

@@ -10,7 +10,8 @@ Three forms are accepted:
 
 Labels are matched to the model's variables by their text when the model's
 labels aren't strings (``3`` in a file names variable ``3``). A label the model
-does not have is an error naming the file and line.
+does not have, a variable given twice, or a value outside its variable's
+domain is an error naming the file and line.
 
 Example:
     >>> import tempfile, os
@@ -30,6 +31,7 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
+from hqopt.arguments import domain_text, in_domain
 from hqopt.errors import FormatError
 from hqopt.io.base import read_text
 from hqopt.model import Model
@@ -41,9 +43,11 @@ def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, 
     by_text = {str(v): v for v in model.cqm.variables}
     pairs: list[tuple[int | None, Any, Any]]
     stripped = text.lstrip()
-    if stripped.startswith("{"):
+    if stripped.startswith(("{", "[")):
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
+        except _RepeatedKey as repeated:
+            raise FormatError(path, None, f"variable {repeated.args[0][:80]!r} is given twice") from None
         except (ValueError, RecursionError) as error:
             raise FormatError(path, getattr(error, "lineno", None), f"not valid JSON: {str(error)[:200]}") from None
         if isinstance(data, dict) and {"solution", "objective", "status"} <= set(data):  # a result JSON
@@ -59,14 +63,37 @@ def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, 
             raise FormatError(path, 1, "expected a JSON object of {variable: value} or a result JSON")
     else:
         pairs = []
+        first_line: dict[str, int] = {}
         for number, line in enumerate(text.splitlines(), start=1):
             content = line.split("#", 1)[0].strip().rsplit(None, 1)  # labels may hold spaces: "(0, 1) 1"
             if not content:
                 continue
             if len(content) != 2:
                 raise FormatError(path, number, "expected 'label value'")
+            if content[0] in first_line:
+                raise FormatError(path, number, f"variable {content[0][:80]!r} is given twice (first on line {first_line[content[0]]})")
+            first_line[content[0]] = number
             pairs.append((number, content[0], content[1]))
-    return {_variable(path, line, label, model, by_text): _value(path, line, label, value) for line, label, value in pairs}
+    start: dict[Hashable, float] = {}
+    for where, label, raw in pairs:
+        variable, value = _variable(path, where, label, model, by_text), _value(path, where, label, raw)
+        if not in_domain(model.cqm, variable, value):
+            raise FormatError(Path(path), where, f"value {value:g} of {str(label)[:80]!r} is outside its domain ({domain_text(model.cqm, variable)})")
+        start[variable] = value
+    return start
+
+
+class _RepeatedKey(ValueError):
+    """A JSON object names one key twice (json keeps the last one silently)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen[key] = value
+    return seen
 
 
 def _variable(path: Any, line: int | None, label: Any, model: Model, by_text: dict[str, Hashable]) -> Hashable:
