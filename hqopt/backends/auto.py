@@ -179,7 +179,7 @@ class AutoBackend(Backend):
     """Chooses backends per problem; see the module docstring for the rules."""
 
     name = "auto"
-    description = "chooses exact, mip+cpsat, ls, ls+cpsat or lns from the model's facts; says why"
+    description = "chooses exact, cpsat, mip+cpsat, ls (+sa while the engine compiles), ls+cpsat or lns from the model's facts; says why"
     capabilities = Capabilities(accepts="cqm", integer_variables=True, proves_bounds=True)
     option_names = ()
 
