@@ -244,3 +244,20 @@ def test_stopped_tabu_hands_in_its_batch_and_its_solve_time():
     assert "abandoned" not in result.info and result.info["batches"] >= 2
     assert result.timing.solve > 1.0 and result.timing.backend["sampler_time"] > 1.0
     assert result.feasible
+
+
+def test_num_sweeps_is_honoured_untimed_and_capped_to_fit_a_time_limit():
+    """A read cannot be interrupted: sweeps a read could not finish within the limit are cut."""
+    import time
+
+    model = random_qubo(4, 0)
+    exact = hqopt.solve(model, backend="exact").objective
+    t0 = time.perf_counter()
+    capped = hqopt.solve(model, backend="sa", time_limit=1, seed=1, num_sweeps=10**9)  # hours a read, uncapped
+    assert time.perf_counter() - t0 < 5 and capped.objective == exact and "abandoned" not in capped.info
+    from hqopt.backends.anneal import SimulatedAnnealingBackend, _sweeps_for
+    from hqopt.budget import Budget
+
+    bqm = dimod.BQM({0: 1.0}, {}, 0, "BINARY")
+    assert _sweeps_for(bqm, Budget(None), 5) == 5 and _sweeps_for(bqm, Budget(10.0), 5) == 5  # a small ask stands
+    assert SimulatedAnnealingBackend(num_sweeps=7).batch_params(bqm, Budget(None), 1) == {"num_sweeps": 7}

@@ -5,7 +5,9 @@ size-scaled amount of work, so a seed repeats the run exactly. With a time
 limit they keep starting batches until the budget is spent (simulated and
 path-integral annealing are also interrupted between reads); the batch sizes
 and per-batch seeds follow a fixed schedule, so a seeded time-limited run is
-a prefix of the same deterministic sequence of reads.
+a prefix of the same deterministic sequence of reads. A read is interrupted
+only when it ends, so under a time limit ``num_sweeps`` (sa, sqa) is cut to
+what a read can do in a quarter of the time left.
 
 Example:
     >>> import dimod
@@ -119,7 +121,7 @@ class _BatchedBackend(Backend):
         self.expect_problem(problem)
         sampler = self._sampler()
         user_params = self.run_params(problem)
-        user_params.update({k: v for k, v in self.options.items() if k != "num_reads"})
+        user_params.update({k: v for k, v in self.options.items() if k not in ("num_reads", "num_sweeps")})  # batch_params: sweeps
         total_reads = self.int_option("num_reads", None)
         if total_reads is None and not budget.limited:
             total_reads = self.default_reads(problem)
@@ -180,7 +182,8 @@ def _initial_states(bqm: dimod.BinaryQuadraticModel, initial: dict[Any, float]) 
 
 
 def _sweeps_for(bqm: dimod.BinaryQuadraticModel, budget: Budget, default: int, cost: float = 4e-9) -> int:
-    """Default sweeps, cut down when one read would not fit in a quarter of the budget.
+    """The sweeps asked for (``num_sweeps``, else the default), cut down when one read would not
+    fit in a quarter of the budget (a read is interrupted only when it ends).
 
     ``cost``: seconds per sweep per variable-or-coupling (SA ~4e-9; SQA, with its
     Trotter slices, ~1e-7).
@@ -190,7 +193,7 @@ def _sweeps_for(bqm: dimod.BinaryQuadraticModel, budget: Budget, default: int, c
         return default
     seconds_per_sweep = (n + 2 * nnz) * cost
     affordable = budget.remaining() / 4 / max(seconds_per_sweep, 1e-12)
-    return int(max(10, min(default, affordable)))
+    return int(max(min(10, default), min(default, affordable)))
 
 
 def default_beta_range(bqm: dimod.BinaryQuadraticModel) -> list[float]:
@@ -239,7 +242,7 @@ class SimulatedAnnealingBackend(_BatchedBackend):
         return int(min(100, max(8, 2e8 // max(work_per_read, 1))))
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
-        return {"num_sweeps": _sweeps_for(bqm, budget, 1000)}
+        return {"num_sweeps": _sweeps_for(bqm, budget, self.int_option("num_sweeps", 1000) or 1000)}
 
     def run_params(self, bqm: dimod.BinaryQuadraticModel) -> dict[str, Any]:
         return {"beta_range": default_beta_range(bqm)}
@@ -260,7 +263,7 @@ class PathIntegralBackend(_BatchedBackend):
         return int(min(50, max(4, 1e8 // max(work_per_read, 1))))
 
     def batch_params(self, bqm: dimod.BinaryQuadraticModel, budget: Budget, reads: int) -> dict[str, Any]:
-        return {"num_sweeps": _sweeps_for(bqm, budget, 1000, cost=1e-7)}
+        return {"num_sweeps": _sweeps_for(bqm, budget, self.int_option("num_sweeps", 1000) or 1000, cost=1e-7)}
 
     def run_params(self, bqm: dimod.BinaryQuadraticModel) -> dict[str, Any]:
         return {"beta_range": default_beta_range(bqm)}
