@@ -58,7 +58,7 @@ def test_unknown_variables_in_a_solution_file_name_file_and_line(tmp_path, capsy
     ("name", "text", "message"),
     [
         ("twice.txt", "a 1\nb 0\na 0\n", "twice.txt:3: variable 'a' is given twice (first on line 1)"),
-        ("twice.json", '{"a": 1, "a": 0}', "twice.json: variable 'a' is given twice"),
+        ("twice.json", '{"a": 1,\n "a": 0}', "twice.json:2: variable 'a' is given twice"),
         ("domain.json", '{"a": 2}', "domain.json: value 2 of 'a' is outside its domain (0 or 1)"),
         ("domain.txt", "a 1\nb 0.5\n", "domain.txt:2: value 0.5 of 'b' is outside its domain (0 or 1)"),
         ("cut.json", "[1, 2", "cut.json:1: not valid JSON"),

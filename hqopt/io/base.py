@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -23,6 +24,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hqopt.errors import FormatError, HqoptError
 from hqopt.io import limits
@@ -134,6 +136,35 @@ def shorten(token: str, limit: int = 40) -> str:
     if len(token) <= limit:
         return repr(token)
     return f"{token[:limit]!r}... ({len(token)} characters)".replace("'...", "...'", 1)
+
+
+class DuplicateKey(ValueError):
+    """A JSON object names one key twice (raised by :func:`unique_keys`; ``json`` keeps the last silently)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s ``object_pairs_hook`` that refuses a key given twice.
+
+    >>> import json
+    >>> json.loads('{"a": 1, "b": 2}', object_pairs_hook=unique_keys)
+    {'a': 1, 'b': 2}
+    """
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def duplicate_key_line(text: str, key: str) -> int | None:
+    """The line of the second ``"key":`` in JSON ``text`` (where a duplicate key is), if found."""
+    found = list(re.finditer(re.escape(json.dumps(key)) + r"\s*:", text))
+    return text.count("\n", 0, found[1].start()) + 1 if len(found) > 1 else None
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 
 from hqopt.arguments import domain_text, in_domain
 from hqopt.errors import FormatError
-from hqopt.io.base import read_text
+from hqopt.io.base import DuplicateKey, duplicate_key_line, read_text, unique_keys
 from hqopt.model import Model
 
 
@@ -45,9 +45,9 @@ def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, 
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            data = json.loads(text, object_pairs_hook=_unique_keys)
-        except _RepeatedKey as repeated:
-            raise FormatError(path, None, f"variable {repeated.args[0][:80]!r} is given twice") from None
+            data = json.loads(text, object_pairs_hook=unique_keys)
+        except DuplicateKey as repeated:
+            raise FormatError(path, duplicate_key_line(text, repeated.key), f"variable {repeated.key[:80]!r} is given twice") from None
         except (ValueError, RecursionError) as error:
             raise FormatError(path, getattr(error, "lineno", None), f"not valid JSON: {str(error)[:200]}") from None
         if isinstance(data, dict) and {"solution", "objective", "status"} <= set(data):  # a result JSON
@@ -81,19 +81,6 @@ def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, 
             raise FormatError(Path(path), where, f"value {value:g} of {str(label)[:80]!r} is outside its domain ({domain_text(model.cqm, variable)})")
         start[variable] = value
     return start
-
-
-class _RepeatedKey(ValueError):
-    """A JSON object names one key twice (json keeps the last one silently)."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise _RepeatedKey(key)
-        seen[key] = value
-    return seen
 
 
 def _variable(path: Any, line: int | None, label: Any, model: Model, by_text: dict[str, Hashable]) -> Hashable:

@@ -40,7 +40,7 @@ from hqopt.errors import FormatError, HqoptError, ModelError, SpecError
 from hqopt.formulations import FORMULATIONS, formulation_class
 from hqopt.formulations import fields as F
 from hqopt.io import limits
-from hqopt.io.base import FileFormat, ReadOptions, shorten, write_atomic
+from hqopt.io.base import DuplicateKey, FileFormat, ReadOptions, duplicate_key_line, shorten, unique_keys, write_atomic
 from hqopt.model import Model, Sense
 
 _TOP = ("kind", "name", "sense")
@@ -50,29 +50,6 @@ _VARTYPES = {"binary": dimod.BINARY, "spin": dimod.SPIN, "integer": dimod.INTEGE
 _SENSES = {"<=": "<=", ">=": ">=", "==": "==", "=": "=="}
 #: the largest QUBO matrix side accepted
 MAX_MATRIX = 5_000
-
-
-class _DuplicateKey(ValueError):
-    """A JSON object names one key twice (raised by the ``object_pairs_hook``)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-def _json_line(text: str, key: str) -> int | None:
-    """The line of the second ``"key":`` in ``text`` (where a duplicate key is), if found."""
-    found = list(re.finditer(re.escape(json.dumps(key)) + r"\s*:", text))
-    return text.count("\n", 0, found[1].start()) + 1 if len(found) > 1 else None
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -145,13 +122,13 @@ def parse(text: str, source: str) -> dict[str, Any]:
     """
     try:
         if text.lstrip().startswith("{"):
-            data = json.loads(text, object_pairs_hook=_json_object)
+            data = json.loads(text, object_pairs_hook=unique_keys)
         else:
             data = _load_yaml(text, source)
     except json.JSONDecodeError as exc:
         raise FormatError(source, exc.lineno, f"invalid JSON: {exc.msg}") from None
-    except _DuplicateKey as exc:
-        raise FormatError(source, _json_line(text, exc.key), f"key {shorten(exc.key)} is given twice") from None
+    except DuplicateKey as exc:
+        raise FormatError(source, duplicate_key_line(text, exc.key), f"key {shorten(exc.key)} is given twice") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
