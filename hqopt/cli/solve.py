@@ -128,7 +128,7 @@ def solve(
     backend: str = typer.Option("auto", "--backend", "-b", help="Backend name (see 'hqopt backends'); 'auto' picks and says why; a,b races them."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Wall-clock seconds for the whole solve (0: the backend's default effort, no limit)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (same seed, same run); drawn and reported when omitted."),
-    option: list[str] = typer.Option([], "--option", help="Backend option key=value (repeatable), e.g. num_reads=100."),
+    option: list[str] = typer.Option([], "--option", help="Backend option key=value (repeatable): a number, true/false, text or a JSON list, e.g. num_reads=100, beta_range=[0.1,4]."),
     instance: int | None = typer.Option(None, "--instance", help="Problem K (1-based) of a multi-problem file."),
     format: str | None = typer.Option(None, "--format", "-f", help="File format (default: detected; see 'hqopt info')."),
     output: Path | None = typer.Option(None, "--output", help="Write the Result as JSON to this file (atomically; its folder must exist)."),
