@@ -71,9 +71,7 @@ class _BatchedBackend(Backend):
         for name in ("num_reads", "num_sweeps", "timeout"):
             self.int_option(name, None)
         for name in ("num_restarts", "tenure"):
-            value = self.options.get(name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
-                raise BackendOptionError(f"backend '{self.name}': {name} must be an integer >= 0, got {value!r}")
+            self.int_option(name, None, minimum=0)
         for name in ("randomize_order", "large_sparse_opt"):
             if name in self.options and not isinstance(self.options[name], bool):
                 raise BackendOptionError(f"backend '{self.name}': {name} must be true or false, got {self.options[name]!r}")

@@ -111,13 +111,14 @@ class Backend(dimod.Sampler, abc.ABC):
     def availability(cls) -> Availability:
         return Availability(True)
 
-    def int_option(self, name: str, default: int | None) -> int | None:
-        """Option ``name`` as a positive integer (``default`` when unset); a clear error otherwise."""
+    def int_option(self, name: str, default: int | None, minimum: int = 1) -> int | None:
+        """Option ``name`` as an integer >= ``minimum`` (``default`` when unset); a clear error otherwise."""
         value = self.options.get(name, default)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise BackendOptionError(f"backend '{self.name}': {name} must be a positive integer, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            wanted = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+            raise BackendOptionError(f"backend '{self.name}': {name} must be {wanted}, got {value!r}")
         return int(value)
 
     def expect_problem(self, problem: object) -> None:

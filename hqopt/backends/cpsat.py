@@ -133,9 +133,7 @@ class CPSatBackend(Backend):
         super().__init__(**options)
         self.int_option("num_workers", None)  # a bad value is an error naming the option, now
         for name in ("linearization_level", "symmetry_level"):
-            value = self.options.get(name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                raise BackendOptionError(f"backend 'cpsat': {name} must be an integer >= 0, got {value!r}")
+            self.int_option(name, None, minimum=0)
         for name in ("probing_deterministic_time_limit", "max_time"):
             value = self.options.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf")):
@@ -165,7 +163,7 @@ class CPSatBackend(Backend):
         params = solver.parameters
         limit = budget.remaining() - finish_margin(problem, budget) if budget.limited else float(self.options.get("max_time", DEFAULT_TIME_LIMIT))
         params.max_time_in_seconds = max(limit, 0.01)
-        params.num_workers = int(self.options.get("num_workers", os.cpu_count() or 1))
+        params.num_workers = self.int_option("num_workers", os.cpu_count() or 1) or 1
         params.log_search_progress = bool(self.options.get("log_search_progress", False))
         params.catch_sigint_signal = False  # Ctrl-C is solve()'s: it sets the budget's stop event
         if seed is not None:
