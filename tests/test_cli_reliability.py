@@ -61,6 +61,23 @@ def test_unusable_output_is_refused_before_solving(capsys, tmp_path, no_solving,
     assert not (tmp_path / "missing").exists()  # never created silently
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["solve", BQP, "-t", "1", "--output"],
+        ["solve", BQP, "-t", "1", "--plot"],
+        ["generate", "placement", "--output"],
+        ["tune", str(PROBLEMS.parent / "examples/specs/dtree_breast_cancer.yaml"), "--export"],
+    ],
+)
+def test_a_file_name_ending_with_a_slash_is_refused_not_written_without_it(capsys, tmp_path, no_solving, argv):
+    target = f"{tmp_path}/result.json/"  # Path() would drop the slash and write tmp_path/result.json
+    code, out, err = run(capsys, *argv, target)
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err == f"error: {argv[-1]}: cannot write {target}: it ends with a slash, so it names a folder; give a file name\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_output_folders_are_never_created_by_convert_either(capsys, tmp_path):
     code, _, err = run(capsys, "convert", BQP, str(tmp_path / "new" / "deeper" / "x.lp"))
     assert code == EXIT_BAD_INPUT and "does not exist" in err and "Traceback" not in err

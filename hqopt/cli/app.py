@@ -9,6 +9,7 @@ code 2 -- never a traceback.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +58,24 @@ def fail(message: str) -> typer.Exit:
     """Print ``error: message`` (one line, at most 500 characters) on stderr; return the Exit(2) to raise."""
     typer.echo(f"error: {bounded(message)}", err=True)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def file_name(flag: str) -> Callable[[str], Path]:
+    """Parser of option ``flag``, which names a file to write: refuses a name ending with a slash (a folder).
+
+    ``Path("x.json/")`` is ``x.json``, so without this ``--output x.json/``
+    would write a file where the user named a folder.
+
+    >>> file_name("--output")("out/result.json")
+    PosixPath('out/result.json')
+    """
+
+    def parse(text: str) -> Path:
+        if text.endswith(("/", os.sep)):
+            raise fail(f"{flag}: cannot write {text}: it ends with a slash, so it names a folder; give a file name")
+        return Path(text)
+
+    return parse
 
 
 def check_writable_flag(path: Path, flag: str) -> None:

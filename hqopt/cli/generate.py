@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 import yaml
 
-from hqopt.cli.app import app, fail
+from hqopt.cli.app import app, fail, file_name
 from hqopt.formulations.placement_generator import generate_placement
 from hqopt.io.base import write_atomic
 from hqopt.io.limits import cap
@@ -31,7 +31,7 @@ def generate(
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same instance)."),
     migration: bool = typer.Option(False, "--migration", help="Add a current placement and move costs."),
     rules: bool = typer.Option(True, "--rules/--no-rules", help="Add anti-affinity, a pin and a forbid."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the YAML spec here (default: stdout)."),
+    output: Path | None = typer.Option(None, "--output", "-o", parser=file_name("--output"), help="Write the YAML spec here (default: stdout)."),
 ) -> None:
     """Generate a problem spec (YAML): data-centre placement with zones, traffic and rules."""
     if kind != "placement":
