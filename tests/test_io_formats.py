@@ -6,6 +6,8 @@ import csv
 import gzip
 import itertools
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dimod
@@ -459,3 +461,25 @@ def test_an_unknown_kind_lists_every_kind(tmp_path):
 def test_a_tune_spec_given_to_solve_says_so():
     with pytest.raises(SpecError, match="this looks like an `hqopt tune` spec"):
         io.load(PROBLEMS / "hpo/churn.yaml")
+
+
+def test_long_rows_are_read_not_backtracked_forever(tmp_path):
+    """A row of 34 or more 'coefficient name' terms hung the LP check (an ambiguous number pattern
+    backtracked exponentially): cap71 written as LP by `hqopt convert` never loaded. Run in a
+    subprocess, so a regression fails the test instead of hanging the suite."""
+    terms = " + ".join(f"{37 * i}.5e0 x{i}" if i % 3 else f"{37 * i} x{i}" for i in range(1, 301))
+    names = " ".join(f"x{i}" for i in range(1, 301))
+    (tmp_path / "row.lp").write_text(f"Minimize\n obj: {terms}\nSubject To\n c1: {terms} >= 5000\nBinary\n {names}\nEnd\n")
+    original = io.load(PROBLEMS / "facility/cap71.txt")
+    io.save(original, tmp_path / "cap71.lp")
+    script = (
+        "import sys; from hqopt import io\n"
+        "row = io.load(sys.argv[1]); cap = io.load(sys.argv[2])\n"
+        "print(row.num_variables, row.num_constraints, cap.num_variables, cap.num_constraints)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "row.lp"), str(tmp_path / "cap71.lp")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["300", "1", str(original.num_variables), str(original.num_constraints)]

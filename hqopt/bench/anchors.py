@@ -45,7 +45,7 @@ import dimod
 from hqopt.errors import BackendError
 from hqopt.model import Model
 
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf", re.IGNORECASE)
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf", re.IGNORECASE)
 #: CP-SAT workers for cpsat-alone (as the shared anchors' E)
 CPSAT_WORKERS = 2
 #: most decimal digits kept when scaling coefficients to integers for CP-SAT

@@ -52,8 +52,8 @@ _GAP = r"[ \t]*(?:(?:\r?\n|\r\Z|[\\;][^\n]*(?=\n|\Z))[ \t]*)*"
 #: what C's strtod takes as a number where the reader looks for one (hex, inf and nan included)
 _NUMBER = (
     r"(?:(?:[\v\f]|\r(?!\n|\Z))(?:[\t\v\f ]|\r(?!\n|\Z))*[+-]?)?"
-    r"(?:0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?"
-    r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"(?:0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?"
+    r"|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
     r"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN](?:\([0-9A-Za-z_]*\))?)"
 )
 #: a name runs up to one of ``\\t \\n \\ : + < > ^ = space / - * [ ]`` (as in the reader; ``;`` only ends a line at a token's start)
@@ -121,7 +121,7 @@ _FNAME = (  # a variable or label name: not a number's start, not a keyword (nor
 _FVAR = rf"{_FNAME}(?!{_GAP}:)"
 _FLABEL = rf"{_FNAME}{_GAP}:(?!{_GAP}:)"
 _FNUM = (  # a decimal number or inf/infinity, ending where strtod ends it
-    r"(?:(?!0[xX])(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?(?![0-9.]|[eE][+-]?[0-9])"
+    r"(?:(?!0[xX])(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?(?![0-9.]|[eE][+-]?[0-9])"
     r"|[iI][nN][fF][iI][nN][iI][tT][yY]|[iI][nN][fF](?![iI][nN][iI][tT][yY]))"
 )
 _FTWO = r"2(?:\.0*)?(?![0-9.]|[eE][+-]?[0-9])"
