@@ -119,13 +119,18 @@ def test_finish_compile_waits_for_the_background_compile():
     assert not compiling()
 
 
-def test_the_command_line_lets_a_background_compile_finish_before_exiting(capsys):
+def test_the_command_line_lets_a_background_compile_finish_before_exiting(capsys, monkeypatch):
+    import hqopt.cli
     from hqopt.cli import finish_engine_compile
     from hqopt.engine import compiling
 
+    monkeypatch.setattr(hqopt.cli, "SILENT_WAIT", 0.2)
     finish_engine_compile()  # nothing compiling: says nothing
     assert capsys.readouterr().err == ""
-    _compile_stand_in(0.3)
+    _compile_stand_in(0.05)  # chains still starting on a warm cache: waited for, not announced
+    finish_engine_compile()
+    assert not compiling() and capsys.readouterr().err == ""
+    _compile_stand_in(0.6)  # a real compile: the wait is announced
     finish_engine_compile()
     assert not compiling()
     assert "one-time compile" in capsys.readouterr().err

@@ -13,6 +13,10 @@ import threading
 from hqopt.cli.app import app
 from hqopt.cli.app import main as _main
 
+#: seconds a leftover chain start may take before the wait for it is announced: on a warm numba cache starting
+#: the chains takes at most about this long (0.55 s on a 200-service placement); a cold compile takes a minute
+SILENT_WAIT = 1.5
+
 #: command modules, imported in this order (each adds its commands to ``app``)
 COMMAND_MODULES: list[str] = ["solve", "info", "convert", "backends", "generate", "tune", "analyze", "bench"]
 
@@ -43,7 +47,7 @@ def finish_engine_compile() -> None:
     The answer is already printed; Ctrl-C skips the wait (the next run then compiles again).
     """
     engine = sys.modules.get("hqopt.engine.chains")
-    if engine is None or not engine.compiling():
+    if engine is None or engine.finish_compile(timeout=SILENT_WAIT):  # done, or only starting chains (a warm cache)
         return
     print("finishing the ls engine's one-time compile, so the next run starts searching at once (Ctrl-C skips) ...", file=sys.stderr, flush=True)
     try:
