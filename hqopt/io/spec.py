@@ -52,7 +52,7 @@ _SENSES = {"<=": "<=", ">=": ">=", "==": "==", "=": "=="}
 MAX_MATRIX = 5_000
 
 
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml: 5-10x faster
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml: about twice as fast
     """PyYAML's safe loader (libyaml's C parser where installed), stricter about mappings and size.
 
     A key may be text or an integer (a variable label); any other key (``true``,
