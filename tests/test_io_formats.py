@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import itertools
+import re
 import shutil
 import subprocess
 import sys
@@ -121,6 +122,22 @@ def test_lp_refuses_continuous_variables_and_non_lp_text(tmp_path):
         io.load(path)
     path.write_text("hello world\n")
     with pytest.raises(FormatError, match="not an LP file"):
+        io.load(path)
+
+
+def test_spec_numbers_yaml_reads_as_text_and_infinite_ones_say_why(tmp_path):
+    path = tmp_path / "n.yaml"
+    path.write_text("kind: qubo\nterms:\n  - [a, a, 1e308]\n")  # YAML 1.1: no dot, no exponent sign: a string
+    with pytest.raises(SpecError, match=re.escape("field 'terms[0]': must be a number, got '1e308' (YAML reads 1e308 as text: write 1.0e+308)")):
+        io.load(path)
+    path.write_text("kind: qubo\nterms:\n  - [a, a, 1.0e+308]\n")
+    assert io.load(path).evaluate({"a": 1}).objective == 1e308
+    path = tmp_path / "n.json"
+    path.write_text('{"kind": "qubo", "terms": [["a", "a", 1e999]]}')
+    with pytest.raises(SpecError, match=re.escape("field 'terms[0]': must be a finite number, got inf")):
+        io.load(path)
+    path.write_text('{"kind": "qubo", "terms": [["a", "a", "lots"]]}')
+    with pytest.raises(SpecError, match=re.escape("must be a number, got 'lots'") + "$"):
         io.load(path)
 
 

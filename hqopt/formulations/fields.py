@@ -57,13 +57,32 @@ def to_number(value: Any, where: str, *, minimum: float | None = None, integer: 
     """``value`` as a finite float (bools refused), checked against ``minimum``."""
     kind = "an integer" if integer else "a number"
     bound = f" >= {minimum:g}" if minimum is not None else ""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise SpecError(where, f"must be {kind}{bound}, got {value!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(value):
+        raise SpecError(where, f"must be a finite number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(where, f"must be {kind}{bound}, got {value!r}{_text_number_hint(value)}")
     if integer and float(value) != int(value):
         raise SpecError(where, f"must be {kind}{bound}, got {value!r}")
     if minimum is not None and value < minimum:
         raise SpecError(where, f"must be {kind}{bound}, got {value!r}")
     return float(value)
+
+
+def _text_number_hint(value: Any) -> str:
+    """Why a number came as text: YAML 1.1 reads ``1e308`` (no dot, no exponent sign) as a string.
+
+    >>> _text_number_hint("1e308")
+    ' (YAML reads 1e308 as text: write 1.0e+308)'
+    >>> _text_number_hint("lots")
+    ''
+    """
+    if not isinstance(value, str):
+        return ""
+    try:
+        parsed = float(value)
+    except ValueError:
+        return ""
+    return f" (YAML reads {value} as text: write {parsed:.1e})" if math.isfinite(parsed) else ""
 
 
 def number(
