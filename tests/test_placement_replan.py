@@ -80,8 +80,10 @@ def test_current_may_be_a_result_json_and_name_a_down_site():
 def test_replan_errors_name_the_cause():
     p = _instance(12, 3, seed=1)
     pinned = next(s.name for s in p.services if len(p.allowed[s.name]) == 1)
-    with pytest.raises(SpecError, match=f"{pinned}.*may only run on.*which is down"):
+    with pytest.raises(SpecError, match=f"{pinned}.*may only run on.*and it is down"):
         p.replan(p.current, down=[p.allowed[pinned][0]])
+    with pytest.raises(SpecError, match=r"every site is down \(3 of 3\): no service can run anywhere"):
+        p.replan(p.current, down=[s.name for s in p.sites])
     pinned_sites = {sites[0] for sites in p.allowed.values() if len(sites) == 1}
     down = next(s.name for s in p.sites if s.name not in pinned_sites and s.name in p.current.values())
     on_it = sum(1 for w in p.current.values() if w == down)

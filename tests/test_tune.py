@@ -152,6 +152,16 @@ def test_cli_runs_a_shipped_spec(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_problem_spec_given_to_tune_is_named_as_such(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = ROOT / "problems" / "placement" / "small.yaml"
+    assert main(["tune", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {spec}: field 'kind': this is a problem spec (kind: placement) for 'hqopt solve'; 'hqopt tune' takes "
+        "a tuning spec: estimator, dataset, search_space, trials (docs/automl.md)\n"
+    )
+
+
 def test_cli_bad_spec_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(spec_with(estimator="os.system")))

@@ -170,6 +170,9 @@ def parse_spec(
 
     if not isinstance(data, Mapping):
         raise bad("spec", "the top level must be a mapping of fields")
+    if "kind" in data:  # a problem spec (placement, knapsack, qubo, ...)
+        raise bad("kind", f"this is a problem spec (kind: {str(data['kind'])[:40]}) for 'hqopt solve'; 'hqopt tune' "
+                          "takes a tuning spec: estimator, dataset, search_space, trials (docs/automl.md)")
     unknown = sorted(set(data) - TOP_FIELDS)
     if unknown:
         raise bad(unknown[0], f"unknown field (known: {', '.join(sorted(TOP_FIELDS))})")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import signal
 import threading
 import time
@@ -74,6 +75,8 @@ def parse_option(text: str) -> tuple[str, Any]:
     (('num_sweeps', 500), ('verbose', True), ('method', 'fast'))
     >>> parse_option("beta_range=[0.1, 4]")
     ('beta_range', [0.1, 4])
+    >>> parse_option("num_reads=1e3"), parse_option("scale=1e-3")   # whole numbers in e-notation are integers
+    (('num_reads', 1000), ('scale', 0.001))
     """
     key, sep, raw = text.partition("=")
     key = key.strip()
@@ -94,9 +97,12 @@ def parse_option(text: str) -> tuple[str, Any]:
             raise fail(f"--option {key}: {raw!r} is not a JSON list or object ({exc.msg} at character {exc.pos + 1})") from None
     for convert in (int, float):
         try:
-            return key, convert(raw)
+            value = convert(raw)
         except ValueError:
-            pass
+            continue
+        if isinstance(value, float) and re.fullmatch(r"[+-]?[0-9]+[eE]\+?[0-9]+", raw) and value.is_integer() and abs(value) < 2**53:
+            return key, int(value)
+        return key, value
     return key, raw
 
 

@@ -87,10 +87,13 @@ def apply_operations(p: Placement, spec: Mapping[str, Any]) -> Placement:
     site_names = {s.name for s in p.sites}
     service_names = {s.name for s in p.services}
     down = [F.known(F.name(d, F.join("sites_down", k)), site_names, F.join("sites_down", k), "site") for k, d in enumerate(F.sequence(spec.get("sites_down", []) or [], "sites_down"))]
+    if down and site_names <= set(down):
+        raise SpecError("sites_down", f"every site is down ({len(site_names)} of {len(site_names)}): no service can run anywhere")
     allowed = {svc: [s for s in sites if s not in down] for svc, sites in p.allowed.items()}
     for svc, sites in allowed.items():
         if not sites:
-            raise SpecError("sites_down", f"service {svc!r} may only run on {', '.join(p.allowed[svc])} (rules.pin/forbid), which is down")
+            which = "it is down" if len(p.allowed[svc]) == 1 else f"all {len(p.allowed[svc])} are down"
+            raise SpecError("sites_down", f"service {svc!r} may only run on {', '.join(p.allowed[svc])} (rules.pin/forbid), and {which}")
     current = {}
     for svc, site in F.mapping(spec.get("current", {}) or {}, "current").items():
         where = F.join("current", str(svc))
