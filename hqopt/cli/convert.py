@@ -41,7 +41,12 @@ def convert(
     model = load(source, format=format, instance=instance)
     fmt = get_format(to, flag="--to") if to else format_for_output(target)
     save(model, target, format=fmt.name)
-    typer.echo(f"wrote {target} ({fmt.name}: {model.num_variables} variables, {model.num_constraints} constraints)", err=True)
+    variables, constraints = model.num_variables, model.num_constraints
+    typer.echo(
+        f"wrote {target} ({fmt.name}: {variables} variable{'s' * (variables != 1)}, "
+        f"{constraints} constraint{'s' * (constraints != 1)})",
+        err=True,
+    )
     count = model.metadata.get("instances") or 1
     if count > 1:
         typer.echo(f"note: {model.metadata.get('source', source)} holds {count} problems; wrote problem {model.metadata.get('instance')} (pick another with IN#K)", err=True)
