@@ -31,7 +31,7 @@ def generate(
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same instance)."),
     migration: bool = typer.Option(False, "--migration", help="Add a current placement and move costs."),
     rules: bool = typer.Option(True, "--rules/--no-rules", help="Add anti-affinity, a pin and a forbid."),
-    output: Path | None = typer.Option(None, "--output", "-o", parser=file_name("--output"), help="Write the YAML spec here (default: stdout)."),
+    output: Path | None = typer.Option(None, "--output", "-o", parser=file_name("--output"), metavar="<path>", help="Write the YAML spec here (default: stdout)."),
 ) -> None:
     """Generate a problem spec (YAML): data-centre placement with zones, traffic and rules."""
     if kind != "placement":

@@ -134,11 +134,11 @@ def solve(
     file: str = typer.Argument(..., metavar="FILE", help="Problem file (FILE#K picks problem K of a multi-problem file)."),
     backend: str = typer.Option("auto", "--backend", "-b", help="Backend name (see 'hqopt backends'); 'auto' picks and says why; a,b races them."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Wall-clock seconds for the whole solve (0: the backend's default effort, no limit)."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (same seed, same run); drawn and reported when omitted."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed: replays an untimed run exactly (a timed one up to where the clock stops it); drawn and reported when omitted."),
     option: list[str] = typer.Option([], "--option", help="Backend option key=value (repeatable): a number, true/false, text or a JSON list, e.g. num_reads=100, beta_range=[0.1,4]."),
     instance: int | None = typer.Option(None, "--instance", help="Problem K (1-based) of a multi-problem file."),
     format: str | None = typer.Option(None, "--format", "-f", help="File format (default: detected; see 'hqopt info')."),
-    output: Path | None = typer.Option(None, "--output", parser=file_name("--output"), help="Write the Result as JSON to this file (atomically; its folder must exist)."),
+    output: Path | None = typer.Option(None, "--output", parser=file_name("--output"), metavar="<path>", help="Write the Result as JSON to this file (atomically; its folder must exist)."),
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live display and no table; only the exit code and errors."),
     initial: Path | None = typer.Option(None, "--initial", help="Warm start: a result JSON (--output), a JSON {variable: value}, or 'label value' lines."),
@@ -146,7 +146,7 @@ def solve(
     site_down: list[str] = typer.Option([], "--site-down", help="Re-plan with this site down (repeatable); its services must move."),
     max_moves: int | None = typer.Option(None, "--max-moves", min=0, help="Re-plan moving at most this many services (a hard constraint)."),
     move_cost: float | None = typer.Option(None, "--move-cost", min=0, help="Re-plan with this cost per moved service."),
-    plot: Path | None = typer.Option(None, "--plot", parser=file_name("--plot"), help="Draw the answer to this PNG (placement; needs the 'plot' extra)."),
+    plot: Path | None = typer.Option(None, "--plot", parser=file_name("--plot"), metavar="<path>", help="Draw the answer to this PNG (placement; needs the 'plot' extra)."),
 ) -> None:
     """Solve a problem file and print a verified result.
 

@@ -41,10 +41,10 @@ def tune(
     n_jobs: int = typer.Option(1, "--n-jobs", min=1, help="Trials evaluated in parallel (threads)."),
     timeout: float = typer.Option(None, "--timeout", help="Start no new trial after this many seconds (> 0)."),
     storage: str = typer.Option(None, "--storage", help="Optuna storage URL (default: the spec's, or a local SQLite file)."),
-    export: Path = typer.Option(None, "--export", parser=file_name("--export"), help="Write every trial to this .csv or .json file."),
+    export: Path = typer.Option(None, "--export", parser=file_name("--export"), metavar="<path>", help="Write every trial to this .csv or .json file."),
     space_changed: str = typer.Option(None, "--space-changed", help=SPACE_CHANGED_HELP),
     allow_import: bool = typer.Option(False, "--allow-import", help="Allow an estimator outside the library allow-list."),
-    plot: Path = typer.Option(None, "--plot", parser=file_name("--plot"), help="Optimization-history PNG (default: <study>-history.png)."),
+    plot: Path = typer.Option(None, "--plot", parser=file_name("--plot"), metavar="<path>", help="Optimization-history PNG (default: <study>-history.png)."),
     no_plot: bool = typer.Option(False, "--no-plot", help="Do not write the history plot."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-trial lines."),
 ) -> None:
