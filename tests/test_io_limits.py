@@ -222,6 +222,27 @@ def test_yaml_aliases_count_as_what_they_expand_to(tmp_path):
     assert "values in the spec is more than the limit" in _load_error(path)
 
 
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("kind: qubo\nterms: &a [*a]\n", 2),  # hung: the loaded list contained itself and was counted forever
+        ("kind: qubo\nterms: [[a, a, 1]]\nx: &m\n  y: [1, {z: *m}]\n", 3),  # the anchor's line
+    ],
+)
+def test_a_yaml_alias_inside_what_it_names_is_refused_with_its_line(tmp_path, text, line):
+    path = tmp_path / "self.yaml"
+    path.write_text(text)
+    with pytest.raises(FormatError) as caught:
+        io.load(path)
+    assert str(caught.value) == f"{path}:{line}: an alias refers to the list or mapping that contains it (a spec cannot contain itself)"
+
+
+def test_an_alias_used_twice_is_not_a_cycle(tmp_path):
+    path = tmp_path / "shared.yaml"
+    path.write_text("kind: qubo\nterms: [&t [a, a, 1], *t]\n")
+    assert io.load(path).evaluate({"a": 1}).objective == 2
+
+
 def test_facility_spec_refuses_unknown_warehouse_and_customer_fields(tmp_path):
     path = tmp_path / "fac.yaml"
     path.write_text("kind: facility\nwarehouses: [{capacity: 10, fixed_cost: 5, colour: red}]\ncustomers: [{demand: 4, cost: [1]}]\n")
