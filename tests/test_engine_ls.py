@@ -109,6 +109,18 @@ def _compile_stand_in(seconds: float):
     return t
 
 
+def test_ctrl_c_during_either_wait_for_the_compile_is_a_line_not_a_traceback(capsys, monkeypatch):
+    import hqopt.engine.chains as chains
+    from hqopt.cli import finish_engine_compile
+
+    def interrupted(timeout=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(chains, "finish_compile", interrupted)  # Ctrl-C in the silent wait, the first one
+    finish_engine_compile()
+    assert capsys.readouterr().err == "skipped: the next ls run compiles again\n"
+
+
 def test_finish_compile_waits_for_the_background_compile():
     from hqopt.engine import compiling, finish_compile
 

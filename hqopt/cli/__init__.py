@@ -47,10 +47,10 @@ def finish_engine_compile() -> None:
     The answer is already printed; Ctrl-C skips the wait (the next run then compiles again).
     """
     engine = sys.modules.get("hqopt.engine.chains")
-    if engine is None or engine.finish_compile(timeout=SILENT_WAIT):  # done, or only starting chains (a warm cache)
-        return
-    print("finishing the ls engine's one-time compile, so the next run starts searching at once (Ctrl-C skips) ...", file=sys.stderr, flush=True)
     try:
+        if engine is None or engine.finish_compile(timeout=SILENT_WAIT):  # done, or only starting chains (a warm cache)
+            return
+        print("finishing the ls engine's one-time compile, so the next run starts searching at once (Ctrl-C skips) ...", file=sys.stderr, flush=True)
         engine.finish_compile()
     except KeyboardInterrupt:
         print("skipped: the next ls run compiles again", file=sys.stderr)
