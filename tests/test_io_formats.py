@@ -480,23 +480,32 @@ def test_a_tune_spec_given_to_solve_says_so():
         io.load(PROBLEMS / "hpo/churn.yaml")
 
 
-def test_long_rows_are_read_not_backtracked_forever(tmp_path):
-    """A row of 34 or more 'coefficient name' terms hung the LP check (an ambiguous number pattern
-    backtracked exponentially): cap71 written as LP by `hqopt convert` never loaded. Run in a
-    subprocess, so a regression fails the test instead of hanging the suite."""
-    terms = " + ".join(f"{37 * i}.5e0 x{i}" if i % 3 else f"{37 * i} x{i}" for i in range(1, 301))
+def test_long_rows_and_blank_runs_are_checked_in_linear_time(tmp_path):
+    """Two inputs that made the LP check take exponential or quadratic time, run in a subprocess so
+    that a regression fails the test instead of hanging the suite:
+
+    * a row of 34 or more 'coefficient name' terms (an ambiguous number pattern backtracked over every
+      split of every coefficient; cap71 written as LP by ``hqopt convert`` never loaded);
+    * a long run of form feeds or lone carriage returns (each token in it scanned the rest of the run,
+      where strtod would skip blanks before a number: 16 KB took 14 s).
+    """
+    terms = " + ".join(f"{1000 + 37 * i} x{i}" for i in range(1, 301))  # 4-digit coefficients: many splits each
     names = " ".join(f"x{i}" for i in range(1, 301))
     (tmp_path / "row.lp").write_text(f"Minimize\n obj: {terms}\nSubject To\n c1: {terms} >= 5000\nBinary\n {names}\nEnd\n")
+    (tmp_path / "blanks.lp").write_text("Minimize\n obj: x " + "\r " * 30_000 + "+ y\nSubject To\n c: x + y >= 1\nBinary\n x y\nEnd\n")
     original = io.load(PROBLEMS / "facility/cap71.txt")
     io.save(original, tmp_path / "cap71.lp")
     script = (
-        "import sys; from hqopt import io\n"
+        "import sys; from hqopt import io; from hqopt.errors import FormatError\n"
         "row = io.load(sys.argv[1]); cap = io.load(sys.argv[2])\n"
         "print(row.num_variables, row.num_constraints, cap.num_variables, cap.num_constraints)\n"
+        "try:\n    io.load(sys.argv[3])\nexcept FormatError as exc:\n    print(exc)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "row.lp"), str(tmp_path / "cap71.lp")],
+        [sys.executable, "-c", script, *(str(tmp_path / f) for f in ("row.lp", "cap71.lp", "blanks.lp"))],
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["300", "1", str(original.num_variables), str(original.num_constraints)]
+    sizes, refusal = done.stdout.split("\n", 1)
+    assert sizes.split() == ["300", "1", str(original.num_variables), str(original.num_constraints)]
+    assert refusal.strip() == f"{tmp_path / 'blanks.lp'}:2: not a valid LP file: missing '+' or '-' before '\\r'"

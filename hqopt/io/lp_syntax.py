@@ -49,9 +49,10 @@ _NC = r"(?:[^\t\n\r\\:+<>^= /\-*\[\]]|\r(?!\n|\Z))"
 _END_NAME = rf"(?!{_NC})"
 #: what lies between the reader's tokens: blanks, line ends, and ``\\`` or ``;`` comments to the end of their line
 _GAP = r"[ \t]*(?:(?:\r?\n|\r\Z|[\\;][^\n]*(?=\n|\Z))[ \t]*)*"
-#: what C's strtod takes as a number where the reader looks for one (hex, inf and nan included)
+#: what C's strtod takes as a number where the reader looks for one (hex, inf and nan included); strtod also skips
+#: the blanks before it, here at most 64 (a longer run of them was scanned again from every token in it: quadratic time)
 _NUMBER = (
-    r"(?:(?:[\v\f]|\r(?!\n|\Z))(?:[\t\v\f ]|\r(?!\n|\Z))*[+-]?)?"
+    r"(?:(?:[\v\f]|\r(?!\n|\Z))(?:[\t\v\f ]|\r(?!\n|\Z)){0,63}[+-]?)?"
     r"(?:0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?"
     r"|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
     r"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN](?:\([0-9A-Za-z_]*\))?)"
