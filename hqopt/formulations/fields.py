@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -69,20 +70,20 @@ def to_number(value: Any, where: str, *, minimum: float | None = None, integer: 
 
 
 def _text_number_hint(value: Any) -> str:
-    """Why a number came as text: YAML 1.1 reads ``1e308`` (no dot, no exponent sign) as a string.
+    """How to write e-notation that YAML 1.1 reads as text (it needs a dot and a signed exponent).
 
-    >>> _text_number_hint("1e308")
-    ' (YAML reads 1e308 as text: write 1.0e+308)'
-    >>> _text_number_hint("lots")
-    ''
+    >>> _text_number_hint("12345e3"), _text_number_hint("1.5e3"), _text_number_hint("2e-4")
+    (' (YAML reads 12345e3 as text: write 12345.0e+3)', ' (YAML reads 1.5e3 as text: write 1.5e+3)', ' (YAML reads 2e-4 as text: write 2.0e-4)')
+    >>> _text_number_hint("lots"), _text_number_hint("3"), _text_number_hint("1.0e+3")
+    ('', '', '')
     """
-    if not isinstance(value, str):
+    match = re.fullmatch(r"([+-]?[0-9]+)(\.[0-9]*)?[eE]([+-]?)([0-9]+)", value) if isinstance(value, str) else None
+    if match is None:
         return ""
-    try:
-        parsed = float(value)
-    except ValueError:
+    mantissa, fraction, sign, exponent = match.groups()
+    if fraction and sign:  # a number to YAML too: it came quoted
         return ""
-    return f" (YAML reads {value} as text: write {parsed:.1e})" if math.isfinite(parsed) else ""
+    return f" (YAML reads {value} as text: write {mantissa}{fraction or '.0'}e{sign or '+'}{exponent})"
 
 
 def number(
