@@ -61,20 +61,22 @@ def test_unusable_output_is_refused_before_solving(capsys, tmp_path, no_solving,
     assert not (tmp_path / "missing").exists()  # never created silently
 
 
+@pytest.mark.parametrize("ending", ["/", "/."])
 @pytest.mark.parametrize(
-    "argv",
+    "argv, name",
     [
-        ["solve", BQP, "-t", "1", "--output"],
-        ["solve", BQP, "-t", "1", "--plot"],
-        ["generate", "placement", "--output"],
-        ["tune", str(PROBLEMS.parent / "examples/specs/dtree_breast_cancer.yaml"), "--export"],
+        (["solve", BQP, "-t", "1", "--output"], "--output"),
+        (["solve", BQP, "-t", "1", "--plot"], "--plot"),
+        (["generate", "placement", "--output"], "--output"),
+        (["tune", str(PROBLEMS / "hpo/dtree_breast_cancer.yaml"), "--export"], "--export"),
+        (["convert", BQP], "OUT"),
     ],
 )
-def test_a_file_name_ending_with_a_slash_is_refused_not_written_without_it(capsys, tmp_path, no_solving, argv):
-    target = f"{tmp_path}/result.json/"  # Path() would drop the slash and write tmp_path/result.json
+def test_a_folder_name_is_refused_not_written_as_a_file(capsys, tmp_path, no_solving, argv, name, ending):
+    target = f"{tmp_path}/result.json{ending}"  # Path() would drop the ending and write tmp_path/result.json
     code, out, err = run(capsys, *argv, target)
     assert code == EXIT_BAD_INPUT and out == ""
-    assert err == f"error: {argv[-1]}: cannot write {target}: it ends with a slash, so it names a folder; give a file name\n"
+    assert err == f"error: {name}: cannot write {target}: it names a folder; give a file name\n"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -61,18 +61,18 @@ def fail(message: str) -> typer.Exit:
 
 
 def file_name(flag: str) -> Callable[[str], Path]:
-    """Parser of option ``flag``, which names a file to write: refuses a name ending with a slash (a folder).
+    """Parser of option ``flag``, which names a file to write: refuses a folder's name (``x/``, ``x/.``).
 
-    ``Path("x.json/")`` is ``x.json``, so without this ``--output x.json/``
-    would write a file where the user named a folder.
+    ``Path("x.json/")`` and ``Path("x.json/.")`` are ``x.json``, so without
+    this ``--output x.json/`` would write a file where the user named a folder.
 
     >>> file_name("--output")("out/result.json")
     PosixPath('out/result.json')
     """
 
     def parse(text: str) -> Path:
-        if text.endswith(("/", os.sep)):
-            raise fail(f"{flag}: cannot write {text}: it ends with a slash, so it names a folder; give a file name")
+        if text.endswith(("/", os.sep)) or os.path.basename(text) in (".", ".."):
+            raise fail(f"{flag}: cannot write {text}: it names a folder; give a file name")
         return Path(text)
 
     return parse

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from hqopt.cli.app import app
+from hqopt.cli.app import app, file_name
 
 EXAMPLES = """Examples:
 
@@ -30,7 +30,7 @@ MIN_ONLY = {"dimod": "dimod files have no sense", "biqmac": "Biq Mac files are m
 @app.command(epilog=EXAMPLES)
 def convert(
     source: str = typer.Argument(..., metavar="IN", help="Problem file to read (IN#K picks problem K)."),
-    target: Path = typer.Argument(..., metavar="OUT", help="File to write (atomically)."),
+    target: Path = typer.Argument(..., metavar="OUT", parser=file_name("OUT"), help="File to write (atomically)."),
     to: str | None = typer.Option(None, "--to", help="Output format (default: from OUT's extension)."),
     instance: int | None = typer.Option(None, "--instance", help="Problem K (1-based) of a multi-problem input."),
     format: str | None = typer.Option(None, "--format", "-f", help="Input format (default: detected)."),
