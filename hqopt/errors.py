@@ -90,3 +90,8 @@ class BackendUnavailable(BackendError):
 class NotSearchedWarning(RuntimeWarning):
     """The time limit ran out before a backend could search (a cold JIT compile, loading a QPU
     sampler, an embedding search); ``Result.info["compile"]`` says why and what would do."""
+
+
+class OtherProblemStartWarning(UserWarning):
+    """A warm start read from the result of another problem (its ``model_name`` differs): its
+    values are used where the labels match, which is rarely a good start."""

@@ -8,7 +8,7 @@ import pytest
 
 import hqopt
 from hqopt.cli.app import main
-from hqopt.errors import FormatError
+from hqopt.errors import FormatError, OtherProblemStartWarning
 from hqopt.io.solution import read_solution
 
 from conftest import REPO
@@ -27,9 +27,22 @@ def test_a_previous_result_warm_starts_a_race(capsys, tmp_path):
     code, _, _ = run(capsys, "solve", CHR12A, "-b", "sa", "-t", "1", "--seed", "1", "--output", str(first), "-q")
     assert code == 0
     before = json.loads(first.read_text())["objective"]
-    code, out, _ = run(capsys, "solve", CHR12A, "-b", "steepest,sa", "-t", "1", "--seed", "2", "--initial", str(first), "--json")
+    code, out, err = run(capsys, "solve", CHR12A, "-b", "steepest,sa", "-t", "1", "--seed", "2", "--initial", str(first), "--json")
     result = json.loads(out)
     assert code == 0 and result["backend"] == "steepest+sa" and result["objective"] <= before
+    assert "note:" not in err  # the same problem's result: nothing to say
+
+
+def test_another_problems_result_as_the_start_is_used_with_a_note(capsys, tmp_path):
+    bqp = str(REPO / "problems" / "qubo" / "bqp50.txt")
+    first = tmp_path / "first.json"
+    assert run(capsys, "solve", f"{bqp}#1", "-b", "steepest", "--seed", "1", "--output", str(first), "-q")[0] == 0
+    with pytest.warns(OtherProblemStartWarning, match="a result of problem 'bqp50.1', not 'bqp50.2'"):
+        start = read_solution(first, hqopt.io.load(f"{bqp}#2"))
+    assert start == hqopt.Result.from_json(first.read_text()).solution  # same labels: used as they are
+    code, _, err = run(capsys, "solve", f"{bqp}#2", "-b", "steepest", "--seed", "1", "--initial", str(first), "-q")
+    assert code == 0
+    assert err == f"note: {first}: a result of problem 'bqp50.1', not 'bqp50.2'; its values start the search where the labels match\n"
 
 
 def test_solution_files_in_three_forms(tmp_path):

@@ -42,7 +42,7 @@ from hqopt.cli.app import (
     fail,
     file_name,
 )
-from hqopt.errors import HqoptError, NotSearchedWarning, bounded
+from hqopt.errors import HqoptError, NotSearchedWarning, OtherProblemStartWarning, bounded
 from hqopt.io.base import write_atomic
 from hqopt.result import Result
 from hqopt.solve import Progress
@@ -153,7 +153,6 @@ def solve(
     """
     import hqopt
     from hqopt.io import load
-    from hqopt.io.solution import read_solution
 
     options = dict(parse_option(o) for o in option)
     _check_output(output)
@@ -164,7 +163,7 @@ def solve(
             model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
             if plot is not None:
                 domain.check_plot(model, plot)
-            start = read_solution(initial, model) if initial is not None else None
+            start = _read_start(initial, model) if initial is not None else None
             names = [b.strip() for b in backend.split(",") if b.strip()]
             if not names:
                 raise fail(f"--backend needs a backend name, got {backend!r}")
@@ -203,6 +202,21 @@ def solve(
         typer.echo(f"interrupted: {what}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(EXIT_OK if result.feasible else EXIT_NO_FEASIBLE)
+
+
+def _read_start(path: Path, model: Any) -> dict[Any, float]:
+    """``--initial``'s assignment; the reader's warning that it is another problem's result becomes a note."""
+    from hqopt.io.solution import read_solution
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OtherProblemStartWarning)
+        start = read_solution(path, model)
+    for warning in caught:
+        if issubclass(warning.category, OtherProblemStartWarning):
+            typer.echo(f"note: {warning.message}", err=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return start
 
 
 # ------------------------------------------------- output file and SIGTERM

@@ -11,7 +11,8 @@ Three forms are accepted:
 Labels are matched to the model's variables by their text when the model's
 labels aren't strings (``3`` in a file names variable ``3``). A label the model
 does not have, a variable given twice, or a value outside its variable's
-domain is an error naming the file and line.
+domain is an error naming the file and line. A result of a problem with
+another name warns (:class:`~hqopt.errors.OtherProblemStartWarning`).
 
 Example:
     >>> import tempfile, os
@@ -27,12 +28,13 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 from hqopt.arguments import domain_text, in_domain
-from hqopt.errors import FormatError
+from hqopt.errors import FormatError, OtherProblemStartWarning
 from hqopt.io.base import DuplicateKey, duplicate_key_line, read_text, unique_keys
 from hqopt.model import Model
 
@@ -53,9 +55,16 @@ def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, 
         if isinstance(data, dict) and {"solution", "objective", "status"} <= set(data):  # a result JSON
             from hqopt.result import Result
 
-            solution = Result.from_dict(data).solution
-            if solution is None:
+            result = Result.from_dict(data)
+            if result.solution is None:
                 raise FormatError(path, None, "this result has no solution to start from")
+            if result.model_name and model.name and result.model_name != model.name:
+                warnings.warn(
+                    f"{path}: a result of problem {result.model_name!r}, not {model.name!r}; its values start the search where the labels match",
+                    OtherProblemStartWarning,
+                    stacklevel=2,
+                )
+            solution = result.solution
             pairs = [(None, label, value) for label, value in solution.items()]
         elif isinstance(data, dict):
             pairs = [(None, label, value) for label, value in data.items()]
