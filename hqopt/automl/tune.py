@@ -83,7 +83,7 @@ from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
 from hqopt.automl.optuna_sampler import SURROGATES, QuboSampler
 from hqopt.errors import FormatError, HqoptError, SpecError
 from hqopt.io import csv_rows
-from hqopt.io.base import read_text, write_atomic
+from hqopt.io.base import read_text, shorten, write_atomic
 from hqopt.io.spec import parse
 
 #: libraries whose estimators are allowed without ``--allow-import``
@@ -171,7 +171,7 @@ def parse_spec(
     if not isinstance(data, Mapping):
         raise bad("spec", "the top level must be a mapping of fields")
     if "kind" in data:  # a problem spec (placement, knapsack, qubo, ...)
-        raise bad("kind", f"this is a problem spec (kind: {str(data['kind'])[:40]}) for 'hqopt solve'; 'hqopt tune' "
+        raise bad("kind", f"this is a problem spec (kind: {shorten(str(data['kind']))[1:-1]}) for 'hqopt solve'; 'hqopt tune' "
                           "takes a tuning spec: estimator, dataset, search_space, trials (docs/automl.md)")
     unknown = sorted(set(data) - TOP_FIELDS)
     if unknown:

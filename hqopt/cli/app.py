@@ -9,7 +9,6 @@ code 2 -- never a traceback.
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,7 @@ import typer
 
 from hqopt import __version__
 from hqopt.errors import HqoptError, bounded
-from hqopt.io.base import check_writable
+from hqopt.io.base import check_writable, names_a_folder
 
 app = typer.Typer(
     name="hqopt",
@@ -71,7 +70,7 @@ def file_name(flag: str) -> Callable[[str], Path]:
     """
 
     def parse(text: str) -> Path:
-        if text.endswith(("/", os.sep)) or os.path.basename(text) in (".", ".."):
+        if names_a_folder(text):
             raise fail(f"{flag}: cannot write {text}: it names a folder; give a file name")
         return Path(text)
 

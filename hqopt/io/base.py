@@ -198,6 +198,15 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
         raise
 
 
+def names_a_folder(text: str) -> bool:
+    """Whether a path's text names a folder whatever exists (``x/``, ``x/.``); ``Path()`` would drop that ending.
+
+    >>> names_a_folder("out/result.json"), names_a_folder("result.json/"), names_a_folder("result.json/.")
+    (False, True, True)
+    """
+    return text.endswith(("/", os.sep)) or os.path.basename(text) in (".", "..")
+
+
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """``path`` if a file can be written there now; a one-line HqoptError saying why not.
 
@@ -226,7 +235,7 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     if len(os.fsencode(target.name)) > name_max:
         raise refuse(f"the file name is longer than {name_max} bytes")
     try:
-        if text.endswith(os.sep) or target.is_dir():
+        if names_a_folder(text) or target.is_dir():
             raise refuse("is a folder; give a file name")
         if target.exists() and not target.is_file():
             raise refuse("is not a regular file")
