@@ -224,6 +224,6 @@ def test_flag_errors_name_the_flag_given(capsys, tmp_path):
 
 def test_option_values_may_be_json_lists_and_bad_json_is_one_line(capsys):
     spec = str(ROOT / "problems" / "spec" / "tiny-qubo.yaml")
-    assert main(["solve", spec, "--backend", "sa", "--seed", "1", "--option", "beta_range=[0.1, 4]", "-q"]) == 0
+    assert main(["solve", spec, "--backend", "sa", "--seed", "1", "-t", "0.5", "--option", "beta_range=[0.1, 4]", "-q"]) == 0
     assert main(["solve", spec, "--backend", "sa", "--option", "beta_range=[0.1, 4"]) == 2
     assert "--option beta_range: '[0.1, 4' is not a JSON list or object" in capsys.readouterr().err

@@ -27,8 +27,8 @@ def test_annealer_returns_a_checker_feasible_placement(backend, seed):
     model = problem.to_model()
     assert any(str(label).startswith("capacity") for label in model.cqm.constraints)
     # untimed, so the seed repeats the run on any machine (8 s of sqa was infeasible once on a busy one);
-    # 8 sqa reads a round take 17 s here, its default 26 s
-    options = {"num_reads": 8} if backend == "sqa" else {}
+    # 8 sqa reads of 300 sweeps a round take 5 s here (8 of the default 1000: 16 s)
+    options = {"num_reads": 8, "num_sweeps": 300} if backend == "sqa" else {}
     result = hqopt.solve(problem, backend=backend, seed=0, initial={}, **options)  # no greedy warm start: the annealer alone
     assert result.feasible
     check = problem.check(result.decoded["assignment"])  # independent of the model

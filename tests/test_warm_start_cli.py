@@ -36,11 +36,11 @@ def test_a_previous_result_warm_starts_a_race(capsys, tmp_path):
 def test_another_problems_result_as_the_start_is_used_with_a_note(capsys, tmp_path):
     bqp = str(REPO / "problems" / "qubo" / "bqp50.txt")
     first = tmp_path / "first.json"
-    assert run(capsys, "solve", f"{bqp}#1", "-b", "steepest", "--seed", "1", "--output", str(first), "-q")[0] == 0
+    assert run(capsys, "solve", f"{bqp}#1", "-b", "steepest", "--seed", "1", "-t", "0.5", "--output", str(first), "-q")[0] == 0
     with pytest.warns(OtherProblemStartWarning, match="a result of problem 'bqp50.1', not 'bqp50.2'"):
         start = read_solution(first, hqopt.io.load(f"{bqp}#2"))
     assert start == hqopt.Result.from_json(first.read_text()).solution  # same labels: used as they are
-    code, _, err = run(capsys, "solve", f"{bqp}#2", "-b", "steepest", "--seed", "1", "--initial", str(first), "-q")
+    code, _, err = run(capsys, "solve", f"{bqp}#2", "-b", "steepest", "--seed", "1", "-t", "0.5", "--initial", str(first), "-q")
     assert code == 0
     assert err == f"note: {first}: a result of problem 'bqp50.1', not 'bqp50.2'; its values start the search where the labels match\n"
 
