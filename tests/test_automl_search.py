@@ -72,3 +72,21 @@ def test_bad_space_is_an_error(data) -> None:
     X, y = data
     with pytest.raises(SpecError, match="max_depth"):
         QuboSearchCV(DecisionTreeClassifier(), {"max_depth": 3}, n_iter=2).fit(X, y)
+
+
+def test_choices_may_be_estimators_as_in_randomized_search(data) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    X, y = data
+    scalers = [StandardScaler(), MinMaxScaler(), "passthrough"]
+    pipe = Pipeline([("scaler", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))])
+    search = QuboSearchCV(pipe, {"scaler": scalers, "clf__C": [0.01, 0.1, 1, 10]}, n_iter=6, cv=3, random_state=0)
+    search.fit(X, y)
+    tried = search.cv_results_["param_scaler"]
+    assert len(tried) == 6 and all(any(s is c for c in scalers) for s in tried)  # the objects given, not copies
+    assert any(s is scalers[0] or s is scalers[1] for s in tried)
+    best = search.best_params_["scaler"]
+    assert any(best is c for c in scalers)
+    assert search.best_estimator_.named_steps["clf"].C == search.best_params_["clf__C"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import math
 import os
 import signal
@@ -252,7 +253,7 @@ def test_resume_with_a_changed_space_warns_and_offers_a_choice(tmp_path, capsys)
     # `new` names the study it runs (resume-3: resume-2 holds yet another space), at the start and in the summary
     assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "--space-changed", "new"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("study 'resume-3' (new: study 'resume' has another search space): ")
+    assert out.startswith("study 'resume-3' (new: study 'resume' has another search space or set-up): ")
     assert f"storage: sqlite:///{tmp_path / 'resume.db'}, study 'resume-3' (3 complete trials, 3 run now)" in out
     assert "study 'resume'" not in out.replace("(new: study 'resume' has", "")
     # `continue` warns on one line naming the spec, and keeps the stored study
@@ -261,6 +262,61 @@ def test_resume_with_a_changed_space_warns_and_offers_a_choice(tmp_path, capsys)
     assert captured.err.strip() == (f"warning: {tmp_path / 'resume.yaml'}: study 'resume' was created with another "
                                     "search space (changed: criterion, max_depth); continuing it")  # fmt: skip
     assert "study 'resume' (4 complete trials, 0 run now)" in captured.out
+
+
+class _Terminal(io.StringIO):
+    """Standard input that is a terminal, with the user's answers typed in."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_a_changed_space_is_asked_about(tmp_path, capsys, monkeypatch) -> None:
+    run_tune(_tiny_spec(tmp_path))
+    _tiny_spec(tmp_path, search_space={"max_depth": {"type": "int", "low": 1, "high": 4}})
+    monkeypatch.setattr(sys, "stdin", _Terminal("continue\n"))
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--trials", "4", "--no-plot", "-q"]) == 0
+    captured = capsys.readouterr()
+    assert "changed: criterion, max_depth" in captured.err and "Traceback" not in captured.err
+    assert "study 'resume' (4 complete trials, 1 run now)" in captured.out
+    monkeypatch.setattr(sys, "stdin", _Terminal("stop\n"))
+    _tiny_spec(tmp_path, search_space={"max_depth": {"type": "int", "low": 2, "high": 4}})
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--trials", "5", "--no-plot", "-q"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("space", "why"),
+    [
+        ({"max_depth": GOOD["search_space"]["max_depth"], "criterion": {"type": "categorical", "choices": ["gini", "log_loss"]}},
+         "parameter 'criterion' changed its choices (['gini', 'entropy'] -> ['gini', 'log_loss'])"),
+        ({"max_depth": {"type": "float", "low": 1, "high": 8}, "criterion": GOOD["search_space"]["criterion"]},
+         "parameter 'max_depth' changed its kind (IntDistribution -> FloatDistribution)"),
+        ({"max_depth": {"type": "int", "low": 1, "high": 8, "log": True}, "criterion": GOOD["search_space"]["criterion"]},
+         "parameter 'max_depth' changed its scale (log=False -> log=True)"),
+    ],
+)  # fmt: skip
+def test_a_study_cannot_continue_when_a_parameter_changed_kind_or_choices(tmp_path, capsys, space, why) -> None:
+    run_tune(_tiny_spec(tmp_path))
+    _tiny_spec(tmp_path, search_space=space)
+    capsys.readouterr()
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "--space-changed", "continue", "--trials", "4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and why in err and "--space-changed new" in err
+
+
+def test_resuming_with_another_seed_or_scoring_is_refused_like_a_changed_space(tmp_path, capsys) -> None:
+    run_tune(_tiny_spec(tmp_path))
+    # another seed shuffles the folds otherwise: the same configuration would score differently
+    with pytest.raises(SpecError, match=r"field 'seed': study 'resume' in the storage was created with another set-up, "
+                                        r"so its scores are not comparable \(changed: seed\)"):  # fmt: skip
+        run_tune(_tiny_spec(tmp_path), trials=4, seed=3)
+    changed = _tiny_spec(tmp_path, scoring="f1")
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "--trials", "4"]) == 2
+    assert "field 'scoring': " in capsys.readouterr().err
+    with pytest.warns(UserWarning, match=r"another set-up, so its scores are not comparable \(changed: scoring\); continuing"):
+        assert run_tune(changed, trials=4, space_changed="continue").n_complete == 4
+    with pytest.raises(SpecError, match="changed: scoring"):  # the stored set-up stays the first one
+        run_tune(changed, trials=5)
 
 
 @pytest.mark.parametrize(

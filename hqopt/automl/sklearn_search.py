@@ -137,7 +137,20 @@ class QuboSearchCV(BaseSearchCV):
         self.random_state = random_state
 
     def _run_search(self, evaluate_candidates: Any) -> None:
-        distributions = as_distributions(self.param_distributions)
+        # choices that are objects (estimators, scalers, 'passthrough' beside them): Optuna stores deep
+        # copies, which compare unequal to the originals, so the study sees their positions instead
+        space = dict(self.param_distributions)
+        objects: dict[str, list[Any]] = {}
+        for name, value in space.items():
+            choices = value.choices if isinstance(value, CategoricalDistribution) else value
+            if isinstance(choices, (list, tuple)) and choices and not all(_is_plain(c) for c in choices):
+                objects[name] = list(choices)
+                space[name] = list(range(len(choices)))
+        distributions = as_distributions(space)
+
+        def candidate(params: Mapping[str, Any]) -> dict[str, Any]:
+            return {name: objects[name][value] if name in objects else value for name, value in params.items()}
+
         n_iter = self.n_iter
         size = grid_size(distributions)
         if size < n_iter:  # as RandomizedSearchCV does for a list-only space
@@ -172,7 +185,7 @@ class QuboSearchCV(BaseSearchCV):
             while done < n_iter:
                 k = min(startup if done == 0 else self.batch_size, n_iter - done)  # the design: one batch
                 trials = [study.ask(distributions) for _ in range(k)]
-                results = evaluate_candidates([dict(t.params) for t in trials])
+                results = evaluate_candidates([candidate(t.params) for t in trials])
                 scores = results[self._score_key(results)][-k:]
                 for trial, score in zip(trials, scores):
                     if math.isfinite(float(score)):
@@ -189,6 +202,11 @@ class QuboSearchCV(BaseSearchCV):
         if isinstance(self.refit, str) and f"mean_test_{self.refit}" in results:
             return f"mean_test_{self.refit}"
         return min(k for k in results if k.startswith("mean_test_"))
+
+
+def _is_plain(choice: Any) -> bool:
+    """A choice Optuna stores as it is (None, bool, int, float, str)."""
+    return choice is None or isinstance(choice, (bool, int, float, str))
 
 
 def grid_size(distributions: Mapping[str, BaseDistribution]) -> float:

@@ -105,6 +105,8 @@ MAX_CSV_BYTES = 1 << 30
 SPACE_CHANGED = ("stop", "continue", "new")
 #: study attribute holding the search space the study was created with
 SPACE_ATTR = "hqopt:search_space"
+#: study attribute holding how the study scores a configuration (data, estimator, scoring, folds)
+SETUP_ATTR = "hqopt:setup"
 #: trial attribute holding why the trial's configuration could not be fitted or scored (one line)
 FIT_ERROR_ATTR = "hqopt:fit_error"
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?P<at>@)")
@@ -573,39 +575,100 @@ def space_json(space: Mapping[str, BaseDistribution]) -> str:
     return json.dumps({k: optuna.distributions.distribution_to_json(v) for k, v in sorted(space.items())}, sort_keys=True)
 
 
-def open_study(spec: TuneSpec, url: str, sampler: optuna.samplers.BaseSampler, *, space_changed: str = "stop") -> optuna.Study:
-    """Create or resume the spec's study; a resumed study with another search space is handled per ``space_changed``.
+def setup_json(spec: TuneSpec, seed: int) -> str:
+    """How the spec scores a configuration, as canonical JSON (stored in the study; compared on resume).
 
-    ``stop`` raises a SpecError saying what changed; ``continue`` keeps the
-    study (Optuna's intersection search space copes) with a warning;
-    ``new`` starts a fresh study named ``<name>-2`` (``-3``, ...).
+    ``seed`` is the run's seed: it shuffles the cross-validation folds, so two
+    seeds score the same configuration differently.
+    """
+    fields = {
+        "dataset": spec.dataset, "estimator": spec.estimator, "estimator_params": spec.estimator_params,
+        "scale": spec.scale, "pipeline": spec.pipeline, "cv": spec.cv, "scoring": spec.scoring, "seed": seed,
+    }  # fmt: skip
+    return json.dumps({k: json.dumps(v, sort_keys=True, default=str) for k, v in fields.items()}, sort_keys=True)
+
+
+class StudyChangedError(SpecError):
+    """The stored study was made with another search space or set-up (``--space-changed`` chooses what to do)."""
+
+
+def open_study(
+    spec: TuneSpec, url: str, sampler: optuna.samplers.BaseSampler, *, space_changed: str = "stop", seed: int | None = None
+) -> optuna.Study:
+    """Create or resume the spec's study; a resumed study made otherwise is handled per ``space_changed``.
+
+    A stored study differs when its search space differs, or its set-up
+    (dataset, estimator and its parameters, pipeline, ``cv``, ``scoring``,
+    and the seed that shuffles the folds: :func:`setup_json`), whose scores
+    are then not comparable with this spec's. ``stop`` raises a
+    :class:`StudyChangedError` saying what changed; ``continue`` keeps the
+    study with a warning (refused when a parameter changed its kind or its
+    choices, which a study cannot take); ``new`` starts a fresh study named
+    ``<name>-2`` (``-3``, ...).
     """
     if not _STORAGE_SCHEMES.match(url):
         raise SpecError("storage", f"unsupported storage URL {redact(url)!r} (use sqlite:///FILE or a database URL)", source=spec.source)
     name = spec.name
-    wanted = space_json(spec.search_space)
+    wanted = {SPACE_ATTR: space_json(spec.search_space), SETUP_ATTR: setup_json(spec, spec.seed if seed is None else seed)}
     for attempt in range(2, 1000):
         study = _create(spec, url, name, sampler)
-        stored = study.user_attrs.get(SPACE_ATTR)
-        if stored is None:
-            study.set_user_attr(SPACE_ATTR, wanted)
+        changed: dict[str, list[str]] = {}
+        for attr, text in wanted.items():
+            stored = study.user_attrs.get(attr)
+            if stored is None:  # a new study (or one made before this attribute existed)
+                study.set_user_attr(attr, text)
+            elif stored != text:
+                differ = set(json.loads(stored).items()) ^ set(json.loads(text).items())
+                changed[attr] = sorted({k for k, _ in differ})
+        if not changed:
             return study
-        if stored == wanted:
-            return study
-        changed = sorted(set(json.loads(stored).items()) ^ set(json.loads(wanted).items()))
-        what = ", ".join(dict.fromkeys(k for k, _ in changed))
+        what = _what_changed(name, changed)
         if space_changed == "continue":
-            warnings.warn(f"study {name!r} was created with another search space (changed: {what}); continuing it", UserWarning, stacklevel=2)
+            clash = _incompatible(study.user_attrs[SPACE_ATTR], wanted[SPACE_ATTR])
+            if clash:
+                raise StudyChangedError(
+                    "search_space",
+                    f"study {name!r} cannot be continued: {clash}; rerun with --space-changed new (start a fresh one)",
+                    source=spec.source,
+                )
+            warnings.warn(f"{what}; continuing it", UserWarning, stacklevel=2)
             return study
         if space_changed != "new":
-            raise SpecError(
-                "search_space",
-                f"study {name!r} in the storage was created with another search space (changed: {what}); "
+            raise StudyChangedError(
+                "search_space" if SPACE_ATTR in changed else changed[SETUP_ATTR][0],
+                f"{what.replace(' was ', ' in the storage was ', 1)}; "
                 "rerun with --space-changed continue (keep the study) or new (start a fresh one)",
                 source=spec.source,
             )
         name = f"{spec.name}-{attempt}"
     raise SpecError("name", "too many studies with changed search spaces", source=spec.source)
+
+
+def _what_changed(name: str, changed: dict[str, list[str]]) -> str:
+    """``study 'x' was created with another search space (changed: a, b)`` and/or set-up (its scores differ)."""
+    parts = []
+    if SPACE_ATTR in changed:
+        parts.append(f"another search space (changed: {', '.join(changed[SPACE_ATTR])})")
+    if SETUP_ATTR in changed:
+        parts.append(f"another set-up, so its scores are not comparable (changed: {', '.join(changed[SETUP_ATTR])})")
+    return f"study {name!r} was created with " + " and ".join(parts)
+
+
+def _incompatible(stored: str, wanted: str) -> str:
+    """Why a study with space ``stored`` cannot go on with ``wanted`` (a parameter's kind or choices changed), or ''."""
+    old, new = json.loads(stored), json.loads(wanted)
+    for param in sorted(set(old) & set(new)):
+        a = optuna.distributions.json_to_distribution(old[param])
+        b = optuna.distributions.json_to_distribution(new[param])
+        try:
+            optuna.distributions.check_distribution_compatibility(a, b)
+        except ValueError:
+            if isinstance(a, CategoricalDistribution) and isinstance(b, CategoricalDistribution):
+                return f"parameter {param!r} changed its choices ({list(a.choices)} -> {list(b.choices)})"
+            if type(a) is type(b):  # a numeric one: Optuna keeps its log flag
+                return f"parameter {param!r} changed its scale (log={a.log} -> log={b.log})"  # type: ignore[attr-defined]
+            return f"parameter {param!r} changed its kind ({type(a).__name__} -> {type(b).__name__})"
+    return ""
 
 
 def _create(spec: TuneSpec, url: str, name: str, sampler: optuna.samplers.BaseSampler) -> optuna.Study:
@@ -683,7 +746,7 @@ def run_tune(
     interrupted = False
     default_error: str | None = None
     try:
-        study = open_study(spec, url, make_sampler(spec, sampler, seed), space_changed=space_changed)
+        study = open_study(spec, url, make_sampler(spec, sampler, seed), space_changed=space_changed, seed=seed)
         if on_study is not None:
             on_study(study)
         wanted = trials or spec.trials

@@ -22,13 +22,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import typer
 
 from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, app, check_writable_flag, fail, file_name
 from hqopt.cli.domain import check_figure_path, have_plot_extra
 
 SPACE_CHANGED_HELP = (
-    "When the stored study has another search space: stop, continue or new (default: ask on a terminal, else stop)."
+    "When the stored study has another search space or set-up (data, estimator, scoring, cv, seed): stop, continue "
+    "or new (default: ask on a terminal, else stop)."
 )
 
 
@@ -85,7 +87,7 @@ def tune(
     def opened(study: Any) -> None:
         held["study"] = study
         progress.begin(study)
-        fresh = "" if study.study_name == spec.name else f" (new: study {spec.name!r} has another search space)"
+        fresh = "" if study.study_name == spec.name else f" (new: study {spec.name!r} has another search space or set-up)"
         typer.echo(
             f"study {study.study_name!r}{fresh}: {spec.estimator} on {_dataset_name(spec.dataset)}, {wanted} trials, "
             f"sampler {sampler or spec.sampler['name']}"
@@ -136,29 +138,27 @@ def _print_report(report: Any) -> None:
 
 def _run(run_tune: Any, spec: Any, choice: Any, on_study: Any, **kwargs: Any) -> Any:
     """run_tune with the space-changed choice: a string, or asked on a terminal when the spaces differ."""
-    from hqopt.errors import SpecError
+    from hqopt.automl.tune import StudyChangedError
 
     if isinstance(choice, str):
         return run_tune(spec, space_changed=choice, on_study=on_study, **kwargs)
     try:
         return run_tune(spec, space_changed="stop", on_study=on_study, **kwargs)
-    except SpecError as exc:
-        if exc.field != "search_space" or "another search space" not in str(exc):
-            raise
+    except StudyChangedError as exc:
         answer = choice(exc)
         return run_tune(spec, space_changed=answer, on_study=on_study, **kwargs)
 
 
 @contextlib.contextmanager
 def _warnings_as_lines(spec_path: Path) -> Iterator[None]:
-    """Show the warning that a study goes on with another search space as one ``warning: SPEC: ...`` line.
+    """Show the warning that a study goes on with another search space or set-up as one ``warning: SPEC: ...`` line.
 
     Other warnings (a library's own) are shown as usual: they are not about the spec.
     """
     usual = warnings.showwarning
 
     def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
-        if "another search space" in str(message):
+        if "was created with another" in str(message):
             typer.echo(f"warning: {spec_path}: {message}", err=True)
         else:
             usual(message, category, *args, **kwargs)
@@ -173,8 +173,8 @@ def _ask_space_choice(exc: Exception) -> str:
     if not sys.stdin.isatty():
         raise exc
     typer.echo(f"warning: {exc}", err=True)
-    answer = typer.prompt("continue the stored study, start a new one, or stop?", default="stop",
-                          type=typer.Choice(["continue", "new", "stop"]))  # fmt: skip
+    answer = click.prompt("continue the stored study, start a new one, or stop?", default="stop",
+                          type=click.Choice(["continue", "new", "stop"]), err=True)  # fmt: skip
     if answer == "stop":
         raise typer.Exit(2)
     return str(answer)
