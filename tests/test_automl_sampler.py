@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import optuna
@@ -112,6 +113,22 @@ def test_constraints_func_steers_to_feasible_configurations() -> None:
     assert rate > 0.3  # 21 of the 100 grid points are feasible: random proposals hit 21 %
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_failed_trials_steer_the_model_away_from_what_fails(seed: int) -> None:
+    def objective(trial: optuna.Trial) -> float:
+        kind = trial.suggest_categorical("k", ["good", "ok", "bad"])
+        x, y = trial.suggest_int("x", 0, 9), trial.suggest_categorical("y", [0, 1, 2])
+        if kind == "bad":
+            raise ValueError("the estimator rejects 'bad'")
+        return (x - 6) ** 2 + y + (kind == "ok")
+
+    study = optuna.create_study(sampler=QuboSampler(seed=seed))
+    study.optimize(objective, n_trials=30, catch=(ValueError,))
+    failed = sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials)
+    assert failed <= 7  # 9-11 of 30 when failed trials were left out of the model (3 of the 8 design trials)
+    assert study.best_value == 0
+
+
 def test_parallel_workers_get_distinct_configurations() -> None:
     space_size = 6 * 2 * 3
     sampler = QuboSampler(n_startup_trials=4, seed=0)
@@ -202,11 +219,26 @@ def test_exhausted_grid_falls_back_to_the_independent_sampler() -> None:
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
 
 
-def test_bad_arguments_are_errors() -> None:
-    with pytest.raises(ModelError, match="surrogate"):
-        QuboSampler(surrogate="gp")
-    with pytest.raises(ModelError, match="encoding"):
-        QuboSampler(encoding="gray")
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"surrogate": "gp"}, "surrogate must be one of"),
+        ({"encoding": "gray"}, "encoding must be one of"),
+        ({"max_levels": 1}, "max_levels must be an integer >= 2, got 1"),
+        ({"max_levels": 4.5}, "max_levels must be an integer >= 2, got 4.5"),
+        ({"n_startup_trials": 0}, "n_startup_trials must be an integer >= 1"),
+        ({"global_every": 0}, "global_every must be an integer >= 1, got 0"),
+        ({"trust_failures": 0}, "trust_failures must be an integer >= 1"),
+        ({"tabu_radius": -1}, "tabu_radius must be an integer >= 0"),
+        ({"trust_radius": -1}, "trust_radius must be a share of the parameters in (0, 1] or None, got -1"),
+        ({"trust_radius": 2}, "trust_radius must be a share"),
+        ({"time_limit": -1}, "time_limit must be a positive number of seconds or None"),
+        ({"diversity": float("nan")}, "diversity must be a finite number >= 0, got nan"),
+    ],
+)
+def test_bad_arguments_are_errors_at_once(arguments: dict, message: str) -> None:
+    with pytest.raises(ModelError, match=re.escape(message)):
+        QuboSampler(**arguments)
 
 
 def test_tuned_sklearn_model_beats_its_defaults() -> None:

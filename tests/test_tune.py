@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from hqopt.automl.tune import (
+    FAILURES_BEFORE_GIVING_UP,
     build_estimator,
     export_trials,
     load_dataset,
@@ -69,12 +70,22 @@ def spec_with(**changes: object) -> dict:
         ({"dataset": {"csv": "x.csv"}}, "dataset"),
         ({"search_space": {"C": {"type": "float", "low": 0, "high": 1, "log": True}}}, "search_space.C"),
         ({"search_space": {"C": {"type": "float", "low": "a", "high": 1}}}, "search_space.C.low"),
+        ({"search_space": {"C": {"type": "float", "low": 0, "high": float("inf")}}}, "search_space.C.high"),
+        ({"search_space": {"C": {"type": "float", "low": float("nan"), "high": 1}}}, "search_space.C.low"),
+        ({"search_space": {"C": {"type": "float", "low": 0, "high": 1, "step": "abc"}}}, "search_space.C.step"),
+        ({"search_space": {"C": {"type": "float", "low": 0, "high": 1, "step": -0.5}}}, "search_space.C.step"),
+        ({"search_space": {"n": {"type": "int", "low": 1, "high": 9, "step": None}}}, "search_space.n.step"),
+        ({"search_space": {"n": {"type": "int", "low": 1, "high": 9, "step": 2.5}}}, "search_space.n.step"),
+        ({"search_space": {"n": {"type": "int", "low": 1, "high": 9, "step": 0}}}, "search_space.n.step"),
         ({"search_space": {"k": {"type": "categorical", "choices": []}}}, "search_space.k"),
         ({"search_space": {"k": {"type": "complex"}}}, "search_space.k.type"),
         ({"sampler": {"name": "cmaes"}}, "sampler.name"),
         ({"sampler": {"name": "qubo", "surrogate": "gp"}}, "sampler.surrogate"),
         ({"scoring": "accurasy"}, "scoring"),
         ({"storage": "results.db"}, "storage"),
+        ({"backend": "nosuch"}, "backend"),
+        ({"dataset": {"loader": "load_files"}}, "dataset.loader"),
+        ({"dataset": {"loader": "load_sample_images"}}, "dataset.loader"),
     ],
 )
 def test_bad_spec_fields_are_named(changes: dict, field: str) -> None:
@@ -82,6 +93,24 @@ def test_bad_spec_fields_are_named(changes: dict, field: str) -> None:
         parse_spec(spec_with(**changes), source="t.yaml")
     assert info.value.field == field
     assert f"field '{field}'" in str(info.value) and str(info.value).startswith("t.yaml: ")
+
+
+def test_pipeline_steps_needing_arguments_are_named_and_repeated_classes_get_numbered() -> None:
+    spec = parse_spec(spec_with(pipeline=["sklearn.feature_selection.SelectFromModel"]), source="t.yaml")
+    with pytest.raises(SpecError, match=r"field 'pipeline': sklearn.feature_selection.SelectFromModel cannot be made "
+                                        r"without arguments: .*estimator"):  # fmt: skip
+        build_estimator(spec)
+    twice = parse_spec(spec_with(pipeline=["sklearn.preprocessing.StandardScaler"] * 2), source="t.yaml")
+    assert [name for name, _ in build_estimator(twice).steps] == ["standardscaler", "standardscaler_2", "model"]
+
+
+def test_numbers_in_the_space_are_checked_with_hints() -> None:
+    with pytest.raises(SpecError, match=r"search_space.C.low': must be a number, got '1e-3' \(YAML reads 1e-3 as text: write 1.0e-3\)"):
+        parse_spec(spec_with(search_space={"C": {"type": "float", "low": "1e-3", "high": 1}}), source="t.yaml")
+    space = parse_spec(spec_with(search_space={"C": {"type": "float", "low": 0, "high": 1, "step": None},
+                                               "n": {"type": "int", "low": 1, "high": 9, "step": 2}}), source="t.yaml").search_space  # fmt: skip
+    assert space["C"].step is None and space["n"].step == 2
+    assert parse_spec(spec_with(backend="CPSAT"), source="t.yaml").backend == "cpsat"
 
 
 def test_estimator_allow_list_and_parameter_names(monkeypatch) -> None:
@@ -274,7 +303,7 @@ class _Terminal(io.StringIO):
 def test_on_a_terminal_a_changed_space_is_asked_about(tmp_path, capsys, monkeypatch) -> None:
     run_tune(_tiny_spec(tmp_path))
     _tiny_spec(tmp_path, search_space={"max_depth": {"type": "int", "low": 1, "high": 4}})
-    monkeypatch.setattr(sys, "stdin", _Terminal("continue\n"))
+    monkeypatch.setattr(sys, "stdin", _Terminal("keep\ncontinue\n"))  # a wrong answer asks again
     assert main(["tune", str(tmp_path / "resume.yaml"), "--trials", "4", "--no-plot", "-q"]) == 0
     captured = capsys.readouterr()
     assert "changed: criterion, max_depth" in captured.err and "Traceback" not in captured.err
@@ -551,12 +580,34 @@ def test_when_every_fit_fails_the_first_fit_error_is_shown(tmp_path, capsys) -> 
     spec = _write_churn(tmp_path, "three.csv", lines)
     assert main(["tune", str(spec), "--trials", "2", "--no-plot"]) == 2
     captured = capsys.readouterr()
-    assert captured.out.count("score     failed") == 2
-    assert captured.err == (f"error: {spec}: field 'search_space': no trial finished with a score: every configuration "
-                            "failed; the first error (trial 0): ValueError: multi_class must be in ('ovo', 'ovr')\n")
+    # each failed trial is replaced once; each line says why it failed
+    assert captured.out.count("score     failed") == 4
+    assert captured.out.count("(ValueError: multi_class must be in ('ovo', 'ovr'))") == 4
+    assert captured.err == (f"error: {spec}: field 'estimator': no trial finished with a score: every configuration "
+                            "failed; the default configuration failed too, so the set-up (dataset, target, scoring, "
+                            "estimator) is at fault; the first error (trial 0): ValueError: multi_class must be in "
+                            "('ovo', 'ovr')\n")  # fmt: skip
     study = optuna.load_study(study_name="churn", storage=f"sqlite:///{tmp_path / 'churn.db'}")
-    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]
+    assert [t.state.name for t in study.trials] == ["FAIL"] * 4
     assert all(t.user_attrs["hqopt:fit_error"].startswith("ValueError: multi_class") for t in study.trials)
+
+
+def test_failed_trials_are_replaced_until_the_complete_ones_are_there(tmp_path) -> None:
+    space = {"criterion": {"type": "categorical", "choices": ["gini", "bogus"]}, "max_depth": GOOD["search_space"]["max_depth"]}
+    report = run_tune(_tiny_spec(tmp_path, search_space=space), trials=6)
+    study = optuna.load_study(study_name="resume", storage=f"sqlite:///{tmp_path / 'resume.db'}")
+    failed = [t for t in study.trials if t.state.name == "FAIL"]
+    assert failed and all("bogus" in str(t.params["criterion"]) for t in failed)
+    assert report.n_complete == 6 and len(study.trials) == 6 + len(failed)
+
+
+def test_a_run_whose_first_trials_all_fail_gives_up_early(tmp_path) -> None:
+    space = {"criterion": {"type": "categorical", "choices": ["bogus", "wrong"]}, "max_depth": GOOD["search_space"]["max_depth"]}
+    with pytest.raises(SpecError, match=r"field 'search_space': no trial finished with a score: every configuration failed; "
+                                        r"the first error \(trial 0\): InvalidParameterError"):  # fmt: skip
+        run_tune(_tiny_spec(tmp_path, search_space=space), trials=30)
+    study = optuna.load_study(study_name="resume", storage=f"sqlite:///{tmp_path / 'resume.db'}")
+    assert len(study.trials) == FAILURES_BEFORE_GIVING_UP
 
 
 def test_a_single_class_target_is_refused_before_any_trial(tmp_path, capsys) -> None:

@@ -51,6 +51,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import numbers
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -149,8 +150,17 @@ class QuboSampler(BaseSampler):
             raise ModelError(f"surrogate must be one of {', '.join(SURROGATES)}, got {surrogate!r}")
         if encoding not in ENCODINGS:
             raise ModelError(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
-        if n_startup_trials < 1 or batch_size < 1:
-            raise ModelError("n_startup_trials and batch_size must be >= 1")
+        whole = {"max_levels": (max_levels, 2), "n_startup_trials": (n_startup_trials, 1), "batch_size": (batch_size, 1),
+                 "trust_failures": (trust_failures, 1), "global_every": (global_every, 1), "tabu_radius": (tabu_radius, 0)}  # fmt: skip
+        for name, (value, least) in whole.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+                raise ModelError(f"{name} must be an integer >= {least}, got {value!r}")
+        if time_limit is not None and not (_is_number(time_limit) and 0 < time_limit < math.inf):
+            raise ModelError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
+        if not (_is_number(diversity) and 0 <= diversity < math.inf):
+            raise ModelError(f"diversity must be a finite number >= 0, got {diversity!r}")
+        if trust_radius is not None and not (_is_number(trust_radius) and 0 < trust_radius <= 1):
+            raise ModelError(f"trust_radius must be a share of the parameters in (0, 1] or None, got {trust_radius!r}")
         self.surrogate = surrogate
         self.backend = backend
         self.encoding = encoding
@@ -258,6 +268,10 @@ class QuboSampler(BaseSampler):
         complete = [t for t in trials if t.state == TrialState.COMPLETE and all(n in t.params for n in search_space)]
         y = _targets(study, complete) if complete else np.zeros(0)
         modelled = len(complete) >= self.n_startup_trials
+        failed = [t for t in trials if t.state == TrialState.FAIL and all(n in t.params for n in search_space)]
+        if failed and complete:  # the model learns to avoid what fails (a choice the estimator rejects, say)
+            y = np.concatenate([y, np.full(len(failed), y.max() + (float(np.ptp(y)) or 1.0))])
+            complete = complete + failed
         centers = dict(complete[int(np.argmin(y))].params) if modelled else None
         enc = SearchSpaceEncoder(search_space, encoding=self.encoding, max_levels=self.max_levels, centers=centers)
         keys = [_grid_key(enc, _params_of(t)) for t in trials]
@@ -396,6 +410,10 @@ class QuboSampler(BaseSampler):
 
 
 # ------------------------------------------------------------------ helpers
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _params_of(trial: FrozenTrial) -> dict[str, Any]:
     """A trial's parameters, with those handed out but not yet suggested (running trials)."""
     handed = trial.system_attrs.get(PROPOSAL_KEY)

@@ -59,6 +59,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import math
 import re
@@ -81,7 +82,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
 from hqopt.automl.optuna_sampler import SURROGATES, QuboSampler
-from hqopt.errors import FormatError, HqoptError, SpecError
+from hqopt.backends.registry import backend_name
+from hqopt.errors import FormatError, HqoptError, SpecError, UnknownBackendError
+from hqopt.formulations.fields import to_number
 from hqopt.io import csv_rows
 from hqopt.io.base import read_text, shorten, write_atomic
 from hqopt.io.spec import parse
@@ -107,6 +110,8 @@ SPACE_CHANGED = ("stop", "continue", "new")
 SPACE_ATTR = "hqopt:search_space"
 #: study attribute holding how the study scores a configuration (data, estimator, scoring, folds)
 SETUP_ATTR = "hqopt:setup"
+#: a run stops once this many of its trials failed before any finished with a score
+FAILURES_BEFORE_GIVING_UP = 5
 #: trial attribute holding why the trial's configuration could not be fitted or scored (one line)
 FIT_ERROR_ATTR = "hqopt:fit_error"
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?P<at>@)")
@@ -214,6 +219,10 @@ def parse_spec(
     backend = data.get("backend", "sa")
     if not isinstance(backend, str):
         raise bad("backend", "must be a backend name")
+    try:
+        backend = backend_name(backend)
+    except UnknownBackendError as exc:
+        raise bad("backend", str(exc)) from None
     storage = data.get("storage", f"sqlite:///{name}.optuna.db")
     if not isinstance(storage, str) or "://" not in storage:
         raise bad("storage", "must be an Optuna storage URL such as sqlite:///study.db")
@@ -249,8 +258,14 @@ def _check_dataset(value: Any, bad: Callable[[str, str], SpecError]) -> dict[str
             raise bad("dataset.loader", "must name a bundled scikit-learn loader such as load_digits")
         import sklearn.datasets
 
-        if not callable(getattr(sklearn.datasets, loader, None)):
+        function = getattr(sklearn.datasets, loader, None)
+        if not callable(function):
             raise bad("dataset.loader", f"sklearn.datasets has no loader {loader!r}")
+        params = inspect.signature(function).parameters
+        needs = [p.name for p in params.values() if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if "return_X_y" not in params or needs:
+            why = f"it needs {', '.join(needs)}" if needs else "it has no return_X_y"
+            raise bad("dataset.loader", f"{loader} does not give (X, y) by itself ({why}); use one such as load_digits, or a CSV")
         return {"loader": loader}
     if "csv" in value:
         if not {"csv", "target"} <= set(value) <= {"csv", "target", "columns"}:
@@ -288,21 +303,29 @@ def _check_space(value: Any, bad: Callable[[str, str], SpecError]) -> dict[str, 
                 log = desc.get("log", False)
                 if not isinstance(log, bool):
                     raise bad(f"{where}.log", "must be true or false")
-                for key in ("low", "high"):
-                    if isinstance(desc[key], bool) or not isinstance(desc[key], (int, float)):
-                        raise bad(f"{where}.{key}", f"must be a number, got {desc[key]!r}")
-                    if kind == "int" and not float(desc[key]).is_integer():
-                        raise bad(f"{where}.{key}", f"must be an integer, got {desc[key]!r}")
-                low, high = desc["low"], desc["high"]
+                low, high = (_space_number(desc[key], f"{where}.{key}", kind == "int", bad) for key in ("low", "high"))
+                step = desc.get("step", 1 if kind == "int" else None)
+                if kind == "int" or step is not None:  # a float's step may be null: no step
+                    step = _space_number(step, f"{where}.step", kind == "int", bad)
+                    if step <= 0:
+                        raise bad(f"{where}.step", f"must be positive, got {desc['step']!r}")
                 if kind == "int":
-                    space[pname] = IntDistribution(int(low), int(high), log=log, step=int(desc.get("step", 1)))
+                    space[pname] = IntDistribution(int(low), int(high), log=log, step=int(step))
                 else:
-                    space[pname] = FloatDistribution(float(low), float(high), log=log, step=desc.get("step"))
+                    space[pname] = FloatDistribution(low, high, log=log, step=step)
             else:
                 raise bad(f"{where}.type", f"must be float, int or categorical, got {kind!r}")
         except ValueError as exc:  # optuna's own range checks (low > high, log with low <= 0, ...)
             raise bad(where, str(exc)) from None
     return space
+
+
+def _space_number(value: Any, where: str, integer: bool, bad: Callable[[str, str], SpecError]) -> float:
+    """A bound or step of a numeric parameter: a finite number (an integer for an int parameter)."""
+    try:
+        return to_number(value, where, integer=integer)
+    except SpecError as exc:
+        raise bad(exc.field, exc.reason) from None
 
 
 def _check_sampler(value: Any, bad: Callable[[str, str], SpecError]) -> dict[str, Any]:
@@ -428,7 +451,15 @@ def build_estimator(spec: TuneSpec, *, allow_import: bool = False, columns: Any 
         steps.append(("scale", StandardScaler()))
     for path in spec.pipeline:
         step_cls = _import_class(path, "pipeline", spec)
-        steps.append((step_cls.__name__.lower(), step_cls()))
+        try:
+            step = step_cls()
+        except TypeError as exc:  # e.g. SelectFromModel needs an estimator
+            raise SpecError("pipeline", f"{path} cannot be made without arguments: {exc}", source=spec.source) from None
+        name = step_cls.__name__.lower()
+        taken = {n for n, _ in steps}
+        if name in taken:  # the same class twice: pca, pca_2, ...
+            name = next(f"{name}_{k}" for k in range(2, len(steps) + 3) if f"{name}_{k}" not in taken)
+        steps.append((name, step))
     if not steps:
         return estimator
     from sklearn.pipeline import Pipeline
@@ -703,7 +734,8 @@ def run_tune(
         spec: a checked spec.
         allow_import: import an estimator outside the allow-list.
         storage: Optuna storage URL overriding the spec's.
-        trials: complete trials wanted in total (default: the spec's).
+        trials: complete trials wanted in total (default: the spec's); a failed
+            trial is replaced, at most once per trial wanted now.
         plot: write the optimization-history PNG here (needs matplotlib).
         on_trial: called after each finished trial (progress display).
         sampler, seed: override the spec's sampler name and seed.
@@ -760,7 +792,10 @@ def run_tune(
                 except Exception as exc:  # noqa: BLE001 - the defaults may not fit this data; the trials still run
                     default_error = fit_error(exc)
                     study.set_user_attr("default_score", math.nan)
-            callbacks = [optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,))]
+            callbacks = [
+                optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,)),
+                _StopWhenNothingScores(len(before)),
+            ]
             if on_trial is not None:
                 callbacks.append(on_trial)
             if stop is not None:
@@ -774,8 +809,8 @@ def run_tune(
                     trial.set_user_attr(FIT_ERROR_ATTR, fit_error(exc))
                     return math.nan  # Optuna records the trial as failed
 
-            if remaining and not (stop is not None and stop.is_set()):
-                study.optimize(objective, n_trials=remaining, callbacks=callbacks, n_jobs=n_jobs, timeout=timeout)
+            if remaining and not (stop is not None and stop.is_set()):  # a failed trial is replaced (at most `remaining` times)
+                study.optimize(objective, n_trials=2 * remaining, callbacks=callbacks, n_jobs=n_jobs, timeout=timeout)
         except KeyboardInterrupt:
             interrupted = True
     finally:
@@ -785,7 +820,8 @@ def run_tune(
     complete = [t for t in trials_now if t.state == TrialState.COMPLETE and math.isfinite(t.value)]
     if not complete and not interrupted:
         ran = len(trials_now) > len(before)
-        raise SpecError("search_space", no_score_reason(trials_now, ran, timeout, default_error), source=spec.source)
+        where = "search_space" if default_error is None else "estimator"  # the defaults fail too: not the space's fault
+        raise SpecError(where, no_score_reason(trials_now, ran, timeout, default_error), source=spec.source)
     best = max(complete, key=lambda t: t.value) if complete else None
     plot_path = write_history_plot(study, plot) if plot is not None and complete else None
     return TuneReport(
@@ -831,6 +867,19 @@ def fit_error(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+class _StopWhenNothingScores:
+    """Stop a run whose first :data:`FAILURES_BEFORE_GIVING_UP` trials all failed (a broken set-up, not bad luck)."""
+
+    def __init__(self, before: int) -> None:
+        self.before = before
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        now = study.get_trials(deepcopy=False)[self.before :]
+        failed = sum(t.state == TrialState.FAIL for t in now)
+        if failed >= FAILURES_BEFORE_GIVING_UP and not any(t.state == TrialState.COMPLETE for t in now):
+            study.stop()
+
+
 def no_score_reason(trials: list[FrozenTrial], ran: bool, timeout: float | None, default_error: str | None) -> str:
     """Why a study holds no scored trial: nothing ran before the timeout, or the first fit error."""
     if not ran and timeout is not None:
@@ -838,8 +887,9 @@ def no_score_reason(trials: list[FrozenTrial], ran: bool, timeout: float | None,
     failed = sorted((t for t in trials if FIT_ERROR_ATTR in t.user_attrs), key=lambda t: t.number)
     if failed:
         first = failed[0]
-        return (f"no trial finished with a score: every configuration failed; the first error "
-                f"(trial {first.number}): {first.user_attrs[FIT_ERROR_ATTR]}")  # fmt: skip
+        also = "; the default configuration failed too, so the set-up (dataset, target, scoring, estimator) is at fault"
+        return (f"no trial finished with a score: every configuration failed{also if default_error else ''}; "
+                f"the first error (trial {first.number}): {first.user_attrs[FIT_ERROR_ATTR]}")  # fmt: skip
     if default_error is not None:
         return f"no trial finished with a score; the default configuration failed too: {default_error}"
     return "no trial finished with a score: the scorer returned NaN for every configuration"

@@ -69,19 +69,28 @@ def backend_class(name: str) -> type[Backend]:
     ...
     hqopt.errors.UnknownBackendError: unknown backend 'tabo'; did you mean 'tabu'? (available: ...)
     """
-    plugins = _entry_point_backends()
-    known = set(BUILTIN_BACKENDS) | set(plugins)
-    if name not in known:
-        folded = {k.casefold(): k for k in known}
-        name = folded.get(name.casefold(), name)
+    name = backend_name(name)
     if name in BUILTIN_BACKENDS:
         module_name, _, attr = BUILTIN_BACKENDS[name].partition(":")
         return getattr(importlib.import_module(module_name), attr)
-    if name in plugins:
-        cls = plugins[name].load()
-        if not (isinstance(cls, type) and issubclass(cls, Backend)):
-            raise BackendError(f"entry point '{name}' in hqopt.backends is not an hqopt Backend subclass")
-        return cls
+    cls = _entry_point_backends()[name].load()
+    if not (isinstance(cls, type) and issubclass(cls, Backend)):
+        raise BackendError(f"entry point '{name}' in hqopt.backends is not an hqopt Backend subclass")
+    return cls
+
+
+def backend_name(name: str) -> str:
+    """``name`` as registered (case-insensitive), without importing the backend; a "did you mean" error otherwise.
+
+    >>> backend_name("CPSAT")
+    'cpsat'
+    """
+    known = set(BUILTIN_BACKENDS) | set(_entry_point_backends())
+    if name not in known:
+        folded = {k.casefold(): k for k in known}
+        name = folded.get(name.casefold(), name)
+    if name in known:
+        return name
     raise UnknownBackendError(f"unknown backend {name!r}{_did_you_mean(name, sorted(known))} (available: {', '.join(sorted(known))})")
 
 

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 
 from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, app, check_writable_flag, fail, file_name
@@ -173,8 +172,11 @@ def _ask_space_choice(exc: Exception) -> str:
     if not sys.stdin.isatty():
         raise exc
     typer.echo(f"warning: {exc}", err=True)
-    answer = click.prompt("continue the stored study, start a new one, or stop?", default="stop",
-                          type=click.Choice(["continue", "new", "stop"]), err=True)  # fmt: skip
+    choices = ("continue", "new", "stop")
+    answer = ""
+    while answer not in choices:
+        answer = str(typer.prompt("continue the stored study, start a new one, or stop? (continue, new, stop)",
+                                  default="stop", err=True)).strip().lower()  # fmt: skip
     if answer == "stop":
         raise typer.Exit(2)
     return str(answer)
@@ -217,14 +219,20 @@ class _Progress:
             if self.timeout is not None:
                 eta = min(eta, max(0.0, self.timeout - elapsed))
             params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
+            why = trial.user_attrs.get("hqopt:fit_error")  # hqopt.automl.tune.FIT_ERROR_ATTR (not imported: it is slow)
             self.console.print(
                 f"trial {trial.number:>4}  [{self.done}/{self.wanted}]  score {value:>10}  best {best:>10}  "
-                f"ETA {_clock(eta)}  {params}"
+                f"ETA {_clock(eta)}  {params}" + (f"  ({_cut(why, 100)})" if why else ""),
+                markup=False, highlight=False,
             )
 
 
 def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _clock(seconds: float) -> str:
