@@ -36,7 +36,7 @@ SPACE_CHANGED_HELP = (
 @app.command()
 def tune(
     spec_path: Path = typer.Argument(..., metavar="SPEC.yaml", help="Tuning spec (see problems/hpo/)."),
-    trials: int = typer.Option(None, "--trials", min=1, help="Complete trials wanted in total (default: the spec's)."),
+    trials: int = typer.Option(None, "--trials", min=1, help="Complete trials wanted in total (default: the spec's); a failed trial is replaced, once per trial wanted."),
     sampler: str = typer.Option(None, "--sampler", help="qubo, tpe, random or gp (default: the spec's)."),
     seed: int = typer.Option(None, "--seed", min=0, help="Seed of the sampler and the CV folds (default: the spec's)."),
     n_jobs: int = typer.Option(1, "--n-jobs", min=1, help="Trials evaluated in parallel (threads)."),
