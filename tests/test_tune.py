@@ -104,6 +104,14 @@ def test_pipeline_steps_needing_arguments_are_named_and_repeated_classes_get_num
     assert [name for name, _ in build_estimator(twice).steps] == ["standardscaler", "standardscaler_2", "model"]
 
 
+def test_the_default_name_is_the_file_stem_made_valid(tmp_path) -> None:
+    path = tmp_path / "my spec (v2).yaml"
+    path.write_text(yaml.safe_dump(spec_with()))
+    assert load_spec(path).name == "my-spec-v2"
+    with pytest.raises(SpecError, match="field 'name': use letters"):
+        parse_spec(spec_with(name="my spec"), source="t.yaml")
+
+
 def test_numbers_in_the_space_are_checked_with_hints() -> None:
     with pytest.raises(SpecError, match=r"search_space.C.low': must be a number, got '1e-3' \(YAML reads 1e-3 as text: write 1.0e-3\)"):
         parse_spec(spec_with(search_space={"C": {"type": "float", "low": "1e-3", "high": 1}}), source="t.yaml")

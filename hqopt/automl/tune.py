@@ -186,9 +186,12 @@ def parse_spec(
     for required in ("estimator", "dataset", "search_space", "trials"):
         if required not in data:
             raise bad(required, "missing")
-    name = data.get("name", default_name or source)
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
-        raise bad("name", "use letters, digits, '.', '_' and '-' only")
+    if "name" in data:
+        name = data["name"]
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+            raise bad("name", "use letters, digits, '.', '_' and '-' only")
+    else:  # the file's stem, made a valid name ("my spec" -> "my-spec")
+        name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", default_name or source).strip("-") or "study"
     estimator = data["estimator"]
     if not isinstance(estimator, str) or not _DOTTED.match(estimator):
         raise bad("estimator", "give a dotted import path such as sklearn.svm.SVC")
