@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,28 @@ def test_latency_forms():
     hier = Placement.from_spec(dict(base, latency={"hierarchy": {"same_zone": 3, "other": 50}, "pairs": [["a", "c", 11]]}))
     assert [hier.latency[0, 1], hier.latency[0, 2], hier.latency[1, 2], hier.latency[2, 2]] == [3, 11, 50, 0]
     assert sites == [s.name for s in hier.sites]
+
+
+def test_a_traffic_matrix_means_what_the_pair_list_means():
+    pairs = Placement.from_spec(_spec())
+    matrix = Placement.from_spec(_spec(traffic={"services": ["web-1", "web-2", "db"], "matrix": [[0, 0, 3], [0, 0, 2], [3, 2, 0]]}))
+    assert matrix.traffic == pairs.traffic == {("db", "web-1"): 3, ("db", "web-2"): 2}
+    plan = {"web-1": "a", "web-2": "c", "db": "b"}
+    assert matrix.check(plan).objective == pairs.check(plan).objective
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"traffic": {"services": ["web-1", "db"], "matrix": [[0, 3], [1, 0]]}}, "traffic.matrix[1][0]",
+         "is 1 but [0][1] is 3: the matrix is symmetric"),
+        ({"latency": {"matrix": [[0, 1, 2], [1, 0, 2], [5, 2, 0]]}}, "latency.matrix[2][0]", "is 5 but [0][2] is 2"),
+    ],
+)  # fmt: skip
+def test_an_asymmetric_matrix_is_refused(change, field, message):
+    with pytest.raises(SpecError, match=re.escape(message)) as info:
+        Placement.from_spec(_spec(**change), "dc.yaml")
+    assert info.value.field == field
 
 
 @pytest.mark.parametrize(
