@@ -97,6 +97,36 @@ def test_ctrl_c_keeps_finished_runs_and_writes_the_report(instances, tmp_path) -
     assert len(report.runs) == 1 and (tmp_path / "report.md").exists()
 
 
+def test_a_ctrl_c_the_solve_caught_stops_the_bench_too(instances, tmp_path, monkeypatch) -> None:
+    # with one worker the solve runs here, catches Ctrl-C itself and returns an interrupted Result
+    import dataclasses
+
+    import hqopt.bench.runner as runner
+
+    files, _ = instances
+    real = runner.solve_in_worker
+    calls = []
+
+    def second_run_interrupted(*args, **kwargs):
+        calls.append(args)
+        result = real(*args, **kwargs)
+        return dataclasses.replace(result, interrupted=True) if len(calls) == 2 else result
+
+    monkeypatch.setattr(runner, "solve_in_worker", second_run_interrupted)
+    report = run_bench(files, ["exact"], seeds=4, time_limit=0.5, out=tmp_path, workers=1, plots=False)
+    assert report.interrupted and len(calls) == 2
+    assert [(r["instance"], r["seed"]) for r in report.runs] == [("qmin", 0)]  # the interrupted run is not a measurement
+
+
+@pytest.mark.parametrize(("option", "value"), [("--time-limit", "0"), ("--target", "nan"), ("--target", "inf")])
+def test_bad_numbers_are_refused_before_the_out_folder_is_touched(instances, tmp_path, capsys, option, value) -> None:
+    files, _ = instances
+    args = ["bench", str(files[0]), "--backend", "exact", "--out", str(tmp_path / "b"), "--no-plots", "-t", "1"]
+    assert main([*args, option, value]) == 2
+    assert "\n" not in capsys.readouterr().err.strip() and not (tmp_path / "b").exists()
+    assert main(args) == 0  # the folder is usable afterwards
+
+
 def test_cli_bench(instances, tmp_path, capsys) -> None:
     files, _ = instances
     code = main(["bench", str(files[0]), "--backend", "exact", "--seeds", "2", "-t", "0.5",

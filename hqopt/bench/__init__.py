@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -81,8 +82,13 @@ def run_bench(
     sense) before any run. The report is written even after Ctrl-C
     (``report.interrupted`` is then True).
     """
-    if not (isinstance(target, (int, float)) and not isinstance(target, bool)) and target not in TARGET_MODES:
+    if isinstance(target, (int, float)) and not isinstance(target, bool):
+        if not math.isfinite(target):
+            raise BackendError(f"target must be a finite number or one of {', '.join(TARGET_MODES)}, got {target!r}")
+    elif target not in TARGET_MODES:
         raise BackendError(f"target must be a number or one of {', '.join(TARGET_MODES)}, got {target!r}")
+    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not 0 < time_limit < math.inf:
+        raise BackendError(f"a benchmark needs a positive time limit, got {time_limit!r}")  # before out/ is touched
     refs = [os.fspath(f) for f in files]
     instances = load_instances(refs)
     specs = [a if isinstance(a, AnchorSpec) else AnchorSpec.parse(a, anchor_regex) for a in anchors]

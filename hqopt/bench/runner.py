@@ -103,8 +103,8 @@ def execute(
                     tasks.append((instance, None, anchor, seed, time_limit))
     added = 0
     for _, record in map_tasks(_run_task, tasks, executor=executor, workers=workers, address=address):
-        if record.get("interrupted"):  # stopped by Ctrl-C: not a measurement
-            continue
+        if record.get("interrupted"):  # stopped by Ctrl-C (the solve caught it): not a measurement, and the end
+            raise KeyboardInterrupt
         store.append(record)
         added += 1
         if on_run is not None:
