@@ -61,6 +61,27 @@ def test_unusable_output_is_refused_before_solving(capsys, tmp_path, no_solving,
     assert not (tmp_path / "missing").exists()  # never created silently
 
 
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--output", "{spec}"], "--output {spec} is the problem file: writing there would destroy it"),
+        (["--plot", "{spec}"], "--plot {spec} is the problem file"),
+        (["--output", "{dir}/same.png", "--plot", "{dir}/./same.png"], "--output and --plot both name {dir}/same.png: one would overwrite the other"),
+        (["--output", "{dir}/start.json", "--initial", "{dir}/start.json"], "--output {dir}/start.json is --initial"),
+    ],
+)
+def test_a_file_read_or_written_twice_is_refused_before_solving(capsys, tmp_path, no_solving, extra, message):
+    text = Path(SMALL_PLACEMENT).read_text()
+    spec = tmp_path / "small.yaml"
+    spec.write_text(text)
+    (tmp_path / "start.json").write_text("{}")
+    fill = {"spec": str(spec), "dir": str(tmp_path)}
+    code, out, err = run(capsys, "solve", str(spec), "-t", "1", *(a.format(**fill) for a in extra))
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.startswith(f"error: {message.format(**fill)}") and err.count("\n") == 1
+    assert spec.read_text() == text and sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml", "start.json"]
+
+
 @pytest.mark.parametrize("ending", ["/", "/."])
 @pytest.mark.parametrize(
     "argv, name",

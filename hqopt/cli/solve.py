@@ -156,6 +156,7 @@ def solve(
 
     options = dict(parse_option(o) for o in option)
     _check_output(output)
+    _check_overwrites({"--output": output, "--plot": plot}, {"the problem file": file, "--initial": initial, "--current": current})
     sigterm = _Sigterm()
     try:
         with sigterm.installed(), warnings.catch_warnings():
@@ -224,6 +225,30 @@ def _check_output(output: Path | None) -> None:
     """Refuse an ``--output`` that cannot be written, before any time is spent solving."""
     if output is not None:
         check_writable_flag(output, "--output")
+
+
+def _check_overwrites(written: dict[str, Path | None], read: dict[str, str | Path | None]) -> None:
+    """Refuse a file to write that is a file read, or that two flags both write (one would be lost)."""
+    from hqopt.errors import HqoptError
+    from hqopt.io import split_instance
+
+    def same(a: str | Path, b: str | Path) -> bool:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+    def file_of(source: str | Path) -> str | Path:
+        try:
+            return split_instance(source)[0]  # FILE#K
+        except HqoptError:  # a bad #tail: loading says so
+            return source
+
+    flags = [(flag, path) for flag, path in written.items() if path is not None]
+    for i, (flag, path) in enumerate(flags):
+        for other, other_path in flags[:i]:
+            if same(path, other_path):
+                raise fail(f"{other} and {flag} both name {path}: one would overwrite the other")
+        for what, source in read.items():
+            if source is not None and same(path, file_of(source) if what == "the problem file" else source):
+                raise fail(f"{flag} {path} is {what}: writing there would destroy it; name another file")
 
 
 def _report(result: Result, model: Any, output: Path | None, plot: Path | None, *, as_json: bool, quiet: bool) -> None:
