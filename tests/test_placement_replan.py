@@ -95,6 +95,14 @@ def test_replan_errors_name_the_cause():
         p.replan({"solution": None, "decoded": None})
 
 
+def test_one_down_site_may_be_given_as_its_name():
+    p = _instance(12, 3, seed=1)
+    pinned = {sites[0] for sites in p.allowed.values() if len(sites) == 1}
+    down = next(s.name for s in p.sites if s.name not in pinned)
+    assert len(down) > 1  # a string of several letters: not a list of one-letter sites
+    assert p.replan(p.current, down=down).down == p.replan(p.current, down=[down]).down == (down,)
+
+
 def test_spec_fields_sites_down_and_max_moves():
     spec = generate_placement(12, 3, seed=1, migration=True)
     spec.pop("kind")

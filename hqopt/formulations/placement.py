@@ -208,7 +208,7 @@ class Placement:
         self,
         current: Mapping[str, Any] | None = None,
         *,
-        down: Sequence[str] = (),
+        down: str | Sequence[str] = (),
         max_moves: int | None = None,
         move_cost: float | None = None,
     ) -> Placement:
@@ -228,6 +228,7 @@ class Placement:
         from hqopt.formulations.placement_spec import apply_operations, plan_of
 
         spec: dict[str, Any] = {"current": plan_of(current) if current is not None else self.current}
+        down = [down] if isinstance(down, str) else list(down)  # one site's name is not a list of letters
         spec["sites_down"] = sorted(set(self.down) | set(down))
         if max_moves is not None or self.max_moves is not None:
             spec["max_moves"] = self.max_moves if max_moves is None else max_moves
