@@ -124,6 +124,8 @@ class Result:
         if self.penalty_weights:
             ws = list(self.penalty_weights.values())
             lines.append(f"penalties  {len(ws)} constraints, weights {min(ws):g} .. {max(ws):g}")
+        if "compile" in self.info:  # a backend never searched: the answer is its start
+            lines.append(f"note       {self.info['compile']}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
