@@ -196,6 +196,16 @@ def test_plot_without_the_plot_extra_is_refused_before_solving(capsys, tmp_path,
     assert code == EXIT_BAD_INPUT and "'plot' extra" in err and "no_such_package_for_hqopt" in err
 
 
+def test_a_plot_with_no_feasible_plan_is_a_note_and_the_exit_code_stays_1(capsys, tmp_path):
+    spec = tmp_path / "too-big.yaml"
+    spec.write_text("kind: placement\nsites:\n  - {name: a, capacity: {cpu: 4}}\nservices:\n"
+                    "  - {name: one, demand: {cpu: 3}}\n  - {name: two, demand: {cpu: 3}}\n")  # each fits, not both
+    code, _, err = run(capsys, "solve", str(spec), "--backend", "cpsat", "-t", "2", "--plot", str(tmp_path / "plan.png"))
+    assert code == 1  # no feasible solution: not bad input
+    assert f"note: --plot: no feasible solution to draw; {tmp_path / 'plan.png'} not written" in err
+    assert not (tmp_path / "plan.png").exists()
+
+
 def test_a_plot_that_fails_after_the_solve_keeps_the_result_and_names_the_file(capsys, tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     from hqopt.formulations.placement import Placement

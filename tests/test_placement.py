@@ -145,6 +145,23 @@ def test_an_asymmetric_matrix_is_refused(change, field, message):
 
 
 @pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"services": [{"name": "huge", "demand": {"cpu": 9, "mem": 1}}], "traffic": []}, "services[0].demand",
+         "'huge' fits on no site: needs cpu 9, more than any site has (at most 8)"),
+        ({"services": [{"name": "db", "demand": {"cpu": 7, "mem": 1}}], "traffic": [], "rules": {"pin": {"db": ["a", "b"]}}},
+         "services[0].demand", "'db' fits on no site: needs cpu 7, more than any site it may run on has (at most 6)"),
+        ({"services": [{"name": "both", "demand": {"cpu": 7, "mem": 7}}], "traffic": []}, "services[0].demand",
+         "'both' fits on no site: needs more of its resources together than any one site has"),
+    ],
+)  # fmt: skip
+def test_a_service_that_fits_on_no_site_is_named(change, field, message):
+    with pytest.raises(SpecError, match=re.escape(message)) as info:
+        Placement.from_spec(_spec(**change), "dc.yaml")
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
     ("change", "field"),
     [
         ({"colour": 1}, "colour"),

@@ -17,6 +17,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+import typer
 from rich.console import Console
 
 from hqopt.cli.app import check_writable_flag, fail
@@ -94,8 +95,9 @@ def have_plot_extra() -> bool:
 
 def plot(model: Model, result: Result, path: Path) -> None:
     """Write the formulation's picture of ``result`` to ``path`` (checked by :func:`check_plot` first)."""
-    if result.decoded is None:
-        raise fail("--plot: no feasible solution to draw")
+    if result.decoded is None:  # not bad input: the exit code stays the solve's (1: no feasible solution)
+        typer.echo(f"note: --plot: no feasible solution to draw; {path} not written", err=True)
+        return
     try:
         formulation(model).plot(result, path)
     except OSError as exc:

@@ -47,6 +47,7 @@ def parse(spec: Mapping[str, Any]) -> Placement:
     rules = F.mapping(spec.get("rules", {}) or {}, "rules")
     F.no_unknown_keys(rules, ("anti_affinity", "affinity", "pin", "forbid"), "rules")
     allowed = _parse_allowed(rules, services, sites)
+    _check_each_service_fits(services, sites, allowed)
     groups = {s.group for s in services if s.group is not None}
     anti = [_parse_anti(item, F.join("rules.anti_affinity", k), groups) for k, item in enumerate(F.sequence(rules.get("anti_affinity", []), "rules.anti_affinity"))]
     affinity = [_parse_affinity(item, F.join("rules.affinity", k), service_names) for k, item in enumerate(F.sequence(rules.get("affinity", []), "rules.affinity"))]
@@ -282,6 +283,22 @@ def _parse_latency(value: Any, sites: list[Site]) -> np.ndarray:
 def _names_or_one(value: Any, where: str) -> list[str]:
     items = value if isinstance(value, (list, tuple)) else [value]
     return [F.name(v, F.join(where, k) if isinstance(value, (list, tuple)) else where) for k, v in enumerate(items)]
+
+
+def _check_each_service_fits(services: list[Service], sites: list[Site], allowed: dict[str, list[str]]) -> None:
+    """A service whose demand exceeds every site it may run on makes every plan infeasible: say which and why."""
+    by_name = {s.name: s for s in sites}
+    for k, svc in enumerate(services):
+        candidates = [by_name[name] for name in allowed[svc.name]]
+        if any(all(need <= site.capacity.get(r, 0.0) for r, need in svc.demand.items()) for site in candidates):
+            continue
+        short = [r for r, need in svc.demand.items() if need > max(site.capacity.get(r, 0.0) for site in candidates)]
+        what = short[0] if short else next(iter(svc.demand))
+        most = max(site.capacity.get(what, 0.0) for site in candidates)
+        scope = "it may run on" if len(candidates) < len(sites) else ""
+        reason = (f"needs {what} {svc.demand[what]:g}, more than any site {scope} has (at most {most:g})" if short
+                  else "needs more of its resources together than any one site has")  # fmt: skip
+        raise SpecError(F.join(F.join("services", k), "demand"), f"{svc.name!r} fits on no site: {reason.replace('  ', ' ')}")
 
 
 def _parse_allowed(rules: Mapping[str, Any], services: list[Service], sites: list[Site]) -> dict[str, list[str]]:
