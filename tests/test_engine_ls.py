@@ -116,6 +116,7 @@ def test_ctrl_c_during_either_wait_for_the_compile_is_a_line_not_a_traceback(cap
     def interrupted(timeout=None):
         raise KeyboardInterrupt
 
+    monkeypatch.setattr(chains, "jit_ready", lambda: False)  # a cold cache
     monkeypatch.setattr(chains, "finish_compile", interrupted)  # Ctrl-C in the silent wait, the first one
     finish_engine_compile()
     assert capsys.readouterr().err == "skipped: the next ls run compiles again\n"
@@ -136,13 +137,43 @@ def test_the_command_line_lets_a_background_compile_finish_before_exiting(capsys
     from hqopt.cli import finish_engine_compile
     from hqopt.engine import compiling
 
+    import hqopt.engine.chains as chains
+
     monkeypatch.setattr(hqopt.cli, "SILENT_WAIT", 0.2)
+    monkeypatch.setattr(chains, "jit_ready", lambda: False)  # a cold cache
     finish_engine_compile()  # nothing compiling: says nothing
     assert capsys.readouterr().err == ""
-    _compile_stand_in(0.05)  # chains still starting on a warm cache: waited for, not announced
+    _compile_stand_in(0.05)  # a compile about to end: waited for, not announced
     finish_engine_compile()
     assert not compiling() and capsys.readouterr().err == ""
     _compile_stand_in(0.6)  # a real compile: the wait is announced
     finish_engine_compile()
     assert not compiling()
     assert "one-time compile" in capsys.readouterr().err
+    monkeypatch.setattr(chains, "jit_ready", lambda: True)  # compiled: chains still starting need no wait
+    started = _compile_stand_in(0.6)
+    finish_engine_compile()
+    assert started.is_alive() and capsys.readouterr().err == ""
+    started.join()
+
+
+def test_chains_start_side_by_side_and_a_timed_repair_stops_at_its_share(monkeypatch) -> None:
+    from hqopt.budget import Budget
+    from hqopt.engine import chains
+
+    calls = []
+
+    def slow_start(problem, strategy, seed, enough):
+        calls.append(enough)
+        time.sleep(0.4)  # a large model's random start and greedy repair
+        return strategy
+
+    monkeypatch.setattr(chains, "_start", slow_start)
+    t0 = time.perf_counter()
+    started = chains._start_all(None, ["sa", "tabu"], [1, 2], Budget(2.0))
+    assert started == ["sa", "tabu"] and time.perf_counter() - t0 < 0.75  # in parallel: 0.4 s, not 0.8
+    assert not calls[0]()  # 0.4 s of a 2 s budget: repairs may go on ...
+    time.sleep(chains.REPAIR_SHARE * 2.0 - (time.perf_counter() - t0) + 0.05)
+    assert calls[0]() and calls[1]()  # ... until half of it is gone
+    chains._start_all(None, ["sa"], [1], Budget(None))
+    assert not calls[-1]()  # untimed: every repair attempt runs (the seed repeats the run)

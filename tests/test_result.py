@@ -88,7 +88,12 @@ def test_a_run_that_only_compiled_warns_and_says_so(monkeypatch):
     from hqopt.engine import chains
 
     monkeypatch.setattr(chains, "_start_all", lambda *args, **kwargs: None)  # the JIT compile outlasts the budget
+    monkeypatch.setattr(chains, "jit_ready", lambda: False)
     with pytest.warns(RuntimeWarning, match="still compiling"):
         result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=1, seed=0)
     assert result.info["compile"] == chains.COLD_START and "warmup()" in chains.COLD_START
     assert f"note       {chains.COLD_START}" in result.summary().splitlines()  # the printed summary says it too
+    monkeypatch.setattr(chains, "jit_ready", lambda: True)  # compiled, but starting the chains took the time
+    with pytest.warns(RuntimeWarning, match="still starting its chains"):
+        result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=1, seed=0)
+    assert result.info["compile"] == chains.SLOW_START

@@ -34,7 +34,8 @@ def main() -> None:
     """
     code = _main()
     finish_engine_compile()
-    if leftover_race_threads():
+    engine = sys.modules.get("hqopt.engine.chains")
+    if leftover_race_threads() or (engine is not None and engine.compiling()):  # chains still starting, in numba
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
@@ -48,8 +49,8 @@ def finish_engine_compile() -> None:
     """
     engine = sys.modules.get("hqopt.engine.chains")
     try:
-        if engine is None or engine.finish_compile(timeout=SILENT_WAIT):  # done, or only starting chains (a warm cache)
-            return
+        if engine is None or engine.jit_ready() or engine.finish_compile(timeout=SILENT_WAIT):
+            return  # nothing compiling (a run still starting its chains on a warm cache needs no wait)
         print("finishing the ls engine's one-time compile, so the next run starts searching at once (Ctrl-C skips) ...", file=sys.stderr, flush=True)
         engine.finish_compile()
     except KeyboardInterrupt:

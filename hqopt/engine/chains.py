@@ -26,6 +26,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,10 +52,18 @@ REHEAT = 0.3
 #: random start + greedy repair, at most this many times while the result is infeasible
 REPAIR_ATTEMPTS = 5
 
+#: share of the time left when the chains start that their greedy repair may use (timed runs only)
+REPAIR_SHARE = 0.5
+
 #: ``info["compile"]`` of a run whose whole time limit went on compiling (``solve`` warns with it)
 COLD_START = (
     "the ls engine was still compiling when the time limit ended (a cold numba cache), so the answer is a random "
     "start, not a search; compile once with `python -c \"import hqopt.engine as e; e.warmup()\"` or give more time"
+)
+#: ``info["compile"]`` of a run whose whole time limit went on starting the chains (compiled code, a large model)
+SLOW_START = (
+    "the ls engine was still starting its chains (a random start and greedy repair of each) when the time limit "
+    "ended, so the answer is a random start, not a search; give more time"
 )
 
 
@@ -108,8 +117,12 @@ def _slice_units(problem: EngineProblem, strategy: str) -> int:
     return max(10, 400_000 // (groups * groups))
 
 
-def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
-    """A chain: random structure-keeping state, calibrated temperatures and weights, repaired."""
+def _start(problem: EngineProblem, strategy: str, seed: int, enough: Callable[[], bool] = lambda: False) -> K.State:
+    """A chain: random structure-keeping state, calibrated temperatures and weights, repaired.
+
+    More random starts are repaired while the result is infeasible, until
+    :data:`REPAIR_ATTEMPTS` or ``enough()`` (a timed run's share of its budget).
+    """
     P = problem.arrays
     state = K.new_state(P, np.clip(np.zeros(len(P.lb), dtype=np.int64), P.lb, P.ub))
     K.seed_and_randomize(P, state, seed)
@@ -120,7 +133,7 @@ def _start(problem: EngineProblem, strategy: str, seed: int) -> K.State:
     if problem.num_rows or problem.structure.groups:
         K.greedy(P, state, seed, 50)
         for attempt in range(1, REPAIR_ATTEMPTS):  # more random starts while the repair ends infeasible
-            if state.scal[K.BEST_VIOL] <= K.TOL:
+            if state.scal[K.BEST_VIOL] <= K.TOL or enough():
                 break
             K.seed_and_randomize(P, state, seed + attempt)
             if attempt == 1:  # free binaries where they give the rows most room (e.g. every facility open)
@@ -173,14 +186,20 @@ def _start_all(problem: EngineProblem, plan: list[str], seeds: list[int], budget
     The compile goes on in a daemon thread so the next run finds it cached
     (the command line waits for it before exiting: :func:`finish_compile`).
     """
-    done: list[list[K.State]] = []
-    worker = threading.Thread(
-        target=lambda: done.append([_start(problem, k, s) for k, s in zip(plan, seeds)]), name=COMPILE_THREAD, daemon=True
-    )
-    worker.start()
-    while worker.is_alive() and not budget.expired():
-        worker.join(timeout=min(0.05, max(budget.remaining(), 1e-3)))
-    return done[0] if done else None
+    repair_until = time.perf_counter() + REPAIR_SHARE * budget.remaining() if budget.limited else math.inf
+    done: dict[int, K.State] = {}
+
+    def start(c: int) -> None:
+        done[c] = _start(problem, plan[c], seeds[c], lambda: time.perf_counter() >= repair_until)
+
+    # one thread a chain (the kernels release the GIL): a large model's repairs run side by side
+    workers = [threading.Thread(target=start, args=(c,), name=COMPILE_THREAD, daemon=True) for c in range(len(plan))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        while worker.is_alive() and not budget.expired():
+            worker.join(timeout=min(0.05, max(budget.remaining(), 1e-3)))
+    return [done[c] for c in range(len(plan))] if len(done) == len(plan) else None
 
 
 _KERNELS = {"sa": K.anneal, "tabu": K.tabu_flips, "rts": K.robust_tabu}
@@ -271,7 +290,7 @@ def search(
         x = _random_state(problem, seeds[0])
         budget.report(problem.samples(x[None, :], cqm))
         info = {"strategy": strategy, "workers": workers, "start_seconds": round(start_s, 4),
-                "compile": COLD_START}
+                "compile": SLOW_START if jit_ready() else COLD_START}
         return SearchResult(x[None, :], problem.objective(x), float(problem.violations(x).sum()), info)
     chains = started
     # one copy of the arrays per chain: threads sharing one copy contend on its reference counts
