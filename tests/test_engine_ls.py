@@ -134,10 +134,9 @@ def test_finish_compile_waits_for_the_background_compile():
 
 def test_the_command_line_lets_a_background_compile_finish_before_exiting(capsys, monkeypatch):
     import hqopt.cli
+    import hqopt.engine.chains as chains
     from hqopt.cli import finish_engine_compile
     from hqopt.engine import compiling
-
-    import hqopt.engine.chains as chains
 
     monkeypatch.setattr(hqopt.cli, "SILENT_WAIT", 0.2)
     monkeypatch.setattr(chains, "jit_ready", lambda: False)  # a cold cache

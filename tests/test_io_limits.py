@@ -283,3 +283,31 @@ def test_tabu_refuses_a_model_its_dense_matrix_cannot_hold_and_auto_avoids_it():
     assert _peak_rss() - before < 500 * 2**20
     result = hqopt.solve(bqm, time_limit=2, seed=0)
     assert "tabu" not in result.backend and result.feasible
+
+
+@pytest.mark.parametrize("hierarchy", [False, True])
+def test_a_placements_size_is_known_before_its_model_is_built(monkeypatch, hierarchy):
+    from hqopt.formulations import placement
+    from hqopt.formulations.placement_generator import generate_placement
+
+    if hierarchy:  # zone/region variables instead of a term per pair of sites
+        monkeypatch.setattr(placement, "DENSE_MAX_TERMS", 10)
+    spec = generate_placement(30, 6, seed=2)
+    spec.pop("kind")
+    p = placement.Placement.from_spec(spec)
+    variables, couplings = p.model_size()
+    model = p.to_model()
+    assert model.metadata["communication_encoding"] == ("hierarchy" if hierarchy else "site pairs")
+    assert variables == model.num_variables
+    assert model.cqm.objective.num_interactions <= couplings <= 2 * model.cqm.objective.num_interactions + 200
+
+
+def test_generate_refuses_a_placement_solve_would_refuse(tmp_path, capsys, monkeypatch):
+    from hqopt.cli.app import main
+    from hqopt.formulations import placement
+
+    monkeypatch.setattr(placement, "DENSE_MAX_TERMS", 10)  # zone and region variables, as large placements get
+    with overridden(max_variables=485):  # 480 assignment variables pass the first check; the model's do not
+        assert main(["generate", "placement", "--services", "40", "--sites", "12", "-o", str(tmp_path / "g.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "more than the limit of 485" in err and "fewer --services or --sites" in err and not (tmp_path / "g.yaml").exists()

@@ -48,6 +48,14 @@ def generate(
             f"{cap('variables')} (raise it with HQOPT_MAX_VARIABLES)"
         )
     spec = generate_placement(services, sites, seed, migration=migration, rules=rules)
+    from hqopt.errors import HqoptError
+    from hqopt.formulations.placement import Placement
+    from hqopt.io.spec import check_size
+
+    try:  # the zone/region variables of a large one count too: a file solve would refuse is not written
+        check_size("placement", Placement.from_spec({k: v for k, v in spec.items() if k != "kind"}), "the generated spec")
+    except HqoptError as exc:
+        raise fail(f"{exc}; ask for fewer --services or --sites") from None
     text = dump_spec(spec)
     if output is None:
         typer.echo(text, nl=False)

@@ -274,6 +274,22 @@ class Placement:
         metadata = {"kind": "placement", "formulation": self, "warm_start": self.warm_start, "communication_encoding": layout.encoding}
         return Model(cqm, sense="min", name=self.name, decoder=self.decode, metadata=metadata)
 
+    def model_size(self) -> tuple[int, int]:
+        """(variables, most quadratic terms) of :meth:`to_model`'s model, known without building it.
+
+        >>> p = Placement.from_spec({"sites": [{"name": "a", "capacity": {"cpu": 2}}, {"name": "b", "capacity": {"cpu": 2}}],
+        ...                          "services": [{"name": "s", "demand": {"cpu": 1}}, {"name": "t", "demand": {"cpu": 1}}],
+        ...                          "traffic": [["s", "t", 1]]})
+        >>> p.model_size()  # x[s, a], x[s, b], x[t, a], x[t, b]; a term per pair of sites
+        (4, 4)
+        """
+        layout = _Layout(self)
+        if not self.traffic or self.weights["communication"] == 0:
+            return len(layout.labels), 0
+        if layout.levels is None:
+            return len(layout.labels), len(self.traffic) * len(self.sites) ** 2
+        return len(layout.labels), len(self.traffic) * sum(ix.shape[1] for ix, _ in layout.levels[1])
+
     def _communication(self, layout: _Layout) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], float]:
         """Quadratic terms (rows, cols, data) and constant of ``w * sum traffic x latency``."""
         empty = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))

@@ -177,7 +177,7 @@ def model_from_spec(spec: Mapping[str, Any], source: str = "<spec>") -> Model:
         else:
             cls = formulation_class(str(kind))
             formulation = cls.from_spec(rest, source)
-            _check_size(str(kind), formulation, source)
+            check_size(str(kind), formulation, source)
             model = formulation.to_model()
     except SpecError as exc:
         raise SpecError(exc.field, exc.reason, source=source) from None
@@ -203,7 +203,7 @@ def _count_values(data: Any) -> int:
     return count
 
 
-def _check_size(kind: str, formulation: Any, source: str) -> None:
+def check_size(kind: str, formulation: Any, source: str) -> None:
     """Refuse a formulation whose model would exceed :mod:`hqopt.io.limits`, before building it.
 
     The kinds whose model grows faster than their spec are checked here: ``qap``
@@ -214,8 +214,10 @@ def _check_size(kind: str, formulation: Any, source: str) -> None:
         limits.check("qap_n", formulation.n, source)
     elif kind == "placement":
         variables = sum(len(sites) for sites in formulation.allowed.values()) + len(formulation.sites)
+        limits.check("variables", variables, source)  # before the layout (whose labels are as many) is made
+        variables, couplings = formulation.model_size()  # with zone/region variables where they replace pairs
         limits.check("variables", variables, source)
-        limits.check("couplings", len(formulation.traffic) * len(formulation.sites) ** 2, source)
+        limits.check("couplings", couplings, source)
     elif kind == "facility":
         limits.check("variables", formulation.m * (formulation.n + 1), source)
 
