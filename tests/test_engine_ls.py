@@ -176,3 +176,18 @@ def test_chains_start_side_by_side_and_a_timed_repair_stops_at_its_share(monkeyp
     assert calls[0]() and calls[1]()  # ... until half of it is gone
     chains._start_all(None, ["sa"], [1], Budget(None))
     assert not calls[-1]()  # untimed: every repair attempt runs (the seed repeats the run)
+
+
+def test_a_stale_numba_cache_is_not_ready(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from hqopt.engine import chains
+    from hqopt.engine import kernels as K
+
+    def dispatcher(index: dict) -> SimpleNamespace:  # not loaded in this process; numba's index as read from disk
+        return SimpleNamespace(signatures=[], _cache=SimpleNamespace(_cache_file=SimpleNamespace(_load_index=lambda: index)))
+
+    monkeypatch.setattr(K, "greedy", dispatcher({("sig",): "entry"}))
+    assert chains.jit_ready()
+    monkeypatch.setattr(K, "greedy", dispatcher({}))  # numba disowns an index whose source stamp changed
+    assert not chains.jit_ready()

@@ -299,7 +299,8 @@ def test_a_placements_size_is_known_before_its_model_is_built(monkeypatch, hiera
     model = p.to_model()
     assert model.metadata["communication_encoding"] == ("hierarchy" if hierarchy else "site pairs")
     assert variables == model.num_variables
-    assert model.cqm.objective.num_interactions <= couplings <= 2 * model.cqm.objective.num_interactions + 200
+    actual = model.cqm.objective.num_interactions  # fewer: zero latencies and merged pairs drop out
+    assert actual <= couplings <= 1.5 * actual
 
 
 def test_generate_refuses_a_placement_solve_would_refuse(tmp_path, capsys, monkeypatch):

@@ -161,6 +161,17 @@ def test_a_service_that_fits_on_no_site_is_named(change, field, message):
     assert info.value.field == field
 
 
+def test_a_service_that_fits_on_no_site_left_up_is_named():
+    message = "'db' fits on no site: needs cpu 3, more than any site that is up has (at most 2)"
+    sites = [{"name": "a", "capacity": {"cpu": 8, "mem": 8}}, {"name": "b", "capacity": {"cpu": 2, "mem": 8}}]
+    with pytest.raises(SpecError, match=re.escape(message)) as info:
+        Placement.from_spec(_spec(sites=sites, sites_down=["a"]), "dc.yaml")
+    assert info.value.field == "sites_down"
+    p = Placement.from_spec(_spec(sites=sites))
+    with pytest.raises(SpecError, match=re.escape(message)):
+        p.replan({}, down="a")
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

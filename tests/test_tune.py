@@ -591,10 +591,9 @@ def test_when_every_fit_fails_the_first_fit_error_is_shown(tmp_path, capsys) -> 
     # each failed trial is replaced once; each line says why it failed
     assert captured.out.count("score     failed") == 4
     assert captured.out.count("(ValueError: multi_class must be in ('ovo', 'ovr'))") == 4
-    assert captured.err == (f"error: {spec}: field 'estimator': no trial finished with a score: every configuration "
-                            "failed; the default configuration failed too, so the set-up (dataset, target, scoring, "
-                            "estimator) is at fault; the first error (trial 0): ValueError: multi_class must be in "
-                            "('ovo', 'ovr')\n")  # fmt: skip
+    assert captured.err == (f"error: {spec}: field 'estimator': no trial finished with a score: 4 failed; the default "
+                            "configuration failed too, so the set-up (dataset, target, scoring, estimator) is at fault; "
+                            "the first error (trial 0): ValueError: multi_class must be in ('ovo', 'ovr')\n")  # fmt: skip
     study = optuna.load_study(study_name="churn", storage=f"sqlite:///{tmp_path / 'churn.db'}")
     assert [t.state.name for t in study.trials] == ["FAIL"] * 4
     assert all(t.user_attrs["hqopt:fit_error"].startswith("ValueError: multi_class") for t in study.trials)
@@ -609,13 +608,29 @@ def test_failed_trials_are_replaced_until_the_complete_ones_are_there(tmp_path) 
     assert report.n_complete == 6 and len(study.trials) == 6 + len(failed)
 
 
-def test_a_run_whose_first_trials_all_fail_gives_up_early(tmp_path) -> None:
-    space = {"criterion": {"type": "categorical", "choices": ["bogus", "wrong"]}, "max_depth": GOOD["search_space"]["max_depth"]}
-    with pytest.raises(SpecError, match=r"field 'search_space': no trial finished with a score: every configuration failed; "
-                                        r"the first error \(trial 0\): InvalidParameterError"):  # fmt: skip
-        run_tune(_tiny_spec(tmp_path, search_space=space), trials=30)
-    study = optuna.load_study(study_name="resume", storage=f"sqlite:///{tmp_path / 'resume.db'}")
+def test_a_run_gives_up_early_only_when_the_defaults_fail_too(tmp_path) -> None:
+    lines = _churn_lines()
+    lines = [ln.replace(",no", ",maybe") if i % 7 == 0 else ln for i, ln in enumerate(lines)]  # 3 classes: roc_auc fails
+    with pytest.raises(SpecError, match=r"field 'estimator': no trial finished with a score: 5 failed; the default"):
+        run_tune(load_spec(_write_churn(tmp_path, "three.csv", lines)), trials=30)
+    study = optuna.load_study(study_name="churn", storage=f"sqlite:///{tmp_path / 'churn.db'}")
     assert len(study.trials) == FAILURES_BEFORE_GIVING_UP
+    # the defaults score: the failures are the configurations', so each trial wanted is replaced once
+    space = {"criterion": {"type": "categorical", "choices": ["bogus", "wrong"]}, "max_depth": GOOD["search_space"]["max_depth"]}
+    with pytest.raises(SpecError, match=r"field 'search_space': no trial finished with a score: 8 failed; "
+                                        r"the first error \(trial 0\): InvalidParameterError"):  # fmt: skip
+        run_tune(_tiny_spec(tmp_path, search_space=space), trials=4)
+
+
+def test_a_run_short_of_its_complete_trials_says_so(tmp_path, capsys) -> None:
+    run_tune(_tiny_spec(tmp_path))  # 3 complete trials
+    space = {"criterion": GOOD["search_space"]["criterion"], "max_depth": {"type": "int", "low": -5, "high": -1}}
+    _tiny_spec(tmp_path, search_space=space)  # every max_depth now fails
+    capsys.readouterr()
+    args = ["tune", str(tmp_path / "resume.yaml"), "--no-plot", "-q", "--trials", "5", "--space-changed", "continue"]
+    assert main(args) == 0  # the study has scores: its best is still the answer
+    err = capsys.readouterr().err
+    assert "note: the study holds 3 of the 5 complete trials wanted: 4 trials of this run failed" in err
 
 
 def test_a_single_class_target_is_refused_before_any_trial(tmp_path, capsys) -> None:

@@ -111,7 +111,7 @@ SPACE_ATTR = "hqopt:search_space"
 #: study attribute holding how the study scores a configuration (data, estimator, scoring, folds)
 SETUP_ATTR = "hqopt:setup"
 #: a run stops once this many of its trials failed before any finished with a score
-FAILURES_BEFORE_GIVING_UP = 5
+FAILURES_BEFORE_GIVING_UP = 5  # (only when the default configuration failed too)
 #: trial attribute holding why the trial's configuration could not be fitted or scored (one line)
 FIT_ERROR_ATTR = "hqopt:fit_error"
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?P<at>@)")
@@ -155,6 +155,8 @@ class TuneReport:
     n_complete: int
     n_new: int
     plot_path: str | None = None
+    #: trials of this run that failed (their ``hqopt:fit_error`` says why)
+    n_failed: int = 0
     interrupted: bool = False
 
 
@@ -795,10 +797,11 @@ def run_tune(
                 except Exception as exc:  # noqa: BLE001 - the defaults may not fit this data; the trials still run
                     default_error = fit_error(exc)
                     study.set_user_attr("default_score", math.nan)
-            callbacks = [
-                optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,)),
-                _StopWhenNothingScores(len(before)),
+            callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [
+                optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,))
             ]
+            if math.isnan(study.user_attrs.get("default_score", math.nan)):  # the defaults fail: maybe the set-up
+                callbacks.append(_StopWhenNothingScores(len(before)))
             if on_trial is not None:
                 callbacks.append(on_trial)
             if stop is not None:
@@ -835,6 +838,7 @@ def run_tune(
         default_score=float(study.user_attrs.get("default_score", math.nan)),
         n_complete=len(complete),
         n_new=len(complete) - done if complete else 0,
+        n_failed=sum(t.state == TrialState.FAIL for t in trials_now[len(before) :]),
         plot_path=plot_path,
         interrupted=interrupted,
     )
@@ -871,7 +875,11 @@ def fit_error(exc: BaseException) -> str:
 
 
 class _StopWhenNothingScores:
-    """Stop a run whose first :data:`FAILURES_BEFORE_GIVING_UP` trials all failed (a broken set-up, not bad luck)."""
+    """Stop a run whose first :data:`FAILURES_BEFORE_GIVING_UP` trials all failed.
+
+    Used when the default configuration failed too: then the set-up (data,
+    target, scoring) is the likely cause, not the configurations tried.
+    """
 
     def __init__(self, before: int) -> None:
         self.before = before
@@ -891,7 +899,7 @@ def no_score_reason(trials: list[FrozenTrial], ran: bool, timeout: float | None,
     if failed:
         first = failed[0]
         also = "; the default configuration failed too, so the set-up (dataset, target, scoring, estimator) is at fault"
-        return (f"no trial finished with a score: every configuration failed{also if default_error else ''}; "
+        return (f"no trial finished with a score: {len(failed)} failed{also if default_error else ''}; "
                 f"the first error (trial {first.number}): {first.user_attrs[FIT_ERROR_ATTR]}")  # fmt: skip
     if default_error is not None:
         return f"no trial finished with a score; the default configuration failed too: {default_error}"

@@ -156,7 +156,7 @@ def solve(
 
     options = dict(parse_option(o) for o in option)
     _check_output(output)
-    _check_overwrites({"--output": output, "--plot": plot}, {"the problem file": file, "--initial": initial, "--current": current})
+    _check_overwrites({"--output": output, "--plot": plot}, file)
     sigterm = _Sigterm()
     try:
         with sigterm.installed(), warnings.catch_warnings():
@@ -227,28 +227,30 @@ def _check_output(output: Path | None) -> None:
         check_writable_flag(output, "--output")
 
 
-def _check_overwrites(written: dict[str, Path | None], read: dict[str, str | Path | None]) -> None:
-    """Refuse a file to write that is a file read, or that two flags both write (one would be lost)."""
+def _check_overwrites(written: dict[str, Path | None], problem_file: str) -> None:
+    """Refuse a file to write that is the problem file, or that two flags both write (one would be lost).
+
+    ``--output`` may name the ``--initial`` or ``--current`` file: those are read
+    before solving and the output is written atomically after, so a re-plan can
+    update its plan in place.
+    """
     from hqopt.errors import HqoptError
     from hqopt.io import split_instance
 
     def same(a: str | Path, b: str | Path) -> bool:
         return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
 
-    def file_of(source: str | Path) -> str | Path:
-        try:
-            return split_instance(source)[0]  # FILE#K
-        except HqoptError:  # a bad #tail: loading says so
-            return source
-
+    try:
+        source: str | Path = split_instance(problem_file)[0]  # FILE#K
+    except HqoptError:  # a bad #tail: loading says so
+        source = problem_file
     flags = [(flag, path) for flag, path in written.items() if path is not None]
     for i, (flag, path) in enumerate(flags):
         for other, other_path in flags[:i]:
             if same(path, other_path):
                 raise fail(f"{other} and {flag} both name {path}: one would overwrite the other")
-        for what, source in read.items():
-            if source is not None and same(path, file_of(source) if what == "the problem file" else source):
-                raise fail(f"{flag} {path} is {what}: writing there would destroy it; name another file")
+        if same(path, source):
+            raise fail(f"{flag} {path} is the problem file: writing there would destroy it; name another file")
 
 
 def _report(result: Result, model: Any, output: Path | None, plot: Path | None, *, as_json: bool, quiet: bool) -> None:

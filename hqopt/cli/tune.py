@@ -115,6 +115,10 @@ def tune(
         how = "terminated (SIGTERM)" if terminated else "interrupted"
         typer.echo(f"{how}: the study keeps every finished trial; run the command again to resume", err=True)
     _print_report(report)
+    if report.n_failed and not report.interrupted and report.n_complete < wanted and timeout is None:
+        typer.echo(f"note: the study holds {report.n_complete} of the {wanted} complete trials wanted: {report.n_failed} "
+                   "trials of this run failed (their lines say why; each was replaced once); run again to add more",
+                   err=True)  # fmt: skip
     if export is not None and "study" in held:
         typer.echo(f"trials exported: {export_trials(held['study'], export)}")
     if report.plot_path:

@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import math
-import os
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -362,17 +362,18 @@ def search(
 
 
 def jit_ready() -> bool:
-    """Whether every compiled kernel is loaded in this process or cached on disk.
+    """Whether every compiled kernel is loaded in this process or cached on disk for this source.
 
     When it is not, the first ``ls`` run of a process spends its first seconds
     (about 25 s on a fresh install, 2 cores) compiling; ``auto`` then runs
-    another backend beside it. Reads numba's cache index files: if numba's
-    layout is not as expected, the answer is a cautious False.
+    another backend beside it. Reads numba's cache index files, which numba
+    disowns when the kernels' source changed (an upgrade): such a cache is
+    not ready. If numba's layout is not as expected, the answer is a cautious False.
     """
     dispatchers: list[Any] = [K.refresh, K.keep_best, K.calibrate, K.greedy, K.seed_and_randomize, *_KERNELS.values()]
     try:
-        return all(f.signatures or os.path.exists(f._cache._cache_file._index_path) for f in dispatchers)  # noqa: SLF001
-    except AttributeError:
+        return all(f.signatures or f._cache._cache_file._load_index() for f in dispatchers)  # noqa: SLF001
+    except (AttributeError, OSError, ValueError, EOFError, pickle.UnpicklingError):
         return False
 
 

@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -95,6 +95,8 @@ def apply_operations(p: Placement, spec: Mapping[str, Any]) -> Placement:
         if not sites:
             which = "it is down" if len(p.allowed[svc]) == 1 else f"all {len(p.allowed[svc])} are down"
             raise SpecError("sites_down", f"service {svc!r} may only run on {', '.join(p.allowed[svc])} (rules.pin/forbid), and {which}")
+    if down:
+        _check_each_service_fits(p.services, p.sites, allowed, down)
     current = {}
     for svc, site in F.mapping(spec.get("current", {}) or {}, "current").items():
         where = F.join("current", str(svc))
@@ -285,8 +287,13 @@ def _names_or_one(value: Any, where: str) -> list[str]:
     return [F.name(v, F.join(where, k) if isinstance(value, (list, tuple)) else where) for k, v in enumerate(items)]
 
 
-def _check_each_service_fits(services: list[Service], sites: list[Site], allowed: dict[str, list[str]]) -> None:
-    """A service whose demand exceeds every site it may run on makes every plan infeasible: say which and why."""
+def _check_each_service_fits(
+    services: list[Service], sites: list[Site], allowed: dict[str, list[str]], down: Sequence[str] = ()
+) -> None:
+    """A service whose demand exceeds every site it may run on makes every plan infeasible: say which and why.
+
+    With ``down`` (sites_down, a re-plan) the sites left are checked and the field named is ``sites_down``.
+    """
     by_name = {s.name: s for s in sites}
     for k, svc in enumerate(services):
         candidates = [by_name[name] for name in allowed[svc.name]]
@@ -295,10 +302,11 @@ def _check_each_service_fits(services: list[Service], sites: list[Site], allowed
         short = [r for r, need in svc.demand.items() if need > max(site.capacity.get(r, 0.0) for site in candidates)]
         what = short[0] if short else next(iter(svc.demand))
         most = max(site.capacity.get(what, 0.0) for site in candidates)
-        scope = "it may run on" if len(candidates) < len(sites) else ""
+        scope = "that is up" if down else "it may run on" if len(candidates) < len(sites) else ""
         reason = (f"needs {what} {svc.demand[what]:g}, more than any site {scope} has (at most {most:g})" if short
                   else "needs more of its resources together than any one site has")  # fmt: skip
-        raise SpecError(F.join(F.join("services", k), "demand"), f"{svc.name!r} fits on no site: {reason.replace('  ', ' ')}")
+        field = "sites_down" if down else F.join(F.join("services", k), "demand")
+        raise SpecError(field, f"{svc.name!r} fits on no site: {reason.replace('  ', ' ')}")
 
 
 def _parse_allowed(rules: Mapping[str, Any], services: list[Service], sites: list[Site]) -> dict[str, list[str]]:
