@@ -64,6 +64,7 @@ import json
 import math
 import re
 import threading
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -638,8 +639,8 @@ def open_study(
     and the seed that shuffles the folds: :func:`setup_json`), whose scores
     are then not comparable with this spec's. ``stop`` raises a
     :class:`StudyChangedError` saying what changed; ``continue`` keeps the
-    study with a warning (refused when a parameter changed its kind or its
-    choices, which a study cannot take); ``new`` starts a fresh study named
+    study with a warning (refused when a parameter changed its kind, its
+    choices or its log scale, which a study cannot take); ``new`` starts a fresh study named
     ``<name>-2`` (``-3``, ...).
     """
     if not _STORAGE_SCHEMES.match(url):
@@ -649,14 +650,14 @@ def open_study(
     for attempt in range(2, 1000):
         study = _create(spec, url, name, sampler)
         changed: dict[str, list[str]] = {}
+        missing = [attr for attr in wanted if attr not in study.user_attrs]  # a new study, or one made before the attribute
         for attr, text in wanted.items():
             stored = study.user_attrs.get(attr)
-            if stored is None:  # a new study (or one made before this attribute existed)
-                study.set_user_attr(attr, text)
-            elif stored != text:
+            if stored is not None and stored != text:
                 differ = set(json.loads(stored).items()) ^ set(json.loads(text).items())
                 changed[attr] = sorted({k for k, _ in differ})
         if not changed:
+            _record(study, {attr: wanted[attr] for attr in missing})
             return study
         what = _what_changed(name, changed)
         if space_changed == "continue":
@@ -668,6 +669,7 @@ def open_study(
                     source=spec.source,
                 )
             warnings.warn(f"{what}; continuing it", UserWarning, stacklevel=2)
+            _record(study, {attr: wanted[attr] for attr in missing})
             return study
         if space_changed != "new":
             raise StudyChangedError(
@@ -678,6 +680,12 @@ def open_study(
             )
         name = f"{spec.name}-{attempt}"
     raise SpecError("name", "too many studies with changed search spaces", source=spec.source)
+
+
+def _record(study: optuna.Study, attrs: dict[str, str]) -> None:
+    """Store the attributes a study lacks (only on a study a run goes on with: a refused run changes nothing)."""
+    for attr, text in attrs.items():
+        study.set_user_attr(attr, text)
 
 
 def _what_changed(name: str, changed: dict[str, list[str]]) -> str:
@@ -800,8 +808,9 @@ def run_tune(
             callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [
                 optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,))
             ]
+            give_up = _StopWhenNothingScores(len(before))
             if math.isnan(study.user_attrs.get("default_score", math.nan)):  # the defaults fail: maybe the set-up
-                callbacks.append(_StopWhenNothingScores(len(before)))
+                callbacks.append(give_up)
             if on_trial is not None:
                 callbacks.append(on_trial)
             if stop is not None:
@@ -815,8 +824,7 @@ def run_tune(
                     trial.set_user_attr(FIT_ERROR_ATTR, fit_error(exc))
                     return math.nan  # Optuna records the trial as failed
 
-            if remaining and not (stop is not None and stop.is_set()):  # a failed trial is replaced (at most `remaining` times)
-                study.optimize(objective, n_trials=2 * remaining, callbacks=callbacks, n_jobs=n_jobs, timeout=timeout)
+            _optimize_replacing_failures(study, objective, remaining, wanted, callbacks, n_jobs, timeout, stop, give_up)
         except KeyboardInterrupt:
             interrupted = True
     finally:
@@ -874,6 +882,38 @@ def fit_error(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+def _optimize_replacing_failures(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    remaining: int,
+    wanted: int,
+    callbacks: list[Callable[[optuna.Study, FrozenTrial], None]],
+    n_jobs: int,
+    timeout: float | None,
+    stop: threading.Event | None,
+    give_up: _StopWhenNothingScores,
+) -> None:
+    """Run ``remaining`` trials, then as many again as failed, until ``wanted`` are complete.
+
+    Each round starts exactly the trials still missing, so parallel workers
+    never overshoot ``wanted``; failed trials are replaced at most
+    ``remaining`` times in all.
+    """
+    replacements, to_run = remaining, remaining
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while to_run > 0 and not (stop is not None and stop.is_set()) and not give_up.fired:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return
+        started = len(study.get_trials(deepcopy=False))
+        study.optimize(objective, n_trials=to_run, callbacks=callbacks, n_jobs=n_jobs, timeout=left)
+        new = study.get_trials(deepcopy=False)[started:]
+        failed = sum(t.state == TrialState.FAIL for t in new)
+        complete = sum(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False))
+        to_run = min(failed, replacements, max(0, wanted - complete))
+        replacements -= to_run
+
+
 class _StopWhenNothingScores:
     """Stop a run whose first :data:`FAILURES_BEFORE_GIVING_UP` trials all failed.
 
@@ -883,11 +923,13 @@ class _StopWhenNothingScores:
 
     def __init__(self, before: int) -> None:
         self.before = before
+        self.fired = False
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         now = study.get_trials(deepcopy=False)[self.before :]
         failed = sum(t.state == TrialState.FAIL for t in now)
         if failed >= FAILURES_BEFORE_GIVING_UP and not any(t.state == TrialState.COMPLETE for t in now):
+            self.fired = True
             study.stop()
 
 
