@@ -371,6 +371,20 @@ def test_storage_passwords_are_never_printed(tmp_path, capsys, url: str) -> None
     assert redact(f"see {url} and {url}").count("***") == 2
 
 
+def test_a_bad_storage_flag_is_named_as_the_flag(tmp_path, capsys) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump(spec_with()))
+    assert main(["tune", str(spec), "--no-plot", "--storage", "mongodb://x"]) == 2
+    assert capsys.readouterr().err == "error: --storage: unsupported storage URL 'mongodb://x' (use sqlite:///FILE or a database URL)\n"
+
+
+def test_the_best_configuration_prints_floats_as_a_spec_would() -> None:
+    from hqopt.cli.tune import _shown
+
+    assert repr(0.1 * 3) == "0.30000000000000004" and _shown(0.1 * 3) == "0.3"  # a stepped float's noise is not shown
+    assert [_shown(v) for v in (1e-05, 3, "gini", None, 2.5)] == ["1e-05", "3", "'gini'", "None", "2.5"]
+
+
 def test_a_storage_that_is_not_a_database_is_a_clean_error(tmp_path, capsys) -> None:
     secret = tmp_path / "passwd"
     secret.write_text("root:x:0:0:root:/root:/bin/bash\n")

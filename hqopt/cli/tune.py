@@ -26,6 +26,7 @@ import typer
 
 from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, app, check_writable_flag, fail, file_name
 from hqopt.cli.domain import check_figure_path, have_plot_extra
+from hqopt.errors import SpecError
 
 SPACE_CHANGED_HELP = (
     "When the stored study has another search space or set-up (data, estimator, scoring, cv, seed): stop, continue "
@@ -110,6 +111,10 @@ def tune(
             raise
         typer.echo("terminated (SIGTERM)", err=True)
         raise typer.Exit(EXIT_TERMINATED) from None
+    except SpecError as exc:
+        if storage is None or exc.field != "storage":
+            raise
+        raise fail(f"--storage: {exc.reason}") from None  # the flag's URL, not the spec's field
     terminated = report.interrupted and stopper.signum == signal.SIGTERM
     if report.interrupted:
         how = "terminated (SIGTERM)" if terminated else "interrupted"
@@ -136,7 +141,7 @@ def _print_report(report: Any) -> None:
         typer.echo(f"best score{' so far' if report.interrupted else ''}: {report.best_score:.6g}")
         typer.echo("best configuration:")
         for name, value in report.best_params.items():
-            typer.echo(f"  {name}: {value!r}")
+            typer.echo(f"  {name}: {_shown(value)}")
 
 
 def _run(run_tune: Any, spec: Any, choice: Any, on_study: Any, **kwargs: Any) -> Any:
@@ -229,6 +234,11 @@ class _Progress:
                 f"ETA {_clock(eta)}  {params}" + (f"  ({_cut(why, 100)})" if why else ""),
                 markup=False, highlight=False,
             )
+
+
+def _shown(value: Any) -> str:
+    """A parameter's value as the spec would write it: floats to 12 significant digits (0.82, not 0.8200000000000001)."""
+    return f"{value:.12g}" if isinstance(value, float) else repr(value)
 
 
 def _short(value: Any) -> str:
