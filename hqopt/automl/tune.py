@@ -629,6 +629,10 @@ class StudyChangedError(SpecError):
     """The stored study was made with another search space or set-up (``--space-changed`` chooses what to do)."""
 
 
+class StudyChangedWarning(UserWarning):
+    """A run goes on with a stored study made with another search space or set-up (``--space-changed continue``)."""
+
+
 def open_study(
     spec: TuneSpec, url: str, sampler: optuna.samplers.BaseSampler, *, space_changed: str = "stop", seed: int | None = None
 ) -> optuna.Study:
@@ -668,7 +672,7 @@ def open_study(
                     f"study {name!r} cannot be continued: {clash}; rerun with --space-changed new (start a fresh one)",
                     source=spec.source,
                 )
-            warnings.warn(f"{what}; continuing it", UserWarning, stacklevel=2)
+            warnings.warn(f"{what}; continuing it", StudyChangedWarning, stacklevel=2)
             _record(study, {attr: wanted[attr] for attr in missing})
             return study
         if space_changed != "new":
@@ -1024,7 +1028,8 @@ def write_history_plot(study: optuna.Study, path: str | Path) -> str:
 
 
 __all__ = [
-    "ALLOWED_PREFIXES", "SPACE_CHANGED", "TuneReport", "TuneSpec", "allowed_estimator", "build_estimator",
+    "ALLOWED_PREFIXES", "SPACE_CHANGED", "StudyChangedError", "StudyChangedWarning", "TuneReport", "TuneSpec",
+    "allowed_estimator", "build_estimator",
     "check_allowed", "export_trials", "load_dataset", "load_spec", "make_sampler", "open_study", "parse_spec",
     "preprocessor", "read_trials", "redact", "run_tune", "write_history_plot",
 ]  # fmt: skip

@@ -26,7 +26,7 @@ import typer
 
 from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, app, check_writable_flag, fail, file_name
 from hqopt.cli.domain import check_figure_path, have_plot_extra
-from hqopt.errors import SpecError
+from hqopt.errors import SpecError, bounded
 
 SPACE_CHANGED_HELP = (
     "When the stored study has another search space or set-up (data, estimator, scoring, cv, seed): stop, continue "
@@ -163,10 +163,12 @@ def _warnings_as_lines(spec_path: Path) -> Iterator[None]:
 
     Other warnings (a library's own) are shown as usual: they are not about the spec.
     """
+    from hqopt.automl.tune import StudyChangedWarning
+
     usual = warnings.showwarning
 
     def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
-        if "was created with another" in str(message):
+        if issubclass(category, StudyChangedWarning):
             typer.echo(f"warning: {spec_path}: {message}", err=True)
         else:
             usual(message, category, *args, **kwargs)
@@ -188,7 +190,7 @@ def _ask_space_choice(exc: Exception) -> str:
                                   default="stop", err=True)).strip().lower()  # fmt: skip
     if answer == "stop":
         raise typer.Exit(2)
-    return str(answer)
+    return answer
 
 
 class _Progress:
@@ -231,7 +233,7 @@ class _Progress:
             why = trial.user_attrs.get("hqopt:fit_error")  # hqopt.automl.tune.FIT_ERROR_ATTR (not imported: it is slow)
             self.console.print(
                 f"trial {trial.number:>4}  [{self.done}/{self.wanted}]  score {value:>10}  best {best:>10}  "
-                f"ETA {_clock(eta)}  {params}" + (f"  ({_cut(why, 100)})" if why else ""),
+                f"ETA {_clock(eta)}  {params}" + (f"  ({bounded(why, 100)})" if why else ""),
                 markup=False, highlight=False,
             )
 
@@ -243,10 +245,6 @@ def _shown(value: Any) -> str:
 
 def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _clock(seconds: float) -> str:

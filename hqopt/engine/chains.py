@@ -181,10 +181,12 @@ def _random_state(problem: EngineProblem, seed: int) -> np.ndarray:
 
 
 def _start_all(problem: EngineProblem, plan: list[str], seeds: list[int], budget: Budget) -> list[K.State] | None:
-    """The chains' start states, or None when the deadline comes first (a cold JIT compile).
+    """The chains' start states, or None when the deadline comes first (a cold JIT compile, a large model).
 
-    The compile goes on in a daemon thread so the next run finds it cached
-    (the command line waits for it before exiting: :func:`finish_compile`).
+    Each chain starts in a daemon thread of its own; a compile left running
+    goes on there so the next run finds it cached (the command line waits
+    for it before exiting: :func:`finish_compile`). A timed run's repairs stop
+    at :data:`REPAIR_SHARE` of the time left.
     """
     repair_until = time.perf_counter() + REPAIR_SHARE * budget.remaining() if budget.limited else math.inf
     done: dict[int, K.State] = {}

@@ -198,7 +198,7 @@ def _parse_traffic(value: Any, services: set[str]) -> dict[tuple[str, str], floa
     if isinstance(value, Mapping):
         F.no_unknown_keys(value, ("services", "matrix"), "traffic")
         names = [F.name(s, F.join("traffic.services", k)) for k, s in enumerate(F.sequence(value.get("services"), "traffic.services"))]
-        matrix = _square(value.get("matrix"), len(names), "traffic.matrix", symmetric=True)
+        matrix = _square(value.get("matrix"), len(names), "traffic.matrix")
         for i, a in enumerate(names):
             for j, b in enumerate(names[i:], start=i):  # each pair once: the matrix is symmetric
                 if i != j or matrix[i][j]:
@@ -220,8 +220,8 @@ def _parse_traffic(value: Any, services: set[str]) -> dict[tuple[str, str], floa
     return dict(traffic)
 
 
-def _square(value: Any, n: int, where: str, *, symmetric: bool = False) -> list[list[float]]:
-    """An ``n`` x ``n`` matrix of numbers >= 0; ``symmetric``: entry [i][j] must equal [j][i]."""
+def _square(value: Any, n: int, where: str) -> list[list[float]]:
+    """A symmetric ``n`` x ``n`` matrix of numbers >= 0 (traffic or latency: one value a pair)."""
     rows = F.sequence(value, where)
     if len(rows) != n:
         raise SpecError(where, f"must have {n} rows, got {len(rows)}")
@@ -231,15 +231,14 @@ def _square(value: Any, n: int, where: str, *, symmetric: bool = False) -> list[
         if len(row) != n:
             raise SpecError(f"{where}[{i}]", f"must have {n} entries, got {len(row)}")
         out.append([F.to_number(x, f"{where}[{i}][{j}]", minimum=0) for j, x in enumerate(row)])
-    if symmetric:
-        for i in range(n):
-            for j in range(i):
-                if out[i][j] != out[j][i]:
-                    raise SpecError(
-                        f"{where}[{i}][{j}]",
-                        f"is {out[i][j]:g} but [{j}][{i}] is {out[j][i]:g}: the matrix is symmetric "
-                        "(one value for each pair, whichever comes first)",
-                    )
+    for i in range(n):
+        for j in range(i):
+            if out[i][j] != out[j][i]:
+                raise SpecError(
+                    f"{where}[{i}][{j}]",
+                    f"is {out[i][j]:g} but [{j}][{i}] is {out[j][i]:g}: the matrix is symmetric "
+                    "(one value for each pair, whichever comes first)",
+                )
     return out
 
 
@@ -255,7 +254,7 @@ def _parse_latency(value: Any, sites: list[Site]) -> np.ndarray:
         order = [F.known(F.name(s, f"latency.sites[{k}]"), index, f"latency.sites[{k}]", "site") for k, s in enumerate(F.sequence(spec["sites"], "latency.sites"))] if "sites" in spec else [s.name for s in sites]
         if sorted(order) != sorted(index):
             raise SpecError("latency.sites", "must list every site exactly once")
-        matrix = np.array(_square(spec["matrix"], n, "latency.matrix", symmetric=True))
+        matrix = np.array(_square(spec["matrix"], n, "latency.matrix"))
         perm = [index[s] for s in order]
         latency = np.zeros((n, n))
         latency[np.ix_(perm, perm)] = matrix
