@@ -172,6 +172,22 @@ def test_a_service_that_fits_on_no_site_left_up_is_named():
         p.replan({}, down="a")
 
 
+def test_demand_beyond_the_sites_together_is_refused():
+    # cpu: the services need 2 + 2 + 3 + 8 = 15, the sites have 6 + 4 + 8 = 18, and 12 with site a down
+    big = _spec()["services"] + [{"name": "batch", "demand": {"cpu": 8, "mem": 1}}]
+    p = Placement.from_spec(_spec(services=big))  # 15 of 18 cpu: may still be packed
+    message = "the services need cpu 15 in all, more than the sites that are up have together (12)"
+    with pytest.raises(SpecError, match=re.escape(message)) as info:
+        Placement.from_spec(_spec(services=big, sites_down=["a"]), "dc.yaml")
+    assert info.value.field == "sites_down"
+    with pytest.raises(SpecError, match=re.escape(message)):
+        p.replan({}, down="a")
+    more = big + [{"name": "etl", "demand": {"cpu": 4, "mem": 1}}]
+    with pytest.raises(SpecError, match=re.escape("the services need cpu 19 in all, more than the sites have together (18)")) as info:
+        Placement.from_spec(_spec(services=more), "dc.yaml")
+    assert info.value.field == "services"
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -66,6 +66,15 @@ def test_max_moves_is_a_hard_constraint():
     assert "max_moves 0" in " ".join(q.check(moved).violations)
 
 
+def test_a_huge_max_moves_is_no_limit_whether_an_int_or_a_float():
+    p = _instance()
+    as_int, as_float = p.replan(p.current, max_moves=10**30), p.replan(p.current, max_moves=1e20)  # YAML's 1.0e+20
+    assert as_int.max_moves > len(p.services) and as_float.max_moves > len(p.services)
+    assert "max-moves" not in as_int.to_model().cqm.constraints and "max-moves" not in as_float.to_model().cqm.constraints
+    with pytest.raises(SpecError, match="must be an integer >= 0, got 2.5"):
+        p.replan(p.current, max_moves=2.5)
+
+
 def test_current_may_be_a_result_json_and_name_a_down_site():
     p = _instance()
     first = hqopt.solve(p, backend="cpsat", time_limit=10, seed=0, num_workers=1)

@@ -265,7 +265,7 @@ def _tiny_spec(tmp_path: Path, **changes) -> object:
     return load_spec(tmp_path / "resume.yaml")
 
 
-def test_resume_with_a_changed_space_warns_and_offers_a_choice(tmp_path, capsys) -> None:
+def test_resume_with_a_changed_space_warns_and_offers_a_choice(tmp_path, capsys, monkeypatch) -> None:
     first = run_tune(_tiny_spec(tmp_path))
     assert first.n_complete == 3
     changed_space = {"max_depth": {"type": "int", "low": 1, "high": 4}, "criterion": GOOD["search_space"]["criterion"]}
@@ -287,10 +287,14 @@ def test_resume_with_a_changed_space_warns_and_offers_a_choice(tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "changed: criterion, max_depth" in err and "--space-changed" in err
     assert err.startswith(f"error: {tmp_path / 'resume.yaml'}: field 'search_space': study 'resume' ")  # as the docs show
-    # `new` names the study it runs (resume-3: resume-2 holds yet another space), at the start and in the summary
-    assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "--space-changed", "new"]) == 0
+    # `new` names the study it runs (resume-3: resume-2 holds yet another space), at the start, in the
+    # summary and in the default plot's name
+    monkeypatch.chdir(tmp_path)
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--space-changed", "new"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("study 'resume-3' (new: study 'resume' has another search space or set-up): ")
+    assert "history plot: resume-3-history.png" in out and (tmp_path / "resume-3-history.png").stat().st_size > 0
+    assert not (tmp_path / "resume-history.png").exists()
     assert f"storage: sqlite:///{tmp_path / 'resume.db'}, study 'resume-3' (3 complete trials, 3 run now)" in out
     assert "study 'resume'" not in out.replace("(new: study 'resume' has", "")
     # `continue` warns on one line naming the spec, and keeps the stored study

@@ -61,6 +61,7 @@ def tune(
             export_trials,
             load_spec,
             run_tune,
+            write_history_plot,
         )
     except ImportError as exc:
         raise fail(f"hqopt tune needs the automl extra ({exc.name} is missing): pip install 'hqopt[automl]'") from None
@@ -93,12 +94,8 @@ def tune(
             f"sampler {sampler or spec.sampler['name']}"
         )
 
-    plot_path = None
-    if not no_plot:
-        if plot is not None:
-            plot_path = plot
-        elif have_plot_extra():
-            plot_path = Path(f"{spec.name}-history.png")
+    plot_path = None if no_plot else plot
+    default_plot = not no_plot and plot is None and have_plot_extra()  # named after the study opened (a new one: <name>-2)
     choice = space_changed or _ask_space_choice
     stopper = _GracefulStop(threading.Event())
     try:
@@ -126,8 +123,11 @@ def tune(
                    err=True)  # fmt: skip
     if export is not None and "study" in held:
         typer.echo(f"trials exported: {export_trials(held['study'], export)}")
-    if report.plot_path:
-        typer.echo(f"history plot: {report.plot_path}")
+    written = report.plot_path
+    if default_plot and "study" in held and report.n_complete:
+        written = write_history_plot(held["study"], Path(f"{held['study'].study_name}-history.png"))
+    if written:
+        typer.echo(f"history plot: {written}")
     raise typer.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED if report.interrupted else EXIT_OK)
 
 

@@ -62,7 +62,7 @@ def to_number(value: Any, where: str, *, minimum: float | None = None, integer: 
         raise SpecError(where, f"must be a finite number, got {value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(where, f"must be {kind}{bound}, got {value!r}{_text_number_hint(value)}")
-    if integer and float(value) != int(value):
+    if integer and isinstance(value, float) and not value.is_integer():  # (an int is one, however large)
         raise SpecError(where, f"must be {kind}{bound}, got {value!r}")
     if minimum is not None and value < minimum:
         raise SpecError(where, f"must be {kind}{bound}, got {value!r}")

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -289,9 +290,11 @@ def _names_or_one(value: Any, where: str) -> list[str]:
 def _check_each_service_fits(
     services: list[Service], sites: list[Site], allowed: dict[str, list[str]], down: Sequence[str] = ()
 ) -> None:
-    """A service whose demand exceeds every site it may run on makes every plan infeasible: say which and why.
+    """Refuse demand no plan can meet: a service that fits on no site it may run on (say which and
+    why), or a resource the services need more of in all than the sites have together.
 
     With ``down`` (sites_down, a re-plan) the sites left are checked and the field named is ``sites_down``.
+    Demand that fits in total but not packed (the bins too small together) is left to the solvers.
     """
     by_name = {s.name: s for s in sites}
     for k, svc in enumerate(services):
@@ -306,6 +309,13 @@ def _check_each_service_fits(
                   else "needs more of its resources together than any one site has")  # fmt: skip
         field = "sites_down" if down else F.join(F.join("services", k), "demand")
         raise SpecError(field, f"{svc.name!r} fits on no site: {reason.replace('  ', ' ')}")
+    up = [site for site in sites if site.name not in down]
+    for r in dict.fromkeys(r for svc in services for r in svc.demand):  # every service runs: the sum must fit
+        need = math.fsum(svc.demand.get(r, 0.0) for svc in services)
+        have = math.fsum(site.capacity.get(r, 0.0) for site in up)
+        if need > have * (1 + 1e-12):
+            where = "that are up " if down else ""
+            raise SpecError("sites_down" if down else "services", f"the services need {r} {need:g} in all, more than the sites {where}have together ({have:g})")
 
 
 def _parse_allowed(rules: Mapping[str, Any], services: list[Service], sites: list[Site]) -> dict[str, list[str]]:
