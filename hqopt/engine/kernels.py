@@ -12,6 +12,11 @@ field ``lin_i + sum_j Q_ij x_j``, ``act`` each penalised row's activity.
 Penalised rows cost ``w_r * violation_r``; the weights adapt (raised while a
 row is violated, relaxed towards their start value while it holds).
 
+Every kernel reads the arrays it needs out of ``P`` and ``S`` into locals
+once, before its loops: reading a field of the named tuple inside a loop
+costs a reference-count update each time, and made a placement's moves 5-7x
+slower.
+
 Example (a 3-variable QUBO, one SA slice):
     >>> import dimod
     >>> from hqopt.engine.problem import build_problem
@@ -73,9 +78,10 @@ def move_buffers(P) -> tuple[np.ndarray, np.ndarray]:
 def _move_size(P):
     """Most variables one move changes: 4 group variables and the binaries they define."""
     most = 0
+    dptr = P.dptr
     if len(P.defined):
-        for k in range(len(P.dptr) - 1):
-            most = max(most, P.dptr[k + 1] - P.dptr[k])
+        for k in range(len(dptr) - 1):
+            most = max(most, dptr[k + 1] - dptr[k])
     return 4 + 4 * most
 
 
@@ -85,11 +91,13 @@ def with_dependents(P, vs, ds, nv):
     they define, so the defining rows keep holding; returns the move's new size."""
     if len(P.defined) == 0:
         return nv
+    dptr = P.dptr
+    dvar = P.dvar
     m = nv
     for a in range(nv):
         k = vs[a]
-        for e in range(P.dptr[k], P.dptr[k + 1]):
-            y = P.dvar[e]
+        for e in range(dptr[k], dptr[k + 1]):
+            y = dvar[e]
             b = nv
             while b < m and vs[b] != y:
                 b += 1
@@ -120,12 +128,15 @@ def _shift(P, vs, ds, a, b):
 @njit(cache=True, nogil=True)
 def define(P, x):
     """Set every defined binary of ``x`` from its group variables."""
-    for i in range(len(P.defined)):
-        x[P.defined[i]] = 0
+    defined = P.defined
+    dptr = P.dptr
+    dvar = P.dvar
+    for i in range(len(defined)):
+        x[defined[i]] = 0
     for k in range(len(x)):
         if x[k] != 0:
-            for e in range(P.dptr[k], P.dptr[k + 1]):
-                x[P.dvar[e]] += x[k]
+            for e in range(dptr[k], dptr[k + 1]):
+                x[dvar[e]] += x[k]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -140,50 +151,67 @@ def _viol(sense, rhs, a):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pair(P, a, b):
+def _pair(dense, indptr, indices, data, a, b):
     """Q_ab (dense lookup, else binary search in a's sorted CSR row)."""
-    if P.dense.shape[0] > 0:
-        return P.dense[a, b]
-    lo = P.indptr[a]
-    hi = P.indptr[a + 1]
+    if dense.shape[0] > 0:
+        return dense[a, b]
+    lo = indptr[a]
+    hi = indptr[a + 1]
     while lo < hi:
         mid = (lo + hi) >> 1
-        c = P.indices[mid]
+        c = indices[mid]
         if c < b:
             lo = mid + 1
         elif c > b:
             hi = mid
         else:
-            return P.data[mid]
+            return data[mid]
     return 0.0
 
 
 @njit(cache=True, nogil=True)
 def refresh(P, S):
     """Recompute local fields, group members, row activities and the energy from ``S.x``."""
+    x = S.x
+    h = S.h
+    lin = P.lin
+    indptr = P.indptr
+    indices = P.indices
+    data = P.data
+    diag = P.diag
     n = len(P.lb)
     obj = 0.0
     for i in range(n):
-        h = P.lin[i]
-        for e in range(P.indptr[i], P.indptr[i + 1]):
-            h += P.data[e] * S.x[P.indices[e]]
-        S.h[i] = h
+        hi = lin[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            hi += data[e] * x[indices[e]]
+        h[i] = hi
     for i in range(n):
-        xi = S.x[i]
-        obj += xi * (P.lin[i] + 0.5 * (S.h[i] - P.lin[i])) + P.diag[i] * xi * xi
-    for g in range(len(P.gptr) - 1):
-        for e in range(P.gptr[g], P.gptr[g + 1]):
-            if S.x[P.gvars[e]] == 1:
-                S.on[g] = P.gvars[e]
+        xi = x[i]
+        obj += xi * (lin[i] + 0.5 * (h[i] - lin[i])) + diag[i] * xi * xi
+    gptr = P.gptr
+    gvars = P.gvars
+    on = S.on
+    for g in range(len(gptr) - 1):
+        for e in range(gptr[g], gptr[g + 1]):
+            if x[gvars[e]] == 1:
+                on[g] = gvars[e]
+    rptr = P.rptr
+    rval = P.rval
+    rcol = P.rcol
+    sense = P.sense
+    rhs = P.rhs
+    act = S.act
+    w = S.w
     pen = 0.0
     viol = 0.0
-    for r in range(len(P.rhs)):
+    for r in range(len(rhs)):
         a = 0.0
-        for e in range(P.rptr[r], P.rptr[r + 1]):
-            a += P.rval[e] * S.x[P.rcol[e]]
-        S.act[r] = a
-        v = _viol(P.sense[r], P.rhs[r], a)
-        pen += S.w[r] * v
+        for e in range(rptr[r], rptr[r + 1]):
+            a += rval[e] * x[rcol[e]]
+        act[r] = a
+        v = _viol(sense[r], rhs[r], a)
+        pen += w[r] * v
         viol += v
     S.scal[0] = obj
     S.scal[1] = pen
@@ -195,13 +223,19 @@ def move_delta(P, S, vs, ds, nv):
     """(objective delta, weighted penalty delta, violation delta) of changing ``x[vs[:nv]]`` by ``ds``."""
     dobj = 0.0
     sx = S.x
+    h = S.h
+    diag = P.diag
+    dense = P.dense
+    indptr = P.indptr
+    indices = P.indices
+    data = P.data
     for a in range(nv):
         k = vs[a]
         d = ds[a]
         x = sx[k]
-        dobj += d * S.h[k] + P.diag[k] * ((x + d) * (x + d) - x * x)
+        dobj += d * h[k] + diag[k] * ((x + d) * (x + d) - x * x)
         for b in range(a):
-            dobj += _pair(P, vs[b], k) * d * ds[b]
+            dobj += _pair(dense, indptr, indices, data, vs[b], k) * d * ds[b]
     rhs = P.rhs
     if len(rhs) == 0:
         return dobj, 0.0, 0.0
@@ -239,6 +273,7 @@ def move_delta(P, S, vs, ds, nv):
 @njit(cache=True, nogil=True)
 def apply_move(P, S, vs, ds, nv, dobj, dpen, dviol):
     """Make a move whose deltas :func:`move_delta` returned."""
+    x = S.x
     h = S.h
     indptr = P.indptr
     indices = P.indices
@@ -247,37 +282,41 @@ def apply_move(P, S, vs, ds, nv, dobj, dpen, dviol):
     vrow = P.vrow
     vval = P.vval
     act = S.act
+    var_group = P.var_group
+    on = S.on
     for a in range(nv):
         k = vs[a]
         d = ds[a]
-        S.x[k] += d
+        x[k] += d
         for e in range(indptr[k], indptr[k + 1]):
             h[indices[e]] += data[e] * d
         for e in range(vptr[k], vptr[k + 1]):
             act[vrow[e]] += vval[e] * d
-        g = P.var_group[k]
+        g = var_group[k]
         if g >= 0 and d > 0:
-            S.on[g] = k
-    S.scal[0] += dobj
-    S.scal[1] += dpen
-    S.scal[2] += dviol
+            on[g] = k
+    scal = S.scal
+    scal[0] += dobj
+    scal[1] += dpen
+    scal[2] += dviol
 
 
 @njit(cache=True, nogil=True)
 def keep_best(P, S):
     """Save ``x`` when it is the chain's best (feasible first, then lower objective / violation)."""
-    obj = S.scal[0]
-    viol = S.scal[2]
+    scal = S.scal
+    obj = scal[0]
+    viol = scal[2]
     if viol <= TOL:
-        if S.scal[4] > TOL or obj < S.scal[3] - 1e-9:
-            S.scal[3] = obj
-            S.scal[4] = 0.0
+        if scal[4] > TOL or obj < scal[3] - 1e-9:
+            scal[3] = obj
+            scal[4] = 0.0
             S.best_x[:] = S.x
             S.ints[3] = 1
             return True
-    elif S.scal[4] > TOL and (viol < S.scal[4] - TOL or (viol <= S.scal[4] + TOL and obj < S.scal[3])):
-        S.scal[3] = obj
-        S.scal[4] = viol
+    elif scal[4] > TOL and (viol < scal[4] - TOL or (viol <= scal[4] + TOL and obj < scal[3])):
+        scal[3] = obj
+        scal[4] = viol
         S.best_x[:] = S.x
         S.ints[3] = 1
         return True
@@ -330,36 +369,45 @@ def propose(P, S, vs, ds):
             ds[0] = y - x
         return 1
     g = pick - nfree
-    size = P.gptr[g + 1] - P.gptr[g]
+    gptr = P.gptr
+    gvars = P.gvars
+    size = gptr[g + 1] - gptr[g]
     if size < 2:
         return 0
     a = S.on[g]
-    b = P.gvars[P.gptr[g] + np.random.randint(size)]
+    b = gvars[gptr[g] + np.random.randint(size)]
     while b == a:
-        b = P.gvars[P.gptr[g] + np.random.randint(size)]
+        b = gvars[gptr[g] + np.random.randint(size)]
     return _shift(P, vs, ds, a, b)
 
 
 @njit(cache=True, nogil=True)
 def randomize(P, S):
     """A random state that keeps the groups (and a permutation) exact; integers keep their value."""
-    for i in range(len(P.free)):
-        k = P.free[i]
-        if P.ub[k] - P.lb[k] == 1:
-            S.x[k] = P.lb[k] + np.random.randint(2)
-    ngroups = len(P.gptr) - 1
-    if P.perm.shape[0] > 0:
-        cols = np.random.permutation(P.perm.shape[1])
+    x = S.x
+    free = P.free
+    lb = P.lb
+    ub = P.ub
+    for i in range(len(free)):
+        k = free[i]
+        if ub[k] - lb[k] == 1:
+            x[k] = lb[k] + np.random.randint(2)
+    gptr = P.gptr
+    gvars = P.gvars
+    perm = P.perm
+    ngroups = len(gptr) - 1
+    if perm.shape[0] > 0:
+        cols = np.random.permutation(perm.shape[1])
         for g in range(ngroups):
-            for e in range(P.gptr[g], P.gptr[g + 1]):
-                S.x[P.gvars[e]] = 0
-            S.x[P.perm[g, cols[g]]] = 1
+            for e in range(gptr[g], gptr[g + 1]):
+                x[gvars[e]] = 0
+            x[perm[g, cols[g]]] = 1
     else:
         for g in range(ngroups):
-            for e in range(P.gptr[g], P.gptr[g + 1]):
-                S.x[P.gvars[e]] = 0
-            S.x[P.gvars[P.gptr[g] + np.random.randint(P.gptr[g + 1] - P.gptr[g])]] = 1
-    define(P, S.x)
+            for e in range(gptr[g], gptr[g + 1]):
+                x[gvars[e]] = 0
+            x[gvars[gptr[g] + np.random.randint(gptr[g + 1] - gptr[g])]] = 1
+    define(P, x)
     refresh(P, S)
 
 
@@ -397,13 +445,17 @@ def calibrate(P, S, seed):
         smallest = 1.0
     S.scal[5] = mean / np.log(2.0)
     S.scal[6] = max(smallest / np.log(1000.0), S.scal[5] * 1e-4)
+    rptr = P.rptr
+    rval = P.rval
+    w = S.w
+    w0 = S.w0
     for r in range(len(P.rhs)):
         size = 0.0
-        for e in range(P.rptr[r], P.rptr[r + 1]):
-            size += abs(P.rval[e])
-        coef = size / max(1, P.rptr[r + 1] - P.rptr[r])
-        S.w0[r] = mean / max(coef, 1e-12)
-        S.w[r] = S.w0[r]
+        for e in range(rptr[r], rptr[r + 1]):
+            size += abs(rval[e])
+        coef = size / max(1, rptr[r + 1] - rptr[r])
+        w0[r] = mean / max(coef, 1e-12)
+        w[r] = w0[r]
     refresh(P, S)
 
 
@@ -414,13 +466,18 @@ def adapt_weights(P, S):
     of the time: with a hundred contested rows -- placement's anti-affinity -- never all at once.)"""
     pen = 0.0
     feasible = S.scal[2] <= TOL
-    for r in range(len(P.rhs)):
-        v = _viol(P.sense[r], P.rhs[r], S.act[r])
+    sense = P.sense
+    rhs = P.rhs
+    act = S.act
+    w = S.w
+    w0 = S.w0
+    for r in range(len(rhs)):
+        v = _viol(sense[r], rhs[r], act[r])
         if v > 0.0:
-            S.w[r] *= 1.5
+            w[r] *= 1.5
         elif feasible:
-            S.w[r] = max(S.w0[r], 0.9 * S.w[r])
-        pen += S.w[r] * v
+            w[r] = max(w0[r], 0.9 * w[r])
+        pen += w[r] * v
     S.scal[1] = pen
 
 
@@ -464,12 +521,14 @@ def anneal(P, S, n_moves, seed):
     if not has_rows and len(P.gptr) == 1 and np.all(P.ub - P.lb == 1):
         _anneal_flips(P, S, n_moves, temp, alpha, length)
         return
+    scal = S.scal
+    ints = S.ints
     for _ in range(n_moves):
-        if S.scal[7] >= length:
+        if scal[7] >= length:
             _restart(P, S)
-            temp = S.scal[10]
-            alpha = (S.scal[6] / temp) ** (1.0 / length) if temp > S.scal[6] else 1.0
-        S.scal[7] += 1.0
+            temp = scal[10]
+            alpha = (scal[6] / temp) ** (1.0 / length) if temp > scal[6] else 1.0
+        scal[7] += 1.0
         temp *= alpha
         nv = propose(P, S, vs, ds)
         if nv == 0:
@@ -478,10 +537,10 @@ def anneal(P, S, n_moves, seed):
         de = dobj + dpen
         if de <= 0.0 or np.random.random() < np.exp(-de / temp):
             apply_move(P, S, vs, ds, nv, dobj, dpen, dviol)
-            if S.scal[0] < S.scal[3] or S.scal[2] < S.scal[4]:
+            if scal[0] < scal[3] or scal[2] < scal[4]:
                 keep_best(P, S)
-        S.ints[0] += 1  # counts across slices: a slice may be shorter than adapt_every
-        if has_rows and S.ints[0] % adapt_every == 0:
+        ints[0] += 1  # counts across slices: a slice may be shorter than adapt_every
+        if has_rows and ints[0] % adapt_every == 0:
             adapt_weights(P, S)
 
 
@@ -557,28 +616,35 @@ def greedy(P, S, seed, max_sweeps):
     vs = np.zeros(_move_size(P), dtype=np.int64)
     ds = np.zeros(_move_size(P), dtype=np.int64)
     ngroups = len(P.gptr) - 1 if P.perm.shape[0] == 0 else 0
-    nfree = len(P.free)
+    free = P.free
+    lb = P.lb
+    ub = P.ub
+    gptr = P.gptr
+    gvars = P.gvars
+    x = S.x
+    on = S.on
+    nfree = len(free)
     for _ in range(max_sweeps):
         improved = False
         for pick in np.random.permutation(nfree + ngroups):
             if pick < nfree:
-                k = P.free[pick]
-                if P.ub[k] - P.lb[k] != 1:
+                k = free[pick]
+                if ub[k] - lb[k] != 1:
                     continue
                 vs[0] = k
-                ds[0] = 1 - 2 * (S.x[k] - P.lb[k])
+                ds[0] = 1 - 2 * (x[k] - lb[k])
                 dobj, dpen, dviol = move_delta(P, S, vs, ds, 1)
                 if _better(dviol, dobj, 0.0, 0.0):
                     apply_move(P, S, vs, ds, 1, dobj, dpen, dviol)
                     improved = True
                 continue
             g = pick - nfree
-            a = S.on[g]
+            a = on[g]
             best_b = -1
             best_viol = 0.0
             best_obj = 0.0
-            for e in range(P.gptr[g], P.gptr[g + 1]):
-                b = P.gvars[e]
+            for e in range(gptr[g], gptr[g + 1]):
+                b = gvars[e]
                 if b == a:
                     continue
                 nv = _shift(P, vs, ds, a, b)
@@ -615,14 +681,16 @@ def tabu_flips(P, S, n_iters, seed):
     x = S.x
     h = S.h
     tabu = S.tabu
+    scal = S.scal
+    ints = S.ints
     for _ in range(n_iters):
-        it = S.ints[0]
-        S.ints[0] += 1
+        it = ints[0]
+        ints[0] += 1
         best_k = -1
         best_d = np.inf
         ties = 0
-        obj = S.scal[0]
-        target = S.scal[3] - 1e-9
+        obj = scal[0]
+        target = scal[3] - 1e-9
         for k in range(n):
             d = (1 - 2 * x[k]) * h[k]
             if tabu[k] > it and obj + d >= target:
@@ -638,31 +706,32 @@ def tabu_flips(P, S, n_iters, seed):
         if best_k < 0:
             continue
         vs[0] = best_k
-        ds[0] = 1 - 2 * S.x[best_k]
+        ds[0] = 1 - 2 * x[best_k]
         apply_move(P, S, vs, ds, 1, best_d, 0.0, 0.0)
-        S.tabu[best_k] = it + S.ints[4] + np.random.randint(S.ints[5] + 1)
+        tabu[best_k] = it + ints[4] + np.random.randint(ints[5] + 1)
         if keep_best(P, S):
-            S.ints[1] = 0
+            ints[1] = 0
         else:
-            S.ints[1] += 1
-        if S.ints[1] > S.ints[6]:
-            S.ints[1] = 0
-            S.ints[2] += 1
-            S.x[:] = S.best_x
+            ints[1] += 1
+        if ints[1] > ints[6]:
+            ints[1] = 0
+            ints[2] += 1
+            x[:] = S.best_x
             for _ in range(max(1, n // 10)):
                 k = np.random.randint(n)
-                S.x[k] = 1 - S.x[k]
+                x[k] = 1 - x[k]
             refresh(P, S)
-            S.tabu[:] = 0
+            tabu[:] = 0
 
 
 @njit(cache=True, nogil=True, inline="always")
-def swap_delta(P, S, a, b, c, d):
-    """Objective delta of a permutation swap: a, b off; c, d on (binaries)."""
+def swap_delta(h, dense, indptr, indices, data, a, b, c, d):
+    """Objective delta of a permutation swap: a, b off; c, d on (binaries); ``h`` the local fields."""
     return (
-        S.h[c] + S.h[d] - S.h[a] - S.h[b]
-        + _pair(P, a, b) + _pair(P, c, d)
-        - _pair(P, a, c) - _pair(P, a, d) - _pair(P, b, c) - _pair(P, b, d)
+        h[c] + h[d] - h[a] - h[b]
+        + _pair(dense, indptr, indices, data, a, b) + _pair(dense, indptr, indices, data, c, d)
+        - _pair(dense, indptr, indices, data, a, c) - _pair(dense, indptr, indices, data, a, d)
+        - _pair(dense, indptr, indices, data, b, c) - _pair(dense, indptr, indices, data, b, d)
     )
 
 
@@ -688,14 +757,19 @@ def robust_tabu(P, S, n_iters, seed):
     perm = P.perm
     var_col = P.var_col
     dense = P.dense
+    indptr = P.indptr
+    indices = P.indices
+    data = P.data
+    scal = S.scal
+    ints = S.ints
     for _ in range(n_iters):
-        it = S.ints[0]
-        S.ints[0] += 1
+        it = ints[0]
+        ints[0] += 1
         best = np.inf
         bi = -1
         bj = -1
         forced = False
-        obj = S.scal[0]
+        obj = scal[0]
         for i in range(ngroups - 1):
             a = on[i]
             ci = var_col[a]
@@ -708,11 +782,11 @@ def robust_tabu(P, S, n_iters, seed):
                     delta = (h[c] + h[d] - h[a] - h[b] + dense[a, b] + dense[c, d]
                              - dense[a, c] - dense[a, d] - dense[b, c] - dense[b, d])
                 else:
-                    delta = swap_delta(P, S, a, b, c, d)
+                    delta = swap_delta(h, dense, indptr, indices, data, a, b, c, d)
                 ti = tabu[i * ncols + cj]
                 tj = tabu[j * ncols + ci]
                 autorized = ti < it or tj < it
-                aspired = (ti < it - aspiration and tj < it - aspiration) or obj + delta < S.scal[3] - 1e-9
+                aspired = (ti < it - aspiration and tj < it - aspiration) or obj + delta < scal[3] - 1e-9
                 if (aspired and not forced) or (aspired and forced and delta < best) or (
                     not forced and autorized and delta < best
                 ):
@@ -723,16 +797,16 @@ def robust_tabu(P, S, n_iters, seed):
                         forced = True
         if bi < 0:
             continue
-        a = S.on[bi]
-        b = S.on[bj]
-        ci = P.var_col[a]
-        cj = P.var_col[b]
+        a = on[bi]
+        b = on[bj]
+        ci = var_col[a]
+        cj = var_col[b]
         vs[0] = a
         vs[1] = b
-        vs[2] = P.perm[bi, cj]
-        vs[3] = P.perm[bj, ci]
+        vs[2] = perm[bi, cj]
+        vs[3] = perm[bj, ci]
         apply_move(P, S, vs, ds, 4, best, 0.0, 0.0)
-        span = S.ints[5] - S.ints[4]
-        S.tabu[bi * ncols + ci] = it + S.ints[4] + (np.random.randint(span + 1) if span > 0 else 0)
-        S.tabu[bj * ncols + cj] = it + S.ints[4] + (np.random.randint(span + 1) if span > 0 else 0)
+        span = ints[5] - ints[4]
+        tabu[bi * ncols + ci] = it + ints[4] + (np.random.randint(span + 1) if span > 0 else 0)
+        tabu[bj * ncols + cj] = it + ints[4] + (np.random.randint(span + 1) if span > 0 else 0)
         keep_best(P, S)
