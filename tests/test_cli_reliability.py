@@ -206,8 +206,9 @@ def test_plot_without_the_plot_extra_is_refused_before_solving(capsys, tmp_path,
 
 def test_a_plot_with_no_feasible_plan_is_a_note_and_the_exit_code_stays_1(capsys, tmp_path):
     spec = tmp_path / "too-big.yaml"
-    spec.write_text("kind: placement\nsites:\n  - {name: a, capacity: {cpu: 4}}\nservices:\n"
-                    "  - {name: one, demand: {cpu: 3}}\n  - {name: two, demand: {cpu: 3}}\n")  # each fits, not both
+    spec.write_text("kind: placement\nsites:\n  - {name: a, capacity: {cpu: 4}}\n  - {name: b, capacity: {cpu: 4}}\n"
+                    "services:\n  - {name: one, demand: {cpu: 3}}\n  - {name: two, demand: {cpu: 3}}\n"
+                    "  - {name: three, demand: {cpu: 2}}\n")  # each fits, and 8 of 8 cpu in all, but 2 does not fit beside 3
     code, _, err = run(capsys, "solve", str(spec), "--backend", "cpsat", "-t", "2", "--plot", str(tmp_path / "plan.png"))
     assert code == 1  # no feasible solution: not bad input
     assert f"note: --plot: no feasible solution to draw; {tmp_path / 'plan.png'} not written" in err
@@ -240,6 +241,7 @@ def test_the_table_says_when_the_warm_start_was_never_beaten_or_the_engine_never
     assert code == 0 and "found by" not in out  # no warm start: the backend found it
 
     monkeypatch.setattr(chains, "_start_all", lambda *args, **kwargs: None)  # the JIT compile outlasts the budget
+    monkeypatch.setattr(chains, "jit_ready", lambda: False)  # (with a warm cache: "still starting its chains")
     code, out, err = run(capsys, "solve", BQP, "--backend", "ls", "-t", "1", "--seed", "0")
     assert "warning" in out and "still compiling" in " ".join(out.split())
     assert "RuntimeWarning" not in err  # said once, in the table

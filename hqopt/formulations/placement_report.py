@@ -10,12 +10,12 @@ answer ``Result.decoded``: the JSON-friendly dict, with a compact ``repr``, a
 Example:
     >>> from hqopt.formulations.placement import Placement
     >>> p = Placement.from_spec({"sites": [{"name": "a", "zone": "z", "capacity": {"cpu": 4}, "price": {"cpu": 1}},
-    ...                                    {"name": "b", "zone": "z", "capacity": {"cpu": 4}}],
+    ...                                    {"name": "b", "zone": "z", "capacity": {"cpu": 4}}, {"name": "c", "capacity": {"cpu": 4}}],
     ...                          "services": [{"name": "s1", "demand": {"cpu": 3}}, {"name": "s2", "demand": {"cpu": 2}}],
     ...                          "current": {"s1": "b", "s2": "b"}, "sites_down": ["b"]})
     >>> plan = p.plan({"s1": "a", "s2": "a"})
     >>> plan
-    <placement plan: 2 services on 1 of 2 sites, objective 7, 2 moves, infeasible>
+    <placement plan: 2 services on 1 of 3 sites, objective 7, 2 moves, infeasible>
     >>> print(plan.report().to_text().splitlines()[-2])
       s1: b (down) → a
 """

@@ -48,7 +48,7 @@ def parse(spec: Mapping[str, Any]) -> Placement:
     rules = F.mapping(spec.get("rules", {}) or {}, "rules")
     F.no_unknown_keys(rules, ("anti_affinity", "affinity", "pin", "forbid"), "rules")
     allowed = _parse_allowed(rules, services, sites)
-    _check_each_service_fits(services, sites, allowed)
+    _check_demand_fits(services, sites, allowed)
     groups = {s.group for s in services if s.group is not None}
     anti = [_parse_anti(item, F.join("rules.anti_affinity", k), groups) for k, item in enumerate(F.sequence(rules.get("anti_affinity", []), "rules.anti_affinity"))]
     affinity = [_parse_affinity(item, F.join("rules.affinity", k), service_names) for k, item in enumerate(F.sequence(rules.get("affinity", []), "rules.affinity"))]
@@ -97,7 +97,7 @@ def apply_operations(p: Placement, spec: Mapping[str, Any]) -> Placement:
             which = "it is down" if len(p.allowed[svc]) == 1 else f"all {len(p.allowed[svc])} are down"
             raise SpecError("sites_down", f"service {svc!r} may only run on {', '.join(p.allowed[svc])} (rules.pin/forbid), and {which}")
     if down:
-        _check_each_service_fits(p.services, p.sites, allowed, down)
+        _check_demand_fits(p.services, p.sites, allowed, down)
     current = {}
     for svc, site in F.mapping(spec.get("current", {}) or {}, "current").items():
         where = F.join("current", str(svc))
@@ -287,14 +287,14 @@ def _names_or_one(value: Any, where: str) -> list[str]:
     return [F.name(v, F.join(where, k) if isinstance(value, (list, tuple)) else where) for k, v in enumerate(items)]
 
 
-def _check_each_service_fits(
+def _check_demand_fits(
     services: list[Service], sites: list[Site], allowed: dict[str, list[str]], down: Sequence[str] = ()
 ) -> None:
     """Refuse demand no plan can meet: a service that fits on no site it may run on (say which and
     why), or a resource the services need more of in all than the sites have together.
 
     With ``down`` (sites_down, a re-plan) the sites left are checked and the field named is ``sites_down``.
-    Demand that fits in total but not packed (the bins too small together) is left to the solvers.
+    Demand that fits in total but cannot be packed (no site has room for what is left) is left to the solvers.
     """
     by_name = {s.name: s for s in sites}
     for k, svc in enumerate(services):
