@@ -186,6 +186,9 @@ def test_demand_beyond_the_sites_together_is_refused():
     with pytest.raises(SpecError, match=re.escape("the services need cpu 19 in all, more than the sites have together (18)")) as info:
         Placement.from_spec(_spec(services=more), "dc.yaml")
     assert info.value.field == "services"
+    mib = [{"name": "a", "capacity": {"cpu": 9, "mem": 1048576}}]  # large amounts are shown whole, not rounded alike
+    with pytest.raises(SpecError, match=re.escape("need mem 1048577 in all, more than the sites have together (1048576)")):
+        Placement.from_spec(_spec(sites=mib, services=[{"name": "s", "demand": {"mem": 1048576}}, {"name": "t", "demand": {"mem": 1}}], traffic=[]))
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,7 @@ def test_max_moves_is_a_hard_constraint():
 def test_a_huge_max_moves_is_no_limit_whether_an_int_or_a_float():
     p = _instance()
     as_int, as_float = p.replan(p.current, max_moves=10**30), p.replan(p.current, max_moves=1e20)  # YAML's 1.0e+20
-    assert as_int.max_moves > len(p.services) and as_float.max_moves > len(p.services)
+    assert as_int.max_moves > len(p.services) and as_float.max_moves > len(p.services)  # no limit
     assert "max-moves" not in as_int.to_model().cqm.constraints and "max-moves" not in as_float.to_model().cqm.constraints
     with pytest.raises(SpecError, match="must be an integer >= 0, got 2.5"):
         p.replan(p.current, max_moves=2.5)

@@ -315,7 +315,7 @@ def _check_demand_fits(
         have = math.fsum(site.capacity.get(r, 0.0) for site in up)
         if need > have * (1 + 1e-12):
             where = "that are up " if down else ""
-            raise SpecError("sites_down" if down else "services", f"the services need {r} {need:g} in all, more than the sites {where}have together ({have:g})")
+            raise SpecError("sites_down" if down else "services", f"the services need {r} {need:.15g} in all, more than the sites {where}have together ({have:.15g})")
 
 
 def _parse_allowed(rules: Mapping[str, Any], services: list[Service], sites: list[Site]) -> dict[str, list[str]]:
