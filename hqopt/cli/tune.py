@@ -94,14 +94,13 @@ def tune(
             f"sampler {sampler or spec.sampler['name']}"
         )
 
-    plot_path = None if no_plot else plot
-    default_plot = not no_plot and plot is None and have_plot_extra()  # named after the study opened (a new one: <name>-2)
+    want_plot = not no_plot and (plot is not None or have_plot_extra())
     choice = space_changed or _ask_space_choice
     stopper = _GracefulStop(threading.Event())
     try:
         with stopper, _warnings_as_lines(spec_path):
             report = _run(run_tune, spec, choice, opened, allow_import=allow_import, storage=storage, trials=trials,
-                          plot=plot_path, on_trial=progress, sampler=sampler, seed=seed, n_jobs=n_jobs,
+                          on_trial=progress, sampler=sampler, seed=seed, n_jobs=n_jobs,
                           timeout=timeout, stop=stopper.stop)  # fmt: skip
     except KeyboardInterrupt:  # a second signal before the study was open
         if stopper.signum != signal.SIGTERM:
@@ -123,11 +122,9 @@ def tune(
                    err=True)  # fmt: skip
     if export is not None and "study" in held:
         typer.echo(f"trials exported: {export_trials(held['study'], export)}")
-    written = report.plot_path
-    if default_plot and "study" in held and report.n_complete:
-        written = write_history_plot(held["study"], Path(f"{held['study'].study_name}-history.png"))
-    if written:
-        typer.echo(f"history plot: {written}")
+    if want_plot and "study" in held and report.n_complete:  # the default is named after the study run (new: <name>-2)
+        path = plot or Path(f"{held['study'].study_name}-history.png")
+        typer.echo(f"history plot: {write_history_plot(held['study'], path)}")
     raise typer.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED if report.interrupted else EXIT_OK)
 
 

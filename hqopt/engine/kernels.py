@@ -14,8 +14,8 @@ row is violated, relaxed towards their start value while it holds).
 
 Every kernel reads the arrays it needs out of ``P`` and ``S`` into locals
 once, before its loops: reading a field of the named tuple inside a loop
-costs a reference-count update each time, and made a placement's moves 5-7x
-slower.
+costs a reference-count update each time (a placement's loop of group
+shifts ran 5-7x slower that way).
 
 Example (a 3-variable QUBO, one SA slice):
     >>> import dimod
