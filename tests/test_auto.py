@@ -7,7 +7,7 @@ import pytest
 
 import hqopt
 import hqopt.io
-from hqopt.backends.auto import ModelFacts, choose
+from hqopt.backends.auto import CPSAT_RACE_MAX_TERMS, LOCAL_SEARCH_MAX_TERMS, ModelFacts, choose
 
 from conftest import REPO, fractional_assignment
 
@@ -38,6 +38,24 @@ def test_linear_constrained_models_race_mip_and_cpsat():
 def test_quadratic_constrained_models_race_local_search_and_cpsat():
     names, reason = choose(hqopt.io.load(REPO / "problems" / "qap" / "chr12a.dat"))
     assert names[-1] == "cpsat" and len(names) == 2 and "CP-SAT" in reason
+
+
+def _generated_placement(services: int, sites: int, seed: int) -> hqopt.Model:
+    from hqopt.formulations.placement import Placement
+    from hqopt.formulations.placement_generator import generate_placement
+
+    spec = generate_placement(services, sites, seed=seed)
+    spec.pop("kind")
+    return Placement.from_spec(spec).to_model()
+
+
+def test_placements_race_cpsat_only_while_it_can_bound_them():
+    small = _generated_placement(100, 10, seed=4)
+    large = _generated_placement(150, 15, seed=6)
+    assert ModelFacts.of(small).terms <= CPSAT_RACE_MAX_TERMS < ModelFacts.of(large).terms <= LOCAL_SEARCH_MAX_TERMS
+    assert choose(small)[0] == ["ls", "cpsat"]
+    names, reason = choose(large)
+    assert names == ["ls"] and "all cores" in reason
 
 
 def test_quadratic_constraints_go_to_cpsat():
