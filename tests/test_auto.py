@@ -49,13 +49,19 @@ def _generated_placement(services: int, sites: int, seed: int) -> hqopt.Model:
     return Placement.from_spec(spec).to_model()
 
 
-def test_placements_race_cpsat_only_while_it_can_bound_them():
+def test_placements_race_cpsat_only_while_it_can_bound_them(monkeypatch):
+    import hqopt.backends.auto as auto
+
     small = _generated_placement(100, 10, seed=4)
     large = _generated_placement(150, 15, seed=6)
+    monkeypatch.setattr(auto, "_jit_ready", lambda: True)
     assert ModelFacts.of(small).terms <= CPSAT_RACE_MAX_TERMS < ModelFacts.of(large).terms <= LOCAL_SEARCH_MAX_TERMS
     assert choose(small)[0] == ["ls", "cpsat"]
     names, reason = choose(large)
     assert names == ["ls"] and "all cores" in reason
+    monkeypatch.setattr(auto, "_jit_ready", lambda: False)  # a cold engine: CP-SAT keeps a plan coming
+    names, reason = choose(large)
+    assert names == ["ls", "cpsat"] and "compiles" in reason
 
 
 def test_quadratic_constraints_go_to_cpsat():

@@ -29,9 +29,11 @@ The rules, in order:
    terms -> ``ls`` raced with ``cpsat`` (``ls`` finds good answers fast on the
    exact structure; CP-SAT proves bounds and sometimes optimality, and stops
    the race);
-7. constrained, up to :data:`LOCAL_SEARCH_MAX_TERMS` -> ``ls`` alone on all cores
-   (at this size CP-SAT's linearisation finds neither a better answer nor a
-   useful bound in a working budget, and would take half the cores);
+7. constrained, up to :data:`LOCAL_SEARCH_MAX_TERMS` -> ``ls`` alone on all
+   cores (measured on generated placements: at this size CP-SAT's
+   linearisation finds neither a better answer nor a useful bound in a
+   working budget, and would take half the cores); while the engine's
+   kernels are not yet compiled, raced with ``cpsat`` as in rule 6;
 8. constrained and larger -> ``lns`` (large-neighbourhood search over ``ls``
    with CP-SAT repairing small sub-problems).
 
@@ -160,10 +162,16 @@ RULES: tuple[Rule, ...] = (
         "CP-SAT (proven bound)",
     ),
     Rule(
-        lambda f: f.terms <= LOCAL_SEARCH_MAX_TERMS,
+        lambda f: f.terms <= LOCAL_SEARCH_MAX_TERMS and f.jit_ready,
         (("ls", "sa"),),
         lambda f: f"constrained, {f.terms} variables+terms: local search on the exact structure on all cores "
         "(too large for CP-SAT to improve on it or bound it usefully)",
+    ),
+    Rule(
+        lambda f: f.terms <= LOCAL_SEARCH_MAX_TERMS,
+        (("ls", "sa"), ("cpsat",)),
+        lambda f: f"constrained, {f.terms} variables+terms: local search on the exact structure, with CP-SAT "
+        "beside it while the engine compiles (first run after installing)",
     ),
     Rule(
         lambda f: True,
@@ -192,7 +200,7 @@ class AutoBackend(Backend):
     """Chooses backends per problem; see the module docstring for the rules."""
 
     name = "auto"
-    description = "chooses exact, cpsat, mip+cpsat, ls (+sa while the engine compiles), ls+cpsat or lns from the model's facts; says why"
+    description = "chooses exact, cpsat, mip+cpsat, ls alone (unconstrained, large permutations, large constrained; +sa or +cpsat while the engine compiles), ls+cpsat or lns from the model's facts; says why"
     capabilities = Capabilities(accepts="cqm", integer_variables=True, proves_bounds=True)
     option_names = ()
 

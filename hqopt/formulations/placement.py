@@ -530,8 +530,9 @@ class Placement:
 #: above this many site-pair terms (traffic pairs x sites^2), a hierarchical latency is
 #: encoded with per-zone/region variables instead (far fewer terms, so 1000 x 50 builds in
 #: seconds). The engine (`ls`) sees those variables as defined by their service's site
-#: (hqopt.engine.structure: a move carries them). Below it the site-pair form is kept,
-#: which CP-SAT searches better.
+#: (hqopt.engine.structure: a move carries them). Below it the site-pair form is kept
+#: (CP-SAT, which auto races on models up to its CPSAT_RACE_MAX_TERMS, searches it better;
+#: which form the engine searches better above that was not measured).
 DENSE_MAX_TERMS = 1_000_000
 
 
