@@ -30,6 +30,7 @@ import dimod
 import numpy as np
 
 from hqopt.errors import ModelError
+from hqopt.samples import constraint_rows
 from hqopt.verify import Verdicts, Verifier
 
 Label = Hashable
@@ -254,10 +255,7 @@ class Model:
         bad = _first_non_finite(cqm.objective)
         if bad is not None:
             raise ModelError(f"the objective has a non-finite coefficient: {bad}")
-        ones = (np.ones((1, cqm.num_variables())), cqm.variables)
-        if cqm.constraints and not np.isfinite(np.fromiter(cqm.violations(ones).values(), dtype=float)).all():
-            # fast path passed over: a non-finite coefficient, offset or right-hand side makes the
-            # all-ones violation non-finite; find and name it
+        if cqm.constraints and not _constraints_finite(cqm):  # find and name the first non-finite number
             for label, con in cqm.constraints.items():
                 bad = _first_non_finite(con.lhs)
                 if bad is not None:
@@ -303,6 +301,15 @@ class Model:
             raise ModelError(f"sample lacks {len(missing)} variable(s), e.g. {missing[0]!r}")
         verifier = Verifier(self)
         return verifier(np.array([[float(sample[v]) for v in verifier.labels]]))
+
+
+def _constraints_finite(cqm: dimod.ConstrainedQuadraticModel) -> bool:
+    """Whether every coefficient, offset and right-hand side of ``cqm``'s constraints is finite
+    (read from the constraints' arrays, as the solve's verifier reads them)."""
+    rows = constraint_rows(cqm)
+    if not (np.isfinite(rows.matrix.data).all() and np.isfinite(rows.offset).all() and np.isfinite(rows.rhs).all()):
+        return False
+    return all(_first_non_finite(cqm.constraints[rows.labels[j]].lhs) is None for j in rows.quadratic)
 
 
 def _first_non_finite(qm: dimod.QuadraticModel | dimod.BinaryQuadraticModel) -> str | None:

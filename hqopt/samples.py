@@ -98,6 +98,31 @@ def cqm_samples(samples_like: Any, cqm: dimod.ConstrainedQuadraticModel, **kwarg
     return rows.sampleset(samples_like, cqm.objective.energies(samples_like), violations, **kwargs)
 
 
+def linear_terms(expression: Any, index: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The column (``index(label)``, the CQM's variable order) and coefficient of each linear term
+    of a constraint's left-hand side, in the expression's order.
+
+    A constraint of a CQM gives them as arrays (the accessors dimod's own
+    serialisation reads: no Python step per term, 2.5x faster on a 1000-service
+    placement's 30 000 rows); any other expression is read term by term.
+
+    >>> import dimod
+    >>> cqm = dimod.CQM()
+    >>> x, y, z = dimod.Binaries("xyz")
+    >>> _ = cqm.add_constraint(2 * z - y <= 1, label="c")
+    >>> cols, coefs = linear_terms(cqm.constraints["c"].lhs, cqm.variables.index)
+    >>> [cqm.variables[int(c)] for c in cols], coefs.tolist()
+    (['z', 'y'], [2.0, -1.0])
+    """
+    if hasattr(expression, "_iindices") and hasattr(expression, "_ilinear"):
+        return np.asarray(expression._iindices(), dtype=np.int64), np.asarray(expression._ilinear(), dtype=float)
+    terms = list(expression.iter_linear())
+    return (
+        np.fromiter((index(v) for v, _ in terms), dtype=np.int64, count=len(terms)),
+        np.fromiter((b for _, b in terms), dtype=float, count=len(terms)),
+    )
+
+
 @overload
 def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows: ...
 @overload
@@ -117,10 +142,10 @@ def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
     """The arrays of ``cqm``'s constraints, built now (one pass over them) and cached for
     :func:`cached_constraint_rows` while ``cqm`` lives."""
     size = (len(cqm.variables), len(cqm.constraints))
-    index = {v: i for i, v in enumerate(cqm.variables)}
+    index = cqm.variables.index
     labels: list[Any] = []
-    cols: list[int] = []
-    vals: list[float] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
     counts: list[int] = []
     offset: list[float] = []
     rhs: list[float] = []
@@ -130,10 +155,11 @@ def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
         labels.append(label)
         lhs = con.lhs
         if lhs.is_linear():
-            terms = [(v, b) for v, b in lhs.iter_linear() if b]  # no zero entries: 0 * inf is nan
-            cols.extend(index[v] for v, _ in terms)
-            vals.extend(b for _, b in terms)
-            counts.append(len(terms))
+            columns, coefficients = linear_terms(lhs, index)
+            keep = coefficients != 0  # no zero entries: 0 * inf is nan
+            cols.append(columns[keep])
+            vals.append(coefficients[keep])
+            counts.append(int(keep.sum()))
             offset.append(lhs.offset)
         else:
             quadratic.append(j)
@@ -142,7 +168,9 @@ def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
         rhs.append(con.rhs)
         sense.append({Sense.Le: SENSE_LE, Sense.Ge: SENSE_GE, Sense.Eq: SENSE_EQ}[con.sense])
     indptr = np.concatenate([[0], np.cumsum(counts)])
-    matrix = sp.csr_matrix((np.asarray(vals, dtype=float), np.asarray(cols, dtype=np.int64), indptr), shape=(size[1], size[0]))
+    data = np.concatenate([np.zeros(0), *vals])
+    indices = np.concatenate([np.zeros(0, dtype=np.int64), *cols])
+    matrix = sp.csr_matrix((data, indices, indptr), shape=(size[1], size[0]))
     rows = ConstraintRows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)
     key = id(cqm)
     with _LOCK:

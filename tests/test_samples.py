@@ -104,3 +104,23 @@ def test_verifier_sampleset_is_dimods(seed, rows, samples):
     with _Forbidden():
         got = verifier.sampleset(values)
     assert_same_sampleset(got, expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), rows=st.integers(1, 12))
+def test_constraint_rows_hold_each_rows_linear_terms(seed, rows):
+    """The matrix built from dimod's arrays equals the one read term by term (zero coefficients left out)."""
+    cqm = _random_cqm(seed, rows)
+    built = S.constraint_rows(cqm)
+    expected = np.zeros((len(cqm.constraints), len(cqm.variables)))
+    for j, con in enumerate(cqm.constraints.values()):
+        if con.lhs.is_linear():
+            for v, b in con.lhs.iter_linear():
+                expected[j, cqm.variables.index(v)] = b
+            plain = dimod.QuadraticModel()  # no array accessors: the term-by-term path
+            plain.update(con.lhs)
+            cols, coefs = S.linear_terms(plain, cqm.variables.index)
+            fast = S.linear_terms(con.lhs, cqm.variables.index)
+            assert sorted(zip(cols.tolist(), coefs.tolist())) == sorted(zip(fast[0].tolist(), fast[1].tolist()))
+    np.testing.assert_array_equal(built.matrix.toarray(), expected)
+    assert 0 not in built.matrix.data

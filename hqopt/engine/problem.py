@@ -32,7 +32,7 @@ from dimod.sym import Sense
 
 from hqopt.engine.structure import Structure, detect_structure
 from hqopt.errors import BackendError
-from hqopt.samples import cqm_samples
+from hqopt.samples import cqm_samples, linear_terms
 
 #: pair lookups use a dense matrix up to this many variables (when moves need them)
 DENSE_LIMIT = 2048
@@ -139,21 +139,21 @@ def _objective_arrays(cqm: dimod.ConstrainedQuadraticModel, index: dict[Any, int
 
 def _row_arrays(cqm: dimod.ConstrainedQuadraticModel, labels: list[Any], index: dict[Any, int]) -> tuple[np.ndarray, ...]:
     n = len(index)
-    rptr = [0]
-    rcol: list[int] = []
-    rval: list[float] = []
+    counts = []
+    rcol: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    rval: list[np.ndarray] = [np.zeros(0)]
     rhs, sense = [], []
     for label in labels:
         con = cqm.constraints[label]
-        for v, bias in con.lhs.iter_linear():
-            rcol.append(index[v])
-            rval.append(bias)
-        rptr.append(len(rcol))
+        cols, vals = linear_terms(con.lhs, index.__getitem__)
+        rcol.append(cols)
+        rval.append(vals)
+        counts.append(len(cols))
         rhs.append(con.rhs - con.lhs.offset)
         sense.append({Sense.Le: LE, Sense.Ge: GE, Sense.Eq: EQ}[con.sense])
-    rptr_a = np.asarray(rptr, dtype=np.int64)
-    rcol_a = np.asarray(rcol, dtype=np.int32)
-    rval_a = np.asarray(rval, dtype=np.float64)
+    rptr_a = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
+    rcol_a = np.concatenate(rcol).astype(np.int32)
+    rval_a = np.concatenate(rval).astype(np.float64)
     row_of = np.repeat(np.arange(len(labels)), np.diff(rptr_a))
     vptr, vrow, vval = _csr(n, rcol_a.astype(np.int64), row_of.astype(np.int32), rval_a)
     return (rptr_a, rcol_a, rval_a, np.asarray(rhs, dtype=np.float64), np.asarray(sense, dtype=np.int8), vptr, vrow, vval)

@@ -32,7 +32,7 @@ from typing import Any
 import dimod
 from dimod.sym import Sense
 
-from hqopt.samples import cached_constraint_rows
+from hqopt.samples import cached_constraint_rows, linear_terms
 
 
 @dataclass
@@ -115,10 +115,10 @@ def _one_hot_vars(cqm: dimod.ConstrainedQuadraticModel, label: Any) -> list[Any]
     lhs = con.lhs
     if con.sense is not Sense.Eq or not lhs.is_linear() or lhs.num_variables == 0:
         return None
-    coefficients = {bias for _, bias in lhs.iter_linear()}
-    if len(coefficients) != 1:
+    coefficients = linear_terms(lhs, cqm.variables.index)[1]
+    c = float(coefficients[0])
+    if not (coefficients == c).all():
         return None
-    (c,) = coefficients
     if c == 0 or abs((con.rhs - lhs.offset) - c) > 1e-9 * abs(c):
         return None
     if any(cqm.vartype(v) is not dimod.BINARY for v in lhs.variables):
@@ -197,7 +197,7 @@ def _detect(cqm: dimod.ConstrainedQuadraticModel) -> Structure:
             one_hot.append((label, members))
         elif not con.lhs.is_linear():
             s.quadratic_rows.append(label)
-        elif con.sense is Sense.Le and all(b >= 0 for _, b in con.lhs.iter_linear()):
+        elif con.sense is Sense.Le and (linear_terms(con.lhs, cqm.variables.index)[1] >= 0).all():
             s.capacity_rows.append(label)
         else:
             s.linear_rows.append(label)
