@@ -323,8 +323,10 @@ def search(
     _adopt_incumbent(problem, initial, chains)
     report()
     margin = min(0.2, 0.03 * budget.time_limit) if budget.time_limit is not None else 0.0  # for solve's final verification
+    # the end (one SampleSet of the chains' states, then solve's check of it) costs about two reports,
+    # however many chains: building a SampleSet is work per variable, not per state
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        while not budget.expired() and budget.remaining() > max(margin, (workers + 1) * report_cost):
+        while not budget.expired() and budget.remaining() > max(margin, 2 * report_cost):
             steps = [u if t is None else min(u, t - d) for u, t, d in zip(units, totals, done)]
             if max(steps) <= 0:
                 break
