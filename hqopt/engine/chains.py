@@ -52,6 +52,9 @@ REHEAT = 0.3
 #: random start + greedy repair, at most this many times while the result is infeasible
 REPAIR_ATTEMPTS = 5
 
+#: reports' worth of time a timed search keeps back for its end
+END_REPORTS = 3
+
 #: share of the time left when the chains start that their greedy repair may use (timed runs only)
 REPAIR_SHARE = 0.5
 
@@ -323,10 +326,11 @@ def search(
     _adopt_incumbent(problem, initial, chains)
     report()
     margin = min(0.2, 0.03 * budget.time_limit) if budget.time_limit is not None else 0.0  # for solve's final verification
-    # the end (one SampleSet of the chains' states, then solve's check of it) costs about two reports,
-    # however many chains: building a SampleSet is work per variable, not per state
+    # the end (one SampleSet of the chains' states, then solve's check of it) costs one to two reports
+    # however many chains (a SampleSet's cost is per variable, not per state); three leave room for a
+    # loaded machine: a backend still running past the deadline is left behind with only what it reported
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        while not budget.expired() and budget.remaining() > max(margin, 2 * report_cost):
+        while not budget.expired() and budget.remaining() > max(margin, END_REPORTS * report_cost):
             steps = [u if t is None else min(u, t - d) for u, t, d in zip(units, totals, done)]
             if max(steps) <= 0:
                 break
