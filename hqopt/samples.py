@@ -98,9 +98,10 @@ def cqm_samples(samples_like: Any, cqm: dimod.ConstrainedQuadraticModel, **kwarg
     return rows.sampleset(samples_like, cqm.objective.energies(samples_like), violations, **kwargs)
 
 
-def linear_terms(expression: Any, index: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The column (``index(label)``, the CQM's variable order) and coefficient of each linear term
-    of a constraint's left-hand side, in the expression's order.
+def linear_terms(expression: Any, cqm: dimod.ConstrainedQuadraticModel) -> tuple[np.ndarray, np.ndarray]:
+    """The position in ``cqm.variables`` and the coefficient of each linear term of ``expression``
+    (a left-hand side of one of ``cqm``'s constraints, or any expression over its variables), in the
+    expression's order.
 
     A constraint of a CQM gives them as arrays (the accessors dimod's own
     serialisation reads: no Python step per term, 2.5x faster on a 1000-service
@@ -110,15 +111,15 @@ def linear_terms(expression: Any, index: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> cqm = dimod.CQM()
     >>> x, y, z = dimod.Binaries("xyz")
     >>> _ = cqm.add_constraint(2 * z - y <= 1, label="c")
-    >>> cols, coefs = linear_terms(cqm.constraints["c"].lhs, cqm.variables.index)
+    >>> cols, coefs = linear_terms(cqm.constraints["c"].lhs, cqm)
     >>> [cqm.variables[int(c)] for c in cols], coefs.tolist()
     (['z', 'y'], [2.0, -1.0])
     """
-    if hasattr(expression, "_iindices") and hasattr(expression, "_ilinear"):
+    if hasattr(expression, "_iindices") and hasattr(expression, "_ilinear") and expression.parent is cqm:
         return np.asarray(expression._iindices(), dtype=np.int64), np.asarray(expression._ilinear(), dtype=float)
     terms = list(expression.iter_linear())
     return (
-        np.fromiter((index(v) for v, _ in terms), dtype=np.int64, count=len(terms)),
+        np.fromiter((cqm.variables.index(v) for v, _ in terms), dtype=np.int64, count=len(terms)),
         np.fromiter((b for _, b in terms), dtype=float, count=len(terms)),
     )
 
@@ -142,7 +143,6 @@ def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
     """The arrays of ``cqm``'s constraints, built now (one pass over them) and cached for
     :func:`cached_constraint_rows` while ``cqm`` lives."""
     size = (len(cqm.variables), len(cqm.constraints))
-    index = cqm.variables.index
     labels: list[Any] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
@@ -155,7 +155,7 @@ def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
         labels.append(label)
         lhs = con.lhs
         if lhs.is_linear():
-            columns, coefficients = linear_terms(lhs, index)
+            columns, coefficients = linear_terms(lhs, cqm)
             keep = coefficients != 0  # no zero entries: 0 * inf is nan
             cols.append(columns[keep])
             vals.append(coefficients[keep])

@@ -119,8 +119,8 @@ def test_constraint_rows_hold_each_rows_linear_terms(seed, rows):
                 expected[j, cqm.variables.index(v)] = b
             plain = dimod.QuadraticModel()  # no array accessors: the term-by-term path
             plain.update(con.lhs)
-            cols, coefs = S.linear_terms(plain, cqm.variables.index)
-            fast = S.linear_terms(con.lhs, cqm.variables.index)
+            cols, coefs = S.linear_terms(plain, cqm)
+            fast = S.linear_terms(con.lhs, cqm)
             assert sorted(zip(cols.tolist(), coefs.tolist())) == sorted(zip(fast[0].tolist(), fast[1].tolist()))
     np.testing.assert_array_equal(built.matrix.toarray(), expected)
     assert 0 not in built.matrix.data

@@ -145,7 +145,7 @@ def _row_arrays(cqm: dimod.ConstrainedQuadraticModel, labels: list[Any], index: 
     rhs, sense = [], []
     for label in labels:
         con = cqm.constraints[label]
-        cols, vals = linear_terms(con.lhs, index.__getitem__)
+        cols, vals = linear_terms(con.lhs, cqm)
         rcol.append(cols)
         rval.append(vals)
         counts.append(len(cols))

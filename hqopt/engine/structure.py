@@ -115,7 +115,7 @@ def _one_hot_vars(cqm: dimod.ConstrainedQuadraticModel, label: Any) -> list[Any]
     lhs = con.lhs
     if con.sense is not Sense.Eq or not lhs.is_linear() or lhs.num_variables == 0:
         return None
-    coefficients = linear_terms(lhs, cqm.variables.index)[1]
+    coefficients = linear_terms(lhs, cqm)[1]
     c = float(coefficients[0])
     if not (coefficients == c).all():
         return None
@@ -197,7 +197,7 @@ def _detect(cqm: dimod.ConstrainedQuadraticModel) -> Structure:
             one_hot.append((label, members))
         elif not con.lhs.is_linear():
             s.quadratic_rows.append(label)
-        elif con.sense is Sense.Le and (linear_terms(con.lhs, cqm.variables.index)[1] >= 0).all():
+        elif con.sense is Sense.Le and (linear_terms(con.lhs, cqm)[1] >= 0).all():
             s.capacity_rows.append(label)
         else:
             s.linear_rows.append(label)
