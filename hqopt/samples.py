@@ -83,9 +83,14 @@ _CACHE: dict[int, tuple[weakref.ref, ConstraintRows]] = {}
 _LOCK = threading.Lock()
 
 
+def checked_with_rows(cqm: dimod.ConstrainedQuadraticModel) -> bool:
+    """Whether :func:`cqm_samples` checks samples of ``cqm`` with its constraint arrays (else dimod does)."""
+    return len(cqm.constraints) >= MIN_CONSTRAINTS and not cqm.num_soft_constraints()
+
+
 def cqm_samples(samples_like: Any, cqm: dimod.ConstrainedQuadraticModel, **kwargs: Any) -> dimod.SampleSet:
     """``dimod.SampleSet.from_samples_cqm(samples_like, cqm, **kwargs)``, faster on many constraints."""
-    if len(cqm.constraints) < MIN_CONSTRAINTS or len(samples_like) == 0 or cqm.num_soft_constraints():
+    if not checked_with_rows(cqm) or len(samples_like) == 0:
         return dimod.SampleSet.from_samples_cqm(samples_like, cqm, **kwargs)
     samples_like = samples, labels = dimod.as_samples(samples_like, labels_type=dimod.variables.Variables)
     if len(labels) != len(cqm.variables):  # dimod says what is missing or extra

@@ -27,7 +27,7 @@ from hqopt.budget import Budget
 from hqopt.engine import build_problem, detect_structure
 from hqopt.engine.chains import search
 from hqopt.errors import BackendOptionError
-from hqopt.samples import MIN_CONSTRAINTS, cached_constraint_rows
+from hqopt.samples import cached_constraint_rows, checked_with_rows
 
 #: most chains per core: more only share the cores, each with its own copy of the problem's state
 MAX_WORKERS_PER_CORE = 4
@@ -58,7 +58,7 @@ class LocalSearchBackend(Backend):
     ) -> BackendOutput:
         self.expect_problem(problem)
         t0 = time.perf_counter()
-        if len(problem.constraints) >= MIN_CONSTRAINTS and not problem.num_soft_constraints():
+        if checked_with_rows(problem):
             # the arrays its samples are checked with, built here rather than inside the first report,
             # whose cost sets how much of the time limit the chains leave for the end
             cached_constraint_rows(problem)

@@ -137,8 +137,8 @@ def _objective_arrays(cqm: dimod.ConstrainedQuadraticModel, index: dict[Any, int
     return lin, diag, indptr, indices, data
 
 
-def _row_arrays(cqm: dimod.ConstrainedQuadraticModel, labels: list[Any], index: dict[Any, int]) -> tuple[np.ndarray, ...]:
-    n = len(index)
+def _row_arrays(cqm: dimod.ConstrainedQuadraticModel, labels: list[Any]) -> tuple[np.ndarray, ...]:
+    n = len(cqm.variables)
     counts = []
     rcol: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     rval: list[np.ndarray] = [np.zeros(0)]
@@ -151,7 +151,7 @@ def _row_arrays(cqm: dimod.ConstrainedQuadraticModel, labels: list[Any], index: 
         counts.append(len(cols))
         rhs.append(con.rhs - con.lhs.offset)
         sense.append({Sense.Le: LE, Sense.Ge: GE, Sense.Eq: EQ}[con.sense])
-    rptr_a = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
+    rptr_a = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
     rcol_a = np.concatenate(rcol).astype(np.int32)
     rval_a = np.concatenate(rval).astype(np.float64)
     row_of = np.repeat(np.arange(len(labels)), np.diff(rptr_a))
@@ -204,7 +204,7 @@ def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | N
         dense[rows, indices] = data
 
     penalised = s.capacity_rows + s.linear_rows
-    rptr, rcol, rval, rhs, sense, vptr, vrow, vval = _row_arrays(cqm, penalised, index)
+    rptr, rcol, rval, rhs, sense, vptr, vrow, vval = _row_arrays(cqm, penalised)
     arrays = Arrays(
         lb, ub, lin, diag, indptr, indices, data, dense, gptr, gvars, var_group, perm, var_col, free,
         rptr, rcol, rval, rhs, sense, vptr, vrow, vval, dptr, dvar, defined,
