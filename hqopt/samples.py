@@ -7,7 +7,7 @@ gives the same SampleSet (energy, ``is_satisfied``, ``is_feasible``,
 ``info["constraint_labels"]``) from one sparse product per batch: the linear
 constraints' matrix is built once per CQM object and cached while it lives
 (:func:`cached_constraint_rows`). :func:`constraint_rows` always builds afresh
-and replaces the cached arrays, so a solve, whose verifier builds them first,
+and replaces the cached arrays, so a solve, whose validation builds them first,
 never sees arrays from before the CQM was last changed. Quadratic constraints
 are evaluated one by one as dimod does; a CQM with soft constraints goes to
 dimod unchanged.
@@ -129,6 +129,31 @@ def linear_terms(expression: Any, cqm: dimod.ConstrainedQuadraticModel) -> tuple
     )
 
 
+def quadratic_terms(expression: Any, cqm: dimod.ConstrainedQuadraticModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The positions in ``cqm.variables`` of the two variables and the bias of each quadratic term
+    of ``expression`` (``cqm.objective``, a left-hand side of ``cqm``, or any expression over its
+    variables), in the expression's order; read as :func:`linear_terms` reads the linear ones.
+
+    >>> import dimod
+    >>> cqm = dimod.CQM()
+    >>> x, y, z = dimod.Binaries("xyz")
+    >>> cqm.set_objective(3 * z * x - y)
+    >>> us, vs, biases = quadratic_terms(cqm.objective, cqm)
+    >>> sorted((cqm.variables[int(u)], cqm.variables[int(v)]) for u, v in zip(us, vs)), biases.tolist()
+    ([('x', 'z')], [3.0])
+    """
+    if hasattr(expression, "_iindices") and hasattr(expression, "_iquadratic") and expression.parent is cqm:
+        positions = np.asarray(expression._iindices(), dtype=np.int64)
+        terms = expression._iquadratic()  # positions among the expression's own variables
+        return positions[terms["u"]], positions[terms["v"]], np.asarray(terms["bias"], dtype=float)
+    triples = list(expression.iter_quadratic())
+    return (
+        np.fromiter((cqm.variables.index(u) for u, _, _ in triples), dtype=np.int64, count=len(triples)),
+        np.fromiter((cqm.variables.index(v) for _, v, _ in triples), dtype=np.int64, count=len(triples)),
+        np.fromiter((b for _, _, b in triples), dtype=float, count=len(triples)),
+    )
+
+
 @overload
 def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows: ...
 @overload
@@ -144,9 +169,26 @@ def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel, build: bool = T
     return constraint_rows(cqm) if build else None
 
 
+def current_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
+    """The arrays of ``cqm`` last built by :func:`constraint_rows` (a solve's validation builds them first);
+    when there are none, built now and not cached, so that a CQM changed between two direct backend
+    calls is read again."""
+    rows = cached_constraint_rows(cqm, build=False)
+    return rows if rows is not None else constraint_arrays(cqm)
+
+
 def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
     """The arrays of ``cqm``'s constraints, built now (one pass over them) and cached for
     :func:`cached_constraint_rows` while ``cqm`` lives."""
+    rows = constraint_arrays(cqm)
+    key = id(cqm)
+    with _LOCK:
+        _CACHE[key] = (weakref.ref(cqm, lambda _: _CACHE.pop(key, None)), rows)
+    return rows
+
+
+def constraint_arrays(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
+    """The arrays of ``cqm``'s constraints, built now and not cached (see :func:`constraint_rows`)."""
     size = (len(cqm.variables), len(cqm.constraints))
     labels: list[Any] = []
     cols: list[np.ndarray] = []
@@ -176,8 +218,4 @@ def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
     data = np.concatenate([np.zeros(0), *vals])
     indices = np.concatenate([np.zeros(0, dtype=np.int64), *cols])
     matrix = sp.csr_matrix((data, indices, indptr), shape=(size[1], size[0]))
-    rows = ConstraintRows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)
-    key = id(cqm)
-    with _LOCK:
-        _CACHE[key] = (weakref.ref(cqm, lambda _: _CACHE.pop(key, None)), rows)
-    return rows
+    return ConstraintRows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)

@@ -39,6 +39,7 @@ from hqopt.errors import ArgumentError, NotSearchedWarning
 from hqopt.model import Label, Model, Sense, as_model
 from hqopt.race import Member, MemberOutcome, RaceSettings, run_race
 from hqopt.result import Result, Status, Timing
+from hqopt.samples import cached_constraint_rows
 from hqopt.tracker import Progress, Tracker
 
 
@@ -104,7 +105,8 @@ def solve(
     if initial is None and callable(model.metadata.get("warm_start")):
         initial = model.metadata["warm_start"]()  # a formulation's own quick feasible answer (inside the budget)
     initial = initial or None  # {}: no warm start
-    tracker = Tracker(model, budget, on_progress, target)  # first: its verifier builds the constraint arrays the rest reads
+    # the verifier checks with the constraint arrays as_model's validation built a moment ago (the rest reads them too)
+    tracker = Tracker(model, budget, on_progress, target, rows=cached_constraint_rows(model.cqm))
     backends, name, reason = _members(backend, model, time_limit, options)
     if len(backends) > 1:
         backends = [_sharing_cores(b, len(backends), options) for b in backends]

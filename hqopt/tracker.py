@@ -38,6 +38,7 @@ import numpy as np
 from hqopt.budget import Budget
 from hqopt.compile import Compiled
 from hqopt.model import Model
+from hqopt.samples import ConstraintRows
 from hqopt.verify import Verifier
 
 #: how many of the lowest-energy distinct samples of each batch are verified
@@ -81,6 +82,7 @@ class Tracker:
         budget: the solve's budget (stopped at ``target``; gives timestamps).
         on_progress: called with a :class:`Progress` after each verified batch.
         target: stop once a feasible objective at least this good is verified.
+        rows: the constraint arrays of ``model.cqm``, if just built (see :class:`~hqopt.verify.Verifier`).
     """
 
     def __init__(
@@ -89,13 +91,14 @@ class Tracker:
         budget: Budget,
         on_progress: Callable[[Progress], Any] | None = None,
         target: float | None = None,
+        rows: ConstraintRows | None = None,
     ) -> None:
         self.model = model
         self.budget = budget
         self.on_progress = on_progress
         self.target = target
         self.time_to_target: float | None = None
-        self.verifier = Verifier(model)
+        self.verifier = Verifier(model, rows)
         self.labels: list[Hashable] = self.verifier.labels
         self.sign = model.sense.sign
         self.verify_time = 0.0

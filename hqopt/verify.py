@@ -34,7 +34,7 @@ import dimod
 import numpy as np
 from dimod.variables import Variables
 
-from hqopt.samples import constraint_rows
+from hqopt.samples import ConstraintRows, constraint_rows
 
 if TYPE_CHECKING:
     from hqopt.model import Model
@@ -87,14 +87,16 @@ class Verifier:
 
     Args:
         model: the original :class:`hqopt.Model` (any sense, any vartypes).
+        rows: the arrays of ``model.cqm``'s constraints when the caller has just built them
+            (:func:`hqopt.solve`: its validation did); else they are built now.
     """
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, rows: ConstraintRows | None = None) -> None:
         cqm = model.cqm
         self.model = model
         self.labels: list[Hashable] = list(cqm.variables)
         self._variables = Variables(self.labels)  # dimod's label index for energies, built once (not per batch)
-        self._constraints = constraint_rows(cqm)
+        self._constraints = rows if rows is not None else constraint_rows(cqm)
         self.constraint_labels = [str(c) for c in self._constraints.labels]
         self._tol = FEASIBILITY_TOL * np.maximum(1.0, np.abs(self._constraints.rhs))
         vartypes = [cqm.vartype(v) for v in self.labels]

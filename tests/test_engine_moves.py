@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dimod
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,6 +113,37 @@ def test_searches_keep_structure(seed, permutation, defined):
     best = state.best_x
     assert np.isclose(state.scal[K.BEST_OBJ] + problem.offset, problem.objective(best))
     assert np.isclose(state.scal[K.BEST_VIOL], problem.violations(best).sum(), atol=1e-6)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10**6), defined=st.integers(0, 2), cold=st.booleans())
+def test_an_anneal_keeps_the_best_state_it_visits(seed, defined, cold):
+    """Its best is the best of every state on its way (feasible first, then the objective), restarts
+    included: the states are the start and the ends of the same anneal cut after 1, 2, ... moves.
+    A cold one is a descent: its last state is its best."""
+    cqm = _random_cqm(seed, 4, 3, 2, False, defined)
+    cqm.add_constraint_from_iterable([(v, 1.0) for v in list(cqm.variables)[::2]], "<=", 3.0, label="some")
+    problem = build_problem(cqm)
+    a = problem.arrays
+    start = K.new_state(a, np.clip(np.zeros(problem.num_variables, dtype=np.int64), a.lb, a.ub))
+    K.seed_and_randomize(a, start, seed)
+    K.calibrate(a, start, seed)
+    start.scal[K.LENGTH] = 40  # restarts within the run
+    if cold:
+        start.scal[K.T0] = start.scal[K.T1] = start.scal[K.TEMP] = 1e-12
+
+    def copy(state):
+        return type(state)(*(field.copy() for field in state))
+
+    visited = [(float(start.scal[K.VIOL]), float(start.scal[K.OBJ]))]
+    for moves in range(1, 121):
+        state = copy(start)
+        K.anneal(a, state, moves, seed)
+        visited.append((float(state.scal[K.VIOL]), float(state.scal[K.OBJ])))
+    best = min(visited, key=lambda vo: (vo[0] > K.TOL, vo[0] if vo[0] > K.TOL else 0.0, vo[1]))
+    assert state.scal[K.BEST_VIOL] == pytest.approx(best[0] if best[0] > K.TOL else 0.0, abs=1e-9)
+    assert state.scal[K.BEST_OBJ] == pytest.approx(best[1], abs=1e-9)
+    assert np.isclose(state.scal[K.BEST_OBJ] + problem.offset, problem.objective(state.best_x))
 
 
 def test_a_shift_moves_the_defined_binaries_with_it():

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dimod
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hqopt.io
 from hqopt.engine import build_problem, detect_structure
@@ -94,7 +97,7 @@ def test_a_solve_detects_the_structure_once_and_a_changed_model_is_detected_agai
 
     calls = []
     detect = structure._detect
-    monkeypatch.setattr(structure, "_detect", lambda cqm: calls.append(1) or detect(cqm))
+    monkeypatch.setattr(structure, "_detect", lambda cqm, rows: calls.append(1) or detect(cqm, rows))
     model = _model(Placement, generate_placement(8, 3, seed=7))
     result = hqopt.solve(model, backend="auto", time_limit=2, seed=1)
     assert "ls" in result.backend.split("+")  # auto's choice and ls's search
@@ -105,3 +108,54 @@ def test_a_solve_detects_the_structure_once_and_a_changed_model_is_detected_agai
     hqopt.solve(model, backend="ls", time_limit=1, seed=1, initial={})
     assert len(calls) == 2
     assert label not in detect_structure(model.cqm).group_rows
+
+
+def _known_structure(seed: int, groups: int, zero_terms: bool):
+    """A CQM built from rows of known kinds, in shuffled order, and what each row is."""
+    rng = np.random.default_rng(seed)
+    cqm = dimod.CQM()
+    members = [[f"x{g}_{k}" for k in range(int(rng.integers(2, 5)))] for g in range(groups)]
+    cqm.add_variables("BINARY", [v for m in members for v in m] + [f"y{g}" for g in range(groups)] + ["free"])
+    cqm.add_variable("INTEGER", "n", lower_bound=0, upper_bound=4)
+    rows: list[tuple[str, list, str, float, str]] = []  # label, terms, sense, rhs, expected kind
+    for g, m in enumerate(members):
+        c = float(rng.choice([1.0, 2.0, -3.0]))
+        extra = [("n", 0.0)] if zero_terms and g % 2 == 0 else []  # a zero term: absent, as in the arrays
+        rows.append((f"group{g}", [(v, c) for v in m] + extra, "==", c, "group"))
+        part = m[: int(rng.integers(1, len(m)))]
+        rows.append((f"define{g}", [(v, c) for v in part] + [(f"y{g}", -c)], "==", 0.0, "defined"))
+        rows.append((f"again{g}", [(v, 1.0) for v in part] + [(f"y{g}", -1.0)], "==", 0.0, "linear"))  # y already defined
+    across = [members[0][0], members[1][0]]  # a sum over two groups defines nothing
+    rows.append(("across", [(v, 1.0) for v in across] + [("free", -1.0)], "==", 0.0, "linear"))
+    rows.append(("capacity", [(members[0][0], 2.0), ("n", 1.0), ("free", 0.0)], "<=", 3.0, "capacity"))
+    rows.append(("mixed", [(members[1][0], 2.0), ("n", -1.0)], "<=", 1.0, "linear"))
+    rows.append(("at least", [(members[1][1], 1.0), ("free", 1.0)], ">=", 1.0, "linear"))
+    order = rng.permutation(len(rows))
+    for k in order:
+        label, terms, sense, rhs, _ = rows[k]
+        cqm.add_constraint_from_iterable(terms, sense, rhs, label=label)
+    later = {label: pos for pos, label in enumerate(rows[k][0] for k in order)}
+    expected = {kind: sorted(label for label, *_, kind_ in rows if kind_ == kind) for kind in ("group", "capacity", "linear")}
+    for g in range(groups):  # of the two rows defining y_g, the first one in the CQM defines it
+        if later[f"again{g}"] < later[f"define{g}"]:
+            expected["linear"].remove(f"again{g}")
+            expected["linear"].append(f"define{g}")
+    expected["defined"] = sorted(f"define{g}" if later[f"define{g}"] < later[f"again{g}"] else f"again{g}" for g in range(groups))
+    return cqm, members, {k: sorted(v) for k, v in expected.items()}
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), groups=st.integers(2, 5), zero_terms=st.booleans())
+def test_each_row_kind_is_found_whatever_the_row_order(seed, groups, zero_terms):
+    cqm, members, expected = _known_structure(seed, groups, zero_terms)
+    s = detect_structure(cqm)
+    assert sorted(s.group_rows) == expected["group"]
+    assert sorted(map(sorted, s.groups)) == sorted(map(sorted, members))
+    assert sorted(s.defined_rows) == expected["defined"]
+    assert sorted(s.defined) == [f"y{g}" for g in range(groups)]
+    for y, summed, label in zip(s.defined, s.definitions, s.defined_rows):
+        lhs = cqm.constraints[label].lhs
+        assert sorted(summed) == sorted(v for v in lhs.variables if v != y)
+    assert sorted(s.capacity_rows) == expected["capacity"]
+    assert sorted(s.linear_rows) == expected["linear"]
+    assert s.integers == 1 and s.free_variables == 2  # "free" and "n"

@@ -124,3 +124,46 @@ def test_constraint_rows_hold_each_rows_linear_terms(seed, rows):
             assert sorted(zip(cols.tolist(), coefs.tolist())) == sorted(zip(fast[0].tolist(), fast[1].tolist()))
     np.testing.assert_array_equal(built.matrix.toarray(), expected)
     assert 0 not in built.matrix.data
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), terms=st.integers(0, 15))
+def test_quadratic_terms_are_the_objectives_terms(seed, terms):
+    """The array path (dimod's accessors, positions mapped to the CQM's) and the term-by-term one agree."""
+    rng = np.random.default_rng(seed)
+    cqm = dimod.CQM()
+    labels = [("v", int(i)) for i in rng.permutation(8)]
+    cqm.add_variables("BINARY", labels)
+    objective = dimod.QuadraticModel()
+    objective.add_variables_from("BINARY", labels)
+    for _ in range(terms):
+        u, v = rng.choice(8, 2, replace=False)
+        objective.add_quadratic(labels[u], labels[v], float(rng.integers(-5, 6)))
+    cqm.set_objective(objective)
+    expected = sorted((cqm.variables.index(u), cqm.variables.index(v), b) for u, v, b in cqm.objective.iter_quadratic())
+    plain = dimod.QuadraticModel()
+    plain.update(cqm.objective)
+    for us, vs, bs in (S.quadratic_terms(cqm.objective, cqm), S.quadratic_terms(plain, cqm)):
+        assert sorted(zip(us.tolist(), vs.tolist(), bs.tolist())) == expected
+
+
+@pytest.mark.parametrize("backend", ["ls", "auto"])
+def test_a_solve_reads_the_constraints_into_arrays_once(monkeypatch, backend):
+    """Validation builds them; the verifier, auto's rules and the engine read those."""
+    import hqopt
+    import hqopt.engine.structure
+    from hqopt.formulations.placement import Placement
+    from hqopt.formulations.placement_generator import generate_placement
+
+    spec = generate_placement(90, 5, seed=2)
+    spec.pop("kind")
+    model = Placement.from_spec(spec).to_model()
+    assert len(model.cqm.constraints) >= S.MIN_CONSTRAINTS  # samples are checked with the arrays too
+    built = []
+    arrays = S.constraint_arrays
+    counting = lambda cqm: built.append(cqm) or arrays(cqm)  # noqa: E731
+    monkeypatch.setattr(S, "constraint_arrays", counting)
+    monkeypatch.setattr(hqopt.engine.structure, "constraint_arrays", counting)
+    result = hqopt.solve(model, backend=backend, time_limit=1, seed=0)
+    assert result.feasible and "ls" in result.backend.split("+")
+    assert built == [model.cqm]

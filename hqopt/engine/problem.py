@@ -28,16 +28,15 @@ from typing import Any
 
 import dimod
 import numpy as np
-from dimod.sym import Sense
 
 from hqopt.engine.structure import Structure, detect_structure
 from hqopt.errors import BackendError
-from hqopt.samples import cqm_samples, linear_terms
+from hqopt.samples import SENSE_EQ, SENSE_GE, SENSE_LE, ConstraintRows, cqm_samples, current_rows, linear_terms, quadratic_terms
 
 #: pair lookups use a dense matrix up to this many variables (when moves need them)
 DENSE_LIMIT = 2048
 #: row senses as the kernels see them
-LE, GE, EQ = 0, 1, 2
+LE, GE, EQ = SENSE_LE, SENSE_GE, SENSE_EQ
 
 #: the arrays handed to the compiled kernels (fixed dtypes: one compiled signature)
 Arrays = namedtuple(
@@ -118,18 +117,13 @@ def _csr(n: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> tuple[
     return indptr, cols[order].astype(np.int32), vals[order].astype(np.float64)
 
 
-def _objective_arrays(cqm: dimod.ConstrainedQuadraticModel, index: dict[Any, int]) -> tuple[np.ndarray, ...]:
-    obj = cqm.objective
-    n = len(index)
+def _objective_arrays(cqm: dimod.ConstrainedQuadraticModel) -> tuple[np.ndarray, ...]:
+    """The objective's linear biases, its squared terms (``x*x`` of integers) and its couplings by row."""
+    n = len(cqm.variables)
+    columns, biases = linear_terms(cqm.objective, cqm)
     lin = np.zeros(n)
-    for v, bias in obj.iter_linear():
-        lin[index[v]] = bias
-    m = obj.num_interactions
-    us = np.empty(m, dtype=np.int64)
-    vs = np.empty(m, dtype=np.int64)
-    bs = np.empty(m, dtype=np.float64)
-    for k, (u, v, bias) in enumerate(obj.iter_quadratic()):
-        us[k], vs[k], bs[k] = index[u], index[v], bias
+    lin[columns] = biases
+    us, vs, bs = quadratic_terms(cqm.objective, cqm)
     self_loop = us == vs
     diag = np.bincount(us[self_loop], weights=bs[self_loop], minlength=n).astype(np.float64)
     us, vs, bs = us[~self_loop], vs[~self_loop], bs[~self_loop]
@@ -137,26 +131,18 @@ def _objective_arrays(cqm: dimod.ConstrainedQuadraticModel, index: dict[Any, int
     return lin, diag, indptr, indices, data
 
 
-def _row_arrays(cqm: dimod.ConstrainedQuadraticModel, labels: list[Any]) -> tuple[np.ndarray, ...]:
-    n = len(cqm.variables)
-    counts = []
-    rcol: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    rval: list[np.ndarray] = [np.zeros(0)]
-    rhs, sense = [], []
-    for label in labels:
-        con = cqm.constraints[label]
-        cols, vals = linear_terms(con.lhs, cqm)
-        rcol.append(cols)
-        rval.append(vals)
-        counts.append(len(cols))
-        rhs.append(con.rhs - con.lhs.offset)
-        sense.append({Sense.Le: LE, Sense.Ge: GE, Sense.Eq: EQ}[con.sense])
-    rptr_a = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
-    rcol_a = np.concatenate(rcol).astype(np.int32)
-    rval_a = np.concatenate(rval).astype(np.float64)
+def _row_arrays(rows: ConstraintRows, labels: list[Any]) -> tuple[np.ndarray, ...]:
+    """The rows ``labels`` of ``rows`` (the CQM's constraint arrays), by row and by variable."""
+    position = {label: j for j, label in enumerate(rows.labels)}
+    picked = np.array([position[label] for label in labels], dtype=np.int64)
+    matrix = rows.matrix[picked]
+    rptr_a = matrix.indptr.astype(np.int64)
+    rcol_a = matrix.indices.astype(np.int32)
+    rval_a = matrix.data.astype(np.float64)
     row_of = np.repeat(np.arange(len(labels)), np.diff(rptr_a))
-    vptr, vrow, vval = _csr(n, rcol_a.astype(np.int64), row_of.astype(np.int32), rval_a)
-    return (rptr_a, rcol_a, rval_a, np.asarray(rhs, dtype=np.float64), np.asarray(sense, dtype=np.int8), vptr, vrow, vval)
+    vptr, vrow, vval = _csr(rows.size[0], rcol_a.astype(np.int64), row_of.astype(np.int32), rval_a)
+    rhs = (rows.rhs - rows.offset)[picked]
+    return (rptr_a, rcol_a, rval_a, rhs, rows.sense[picked].astype(np.int8), vptr, vrow, vval)
 
 
 def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | None = None) -> EngineProblem:
@@ -167,13 +153,15 @@ def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | N
     labels = list(cqm.variables)
     index = {v: i for i, v in enumerate(labels)}
     n = len(labels)
-    for v in labels:
-        if cqm.vartype(v) not in (dimod.BINARY, dimod.INTEGER):
-            raise BackendError(f"backend 'ls' takes binary and integer variables; {v!r} is {cqm.vartype(v).name}")
-    lb = np.array([cqm.lower_bound(v) for v in labels], dtype=np.float64)
-    ub = np.array([cqm.upper_bound(v) for v in labels], dtype=np.float64)
-    lb, ub = np.ceil(lb - 1e-9).astype(np.int64), np.floor(ub + 1e-9).astype(np.int64)
-    lin, diag, indptr, indices, data = _objective_arrays(cqm, index)
+    vartypes = [cqm.vartype(v) for v in labels]
+    for v, vartype in zip(labels, vartypes):
+        if vartype is not dimod.BINARY and vartype is not dimod.INTEGER:
+            raise BackendError(f"backend 'ls' takes binary and integer variables; {v!r} is {vartype.name}")
+    integers = [j for j, vartype in enumerate(vartypes) if vartype is dimod.INTEGER]
+    lb, ub = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)  # binaries: 0 and 1
+    lb[integers] = np.ceil(np.array([cqm.lower_bound(labels[j]) for j in integers], dtype=np.float64) - 1e-9)
+    ub[integers] = np.floor(np.array([cqm.upper_bound(labels[j]) for j in integers], dtype=np.float64) + 1e-9)
+    lin, diag, indptr, indices, data = _objective_arrays(cqm)
 
     var_group = np.full(n, -1, dtype=np.int32)
     gptr = np.zeros(len(s.groups) + 1, dtype=np.int64)
@@ -204,7 +192,7 @@ def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | N
         dense[rows, indices] = data
 
     penalised = s.capacity_rows + s.linear_rows
-    rptr, rcol, rval, rhs, sense, vptr, vrow, vval = _row_arrays(cqm, penalised)
+    rptr, rcol, rval, rhs, sense, vptr, vrow, vval = _row_arrays(current_rows(cqm), penalised)
     arrays = Arrays(
         lb, ub, lin, diag, indptr, indices, data, dense, gptr, gvars, var_group, perm, var_col, free,
         rptr, rcol, rval, rhs, sense, vptr, vrow, vval, dptr, dvar, defined,

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dimod
-from dimod.sym import Sense
+import numpy as np
 
-from hqopt.samples import cached_constraint_rows, linear_terms
+from hqopt.samples import SENSE_EQ, SENSE_LE, ConstraintRows, cached_constraint_rows, constraint_arrays
 
 
 @dataclass
@@ -109,23 +109,6 @@ class Structure:
         }
 
 
-def _one_hot_vars(cqm: dimod.ConstrainedQuadraticModel, label: Any) -> list[Any] | None:
-    """The variables of row ``label`` if it reads ``c*sum(x) == c`` over binaries, else None."""
-    con = cqm.constraints[label]
-    lhs = con.lhs
-    if con.sense is not Sense.Eq or not lhs.is_linear() or lhs.num_variables == 0:
-        return None
-    coefficients = linear_terms(lhs, cqm)[1]
-    c = float(coefficients[0])
-    if not (coefficients == c).all():
-        return None
-    if c == 0 or abs((con.rhs - lhs.offset) - c) > 1e-9 * abs(c):
-        return None
-    if any(cqm.vartype(v) is not dimod.BINARY for v in lhs.variables):
-        return None
-    return list(lhs.variables)
-
-
 def _disjoint(rows: list[tuple[Any, list[Any]]]) -> tuple[list[tuple[Any, list[Any]]], list[tuple[Any, list[Any]]]]:
     """Split rows greedily into a pairwise-disjoint family and the rest (rows kept in order)."""
     taken: set[Any] = set()
@@ -152,82 +135,139 @@ def _is_permutation(rows: list[list[Any]], cols: list[list[Any]]) -> bool:
     return True
 
 
-def _definition(cqm: dimod.ConstrainedQuadraticModel, label: Any, group_of: dict[Any, int]) -> tuple[Any, list[Any]] | None:
-    """``(y, S)`` if row ``label`` reads ``c*(sum(S) - y) == 0`` over binaries, ``S`` inside one group and ``y`` in none."""
-    con = cqm.constraints[label]
-    lhs = con.lhs
-    if con.sense is not Sense.Eq or not lhs.is_linear() or lhs.num_variables < 2 or abs(con.rhs - lhs.offset) > 1e-12:
-        return None
-    outside = [v for v in lhs.variables if v not in group_of]
-    if len(outside) != 1 or cqm.vartype(outside[0]) is not dimod.BINARY:
-        return None
-    y = outside[0]
-    members = [v for v in lhs.variables if v != y]
-    c = lhs.get_linear(members[0])
-    if c == 0 or lhs.get_linear(y) != -c or any(lhs.get_linear(v) != c for v in members):
-        return None
-    if len({group_of[v] for v in members}) != 1:
-        return None
-    return y, members
-
-
 def detect_structure(cqm: dimod.ConstrainedQuadraticModel) -> Structure:
     """Classify the rows and variables of ``cqm`` (see the module docstring).
 
     Within a solve it is made once: kept beside the CQM's constraint arrays
-    (:func:`hqopt.samples.cached_constraint_rows`), which the solve's verifier
+    (:func:`hqopt.samples.cached_constraint_rows`), which the solve's validation
     builds afresh, so ``auto``'s choice and ``ls`` share one detection.
     """
     rows = cached_constraint_rows(cqm, build=False)
     if rows is not None and "structure" in rows.derived:
         return rows.derived["structure"]
-    s = _detect(cqm)
-    if rows is not None:
-        rows.derived["structure"] = s
+    if rows is None:  # not cached: read now, and left uncached (so a CQM changed later is read again)
+        return _detect(cqm, constraint_arrays(cqm))
+    rows.derived["structure"] = s = _detect(cqm, rows)
     return s
 
 
-def _detect(cqm: dimod.ConstrainedQuadraticModel) -> Structure:
+def _detect(cqm: dimod.ConstrainedQuadraticModel, rows: ConstraintRows) -> Structure:
     s = Structure(variables=len(cqm.variables), couplings=cqm.objective.num_interactions)
-    s.integers = sum(cqm.vartype(v) is dimod.INTEGER for v in cqm.variables)
-    one_hot: list[tuple[Any, list[Any]]] = []
-    for label, con in cqm.constraints.items():
-        members = _one_hot_vars(cqm, label)
-        if members is not None:
-            one_hot.append((label, members))
-        elif not con.lhs.is_linear():
+    variables = list(cqm.variables)
+    vartypes = [cqm.vartype(v) for v in variables]
+    binary = np.array([vt is dimod.BINARY for vt in vartypes], dtype=bool)
+    s.integers = sum(vt is dimod.INTEGER for vt in vartypes)
+    terms = _RowTerms(rows)
+    one_hot = terms.one_hot(binary)
+    capacity = terms.all_rows(terms.coefficients >= 0) & (rows.sense == SENSE_LE)
+
+    def members(j: int) -> list[Any]:
+        return [variables[c] for c in terms.columns_of(j).tolist()]
+
+    found: list[tuple[int, list[Any]]] = []  # one-hot rows: (row index, variables)
+    linear: list[int] = []  # row indices, kept in the order their labels go to linear_rows
+    for j, label in enumerate(rows.labels):
+        if one_hot[j]:
+            found.append((j, members(j)))
+        elif terms.quadratic[j]:
             s.quadratic_rows.append(label)
-        elif con.sense is Sense.Le and (linear_terms(con.lhs, cqm)[1] >= 0).all():
+        elif capacity[j]:
             s.capacity_rows.append(label)
         else:
-            s.linear_rows.append(label)
-    family, rest = _disjoint(one_hot)
+            linear.append(j)
+    family, rest = _disjoint(found)
     columns, leftover = _disjoint(rest)
     s.groups = [m for _, m in family]
-    s.group_rows = [lbl for lbl, _ in family]
+    s.group_rows = [rows.labels[j] for j, _ in family]
     if not leftover and _is_permutation(s.groups, [m for _, m in columns]):
         s.columns = [m for _, m in columns]
-        s.column_rows = [lbl for lbl, _ in columns]
+        s.column_rows = [rows.labels[j] for j, _ in columns]
     else:
-        s.linear_rows.extend(lbl for lbl, _ in rest)
-    _find_definitions(cqm, s)
+        linear.extend(j for j, _ in rest)
+    group_of = np.full(len(cqm.variables), -1, dtype=np.int64)
+    for g, (j, _) in enumerate(family):
+        group_of[terms.columns_of(j)] = g
+    _find_definitions(s, terms, linear, group_of, binary, variables)
     return s
 
 
-def _find_definitions(cqm: dimod.ConstrainedQuadraticModel, s: Structure) -> None:
-    """Move the rows that define a binary from its group (see :func:`_definition`) out of ``linear_rows``."""
-    if not s.groups or not s.linear_rows:
+class _RowTerms:
+    """The linear terms of every constraint as flat arrays (one entry per term, rows in order), for
+    tests that hold on whole rows (``all_rows``) without a Python step per term."""
+
+    def __init__(self, rows: ConstraintRows) -> None:
+        matrix = rows.matrix
+        self.rows = rows
+        self.indptr = matrix.indptr
+        self.columns = matrix.indices
+        self.coefficients = matrix.data
+        self.counts = np.diff(matrix.indptr)
+        self.row_of = np.repeat(np.arange(len(self.counts)), self.counts)
+        self.quadratic = np.zeros(len(self.counts), dtype=bool)
+        self.quadratic[rows.quadratic] = True
+        self.constant = rows.rhs - rows.offset  # what the terms must sum to
+
+    def columns_of(self, j: int) -> np.ndarray:
+        return self.columns[self.indptr[j] : self.indptr[j + 1]]
+
+    def all_rows(self, holds: np.ndarray) -> np.ndarray:
+        """Per row: does ``holds`` (one flag per term) hold for every term of the row? (True on empty rows.)"""
+        return np.bincount(self.row_of, weights=~holds, minlength=len(self.counts)) == 0
+
+    def first(self, values: np.ndarray) -> np.ndarray:
+        """Per row: ``values`` (one per term) at the row's first term (0 on empty rows)."""
+        out = np.zeros(len(self.counts), dtype=values.dtype)
+        filled = self.counts > 0
+        out[filled] = values[self.indptr[:-1][filled]]
+        return out
+
+    def one_hot(self, binary: np.ndarray) -> np.ndarray:
+        """Per row: does it read ``c*sum(x) == c`` over binaries (equal, nonzero coefficients)?"""
+        c = self.first(self.coefficients)
+        equal = self.all_rows(self.coefficients == c[self.row_of]) & self.all_rows(binary[self.columns])
+        right = np.abs(self.constant - c) <= 1e-9 * np.abs(c)
+        return (self.rows.sense == SENSE_EQ) & ~self.quadratic & (self.counts > 0) & (c != 0) & equal & right
+
+
+def _find_definitions(
+    s: Structure, terms: _RowTerms, linear: list[int], group_of: np.ndarray, binary: np.ndarray, variables: list[Any]
+) -> None:
+    """Move the rows that define a binary from its group out of ``linear_rows``: rows that read
+    ``c*(sum(S) - y) == 0`` over binaries, ``S`` inside one group and ``y`` in none (the first row
+    defining a ``y`` wins)."""
+    if not s.groups or not linear:
+        s.linear_rows = [terms.rows.labels[j] for j in linear]
         return
-    group_of = {v: g for g, members in enumerate(s.groups) for v in members}
-    defined: set[Any] = set()
+    outside = group_of[terms.columns] < 0
+    n_outside = np.bincount(terms.row_of, weights=outside, minlength=len(terms.counts))
+    # y: the one term outside every group; c: the coefficient of the first term that is not y
+    y_entry = np.zeros(len(terms.counts), dtype=np.int64)
+    y_entry[terms.row_of[outside]] = np.flatnonzero(outside)
+    first_inside = np.full(len(terms.counts), -1, dtype=np.int64)
+    inside_rows = terms.row_of[~outside]
+    first_inside[inside_rows[::-1]] = np.flatnonzero(~outside)[::-1]
+    c = np.where(first_inside >= 0, terms.coefficients[np.maximum(first_inside, 0)], 0.0)
+    y_coefficient = terms.coefficients[y_entry]
+    members_equal = terms.all_rows(outside | (terms.coefficients == c[terms.row_of]))
+    group = np.where(outside, -1, group_of[terms.columns])
+    lowest = np.full(len(terms.counts), np.iinfo(np.int64).max)
+    highest = np.full(len(terms.counts), -1)
+    np.minimum.at(lowest, terms.row_of[~outside], group[~outside])
+    np.maximum.at(highest, terms.row_of[~outside], group[~outside])
+    defining = (
+        (terms.rows.sense == SENSE_EQ) & ~terms.quadratic & (terms.counts >= 2) & (np.abs(terms.constant) <= 1e-12)
+        & (n_outside == 1) & binary[terms.columns[y_entry]] & (c != 0) & (y_coefficient == -c) & members_equal
+        & (lowest == highest)
+    )
+    defined: set[int] = set()
     kept = []
-    for label in s.linear_rows:
-        found = _definition(cqm, label, group_of)
-        if found is None or found[0] in defined:
-            kept.append(label)
+    for j in linear:
+        y = int(terms.columns[y_entry[j]]) if defining[j] else -1
+        if y < 0 or y in defined:
+            kept.append(terms.rows.labels[j])
             continue
-        defined.add(found[0])
-        s.defined.append(found[0])
-        s.definitions.append(found[1])
-        s.defined_rows.append(label)
+        defined.add(y)
+        s.defined.append(variables[y])
+        s.definitions.append([variables[col] for col in terms.columns_of(j).tolist() if col != y])
+        s.defined_rows.append(terms.rows.labels[j])
     s.linear_rows = kept
