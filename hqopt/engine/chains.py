@@ -268,19 +268,6 @@ def _adopt_incumbent(problem: EngineProblem, incumbent: dict[Any, float] | None,
     return True
 
 
-def _anneal_length(length: float, step: float, moves_per_second: float, seconds_left: float, num_variables: int) -> float:
-    """A timed SA chain's anneal length in moves (``length``: the current one; ``step``: moves made of
-    it), set after its first slice: a quarter of the moves the time left allows, so that it cools and
-    restarts a few times, but at least 20 sweeps; and never past the time left, so that a large model
-    on a short limit ends its anneal cold rather than half-way down.
-
-    >>> _anneal_length(1e9, 1000.0, 1e6, 10.0, 1000), _anneal_length(1e9, 1000.0, 1e6, 0.01, 1000)
-    (2500000.0, 11000.0)
-    """
-    left = moves_per_second * max(seconds_left, 0.0)
-    return min(length, max(20.0 * num_variables, left / 4), step + left)
-
-
 def search(
     problem: EngineProblem,
     cqm: dimod.ConstrainedQuadraticModel,
@@ -343,7 +330,7 @@ def search(
     # however many chains (a SampleSet's cost is per variable, not per state); three leave room for a
     # loaded machine: a backend still running past the deadline is left behind with only what it reported
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        while not budget.expired() and budget.remaining() > (stop_before := max(margin, END_REPORTS * report_cost)):
+        while not budget.expired() and budget.remaining() > max(margin, END_REPORTS * report_cost):
             steps = [u if t is None else min(u, t - d) for u, t, d in zip(units, totals, done)]
             if max(steps) <= 0:
                 break
@@ -359,9 +346,9 @@ def search(
                 took = max(time.perf_counter() - t_slice, 1e-4)
                 target = min(SLICE_SECONDS, max(budget.remaining(), 1e-3) / 2)
                 for c in active:
-                    if slices == 1 and plan[c] == "sa":
-                        scal = chains[c].scal
-                        scal[K.LENGTH] = _anneal_length(scal[K.LENGTH], scal[K.STEP], steps[c] / took, budget.remaining() - stop_before, problem.num_variables)
+                    if slices == 1 and plan[c] == "sa":  # anneals long enough to cool, short enough to restart
+                        per_anneal = steps[c] / took * budget.remaining() / 4
+                        chains[c].scal[K.LENGTH] = min(chains[c].scal[K.LENGTH], max(20.0 * problem.num_variables, per_anneal))
                     units[c] = int(max(1, min(units[c] * 4, units[c] * target / took)))
                 if slices % 10 == 0 and _adopt_incumbent(problem, budget.incumbent(), chains):
                     adopted += 1

@@ -523,14 +523,8 @@ def anneal(P, S, n_moves, seed):
         return
     scal = S.scal
     ints = S.ints
-    # x may be the chain's best: saved (a copy of x) only before a move that could make it worse, not
-    # after every improvement (a cooling anneal improves on its best at most steps: O(n) copies each)
-    pending = False
     for _ in range(n_moves):
         if scal[7] >= length:
-            if pending:
-                keep_best(P, S)
-                pending = False
             _restart(P, S)
             temp = scal[10]
             alpha = (scal[6] / temp) ** (1.0 / length) if temp > scal[6] else 1.0
@@ -542,17 +536,12 @@ def anneal(P, S, n_moves, seed):
         dobj, dpen, dviol = move_delta(P, S, vs, ds, nv)
         de = dobj + dpen
         if de <= 0.0 or np.random.random() < np.exp(-de / temp):
-            if pending and (dobj > 0.0 or dviol > 0.0):
-                keep_best(P, S)
-                pending = False
             apply_move(P, S, vs, ds, nv, dobj, dpen, dviol)
             if scal[0] < scal[3] or scal[2] < scal[4]:
-                pending = True
+                keep_best(P, S)
         ints[0] += 1  # counts across slices: a slice may be shorter than adapt_every
         if has_rows and ints[0] % adapt_every == 0:
             adapt_weights(P, S)
-    if pending:
-        keep_best(P, S)
 
 
 @njit(cache=True, nogil=True)
