@@ -81,6 +81,23 @@ def test_greedy_warm_start_is_feasible_and_solve_never_returns_worse():
     assert result.history[0][1] == pytest.approx(p.check(plan).objective)
 
 
+@pytest.mark.parametrize("hierarchy", [False, True])
+def test_the_models_warm_start_is_the_greedy_plan_on_its_own_variables(monkeypatch, hierarchy):
+    """to_model hands solve a warm start over the variables it built (no second layout): the same
+    values as the placement's own warm start, on every variable, zone and region ones included."""
+    import hqopt.formulations.placement as placement
+
+    if hierarchy:
+        monkeypatch.setattr(placement, "DENSE_MAX_TERMS", 0)  # the zone/region encoding
+    p = _instance(30, 5, 4)
+    model = p.to_model()
+    assert (model.metadata["communication_encoding"] == "hierarchy") == hierarchy
+    given = model.metadata["warm_start"]()
+    assert given == p.warm_start() and set(given) == set(model.cqm.variables)
+    assert model.evaluate(given).feasible
+    assert model.evaluate(given).objective == pytest.approx(p.check(greedy_plan(p)).objective)
+
+
 def test_report_plan_repr_and_html():
     p = _instance(24, 6, 3, migration=True)
     result = hqopt.solve(p, backend="cpsat", time_limit=5, seed=0)

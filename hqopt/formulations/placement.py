@@ -49,6 +49,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -271,7 +272,8 @@ class Placement:
         self._capacity_constraints(cqm, layout, demand)
         self._rule_constraints(cqm)
         self._move_constraint(cqm, layout)
-        metadata = {"kind": "placement", "formulation": self, "warm_start": self.warm_start, "communication_encoding": layout.encoding}
+        warm_start = functools.partial(self.warm_start, labels)  # this model's variables, not a second layout
+        metadata = {"kind": "placement", "formulation": self, "warm_start": warm_start, "communication_encoding": layout.encoding}
         return Model(cqm, sense="min", name=self.name, decoder=self.decode, metadata=metadata)
 
     def model_size(self) -> tuple[int, int]:
@@ -379,12 +381,15 @@ class Placement:
             raise ModelError(f"service {svc!r} is on {len(where)} sites; the solution breaks its assign constraint")
         return {s: v[0] for s, v in placed.items()}
 
-    def solution_of(self, assignment: Mapping[str, str]) -> dict[tuple[str, ...], int]:
-        """The model's 0/1 values for ``{service: site}`` (sites open exactly when used); e.g. a warm start."""
+    def solution_of(self, assignment: Mapping[str, str], labels: Sequence[tuple[str, ...]] | None = None) -> dict[tuple[str, ...], int]:
+        """The model's 0/1 values for ``{service: site}`` (sites open exactly when used); e.g. a warm start.
+
+        ``labels``: the variables of a model :meth:`to_model` built (default: those it would build now).
+        """
         sites = self.site_by_name
         used = set(assignment.values())
         solution = {}
-        for label in _Layout(self).labels:
+        for label in _Layout(self).labels if labels is None else labels:
             if label[0] == "x":
                 solution[label] = int(assignment.get(label[1]) == label[2])
             elif label[0] == "open":
@@ -394,10 +399,11 @@ class Placement:
                 solution[label] = int(where in sites and sites[where].domain(label[0]) == label[2])
         return solution
 
-    def warm_start(self) -> dict[tuple[str, ...], int] | None:
-        """A feasible starting point for ``hqopt.solve(..., initial=)`` from :func:`greedy_plan`, or None."""
+    def warm_start(self, labels: Sequence[tuple[str, ...]] | None = None) -> dict[tuple[str, ...], int] | None:
+        """A feasible starting point for ``hqopt.solve(..., initial=)`` from :func:`greedy_plan`, or None
+        (``labels`` as in :meth:`solution_of`)."""
         plan = greedy_plan(self)
-        return None if plan is None else self.solution_of(plan)
+        return None if plan is None else self.solution_of(plan, labels)
 
     def decode(self, solution: Mapping[Any, float]) -> PlacementPlan:
         """The assignment table, per-site utilisation, the cost by term and the moves (a JSON-friendly dict)."""
