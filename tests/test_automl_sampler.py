@@ -283,3 +283,19 @@ def test_workers_sharing_a_storage_see_each_others_proposals(tmp_path) -> None:
     running = [w.ask(space) for w in workers for _ in range(3)]  # same seed, asked before any tell
     keys = [(t.params["x"], t.params["k"]) for t in running] + [(first.params["x"], first.params["k"])]
     assert len(set(keys)) == 7
+
+
+def test_a_trial_the_user_stopped_is_neither_a_failure_nor_tried() -> None:
+    """A failed trial marked as interrupted (``hqopt tune`` marks the one Ctrl-C stopped) was never
+    measured: the sampler may propose its configuration again, and does not model it as the worst."""
+    from hqopt.automl.optuna_sampler import INTERRUPTED_KEY
+
+    space = {"kind": CategoricalDistribution(list("abcdef"))}
+    study = optuna.create_study(sampler=QuboSampler(seed=0, n_startup_trials=2))
+    stopped = study.ask(space)
+    stopped.set_user_attr(INTERRUPTED_KEY, True)
+    study.tell(stopped, state=TrialState.FAIL)
+    for _ in range(6):  # every choice once, the stopped one included: none repeats while one is untried
+        trial = study.ask(space)
+        study.tell(trial, 1.0 + "abcdef".index(trial.params["kind"]))
+    assert sorted(t.params["kind"] for t in study.trials[1:]) == list("abcdef")

@@ -697,3 +697,28 @@ def test_progress_counts_complete_trials_once_each_with_threads(tmp_path, capsys
     assert spec.name == "resume"
     assert counters("--trials", "9") == list(range(1, 10))
     assert counters("--trials", "12") == [10, 11, 12]  # a resumed study counts on from what it holds
+
+
+def test_the_trial_ctrl_c_stopped_is_marked_interrupted_not_failed(tmp_path, monkeypatch) -> None:
+    """Stopped inside its fit, the trial is stored as failed with ``hqopt:interrupted`` (QuboSampler
+    then treats it as never run), the report says interrupted and counts no failure."""
+    import hqopt.automl.tune as tune
+    from hqopt.automl.optuna_sampler import INTERRUPTED_KEY
+
+    calls = []
+    real = tune.cv_score
+
+    def stopped_at_the_third_trial(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:  # the defaults' score, then three trials
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tune, "cv_score", stopped_at_the_third_trial)
+    data = spec_with(storage=f"sqlite:///{tmp_path / 's.db'}")
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(data))
+    spec = load_spec(tmp_path / "spec.yaml")
+    report = run_tune(spec, trials=6)
+    assert report.interrupted and report.n_complete == 2 and report.n_failed == 0
+    stopped = optuna.load_study(study_name="spec", storage=spec.storage).trials[-1]
+    assert stopped.state == optuna.trial.TrialState.FAIL and stopped.user_attrs[INTERRUPTED_KEY] is True

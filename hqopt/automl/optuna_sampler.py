@@ -79,6 +79,9 @@ from hqopt.errors import ModelError
 SURROGATES = ("auto", "bocs", "fm")
 #: system attribute holding the parameters a trial was handed (seen by other workers)
 PROPOSAL_KEY = "hqopt:qubo:params"
+#: user attribute of a trial the user stopped (Ctrl-C; ``hqopt tune`` sets it): its configuration was
+#: never measured, so the sampler neither models it as a failure nor counts it as tried
+INTERRUPTED_KEY = "hqopt:interrupted"
 #: weight of the learned violation (scaled to at most 1) against the objective (in standard deviations)
 CONSTRAINT_WEIGHT = 4.0
 #: ``surrogate="auto"`` re-chooses when the number of finished trials has grown by this factor
@@ -264,7 +267,7 @@ class QuboSampler(BaseSampler):
     # --------------------------------------------------------------- proposing
     def _propose(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         signature = tuple(sorted((name, repr(dist)) for name, dist in search_space.items()))
-        trials = [t for t in study.get_trials(deepcopy=False) if t.number != trial.number]
+        trials = [t for t in study.get_trials(deepcopy=False) if t.number != trial.number and not t.user_attrs.get(INTERRUPTED_KEY)]
         complete = [t for t in trials if t.state == TrialState.COMPLETE and all(n in t.params for n in search_space)]
         y = _targets(study, complete) if complete else np.zeros(0)
         modelled = len(complete) >= self.n_startup_trials

@@ -82,7 +82,7 @@ from optuna.distributions import (
 from optuna.trial import FrozenTrial, TrialState
 
 from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
-from hqopt.automl.optuna_sampler import SURROGATES, QuboSampler
+from hqopt.automl.optuna_sampler import INTERRUPTED_KEY, SURROGATES, QuboSampler
 from hqopt.backends.registry import backend_name
 from hqopt.errors import FormatError, HqoptError, SpecError, UnknownBackendError
 from hqopt.formulations.fields import to_number
@@ -827,6 +827,9 @@ def run_tune(
                 except Exception as exc:  # noqa: BLE001 - a configuration that cannot be fitted is a failed trial
                     trial.set_user_attr(FIT_ERROR_ATTR, fit_error(exc))
                     return math.nan  # Optuna records the trial as failed
+                except KeyboardInterrupt:  # stopped, not failed: a resumed study may propose it again
+                    trial.set_user_attr(INTERRUPTED_KEY, True)
+                    raise
 
             _optimize_replacing_failures(study, objective, remaining, wanted, callbacks, n_jobs, timeout, stop, give_up)
         except KeyboardInterrupt:
@@ -850,7 +853,7 @@ def run_tune(
         default_score=float(study.user_attrs.get("default_score", math.nan)),
         n_complete=len(complete),
         n_new=len(complete) - done if complete else 0,
-        n_failed=sum(t.state == TrialState.FAIL for t in trials_now[len(before) :]),
+        n_failed=sum(t.state == TrialState.FAIL and not t.user_attrs.get(INTERRUPTED_KEY) for t in trials_now[len(before) :]),
         plot_path=plot_path,
         interrupted=interrupted,
     )
