@@ -58,6 +58,8 @@ def to_number(value: Any, where: str, *, minimum: float | None = None, integer: 
     """``value`` as a finite float (bools refused), checked against ``minimum``."""
     kind = "an integer" if integer else "a number"
     bound = f" >= {minimum:g}" if minimum is not None else ""
+    if isinstance(value, int) and not isinstance(value, bool) and not _fits_a_float(value):
+        raise SpecError(where, f"must be a finite number, got an integer past a float's range (about 1e{int(value.bit_length() * math.log10(2))})")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(value):
         raise SpecError(where, f"must be a finite number, got {value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -67,6 +69,19 @@ def to_number(value: Any, where: str, *, minimum: float | None = None, integer: 
     if minimum is not None and value < minimum:
         raise SpecError(where, f"must be {kind}{bound}, got {value!r}")
     return float(value)
+
+
+def _fits_a_float(value: int) -> bool:
+    """Whether ``float(value)`` is finite (an integer past about 1.8e308 has no float).
+
+    >>> _fits_a_float(10**308), _fits_a_float(10**309)
+    (True, False)
+    """
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def _text_number_hint(value: Any) -> str:
