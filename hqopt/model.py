@@ -30,7 +30,7 @@ import dimod
 import numpy as np
 
 from hqopt.errors import ModelError
-from hqopt.samples import constraint_rows
+from hqopt.samples import ConstraintRows, constraint_rows
 from hqopt.verify import Verdicts, Verifier
 
 Label = Hashable
@@ -243,7 +243,9 @@ class Model:
         NaN or infinite biases, offsets or right-hand sides, and integer bounds
         with ``lower > upper`` (or not finite), are a :class:`ModelError`
         naming the place: no backend can give a meaningful answer for them.
-        :func:`hqopt.solve` and :func:`hqopt.io.load` call it.
+        :func:`hqopt.solve` and :func:`hqopt.io.load` call it. It builds the
+        constraints' arrays afresh (:func:`hqopt.samples.constraint_rows`): the
+        solve's verifier, ``auto``'s rules and the ``ls`` engine then read them.
 
         >>> import dimod
         >>> Model.from_bqm(dimod.BQM({"a": float("nan")}, {}, 0, "BINARY")).validate()
@@ -255,7 +257,8 @@ class Model:
         bad = _first_non_finite(cqm.objective)
         if bad is not None:
             raise ModelError(f"the objective has a non-finite coefficient: {bad}")
-        if cqm.constraints and not _constraints_finite(cqm):  # find and name the first non-finite number
+        rows = constraint_rows(cqm)  # built afresh, even with no constraints: hqopt.solve's verifier and engine read them
+        if cqm.constraints and not _constraints_finite(cqm, rows):  # find and name the first non-finite number
             for label, con in cqm.constraints.items():
                 bad = _first_non_finite(con.lhs)
                 if bad is not None:
@@ -303,10 +306,9 @@ class Model:
         return verifier(np.array([[float(sample[v]) for v in verifier.labels]]))
 
 
-def _constraints_finite(cqm: dimod.ConstrainedQuadraticModel) -> bool:
-    """Whether every coefficient, offset and right-hand side of ``cqm``'s constraints is finite
-    (read from the constraints' arrays, as the solve's verifier reads them)."""
-    rows = constraint_rows(cqm)
+def _constraints_finite(cqm: dimod.ConstrainedQuadraticModel, rows: ConstraintRows) -> bool:
+    """Whether every coefficient, offset and right-hand side of ``cqm``'s constraints (``rows``: their
+    arrays, as the solve's verifier reads them) is finite."""
     if not (np.isfinite(rows.matrix.data).all() and np.isfinite(rows.offset).all() and np.isfinite(rows.rhs).all()):
         return False
     return all(_first_non_finite(cqm.constraints[rows.labels[j]].lhs) is None for j in rows.quadratic)

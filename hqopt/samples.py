@@ -170,9 +170,13 @@ def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel, build: bool = T
 
 
 def current_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
-    """The arrays of ``cqm`` last built by :func:`constraint_rows` (a solve's validation builds them first);
-    when there are none, built now and not cached, so that a CQM changed between two direct backend
-    calls is read again."""
+    """The arrays of ``cqm`` last built by :func:`constraint_rows`; when there are none, built now (and
+    not cached).
+
+    Inside :func:`hqopt.solve` they are current: its validation (:meth:`hqopt.Model.validate`)
+    builds them afresh. Code that changes a CQM and then calls the engine directly, outside a solve,
+    calls :func:`constraint_rows` first: the cache knows a CQM only by identity and size.
+    """
     rows = cached_constraint_rows(cqm, build=False)
     return rows if rows is not None else constraint_arrays(cqm)
 

@@ -105,7 +105,7 @@ def solve(
     if initial is None and callable(model.metadata.get("warm_start")):
         initial = model.metadata["warm_start"]()  # a formulation's own quick feasible answer (inside the budget)
     initial = initial or None  # {}: no warm start
-    # the verifier checks with the constraint arrays as_model's validation built a moment ago (the rest reads them too)
+    # the verifier checks with the constraint arrays as_model's validation built afresh a moment ago (auto and ls read them too)
     tracker = Tracker(model, budget, on_progress, target, rows=cached_constraint_rows(model.cqm))
     backends, name, reason = _members(backend, model, time_limit, options)
     if len(backends) > 1:

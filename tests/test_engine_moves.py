@@ -119,8 +119,8 @@ def test_searches_keep_structure(seed, permutation, defined):
 @given(seed=st.integers(0, 10**6), defined=st.integers(0, 2), cold=st.booleans())
 def test_an_anneal_keeps_the_best_state_it_visits(seed, defined, cold):
     """Its best is the best of every state on its way (feasible first, then the objective), restarts
-    included: the states are the start and the ends of the same anneal cut after 1, 2, ... moves.
-    A cold one is a descent: its last state is its best."""
+    included: the states are the start and the ends of the same anneal cut after 1, 2, ... moves;
+    hot (the chain's own temperatures) or cold (a descent between restarts)."""
     cqm = _random_cqm(seed, 4, 3, 2, False, defined)
     cqm.add_constraint_from_iterable([(v, 1.0) for v in list(cqm.variables)[::2]], "<=", 3.0, label="some")
     problem = build_problem(cqm)

@@ -157,5 +157,17 @@ def test_each_row_kind_is_found_whatever_the_row_order(seed, groups, zero_terms)
         lhs = cqm.constraints[label].lhs
         assert sorted(summed) == sorted(v for v in lhs.variables if v != y)
     assert sorted(s.capacity_rows) == expected["capacity"]
-    assert sorted(s.linear_rows) == expected["linear"]
+    assert s.linear_rows == [label for label in cqm.constraints if label in expected["linear"]]  # in the CQM's order
     assert s.integers == 1 and s.free_variables == 2  # "free" and "n"
+
+
+def test_validation_reads_a_changed_objective_afresh():
+    """Model.validate (every solve calls it) rebuilds the arrays the structure is kept beside, even
+    with no constraints: a changed objective of the same size is not read from before."""
+    import hqopt
+
+    model = hqopt.Model.from_bqm(dimod.BQM({"a": 1.0, "b": 1.0, "c": 1.0}, {("a", "b"): -2.0}, 0.0, "BINARY"))
+    assert detect_structure(model.validate().cqm).couplings == 1
+    model.cqm.objective.add_quadratic("b", "c", -1.0)
+    model.cqm.objective.add_quadratic("a", "c", -1.0)
+    assert detect_structure(model.validate().cqm).couplings == 3

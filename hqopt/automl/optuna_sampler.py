@@ -241,7 +241,7 @@ class QuboSampler(BaseSampler):
             levels = _levels(param_distribution, self.max_levels)
             counts = np.zeros(len(levels))
             for other in study.get_trials(deepcopy=False):
-                if other.number == trial.number or param_name not in other.params:
+                if other.number == trial.number or param_name not in other.params or other.user_attrs.get(INTERRUPTED_KEY):
                     continue
                 if all(other.params.get(k) == v for k, v in trial.params.items()):
                     counts[_level_index(param_distribution, levels, other.params[param_name])] += 1

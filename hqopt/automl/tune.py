@@ -821,13 +821,14 @@ def run_tune(
                 callbacks.append(lambda study, trial: study.stop() if stop.is_set() else None)
 
             def objective(trial: optuna.Trial) -> float:
-                params = {name: suggest(trial, name, dist) for name, dist in spec.search_space.items()}
                 try:
-                    return score(params)
-                except Exception as exc:  # noqa: BLE001 - a configuration that cannot be fitted is a failed trial
-                    trial.set_user_attr(FIT_ERROR_ATTR, fit_error(exc))
-                    return math.nan  # Optuna records the trial as failed
-                except KeyboardInterrupt:  # stopped, not failed: a resumed study may propose it again
+                    params = {name: suggest(trial, name, dist) for name, dist in spec.search_space.items()}
+                    try:
+                        return score(params)
+                    except Exception as exc:  # noqa: BLE001 - a configuration that cannot be fitted is a failed trial
+                        trial.set_user_attr(FIT_ERROR_ATTR, fit_error(exc))
+                        return math.nan  # Optuna records the trial as failed
+                except KeyboardInterrupt:  # stopped while choosing or fitting, not failed: a resumed study may propose it again
                     trial.set_user_attr(INTERRUPTED_KEY, True)
                     raise
 

@@ -12,6 +12,9 @@
 * **capacity rows**: ``<=`` rows with non-negative coefficients;
 * the rest: other linear rows, quadratic rows (``ls`` does not take those).
 
+Rows are read from the CQM's constraint arrays (:class:`hqopt.samples.ConstraintRows`),
+where a term with coefficient 0 is absent, as it is to the verifier.
+
 Example:
     >>> import dimod
     >>> cqm = dimod.CQM()
@@ -235,18 +238,21 @@ def _find_definitions(
     """Move the rows that define a binary from its group out of ``linear_rows``: rows that read
     ``c*(sum(S) - y) == 0`` over binaries, ``S`` inside one group and ``y`` in none (the first row
     defining a ``y`` wins)."""
-    if not s.groups or not linear:
+    if not s.groups or not linear or not len(terms.columns):
         s.linear_rows = [terms.rows.labels[j] for j in linear]
         return
     outside = group_of[terms.columns] < 0
     n_outside = np.bincount(terms.row_of, weights=outside, minlength=len(terms.counts))
-    # y: the one term outside every group; c: the coefficient of the first term that is not y
+    # y: the one term outside every group (rows with another count are not kept); c: the
+    # coefficient of the first term that is not y (terms are in row order, so the first of a row's run)
     y_entry = np.zeros(len(terms.counts), dtype=np.int64)
     y_entry[terms.row_of[outside]] = np.flatnonzero(outside)
-    first_inside = np.full(len(terms.counts), -1, dtype=np.int64)
-    inside_rows = terms.row_of[~outside]
-    first_inside[inside_rows[::-1]] = np.flatnonzero(~outside)[::-1]
-    c = np.where(first_inside >= 0, terms.coefficients[np.maximum(first_inside, 0)], 0.0)
+    inside = np.flatnonzero(~outside)
+    inside_rows = terms.row_of[inside]
+    starts = np.ones(len(inside), dtype=bool)
+    starts[1:] = inside_rows[1:] != inside_rows[:-1]
+    c = np.zeros(len(terms.counts))
+    c[inside_rows[starts]] = terms.coefficients[inside[starts]]
     y_coefficient = terms.coefficients[y_entry]
     members_equal = terms.all_rows(outside | (terms.coefficients == c[terms.row_of]))
     group = np.where(outside, -1, group_of[terms.columns])

@@ -59,7 +59,7 @@ def to_number(value: Any, where: str, *, minimum: float | None = None, integer: 
     kind = "an integer" if integer else "a number"
     bound = f" >= {minimum:g}" if minimum is not None else ""
     if isinstance(value, int) and not isinstance(value, bool) and not _fits_a_float(value):
-        raise SpecError(where, f"must be a finite number, got an integer past a float's range (about 1e{int(value.bit_length() * math.log10(2))})")
+        raise SpecError(where, f"must be a finite number, got an integer past a float's range (about {'-' if value < 0 else ''}1e{int(value.bit_length() * math.log10(2))})")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(value):
         raise SpecError(where, f"must be a finite number, got {value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
