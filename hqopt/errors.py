@@ -93,5 +93,5 @@ class NotSearchedWarning(RuntimeWarning):
 
 
 class OtherProblemStartWarning(UserWarning):
-    """A warm start read from the result of another problem (its ``model_name`` differs): its
-    values are used where the labels match, which is rarely a good start."""
+    """A warm start read from the result of another problem (its ``model_name`` differs) or one whose
+    variables the model partly lacks (a re-plan): its values are used where the labels match."""

@@ -84,3 +84,19 @@ def test_a_solution_file_that_says_two_things_or_the_impossible_is_refused_with_
     with pytest.raises(FormatError) as info:
         read_solution(path, hqopt.io.load(REPO / "problems" / "spec" / "tiny-qubo.yaml"))
     assert message in str(info.value)
+
+
+def test_a_results_labels_the_model_lacks_are_left_out_with_a_note(tmp_path):
+    """A re-plan's model lacks the down site's variables: the earlier result still starts it where
+    the labels match; a result with no label of the model is an error naming the file."""
+    model = hqopt.io.load(CHR12A)
+    result = hqopt.solve(model, backend="sa", time_limit=0.5, seed=3)
+    data = json.loads(result.to_json())
+    data["solution"] = [*data["solution"], ["gone", 1]]  # a result JSON lists [label, value] pairs
+    (tmp_path / "more.json").write_text(json.dumps(data))
+    with pytest.warns(OtherProblemStartWarning, match="1 of the result's 145 variables are not in this model"):
+        assert read_solution(tmp_path / "more.json", model) == result.solution
+    data["solution"] = [["gone", 1], ["also gone", 0]]
+    (tmp_path / "none.json").write_text(json.dumps(data))
+    with pytest.raises(FormatError, match="none of this result's variables is in the model"):
+        read_solution(tmp_path / "none.json", model)

@@ -11,8 +11,11 @@ Three forms are accepted:
 Labels are matched to the model's variables by their text when the model's
 labels aren't strings (``3`` in a file names variable ``3``). A label the model
 does not have, a variable given twice, or a value outside its variable's
-domain is an error naming the file and line. A result of a problem with
-another name warns (:class:`~hqopt.errors.OtherProblemStartWarning`).
+domain is an error naming the file and line; in a result JSON, though, labels
+the model lacks are left out (a re-plan's model has no variables on a site
+that went down), and only a result with none of its labels is an error. A
+result of a problem with another name, or with labels left out, warns
+(:class:`~hqopt.errors.OtherProblemStartWarning`).
 
 Example:
     >>> import tempfile, os
@@ -65,7 +68,18 @@ def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, 
                     stacklevel=2,
                 )
             solution = result.solution
-            pairs = [(None, label, value) for label, value in solution.items()]
+            known = {label: value for label, value in solution.items() if _known(label, model, by_text)}
+            if not known:
+                raise FormatError(path, None, "none of this result's variables is in the model")
+            if len(known) < len(solution):  # e.g. a re-plan's model lacks a down site's variables
+                left = next(str(label)[:80] for label in solution if label not in known)
+                warnings.warn(
+                    f"{path}: {len(solution) - len(known)} of the result's {len(solution)} variables are not in this model "
+                    f"(e.g. {left!r}); the others start the search",
+                    OtherProblemStartWarning,
+                    stacklevel=2,
+                )
+            pairs = [(None, label, value) for label, value in known.items()]
         elif isinstance(data, dict):
             pairs = [(None, label, value) for label, value in data.items()]
         else:
@@ -90,6 +104,10 @@ def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, 
             raise FormatError(Path(path), where, f"value {value:g} of {str(label)[:80]!r} is outside its domain ({domain_text(model.cqm, variable)})")
         start[variable] = value
     return start
+
+
+def _known(label: Any, model: Model, by_text: dict[str, Hashable]) -> bool:
+    return label in model.cqm.variables or str(label) in by_text
 
 
 def _variable(path: Any, line: int | None, label: Any, model: Model, by_text: dict[str, Hashable]) -> Hashable:
