@@ -202,6 +202,7 @@ def test_demand_beyond_the_sites_together_is_refused():
         ({"rules": {"anti_affinity": [{"group": "nope"}]}}, "rules.anti_affinity[0].group"),
         ({"sites": [{"name": "a", "capacity": {"cpu": -1}}]}, "sites[0].capacity.cpu"),
         ({"sites": [{"name": "a", "capacity": {"cpu": 10**400}}]}, "sites[0].capacity.cpu"),  # no float holds it
+        ({"resources": ["cpu", "cpu", "mem"]}, "resources[1]"),
         ({"latency": {"matrix": [[0, 1]]}}, "latency.matrix"),
     ],
 )

@@ -148,6 +148,9 @@ def _parse_sites(items: list[Any] | None) -> list[Site]:
 def _parse_resources(spec: Mapping[str, Any], sites: list[Site]) -> list[str]:
     if "resources" in spec:
         names = [F.name(r, F.join("resources", k)) for k, r in enumerate(F.sequence(spec["resources"], "resources"))]
+        for k, r in enumerate(names):
+            if r in names[:k]:
+                raise SpecError(F.join("resources", k), f"duplicate resource name {r!r}")
     else:
         names = []
         for site in sites:
