@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 import hqopt
 from hqopt.errors import SpecError
@@ -127,3 +128,21 @@ def test_cli_replan_flags_need_a_placement(tmp_path):
     qubo = tmp_path / "q.yaml"
     qubo.write_text("kind: qubo\nterms: [[a, a, -1]]\n")
     assert main(["solve", str(qubo), "--site-down", "x", "-q"]) == 2
+
+
+def test_moves_are_counted_only_from_a_current_placement(tmp_path):
+    """--max-moves / --move-cost with no placement to move from would be ignored: they are errors."""
+    from hqopt.cli.app import main
+
+    spec = generate_placement(12, 3, seed=1)
+    spec.pop("kind")
+    p = Placement.from_spec(spec)
+    assert not p.current
+    with pytest.raises(SpecError, match="'max_moves': counts moves from a current placement"):
+        p.replan(max_moves=2)
+    with pytest.raises(SpecError, match="'migration_cost': counts moves from a current placement"):
+        p.replan(move_cost=5.0)
+    assert p.replan({s.name: p.allowed[s.name][0] for s in p.services}, max_moves=2).max_moves == 2
+    path = tmp_path / "dc.yaml"
+    path.write_text(yaml.safe_dump({"kind": "placement", **spec}))
+    assert main(["solve", str(path), "--max-moves", "3", "-t", "1", "-q"]) == 2

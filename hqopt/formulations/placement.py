@@ -229,6 +229,8 @@ class Placement:
         from hqopt.formulations.placement_spec import apply_operations, plan_of
 
         spec: dict[str, Any] = {"current": plan_of(current) if current is not None else self.current}
+        if move_cost is not None and not spec["current"]:  # (max_moves: checked with the other fields)
+            raise SpecError("migration_cost", "counts moves from a current placement: give one (--current, or current: in the spec)", source="re-plan")
         down = [down] if isinstance(down, str) else list(down)  # one site's name is not a list of letters
         spec["sites_down"] = sorted(set(self.down) | set(down))
         if max_moves is not None or self.max_moves is not None:

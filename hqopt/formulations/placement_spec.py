@@ -103,6 +103,8 @@ def apply_operations(p: Placement, spec: Mapping[str, Any]) -> Placement:
         where = F.join("current", str(svc))
         current[F.known(F.name(svc, where), service_names, where, "service")] = F.known(F.name(site, where), site_names, where, "site")
     max_moves = F.number(spec, "max_moves", "", default=None, minimum=0, integer=True)
+    if max_moves is not None and not current:  # nothing moves without a placement to move from
+        raise SpecError("max_moves", "counts moves from a current placement: give one (current:, or --current)")
     if max_moves is not None:
         forced = sorted(s for s, site in current.items() if site not in allowed[s])
         if len(forced) > max_moves:
