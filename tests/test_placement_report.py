@@ -141,3 +141,24 @@ def test_plot_writes_a_png(tmp_path):
     assert plan is not None
     path = q.plot(plan, tmp_path / "plan.png")
     assert path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 10_000
+
+
+def test_the_reports_bound_gets_at_most_the_solves_time_limit_and_only_a_solved_lp_is_kept(monkeypatch):
+    import hqopt.formulations.placement as placement
+    from hqopt.formulations.placement_bound import LP_METHOD, PlacementBound
+
+    p = _instance(12, 3, 1)
+    result = hqopt.solve(p, backend="ls", time_limit=1, seed=0)
+    asked = []
+
+    def bound(q, time_limit):
+        asked.append(time_limit)
+        method = LP_METHOD if len(asked) > 1 else "cheapest site per service (the LP did not finish)"
+        return PlacementBound(0.0, {}, [], method)
+
+    monkeypatch.setattr(placement, "placement_lower_bound", bound)
+    p.report(result)  # a 1 s solve: the LP gets 1 s, does not finish, and its stand-in is not kept
+    p.report(result)  # asked again: solved, kept
+    p.report(result)
+    assert asked == [1.0, 1.0]
+    assert p.lower_bound().method == LP_METHOD

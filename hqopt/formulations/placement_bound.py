@@ -59,7 +59,13 @@ class PlacementBound:
     info: dict[str, float] = field(default_factory=dict)
 
 
-def placement_lower_bound(p: Placement, time_limit: float = 30.0) -> PlacementBound:
+#: :attr:`PlacementBound.method` when the LP relaxation was solved (else each service's cheapest site)
+LP_METHOD = "HiGHS LP relaxation"
+#: seconds the LP relaxation may take unless told otherwise
+BOUND_SECONDS = 30.0
+
+
+def placement_lower_bound(p: Placement, time_limit: float = BOUND_SECONDS) -> PlacementBound:
     """The LP + forced-communication bound of ``p`` (see the module docstring)."""
     start = time.perf_counter()
     lp, method = _lp_bound(p, time_limit)
@@ -156,7 +162,7 @@ def _lp_bound(p: Placement, time_limit: float) -> tuple[float, str]:
         value = float(res.fun) + offset - 1e-6 * max(1.0, abs(float(res.fun)))
         if np.all(cost == np.round(cost)) and offset == round(offset):
             value = float(np.ceil(value))
-        return max(cheapest, value), "HiGHS LP relaxation"
+        return max(cheapest, value), LP_METHOD
     return cheapest, "cheapest site per service (the LP did not finish)"
 
 
