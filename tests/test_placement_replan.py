@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -12,6 +13,8 @@ from hqopt.errors import SpecError
 from hqopt.formulations.placement import Placement
 from hqopt.formulations.placement_generator import generate_placement
 from hqopt.formulations.placement_heuristic import greedy_plan
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _instance(services: int = 24, sites: int = 6, seed: int = 3) -> Placement:
@@ -146,3 +149,18 @@ def test_moves_are_counted_only_from_a_current_placement(tmp_path):
     path = tmp_path / "dc.yaml"
     path.write_text(yaml.safe_dump({"kind": "placement", **spec}))
     assert main(["solve", str(path), "--max-moves", "3", "-t", "1", "-q"]) == 2
+
+
+def test_a_current_file_that_is_not_a_plan_is_named_with_the_reason(tmp_path, capsys):
+    from hqopt.cli.app import main
+
+    spec = generate_placement(12, 3, seed=1)
+    path = tmp_path / "dc.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    knapsack = tmp_path / "k.json"
+    assert main(["solve", str(REPO / "problems" / "lp" / "knapsack.lp"), "-t", "0.5", "--output", str(knapsack), "-q"]) == 0
+    capsys.readouterr()
+    for current, reason in ((knapsack, "the result is not a placement plan"), (path, "a placement spec, not a plan")):
+        assert main(["solve", str(path), "--current", str(current), "-t", "0.5", "-q"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {current}: field 'current': {reason}"), err

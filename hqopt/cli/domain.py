@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from hqopt.cli.app import check_writable_flag, fail
-from hqopt.errors import HqoptError
+from hqopt.errors import HqoptError, SpecError
 from hqopt.model import Model
 from hqopt.result import Result
 
@@ -47,7 +47,13 @@ def replan(model: Model, current: Path | None, down: list[str], max_moves: int |
         from hqopt.io.spec import parse
 
         plan = parse(read_text(current), str(current))
-    new = source.replan(plan, down=down, max_moves=max_moves, move_cost=move_cost).to_model()
+    try:
+        replanned = source.replan(plan, down=down, max_moves=max_moves, move_cost=move_cost)
+    except SpecError as exc:  # a fault of the --current file names that file
+        if current is None or not exc.field.startswith("current"):
+            raise
+        raise SpecError(exc.field, exc.reason, source=str(current)) from None
+    new = replanned.to_model()
     new.metadata = {**model.metadata, **new.metadata}
     new.name = model.name
     return new
