@@ -160,7 +160,12 @@ def test_a_current_file_that_is_not_a_plan_is_named_with_the_reason(tmp_path, ca
     knapsack = tmp_path / "k.json"
     assert main(["solve", str(REPO / "problems" / "lp" / "knapsack.lp"), "-t", "0.5", "--output", str(knapsack), "-q"]) == 0
     capsys.readouterr()
-    for current, reason in ((knapsack, "the result is not a placement plan"), (path, "a placement spec, not a plan")):
+    qap = tmp_path / "q.json"
+    assert main(["solve", str(REPO / "problems" / "qap" / "chr12a.dat"), "-t", "0.5", "--output", str(qap), "-q"]) == 0
+    capsys.readouterr()
+    cases = ((knapsack, "the result holds no feasible plan to start from (no solution, an infeasible one, or another kind"),
+             (qap, "the result is not a placement plan"), (path, "a placement spec, not a plan"))  # fmt: skip
+    for current, reason in cases:
         assert main(["solve", str(path), "--current", str(current), "-t", "0.5", "-q"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: {current}: field 'current': {reason}"), err

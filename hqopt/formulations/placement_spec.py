@@ -76,9 +76,9 @@ def plan_of(data: Any) -> dict[str, Any]:
     """``{service: site}`` from a plain mapping, a decoded answer or a whole Result JSON dict."""
     data = F.mapping(data, "current")
     if "decoded" in data and "solution" in data:  # a Result (hqopt solve --output)
-        if data["solution"] is None:
-            raise SpecError("current", "the result holds no feasible plan to start from")
-        if not isinstance(data["decoded"], Mapping) or not isinstance(data["decoded"].get("assignment"), Mapping):
+        if data["solution"] is None or not isinstance(data["decoded"], Mapping):
+            raise SpecError("current", "the result holds no feasible plan to start from (no solution, an infeasible one, or another kind of problem's)")
+        if not isinstance(data["decoded"].get("assignment"), Mapping):
             raise SpecError("current", "the result is not a placement plan (it answers another kind of problem)")
         data = data["decoded"]
     elif "services" in data and "sites" in data:
