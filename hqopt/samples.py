@@ -57,6 +57,10 @@ class ConstraintRows:
     #: analyses of the same CQM made while these arrays are current (the engine's structure)
     derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def fits(self, cqm: dimod.ConstrainedQuadraticModel) -> bool:
+        """Whether these arrays have ``cqm``'s size (the cache's test that they may still be its own)."""
+        return self.size == (len(cqm.variables), len(cqm.constraints))
+
     def lhs(self, values: np.ndarray, cqm: dimod.ConstrainedQuadraticModel, samples_like: Any) -> np.ndarray:
         """Every constraint's left-hand side on ``values`` (one row per sample, ``cqm.variables`` order);
         quadratic constraints are evaluated by dimod on ``samples_like`` (the same samples)."""
@@ -161,10 +165,9 @@ def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel, build: Literal[
 def cached_constraint_rows(cqm: dimod.ConstrainedQuadraticModel, build: bool = True) -> ConstraintRows | None:
     """The arrays of ``cqm`` last built by :func:`constraint_rows`; when there are none (or its size
     changed since), built now, or ``None`` if not ``build``."""
-    size = (len(cqm.variables), len(cqm.constraints))
     with _LOCK:
         entry = _CACHE.get(id(cqm))
-        if entry is not None and entry[0]() is cqm and entry[1].size == size:
+        if entry is not None and entry[0]() is cqm and entry[1].fits(cqm):
             return entry[1]
     return constraint_rows(cqm) if build else None
 

@@ -96,9 +96,7 @@ class Verifier:
         self.model = model
         self.labels: list[Hashable] = list(cqm.variables)
         self._variables = Variables(self.labels)  # dimod's label index for energies, built once (not per batch)
-        if rows is None or rows.size != (len(cqm.variables), len(cqm.constraints)):
-            rows = constraint_rows(cqm)
-        self._constraints = rows
+        self._constraints = rows if rows is not None and rows.fits(cqm) else constraint_rows(cqm)
         self.constraint_labels = [str(c) for c in self._constraints.labels]
         self._tol = FEASIBILITY_TOL * np.maximum(1.0, np.abs(self._constraints.rhs))
         vartypes = [cqm.vartype(v) for v in self.labels]

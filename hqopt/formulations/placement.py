@@ -450,7 +450,7 @@ class Placement:
         answer does not take 30 s: a 1000-service LP takes about 3).
         """
         result = answer if isinstance(answer, Result) else None
-        limit = min(BOUND_SECONDS, max(result.time_limit, 1.0)) if result is not None and result.time_limit else BOUND_SECONDS
+        limit = min(BOUND_SECONDS, result.time_limit) if result is not None and result.time_limit else BOUND_SECONDS  # (HiGHS gets 1 s at least)
         return build_report(self, self._assignment_of(answer), result, self.lower_bound(limit) if bound else None)
 
     def plot(self, answer: Result | Mapping[str, str], path: str | Path) -> Path:
