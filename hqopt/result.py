@@ -21,6 +21,7 @@ from typing import Any
 import dimod
 
 from hqopt.cost import Cost
+from hqopt.jsontext import readable_json
 from hqopt.model import Label, Sense
 
 
@@ -167,8 +168,9 @@ class Result:
             data["sampleset"] = self.sampleset.to_serializable(use_bytes=False)
         return data
 
-    def to_json(self, include_sampleset: bool = False, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(include_sampleset), indent=indent, default=_json_default, allow_nan=True)
+    def to_json(self, include_sampleset: bool = False) -> str:
+        """:meth:`to_dict` as JSON text, a line per variable of the solution (:func:`hqopt.jsontext.readable_json`)."""
+        return readable_json(self.to_dict(include_sampleset), default=_json_default)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
