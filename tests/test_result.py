@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import dimod
 
@@ -87,13 +88,33 @@ def test_a_run_that_only_compiled_warns_and_says_so(monkeypatch):
 
     from hqopt.engine import chains
 
-    monkeypatch.setattr(chains, "_start_all", lambda *args, **kwargs: None)  # the JIT compile outlasts the budget
+    def outlast(problem, plan, seeds, budget):  # the JIT compile outlasts the budget
+        time.sleep(budget.remaining())
+
+    monkeypatch.setattr(chains, "_start_all", outlast)
     monkeypatch.setattr(chains, "jit_ready", lambda: False)
     with pytest.warns(RuntimeWarning, match="still compiling"):
-        result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=1, seed=0)
+        result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=0.3, seed=0)
     assert result.info["compile"] == chains.COLD_START and "warmup()" in chains.COLD_START
     assert f"note       {chains.COLD_START}" in result.summary().splitlines()  # the printed summary says it too
     monkeypatch.setattr(chains, "jit_ready", lambda: True)  # compiled, but starting the chains took the time
     with pytest.warns(RuntimeWarning, match="still starting its chains"):
-        result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=1, seed=0)
+        result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=0.3, seed=0)
     assert result.info["compile"] == chains.SLOW_START
+
+
+def test_a_run_stopped_while_starting_says_stopped_not_out_of_time(monkeypatch):
+    """A stop (a race member's proof, Ctrl-C) during the chains' start is not the time limit running out."""
+    import warnings
+
+    from hqopt.engine import chains
+
+    def stopped(problem, plan, seeds, budget):
+        budget.stop()  # as a race does when another member proves its answer
+
+    monkeypatch.setattr(chains, "_start_all", stopped)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", hqopt.errors.NotSearchedWarning)  # no "not searched" warning
+        result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=30, seed=0)
+    assert "compile" not in result.info and result.info["stopped"] == chains.STOPPED_AT_START
+    assert result.solution is not None  # the random start, verified

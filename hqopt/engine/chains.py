@@ -68,6 +68,8 @@ SLOW_START = (
     "the ls engine was still starting its chains (a random start and greedy repair of each) when the time limit "
     "ended, so the answer is a random start, not a search; give more time"
 )
+#: ``info["stopped"]`` of a run stopped (not timed out) while starting its chains
+STOPPED_AT_START = "stopped before the chains had started (another member of the race proved its answer, or Ctrl-C)"
 
 
 def default_strategy(problem: EngineProblem) -> str:
@@ -294,8 +296,11 @@ def search(
     if started is None:
         x = _random_state(problem, seeds[0])
         budget.report(problem.samples(x[None, :], cqm))
-        info = {"strategy": strategy, "workers": workers, "start_seconds": round(start_s, 4),
-                "compile": SLOW_START if jit_ready() else COLD_START}
+        info: dict[str, Any] = {"strategy": strategy, "workers": workers, "start_seconds": round(start_s, 4)}
+        if budget.limited and budget.remaining() == 0:  # the clock ran out
+            info["compile"] = SLOW_START if jit_ready() else COLD_START
+        else:  # a stop: another race member proved its answer, or Ctrl-C
+            info["stopped"] = STOPPED_AT_START
         return SearchResult(x[None, :], problem.objective(x), float(problem.violations(x).sum()), info)
     chains = started
     # one copy of the arrays per chain: threads sharing one copy contend on its reference counts
