@@ -161,6 +161,7 @@ class Placement:
         self._site_index = {s.name: k for k, s in enumerate(self.sites)}
         self._site_by_name = {s.name: s for s in self.sites}
         self._bound: PlacementBound | None = None
+        self._layout_cache: _Layout | None = None
 
     # ------------------------------------------------------------------ spec
     @classmethod
@@ -183,6 +184,13 @@ class Placement:
     @property
     def site_by_name(self) -> dict[str, Site]:
         return self._site_by_name
+
+    @property
+    def _layout(self) -> _Layout:
+        """The model's variable layout, made once (the size check and :meth:`to_model` both read it)."""
+        if self._layout_cache is None:
+            self._layout_cache = _Layout(self)
+        return self._layout_cache
 
     def move_cost_of(self, service: Service) -> float:
         return self.move_cost if service.move_cost is None else service.move_cost
@@ -244,7 +252,7 @@ class Placement:
     # ------------------------------------------------------------------ model
     def to_model(self) -> Model:
         """The CQM: one-hot assignment, capacities, rules, weighted cost objective (built from arrays)."""
-        layout = _Layout(self)
+        layout = self._layout
         labels, x, w = layout.labels, layout.x, self.weights
         ok = x >= 0
         linear = np.zeros(len(labels))
@@ -266,6 +274,7 @@ class Placement:
         objective = dimod.BQM.from_numpy_vectors(linear, quadratic, offset + constant, dimod.BINARY, variable_order=labels)
 
         cqm = dimod.ConstrainedQuadraticModel()
+        cqm.add_variables(dimod.BINARY, labels)  # at once: set_objective would add them one by one (2.5x slower)
         cqm.set_objective(objective)
         for i, svc in enumerate(self.services):
             cqm.add_constraint_from_iterable([(labels[k], 1.0) for k in x[i][ok[i]]], "==", rhs=1, label=f"assign[{svc.name}]")
@@ -287,7 +296,7 @@ class Placement:
         >>> p.model_size()  # x[s, a], x[s, b], x[t, a], x[t, b]; a term per pair of sites
         (4, 4)
         """
-        layout = _Layout(self)
+        layout = self._layout
         if not self.traffic or self.weights["communication"] == 0:
             return len(layout.labels), 0
         if layout.levels is None:
@@ -391,7 +400,7 @@ class Placement:
         sites = self.site_by_name
         used = set(assignment.values())
         solution = {}
-        for label in _Layout(self).labels if labels is None else labels:
+        for label in self._layout.labels if labels is None else labels:
             if label[0] == "x":
                 solution[label] = int(assignment.get(label[1]) == label[2])
             elif label[0] == "open":
