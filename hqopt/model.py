@@ -30,7 +30,7 @@ import dimod
 import numpy as np
 
 from hqopt.errors import ModelError
-from hqopt.samples import ConstraintRows, constraint_rows
+from hqopt.samples import ConstraintRows, constraint_rows, variable_arrays
 from hqopt.verify import Verdicts, Verifier
 
 Label = Hashable
@@ -201,14 +201,14 @@ class Model:
 
     def variable_counts(self) -> dict[str, int]:
         """Number of variables of each type, e.g. ``{'BINARY': 10, 'INTEGER': 2}``."""
+        vartypes = variable_arrays(self.cqm)[0]
         counts: dict[str, int] = {}
-        for v in self.cqm.variables:
-            name = self.cqm.vartype(v).name
-            counts[name] = counts.get(name, 0) + 1
+        for vartype in dict.fromkeys(vartypes.tolist()):  # in order of first appearance
+            counts[vartype.name] = int(np.count_nonzero(vartypes == vartype))
         return counts
 
     def has_vartype(self, vartype: dimod.Vartype) -> bool:
-        return any(self.cqm.vartype(v) is vartype for v in self.cqm.variables)
+        return bool(np.any(variable_arrays(self.cqm)[0] == vartype))
 
     # ------------------------------------------------------------- verification
     def objective_value(self, sample: Sample) -> float:
@@ -265,13 +265,14 @@ class Model:
                     raise ModelError(f"constraint {label!r} has a non-finite coefficient: {bad}")
                 if not np.isfinite(con.rhs):
                     raise ModelError(f"constraint {label!r} has a non-finite right-hand side ({con.rhs})")
-        for v in cqm.variables:
-            if cqm.vartype(v) is dimod.INTEGER:
-                lower, upper = cqm.lower_bound(v), cqm.upper_bound(v)
-                if not (np.isfinite(lower) and np.isfinite(upper)):
-                    raise ModelError(f"integer {v!r} has a non-finite bound ({lower:g} <= {v} <= {upper:g})")
-                if lower > upper:
-                    raise ModelError(f"integer {v!r} has inverted bounds: lower {lower:g} > upper {upper:g}")
+        vartypes, lowers, uppers = variable_arrays(cqm)
+        unsound = (vartypes == dimod.INTEGER) & ~(np.isfinite(lowers) & np.isfinite(uppers) & (lowers <= uppers))
+        if unsound.any():  # name the first
+            j = int(np.flatnonzero(unsound)[0])
+            v, lower, upper = cqm.variables[j], lowers[j], uppers[j]
+            if not (np.isfinite(lower) and np.isfinite(upper)):
+                raise ModelError(f"integer {v!r} has a non-finite bound ({lower:g} <= {v} <= {upper:g})")
+            raise ModelError(f"integer {v!r} has inverted bounds: lower {lower:g} > upper {upper:g}")
         return self
 
     def decode(self, solution: dict[Label, float]) -> Any:

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -156,6 +157,53 @@ def quadratic_terms(expression: Any, cqm: dimod.ConstrainedQuadraticModel) -> tu
         np.fromiter((cqm.variables.index(v) for _, v, _ in triples), dtype=np.int64, count=len(triples)),
         np.fromiter((b for _, _, b in triples), dtype=float, count=len(triples)),
     )
+
+
+def variable_arrays(cqm: dimod.ConstrainedQuadraticModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vartype (an array of :class:`dimod.Vartype`), lower bound and upper bound of each of
+    ``cqm.variables``, in that order.
+
+    Read in one call of the accessor dimod's own serialisation uses (a 70 000-variable
+    placement: milliseconds, against 0.1 s for ``cqm.vartype(v)`` per variable); any other
+    CQM is read variable by variable.
+
+    >>> import dimod
+    >>> cqm = dimod.CQM()
+    >>> cqm.add_variables("BINARY", "ab"); cqm.add_variable("INTEGER", "i", lower_bound=-2, upper_bound=5)
+    'i'
+    >>> vartypes, lower, upper = variable_arrays(cqm)
+    >>> [vt.name for vt in vartypes], lower.tolist(), upper.tolist()
+    (['BINARY', 'BINARY', 'INTEGER'], [0.0, 0.0, -2.0], [1.0, 1.0, 5.0])
+    """
+    codes = _vartype_codes()
+    if codes is not None and hasattr(cqm, "_ivarinfo"):
+        info = cqm._ivarinfo()
+        return codes[info["vartype"]], np.asarray(info["lb"], dtype=float), np.asarray(info["ub"], dtype=float)
+    variables = cqm.variables
+    return (
+        np.array([cqm.vartype(v) for v in variables], dtype=object),
+        np.fromiter((cqm.lower_bound(v) for v in variables), dtype=float, count=len(variables)),
+        np.fromiter((cqm.upper_bound(v) for v in variables), dtype=float, count=len(variables)),
+    )
+
+
+@functools.cache
+def _vartype_codes() -> np.ndarray | None:
+    """dimod.Vartype by the code ``CQM._ivarinfo`` gives it (learnt from a CQM of one variable of each),
+    or None where that accessor is missing or its codes are not what this expects."""
+    probe = dimod.ConstrainedQuadraticModel()
+    kinds = (dimod.BINARY, dimod.SPIN, dimod.INTEGER, dimod.REAL)
+    for name in ("BINARY", "SPIN", "INTEGER", "REAL"):
+        probe.add_variable(name, name)
+    try:
+        found = [int(c) for c in probe._ivarinfo()["vartype"]]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    if sorted(found) != list(range(len(kinds))):
+        return None
+    table = np.empty(len(kinds), dtype=object)
+    table[found] = kinds
+    return table
 
 
 @overload

@@ -34,7 +34,7 @@ import dimod
 import numpy as np
 from dimod.variables import Variables
 
-from hqopt.samples import ConstraintRows, constraint_rows
+from hqopt.samples import ConstraintRows, constraint_rows, variable_arrays
 
 if TYPE_CHECKING:
     from hqopt.model import Model
@@ -99,15 +99,12 @@ class Verifier:
         self._constraints = rows if rows is not None and rows.fits(cqm) else constraint_rows(cqm)
         self.constraint_labels = [str(c) for c in self._constraints.labels]
         self._tol = FEASIBILITY_TOL * np.maximum(1.0, np.abs(self._constraints.rhs))
-        vartypes = [cqm.vartype(v) for v in self.labels]
-        self._binary = np.array([vt is dimod.BINARY for vt in vartypes], dtype=bool)
-        self._spin = np.array([vt is dimod.SPIN for vt in vartypes], dtype=bool)
-        self._integer = np.array([vt is dimod.INTEGER for vt in vartypes], dtype=bool)
-        integers = [self.labels[j] for j in np.flatnonzero(self._integer)]
-        self._lower = np.full(len(self.labels), -np.inf)  # bounds are checked for integers only
-        self._upper = np.full(len(self.labels), np.inf)
-        self._lower[self._integer] = [cqm.lower_bound(v) for v in integers]
-        self._upper[self._integer] = [cqm.upper_bound(v) for v in integers]
+        vartypes, lowers, uppers = variable_arrays(cqm)
+        self._binary = vartypes == dimod.BINARY
+        self._spin = vartypes == dimod.SPIN
+        self._integer = vartypes == dimod.INTEGER
+        self._lower = np.where(self._integer, lowers, -np.inf)  # bounds are checked for integers only
+        self._upper = np.where(self._integer, uppers, np.inf)
 
     def sampleset(self, rows: np.ndarray) -> dimod.SampleSet:
         """``rows`` as ``dimod.SampleSet.from_samples_cqm`` builds them (energy, ``is_satisfied`` by

@@ -167,3 +167,26 @@ def test_a_solve_reads_the_constraints_into_arrays_once(monkeypatch, backend):
     result = hqopt.solve(model, backend=backend, time_limit=1, seed=0)
     assert result.feasible and "ls" in result.backend.split("+")
     assert built == [model.cqm]
+
+
+def test_variable_arrays_match_dimods_per_variable_answers(monkeypatch):
+    rng = np.random.default_rng(3)
+    cqm = dimod.CQM()
+    for i in range(40):
+        kind = ("BINARY", "SPIN", "INTEGER", "REAL")[int(rng.integers(4))]
+        if kind in ("INTEGER", "REAL"):
+            lower = float(rng.integers(-5, 5))
+            cqm.add_variable(kind, ("v", i), lower_bound=lower, upper_bound=lower + float(rng.integers(0, 9)))
+        else:
+            cqm.add_variable(kind, ("v", i))
+    expected = (
+        [cqm.vartype(v) for v in cqm.variables],
+        [cqm.lower_bound(v) for v in cqm.variables],
+        [cqm.upper_bound(v) for v in cqm.variables],
+    )
+    fast = S.variable_arrays(cqm)
+    monkeypatch.setattr(S, "_vartype_codes", lambda: None)  # dimod without the array accessor: read one by one
+    slow = S.variable_arrays(cqm)
+    for got in (fast, slow):
+        assert got[0].tolist() == expected[0]
+        assert got[1].tolist() == expected[1] and got[2].tolist() == expected[2]

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dimod
+import numpy as np
 
 from hqopt.backends.base import Backend, BackendOutput, Capabilities
 from hqopt.backends.exact import assignment_count
@@ -62,6 +63,7 @@ from hqopt.backends.registry import available_backends, backend_class
 from hqopt.budget import Budget
 from hqopt.compile.encode import MAX_INTEGER_RANGE
 from hqopt.model import Model
+from hqopt.samples import ConstraintRows, cached_constraint_rows, variable_arrays
 
 #: models with at most this many assignments are enumerated
 EXACT_ASSIGNMENTS = 2**16
@@ -94,20 +96,21 @@ class ModelFacts:
     @classmethod
     def of(cls, model: Model) -> ModelFacts:
         cqm = model.cqm
-        has_real = any(cqm.vartype(v) is dimod.REAL for v in cqm.variables)
-        widths = [
-            cqm.upper_bound(v) - cqm.lower_bound(v) for v in cqm.variables if cqm.vartype(v) is dimod.INTEGER
-        ]
-        quadratic_constraints = any(c.lhs.num_interactions for c in cqm.constraints.values())
+        vartypes, lowers, uppers = variable_arrays(cqm)
+        has_real = bool(np.any(vartypes == dimod.REAL))
+        integer = vartypes == dimod.INTEGER
+        widths = (uppers - lowers)[integer]
+        rows = cached_constraint_rows(cqm)  # as the solve's validation built them
+        quadratic_constraints = any(cqm.constraints[rows.labels[j]].lhs.num_interactions for j in rows.quadratic)
         return cls(
             variables=len(cqm.variables),
             terms=len(cqm.variables) + cqm.objective.num_interactions,
             assignments=None if has_real else assignment_count(cqm),
-            constrained=model.is_constrained or bool(widths),
+            constrained=model.is_constrained or bool(integer.any()),
             linear=cqm.objective.is_linear() and not quadratic_constraints,
             quadratic_constraints=quadratic_constraints,
-            widest_integer=max(widths, default=0.0),
-            penalty_terms=penalty_size(cqm),
+            widest_integer=float(widths.max(initial=0.0)),
+            penalty_terms=penalty_size(cqm, rows),
             structure=_structure(cqm),
             jit_ready=_jit_ready(),
         )
@@ -248,8 +251,9 @@ def _first_fitting(names: tuple[str, ...], facts: ModelFacts) -> str | None:
     return None
 
 
-def penalty_size(cqm: dimod.ConstrainedQuadraticModel) -> int:
-    """Interactions a penalty QUBO of ``cqm`` would have, at least: a constraint of k variables squares up to k(k-1)/2.
+def penalty_size(cqm: dimod.ConstrainedQuadraticModel, rows: ConstraintRows | None = None) -> int:
+    """Interactions a penalty QUBO of ``cqm`` would have, at least: a constraint of k variables squares up to k(k-1)/2
+    (``rows``: ``cqm``'s constraint arrays, where a linear row's k are counted; built when not given).
 
     >>> cqm = dimod.ConstrainedQuadraticModel()
     >>> cqm.add_variables("BINARY", "abcd")
@@ -257,8 +261,10 @@ def penalty_size(cqm: dimod.ConstrainedQuadraticModel) -> int:
     >>> penalty_size(cqm)
     6
     """
-    pairs = sum(c.lhs.num_variables * (c.lhs.num_variables - 1) // 2 for c in cqm.constraints.values())
-    return cqm.objective.num_interactions + pairs
+    rows = cached_constraint_rows(cqm) if rows is None else rows
+    k = np.diff(rows.matrix.indptr).astype(np.int64)  # linear rows (quadratic ones: 0 here)
+    k[rows.quadratic] = [cqm.constraints[rows.labels[j]].lhs.num_variables for j in rows.quadratic]
+    return cqm.objective.num_interactions + int((k * (k - 1) // 2).sum())
 
 
 def _structure(cqm: dimod.ConstrainedQuadraticModel) -> dict[str, Any]:

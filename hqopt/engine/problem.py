@@ -31,7 +31,7 @@ import numpy as np
 
 from hqopt.engine.structure import Structure, detect_structure
 from hqopt.errors import BackendError
-from hqopt.samples import SENSE_EQ, SENSE_GE, SENSE_LE, ConstraintRows, cqm_samples, current_rows, linear_terms, quadratic_terms
+from hqopt.samples import SENSE_EQ, SENSE_GE, SENSE_LE, ConstraintRows, cqm_samples, current_rows, linear_terms, quadratic_terms, variable_arrays
 
 #: pair lookups use a dense matrix up to this many variables (when moves need them)
 DENSE_LIMIT = 2048
@@ -153,14 +153,15 @@ def build_problem(cqm: dimod.ConstrainedQuadraticModel, structure: Structure | N
     labels = list(cqm.variables)
     index = {v: i for i, v in enumerate(labels)}
     n = len(labels)
-    vartypes = [cqm.vartype(v) for v in labels]
-    for v, vartype in zip(labels, vartypes):
-        if vartype is not dimod.BINARY and vartype is not dimod.INTEGER:
-            raise BackendError(f"backend 'ls' takes binary and integer variables; {v!r} is {vartype.name}")
-    integers = [j for j, vartype in enumerate(vartypes) if vartype is dimod.INTEGER]
+    vartypes, lowers, uppers = variable_arrays(cqm)
+    integer = vartypes == dimod.INTEGER
+    other = ~integer & (vartypes != dimod.BINARY)
+    if other.any():
+        j = int(np.flatnonzero(other)[0])
+        raise BackendError(f"backend 'ls' takes binary and integer variables; {labels[j]!r} is {vartypes[j].name}")
     lb, ub = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)  # binaries: 0 and 1
-    lb[integers] = np.ceil(np.array([cqm.lower_bound(labels[j]) for j in integers], dtype=np.float64) - 1e-9)
-    ub[integers] = np.floor(np.array([cqm.upper_bound(labels[j]) for j in integers], dtype=np.float64) + 1e-9)
+    lb[integer] = np.ceil(lowers[integer] - 1e-9)
+    ub[integer] = np.floor(uppers[integer] + 1e-9)
     lin, diag, indptr, indices, data = _objective_arrays(cqm)
 
     var_group = np.full(n, -1, dtype=np.int32)

@@ -35,7 +35,7 @@ from typing import Any
 import dimod
 import numpy as np
 
-from hqopt.samples import SENSE_EQ, SENSE_LE, ConstraintRows, cached_constraint_rows, constraint_arrays
+from hqopt.samples import SENSE_EQ, SENSE_LE, ConstraintRows, cached_constraint_rows, constraint_arrays, variable_arrays
 
 
 @dataclass
@@ -157,9 +157,9 @@ def detect_structure(cqm: dimod.ConstrainedQuadraticModel) -> Structure:
 def _detect(cqm: dimod.ConstrainedQuadraticModel, rows: ConstraintRows) -> Structure:
     s = Structure(variables=len(cqm.variables), couplings=cqm.objective.num_interactions)
     variables = list(cqm.variables)
-    vartypes = [cqm.vartype(v) for v in variables]
-    binary = np.array([vt is dimod.BINARY for vt in vartypes], dtype=bool)
-    s.integers = sum(vt is dimod.INTEGER for vt in vartypes)
+    vartypes = variable_arrays(cqm)[0]
+    binary = vartypes == dimod.BINARY
+    s.integers = int(np.count_nonzero(vartypes == dimod.INTEGER))
     terms = _RowTerms(rows)
     one_hot = terms.one_hot(binary)
     capacity = terms.all_rows(terms.coefficients >= 0) & (rows.sense == SENSE_LE)
