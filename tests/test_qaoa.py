@@ -109,7 +109,7 @@ def test_cli_solve_on_qaoa(capsys, tmp_path):
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and result["objective"] == 4.0 and result["info"]["reps"] == 1
     assert main(["solve", str(spec), "--backend", "qaoa", "--option", "max_qubits=2"]) == 2
-    assert "hybrid" in capsys.readouterr().err
+    assert "--backend hybrid --option sub_backend=qaoa" in capsys.readouterr().err  # the hint in the CLI's words too
 
 
 def test_timed_qaoa_solves_one_after_another_do_not_crash_the_interpreter():

@@ -191,8 +191,9 @@ class QAOABackend(Backend):
         if n > limit:
             raise BackendError(
                 f"backend 'qaoa': the compiled problem needs {n} qubits, more than max_qubits={limit}; "
-                "use backend='hybrid' with sub_backend='qaoa' to decompose it into small sub-problems "
-                "(or raise max_qubits: simulation cost doubles per qubit)"
+                "decompose it into small sub-problems with the hybrid backend and sub_backend 'qaoa' "
+                "(Python: backend='hybrid', sub_backend='qaoa'; CLI: --backend hybrid --option sub_backend=qaoa), "
+                "or raise max_qubits (simulation cost doubles per qubit)"
             )
         if budget.limited and self.options.get("sampler") is None and self.options.get("estimator") is None:
             estimate = simulation_seconds(problem, self.reps)
