@@ -36,12 +36,14 @@ from hqopt.bench.anchors import AnchorSpec
 from hqopt.bench.report import BenchReport, analyse
 from hqopt.bench.runner import Instance, execute, load_instances
 from hqopt.bench.store import RunStore
-from hqopt.bench.targets import best_found, check_targets, default_csvs, lookup, read_best_known
+from hqopt.bench.targets import BestKnown, best_found, check_targets, default_csvs, lookup, read_best_known
 from hqopt.errors import BackendError
 from hqopt.model import Sense
 
 #: the ``target`` values run_bench understands besides a number
 TARGET_MODES = ("best-known", "best-found")
+#: the most seeds a benchmark takes (every run is a task made before the first one starts)
+MAX_SEEDS = 10_000
 
 
 def run_bench(
@@ -89,9 +91,15 @@ def run_bench(
         raise BackendError(f"target must be a number or one of {', '.join(TARGET_MODES)}, got {target!r}")
     if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not 0 < time_limit < math.inf:
         raise BackendError(f"a benchmark needs a positive time limit, got {time_limit!r}")  # before out/ is touched
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise BackendError(f"seeds must be a whole number from 1 to {MAX_SEEDS}, got {seeds!r}")
     refs = [os.fspath(f) for f in files]
     instances = load_instances(refs)
     specs = [a if isinstance(a, AnchorSpec) else AnchorSpec.parse(a, anchor_regex) for a in anchors]
+    commands = {spec.name for spec in specs if spec.command}
+    for name in anchor_regex or {}:
+        if name not in commands:
+            raise BackendError(f"--anchor-regex names anchor {name!r}, which no --anchor {name}=COMMAND defines")
     known = _known_targets(instances, refs, target, best_known)
     out = Path(out)
     store = RunStore(out, float(time_limit))
@@ -106,7 +114,7 @@ def run_bench(
     except KeyboardInterrupt:
         interrupted = True
     records = store.records()
-    report = analyse(records, _targets(instances, records, target, known))
+    report = analyse(records, _targets(instances, records, target, known, best_known))
     report.interrupted = interrupted
     if plots:
         from hqopt.bench.plots import draw_all
@@ -124,7 +132,7 @@ def run_bench(
 
 def _known_targets(
     instances: Sequence[Instance], refs: Sequence[str], target: str | float, best_known: Sequence[str | os.PathLike[str]] | None
-) -> dict[str, tuple[float, str]]:
+) -> dict[str, BestKnown]:
     """The best-known CSV entries, read and checked against every instance's sense before any run."""
     if target != "best-known":
         return {}
@@ -134,20 +142,31 @@ def _known_targets(
 
 
 def _targets(
-    instances: Sequence[Instance], records: Sequence[dict[str, Any]], target: str | float, known: dict[str, tuple[float, str]]
+    instances: Sequence[Instance],
+    records: Sequence[dict[str, Any]],
+    target: str | float,
+    known: dict[str, BestKnown],
+    best_known: Sequence[str | os.PathLike[str]] | None,
 ) -> dict[str, tuple[float | None, str]]:
+    """The target of every instance in the report: this call's and those of earlier runs in ``out``."""
+    everyone = {inst.name: (inst.file, inst.sense) for inst in instances}
+    for record in records:  # an earlier call's instance, not named this time, is reported too
+        everyone.setdefault(record["instance"], (record["file"], record["sense"]))
+    earlier = [file for name, (file, _) in everyone.items() if name not in {inst.name for inst in instances}]
+    if target == "best-known" and best_known is None and earlier:
+        known = {**read_best_known(default_csvs(earlier)), **known}  # the CSVs beside their files, as when they were named
     out: dict[str, tuple[float | None, str]] = {}
-    for inst in instances:
-        sense = Sense.parse(inst.sense)
+    for name, (file, sense_name) in everyone.items():
+        sense = Sense.parse(sense_name)
         if not isinstance(target, str):
-            out[inst.name] = (float(target), "given")
+            out[name] = (float(target), "given")
             continue
-        value = lookup(known, inst.name, inst.file, sense) if target == "best-known" else None
+        value = lookup(known, name, file, sense) if target == "best-known" else None
         if value is not None:
-            out[inst.name] = (value, "best known")
+            out[name] = (value, "best known")
         else:
-            found = best_found((r.get("objective") for r in records if r["instance"] == inst.name and not r.get("error")), sense)
-            out[inst.name] = (found, "best found")
+            found = best_found((r.get("objective") for r in records if r["instance"] == name and not r.get("error")), sense)
+            out[name] = (found, "best found")
     return out
 
 

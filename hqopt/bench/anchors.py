@@ -75,6 +75,10 @@ class AnchorSpec:
             return cls(name)
         if not name or not command.strip():
             raise BackendError(f"anchor must be NAME=COMMAND, got {text!r}")
+        try:
+            shlex.split(command)
+        except ValueError as exc:  # e.g. an unclosed quote: said before any run, not by every run
+            raise BackendError(f"anchor {name!r}: cannot split the command into arguments: {exc}") from None
         regex = (regexes or {}).get(name)
         if regex is not None:
             try:
@@ -115,7 +119,10 @@ def sa_restarts(model: Model, time_limit: float, seed: int) -> AnchorOutcome:
 
     start = time.perf_counter()
     best = _Best(model, start)
-    bqm, invert = dimod.cqm_to_bqm(model.minimization_cqm())
+    try:
+        bqm, invert = dimod.cqm_to_bqm(model.minimization_cqm())
+    except ValueError as exc:  # e.g. an integer of range 0..1, which dimod's conversion refuses
+        raise BackendError(f"sa-restarts: dimod's cqm_to_bqm cannot convert this model: {exc}") from None
     sampler = SimulatedAnnealingSampler()
     k, longest = 0, 0.0
     while time.perf_counter() - start + longest < time_limit:

@@ -148,7 +148,7 @@ def _run_task(instance: Instance, backend: str | None, anchor: AnchorSpec | None
         else:
             record.update(_anchor_run(anchor, instance, seed, time_limit))  # type: ignore[arg-type]
     except HqoptError as exc:
-        record["error"] = str(exc)
+        record.update(error=str(exc), verified=False)
     return record
 
 

@@ -16,8 +16,8 @@ Example:
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "best_known.csv"
     >>> _ = path.write_text("instance,best_known,sense,source\\ngka1a,-3414,min,Biq Mac\\n")
-    >>> read_best_known([path])
-    {'gka1a': (-3414.0, 'min')}
+    >>> read_best_known([path])["gka1a"][:2]
+    (-3414.0, 'min')
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from hqopt.errors import BackendError, FormatError, HqoptError
 from hqopt.io.csv_rows import read_rows
@@ -38,7 +39,15 @@ CSV_COLUMNS = ("instance", "best_known", "sense", "source")
 REQUIRED_COLUMNS = CSV_COLUMNS[:2]
 
 
-def read_best_known(paths: Iterable[str | os.PathLike[str]]) -> dict[str, tuple[float, str]]:
+class BestKnown(NamedTuple):
+    """One CSV entry: the value, its sense ('min', 'max' or '' when the CSV has none) and where it is written."""
+
+    value: float
+    sense: str
+    where: str  # "FILE:LINE", for the messages that question it
+
+
+def read_best_known(paths: Iterable[str | os.PathLike[str]]) -> dict[str, BestKnown]:
     """``instance -> (best_known, sense)`` from best-known CSV files (later files win).
 
     Every file is checked whole: a missing ``instance`` or ``best_known``
@@ -46,15 +55,15 @@ def read_best_known(paths: Iterable[str | os.PathLike[str]]) -> dict[str, tuple[
     other than min/max raises :class:`~hqopt.errors.FormatError` naming the
     file (and the line of a bad row).
     """
-    known: dict[str, tuple[float, str]] = {}
+    known: dict[str, BestKnown] = {}
     for path in paths:
         known.update(_read_csv(path))
     return known
 
 
-def _read_csv(path: str | os.PathLike[str]) -> dict[str, tuple[float, str]]:
+def _read_csv(path: str | os.PathLike[str]) -> dict[str, BestKnown]:
     """One best-known CSV, validated (see :func:`read_best_known`)."""
-    known: dict[str, tuple[float, str]] = {}
+    known: dict[str, BestKnown] = {}
     try:
         # every row as wide as the header: a stray comma is an error, never a dropped field
         with contextlib.closing(read_rows(path)) as rows:
@@ -67,6 +76,9 @@ def _read_csv(path: str | os.PathLike[str]) -> dict[str, tuple[float, str]]:
                 if not any(v.strip() for v in fields):
                     continue  # a row of empty cells (as spreadsheets write)
                 name, entry = _parse_row(path, line, dict(zip(columns, fields)))
+                if name in known and known[name][:2] != entry[:2]:
+                    first = known[name]
+                    raise FormatError(path, line, f"{name} is listed twice, with {first.value:g} ({first.where}) and {entry.value:g}; keep one")
                 known[name] = entry
     except OSError as exc:
         raise FormatError(path, None, f"cannot read best-known CSV: {exc.strerror or exc}") from None
@@ -75,7 +87,7 @@ def _read_csv(path: str | os.PathLike[str]) -> dict[str, tuple[float, str]]:
     return known
 
 
-def _parse_row(path: str | os.PathLike[str], line: int, row: Mapping[str, str]) -> tuple[str, tuple[float, str]]:
+def _parse_row(path: str | os.PathLike[str], line: int, row: Mapping[str, str]) -> tuple[str, BestKnown]:
     """``(instance, (value, sense))`` of one CSV row; FormatError naming the line when it is bad."""
     name = (row.get("instance") or "").strip()
     if not name:
@@ -93,10 +105,10 @@ def _parse_row(path: str | os.PathLike[str], line: int, row: Mapping[str, str]) 
             sense = Sense.parse(sense).value
         except HqoptError:
             raise FormatError(path, line, f"sense of {name} must be 'min' or 'max', got {sense!r}") from None
-    return name, (value, sense)
+    return name, BestKnown(value, sense, f"{path}:{line}")
 
 
-def check_targets(known: dict[str, tuple[float, str]], instances: Iterable[tuple[str, str, Sense]]) -> None:
+def check_targets(known: dict[str, BestKnown], instances: Iterable[tuple[str, str, Sense]]) -> None:
     """Raise (before any run) when a CSV entry disagrees with its instance's sense.
 
     ``instances`` holds ``(name, file reference, sense)`` for every instance.
@@ -115,19 +127,18 @@ def default_csvs(files: Sequence[str]) -> list[Path]:
     return found
 
 
-def lookup(known: dict[str, tuple[float, str]], name: str, file_ref: str, sense: Sense) -> float | None:
+def lookup(known: dict[str, BestKnown], name: str, file_ref: str, sense: Sense) -> float | None:
     """The best-known value of an instance in its model's sense, or None."""
     stem = Path(file_ref.split("#")[0]).stem
     entry = known.get(name) or known.get(stem)
     if entry is None:
         return None
-    value, csv_sense = entry
-    if csv_sense and Sense.parse(csv_sense) is not sense:
+    if entry.sense and Sense.parse(entry.sense) is not sense:
         raise BackendError(
-            f"best-known value of {name} is for a {csv_sense}imisation but the model is a "
+            f"{entry.where}: the best-known value of {name} is for a {entry.sense}imisation but the model is a "
             f"{sense.value}imisation; check the folder's README and give --target VALUE"
         )
-    return value
+    return entry.value
 
 
 def best_found(objectives: Iterable[float | None], sense: Sense) -> float | None:
@@ -142,4 +153,4 @@ def best_found(objectives: Iterable[float | None], sense: Sense) -> float | None
     return max(values) if sense is Sense.MAX else min(values)
 
 
-__all__ = ["BEST_KNOWN_FILE", "best_found", "check_targets", "default_csvs", "lookup", "read_best_known"]
+__all__ = ["BEST_KNOWN_FILE", "BestKnown", "best_found", "check_targets", "default_csvs", "lookup", "read_best_known"]

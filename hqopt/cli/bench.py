@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from hqopt.bench import MAX_SEEDS
 from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, app, fail
 
 
@@ -34,7 +35,7 @@ def bench(
     time_limit: Annotated[float, typer.Option("--time-limit", "-t", help="Seconds per run.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (its finished runs are reused).")],
     backend: Annotated[str, typer.Option("--backend", "-b", help="Comma-separated hqopt backends.")] = "auto",
-    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Runs per instance and solver (seeds 0..N-1); the report covers every run in --out, earlier ones with more seeds included.")] = 5,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, max=MAX_SEEDS, help="Runs per instance and solver (seeds 0..N-1); the report covers every run in --out, earlier ones with more seeds included.")] = 5,
     target: Annotated[str, typer.Option("--target", help="best-known (CSV, else best found), best-found, or a number.")] = "best-known",
     best_known: Annotated[list[Path] | None, typer.Option("--best-known", help="Best-known CSV (default: best_known.csv beside each file).")] = None,
     anchor: Annotated[list[str] | None, typer.Option("--anchor", help="sa-restarts, cpsat-alone, or NAME=CMD with {file} {time} {seed} {instance}.")] = None,
@@ -81,7 +82,7 @@ def bench(
     typer.echo(report.to_markdown())
     typer.echo("")
     skipped = sum(1 for s in report.summary if math.isnan(s["success"]))
-    typer.echo(f"report: {out / 'report.md'}, {out / 'report.html'}" + (f" ({skipped} cells without runs)" if skipped else ""))
+    typer.echo(f"report: {out / 'report.md'}, {out / 'report.html'}" + (f" ({skipped} cells without a finished run)" if skipped else ""))
     if report.interrupted:
         typer.echo("interrupted: the report holds the runs finished so far; rerun the same command to continue", err=True)
         raise typer.Exit(EXIT_INTERRUPTED)

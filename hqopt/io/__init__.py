@@ -155,14 +155,18 @@ def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
         raise FormatError(p, 1, "the file is empty")
     if len(claimants) == 1:  # the only format for this extension: its reader says what is wrong
         return claimants[0]
-    raise FormatError(p, None, f"cannot tell the file format; pass --format (one of: {', '.join(known)})")
+    raise FormatError(
+        p, None,
+        f"cannot tell the file format; name it (--format of hqopt solve, convert and info; format= of hqopt.io.load) "
+        f"or give the file its format's extension (formats: {', '.join(known)})",
+    )  # fmt: skip
 
 
 def _refuse_ambiguous(fmt: FileFormat, path: Path, head: str) -> None:
     """FormatError when content alone cannot choose: ``n m`` then ``i j w`` lines with no ``i i`` entry
     are a weighted Max-Cut graph (gset) as much as a Biq Mac QUBO without linear terms."""
     if fmt.name == "biqmac" and not _module("biqmac").has_diagonal(head):
-        raise FormatError(path, None, "a weighted graph (Max-Cut, gset) or a QUBO (biqmac)? the content fits both; pass --format gset or --format biqmac")
+        raise FormatError(path, None, "a weighted graph (Max-Cut, gset) or a QUBO (biqmac)? the content fits both; pass --format gset or --format biqmac (format= of hqopt.io.load), or name the file .gset or .biqmac")
 
 
 def _read_source(path: Path) -> str:
