@@ -142,6 +142,11 @@ class Budget:
         return child
 
 
+def is_stop_signal(stop: object) -> bool:
+    """Whether ``stop`` is a :meth:`Budget.stop_signal`: the solve given it runs inside another hqopt run."""
+    return isinstance(stop, _StopSignal)
+
+
 class _StopSignal:
     """``Budget.stop_signal()``: reads as set while the budget is stopped; setting it stops the budget."""
 

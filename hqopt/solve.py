@@ -32,7 +32,7 @@ from hqopt.backends.auto import AutoBackend
 from hqopt.backends.base import Backend, seed_sequence
 from hqopt.backends.portfolio import PortfolioBackend
 from hqopt.backends.registry import available_backends, backend_class, get_backend
-from hqopt.budget import Budget, StopFlag
+from hqopt.budget import Budget, StopFlag, is_stop_signal
 from hqopt.compile import compile_for
 from hqopt.cost import QPU_TIME_KEY, CostMeter
 from hqopt.errors import ArgumentError, NotSearchedWarning
@@ -130,7 +130,9 @@ def solve(
     result = _result(model, tracker, members, outcomes, name, reason, seed, time_limit, interrupted, t_start)
     qpu = sum(float(o.info.get(QPU_TIME_KEY, 0.0) or 0.0) for o in outcomes.values())
     result.cost = meter.stop({QPU_TIME_KEY: qpu})
-    if "compile" in result.info:  # a backend never searched (warned here: warnings raised in the race's threads are lost)
+    # a backend never searched (warned here: warnings raised in the race's threads are lost); a solve nested in
+    # another hqopt run (an lns sub-solve: its stop is that run's) leaves it to that run, whose result says what it did
+    if "compile" in result.info and not is_stop_signal(stop):
         warnings.warn(result.info["compile"], NotSearchedWarning, stacklevel=2)
     return result
 

@@ -199,3 +199,25 @@ def test_defined_binaries_are_freed_with_their_service(monkeypatch):
         assert groups
         for g in groups:
             assert set(s.defines.get(g, np.zeros(0, int)).tolist()) <= free
+
+
+def test_a_sub_solve_that_never_searched_does_not_warn_through_the_lns_run(monkeypatch):
+    """An lns sub-solve's "not searched" is the lns run's business: its own result says what it did."""
+    import warnings
+
+    from hqopt.engine import chains
+
+    def outlast(problem, plan, seeds, budget):  # every ls start outlasts its (sub-)budget
+        time.sleep(budget.remaining())
+
+    monkeypatch.setattr(chains, "_start_all", outlast)
+    k = dimod.Integer("k", upper_bound=7)
+    cqm = dimod.ConstrainedQuadraticModel()
+    cqm.set_objective((k - 3) * (k - 3))
+    cqm.add_constraint(k >= 1, label="lb")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", hqopt.errors.NotSearchedWarning)
+        result = hqopt.solve(cqm, backend="lns", time_limit=2, seed=0, initial_backend="ls")
+    assert result.info["lns_initial"]["source"] == "ls" and result.objective == 0.0
+    with pytest.warns(hqopt.errors.NotSearchedWarning):  # a solve of its own still warns
+        hqopt.solve(cqm, backend="ls", time_limit=0.3, seed=0)
