@@ -722,3 +722,17 @@ def test_the_trial_ctrl_c_stopped_is_marked_interrupted_not_failed(tmp_path, mon
     assert report.interrupted and report.n_complete == 2 and report.n_failed == 0
     stopped = optuna.load_study(study_name="spec", storage=spec.storage).trials[-1]
     assert stopped.state == optuna.trial.TrialState.FAIL and stopped.user_attrs[INTERRUPTED_KEY] is True
+
+
+def test_a_text_column_of_many_values_is_one_hot_encoded_into_at_most_max_categories_columns():
+    """An identifier column once made a dense rows x rows array (12 000 rows: 1.5 GB); now at most 100 columns, and a note."""
+    import pandas as pd
+
+    from hqopt.automl.tune import MAX_CATEGORIES, DatasetWarning, preprocessor
+
+    frame = pd.DataFrame({"id": [f"C{i:05d}" for i in range(500)], "plan": ["a", "b"] * 250, "age": np.arange(500.0)})
+    with pytest.warns(DatasetWarning, match="column 'id' has 500 distinct values"):
+        prep = preprocessor(frame)
+    encoded = prep.fit_transform(frame)
+    assert encoded.shape == (500, 1 + MAX_CATEGORIES + 2)  # age, id cut down to 100 columns, plan's 2
+    assert (encoded[:, 1 : 1 + MAX_CATEGORIES].sum(axis=1) == 1).all()  # every row still in exactly one id column

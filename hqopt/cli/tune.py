@@ -156,16 +156,17 @@ def _run(run_tune: Any, spec: Any, choice: Any, on_study: Any, **kwargs: Any) ->
 
 @contextlib.contextmanager
 def _warnings_as_lines(spec_path: Path) -> Iterator[None]:
-    """Show the warning that a study goes on with another search space or set-up as one ``warning: SPEC: ...`` line.
+    """Show the warning that a study goes on with another search space or set-up, or that a dataset column is cut
+    down, as one ``warning: SPEC: ...`` line.
 
     Other warnings (a library's own) are shown as usual: they are not about the spec.
     """
-    from hqopt.automl.tune import StudyChangedWarning
+    from hqopt.automl.tune import DatasetWarning, StudyChangedWarning
 
     usual = warnings.showwarning
 
     def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
-        if issubclass(category, StudyChangedWarning):
+        if issubclass(category, (StudyChangedWarning, DatasetWarning)):
             typer.echo(f"warning: {spec_path}: {message}", err=True)
         else:
             usual(message, category, *args, **kwargs)
