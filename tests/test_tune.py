@@ -69,6 +69,9 @@ def spec_with(**changes: object) -> dict:
         ({"dataset": {"loader": "fetch_openml"}}, "dataset.loader"),
         ({"dataset": {"loader": "load_nothing"}}, "dataset.loader"),
         ({"dataset": {"csv": "x.csv"}}, "dataset"),
+        ({"dataset": {"csv": "x.csv", "target": 5}}, "dataset.target"),
+        ({"dataset": {"csv": ["x.csv"], "target": "y"}}, "dataset.csv"),
+        ({"search_space": {"k": {"type": "categorical", "choices": ["gini", ["entropy"]]}}}, "search_space.k.choices"),
         ({"search_space": {"C": {"type": "float", "low": 0, "high": 1, "log": True}}}, "search_space.C"),
         ({"search_space": {"C": {"type": "float", "low": "a", "high": 1}}}, "search_space.C.low"),
         ({"search_space": {"C": {"type": "float", "low": 0, "high": float("inf")}}}, "search_space.C.high"),
@@ -247,16 +250,18 @@ def test_docs_walkthrough_runs_on_a_csv_with_text_and_missing_values(tmp_path, m
 
 @pytest.mark.parametrize("suffix", [".json", ".csv"])
 def test_export_round_trips(tmp_path, suffix: str) -> None:
-    study = optuna.create_study(direction="maximize")
-    study.optimize(lambda t: t.suggest_float("x", 0, 1) + (t.suggest_categorical("k", ["a", "b", None]) == "b")
-                   + t.suggest_int("n", 1, 9), n_trials=6)  # fmt: skip
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=3))
+    choices = ["a", "b", None, 2, 0.5, True]  # mixed choices: a CSV column pandas reads as text
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + (t.suggest_categorical("k", choices) == "b")
+                   + t.suggest_int("n", 1, 9), n_trials=12)  # fmt: skip
+    assert len({repr(t.params["k"]) for t in study.trials}) >= 4
     path = export_trials(study, tmp_path / f"trials{suffix}")
     records = read_trials(path)
     assert [r["number"] for r in records] == [t.number for t in study.trials]
     for r, t in zip(records, study.trials):
         assert r["state"] == "COMPLETE" and r["value"] == pytest.approx(t.value, rel=1e-12)
         assert r["params_x"] == pytest.approx(t.params["x"], rel=1e-12) and r["params_n"] == t.params["n"]
-        assert r["params_k"] == t.params["k"]  # None comes back as None from both formats
+        assert r["params_k"] == t.params["k"] and type(r["params_k"]) is type(t.params["k"])  # 2 as 2, None as None
         assert r["duration_s"] >= 0
 
 
@@ -736,3 +741,16 @@ def test_a_text_column_of_many_values_is_one_hot_encoded_into_at_most_max_catego
     encoded = prep.fit_transform(frame)
     assert encoded.shape == (500, 1 + MAX_CATEGORIES + 2)  # age, id cut down to 100 columns, plan's 2
     assert (encoded[:, 1 : 1 + MAX_CATEGORIES].sum(axis=1) == 1).all()  # every row still in exactly one id column
+
+
+def test_a_bad_estimator_param_is_named_before_any_fit() -> None:
+    spec = parse_spec(spec_with(estimator_params={"criterion": "bogus"}), source="t.yaml")
+    with pytest.raises(SpecError, match="'criterion' parameter of DecisionTreeClassifier") as info:
+        build_estimator(spec)
+    assert info.value.field == "estimator_params"
+
+
+def test_a_timeout_no_trial_fits_in_is_named_as_the_timeout(tmp_path) -> None:
+    with pytest.raises(SpecError, match="no trial started before the timeout") as info:
+        run_tune(_tiny_spec(tmp_path), timeout=1e-9)
+    assert info.value.field == "timeout"

@@ -276,8 +276,9 @@ def _check_dataset(value: Any, bad: Callable[[str, str], SpecError]) -> dict[str
     if "csv" in value:
         if not {"csv", "target"} <= set(value) <= {"csv", "target", "columns"}:
             raise bad("dataset", "a CSV dataset takes the fields 'csv' and 'target' (and optionally 'columns')")
-        if not isinstance(value["csv"], str) or not isinstance(value["target"], str):
-            raise bad("dataset.csv", "'csv' (a path) and 'target' (a column name) must be strings")
+        for key, what in (("csv", "a path"), ("target", "a column name")):
+            if not isinstance(value[key], str):
+                raise bad(f"dataset.{key}", f"must be text ({what}), got {value[key]!r}")
         out = {"csv": value["csv"], "target": value["target"]}
         if "columns" in value:
             columns = value["columns"]
@@ -301,6 +302,9 @@ def _check_space(value: Any, bad: Callable[[str, str], SpecError]) -> dict[str, 
             if kind == "categorical":
                 if set(desc) != {"type", "choices"} or not isinstance(desc["choices"], list) or not desc["choices"]:
                     raise bad(where, "a categorical parameter takes a non-empty 'choices' list (and nothing else)")
+                odd = [c for c in desc["choices"] if c is not None and not isinstance(c, (bool, int, float, str))]
+                if odd:  # Optuna would take it with a warning per trial, and store it as its repr
+                    raise bad(f"{where}.choices", f"each choice must be a number, text, true/false or null, got {odd[0]!r}")
                 space[pname] = CategoricalDistribution(desc["choices"])
             elif kind in ("float", "int"):
                 extra = set(desc) - {"type", "low", "high", "log", "step"}
@@ -442,7 +446,9 @@ def build_estimator(spec: TuneSpec, *, allow_import: bool = False, columns: Any 
     cls = _import_class(spec.estimator, "estimator", spec)
     try:
         estimator = cls(**spec.estimator_params)
-    except TypeError as exc:
+        if spec.estimator_params and hasattr(estimator, "_validate_params"):
+            estimator._validate_params()  # scikit-learn's own check of the values, before any fit (else: after every one)
+    except (TypeError, ValueError) as exc:
         raise SpecError("estimator_params", str(exc), source=spec.source) from None
     known = set(estimator.get_params()) if hasattr(estimator, "get_params") else set()
     for pname in spec.search_space:
@@ -861,7 +867,8 @@ def run_tune(
     complete = [t for t in trials_now if t.state == TrialState.COMPLETE and math.isfinite(t.value)]
     if not complete and not interrupted:
         ran = len(trials_now) > len(before)
-        where = "search_space" if default_error is None else "estimator"  # the defaults fail too: not the space's fault
+        # the defaults fail too: not the space's fault; nothing ran: the timeout's
+        where = "timeout" if not ran and timeout is not None else "search_space" if default_error is None else "estimator"
         raise SpecError(where, no_score_reason(trials_now, ran, timeout, default_error), source=spec.source)
     best = max(complete, key=lambda t: t.value) if complete else None
     plot_path = write_history_plot(study, plot) if plot is not None and complete else None
@@ -1013,8 +1020,30 @@ def read_trials(path: str | Path) -> list[dict[str, Any]]:
     import pandas as pd
 
     frame = pd.read_csv(path)
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, "item") else v)
-             for k, v in row.items()} for row in frame.to_dict("records")]  # fmt: skip
+    return [{k: _csv_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _csv_value(cell: Any) -> Any:
+    """A cell of an exported CSV as the value it was: None when empty, a number or boolean where it reads as one
+    (a column of mixed categorical choices comes from pandas as text: '2', '0.5', 'True').
+
+    >>> [_csv_value(c) for c in ("sqrt", "2", "0.5", "True", "1e-3", float("nan"))]
+    ['sqrt', 2, 0.5, True, 0.001, None]
+    """
+    if isinstance(cell, float) and math.isnan(cell):
+        return None
+    if hasattr(cell, "item"):  # a NumPy scalar
+        return cell.item()
+    if not isinstance(cell, str):
+        return cell
+    if cell in ("True", "False"):
+        return cell == "True"
+    for number in (int, float):
+        try:
+            return number(cell)
+        except ValueError:
+            continue
+    return cell
 
 
 def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
