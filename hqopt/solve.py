@@ -252,6 +252,12 @@ def _result(
         info = {"members": {m.name: _member_info(model, tracker, m.name, outcomes.get(m.name)) for m in members}}
         weights = {}
     info["best_from"] = tracker.best_member  # "initial": the warm start was never beaten
+    left = [m.name for m in members if m.name in outcomes and "abandoned" in outcomes[m.name].info]
+    if tracker.best_row is None and left and "compile" not in info:  # nothing at all: say why (solve warns with it)
+        info["compile"] = (
+            f"{', '.join(left)} handed in no sample before the time limit ended and was left running past it "
+            "(a sampler that takes no time limit cannot be stopped early); give it more time, or no time limit"
+        )
     if tracker.target is not None:
         info.update(target=tracker.target, time_to_target=tracker.time_to_target)
     compile_time = sum(o.compile_time for o in outcomes.values())

@@ -181,6 +181,30 @@ def test_the_time_limit_holds_when_a_member_ignores_it():
     result = hqopt.solve(model, backend=[_Stubborn(), "sa"], seed=0, time_limit=1)
     assert time.perf_counter() - t0 < 1.5
     assert result.objective == -1 and "abandoned" in result.info["members"]["stubborn"]
-    alone = hqopt.solve(model, backend=_Stubborn(), seed=0, time_limit=1)
+    with pytest.warns(hqopt.errors.NotSearchedWarning, match="stubborn handed in no sample"):
+        alone = hqopt.solve(model, backend=_Stubborn(), seed=0, time_limit=1)
     assert alone.timing.total < 1.5 and alone.objective is None
     assert 0.9 < alone.timing.solve < 1.5  # left behind, its time so far still counts
+
+
+class _SlowSampler(dimod.Sampler):
+    """A dimod sampler that takes no time limit and answers after ``seconds``."""
+
+    parameters: dict = {}
+    properties: dict = {}
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def sample(self, bqm, **kwargs):
+        time.sleep(self.seconds)
+        return dimod.SampleSet.from_samples_bqm({v: 0 for v in bqm.variables}, bqm)
+
+
+def test_a_sampler_left_behind_with_nothing_says_why():
+    """No sample within the limit: the result says the sampler was left running, and solve warns, not silence."""
+    bqm = dimod.BQM({"a": -1.0, "b": 1.0}, {}, 0.0, "BINARY")
+    with pytest.warns(hqopt.errors.NotSearchedWarning, match="handed in no sample before the time limit"):
+        result = hqopt.solve(bqm, backend=_SlowSampler(3.0), time_limit=0.3, seed=0)
+    assert result.solution is None and "abandoned" in result.info
+    assert "left running past it" in result.summary()
