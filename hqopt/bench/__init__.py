@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -37,7 +38,7 @@ from hqopt.bench.report import BenchReport, analyse
 from hqopt.bench.runner import Instance, execute, load_instances
 from hqopt.bench.store import RunStore
 from hqopt.bench.targets import BestKnown, best_found, check_targets, default_csvs, lookup, read_best_known
-from hqopt.errors import BackendError
+from hqopt.errors import BackendError, HqoptError
 from hqopt.model import Sense
 
 #: the ``target`` values run_bench understands besides a number
@@ -154,7 +155,8 @@ def _targets(
         everyone.setdefault(record["instance"], (record["file"], record["sense"]))
     earlier = [file for name, (file, _) in everyone.items() if name not in {inst.name for inst in instances}]
     if target == "best-known" and best_known is None and earlier:
-        known = {**read_best_known(default_csvs(earlier)), **known}  # the CSVs beside their files, as when they were named
+        with contextlib.suppress(HqoptError):  # checked when those runs were made; changed since: the best found
+            known = {**read_best_known(default_csvs(earlier)), **known}  # the CSVs beside their files
     out: dict[str, tuple[float | None, str]] = {}
     for name, (file, sense_name) in everyone.items():
         sense = Sense.parse(sense_name)

@@ -48,12 +48,12 @@ class BestKnown(NamedTuple):
 
 
 def read_best_known(paths: Iterable[str | os.PathLike[str]]) -> dict[str, BestKnown]:
-    """``instance -> (best_known, sense)`` from best-known CSV files (later files win).
+    """``instance -> BestKnown(value, sense, "FILE:LINE")`` from best-known CSV files (later files win).
 
     Every file is checked whole: a missing ``instance`` or ``best_known``
     column, an empty instance, a value that is not a finite number or a sense
-    other than min/max raises :class:`~hqopt.errors.FormatError` naming the
-    file (and the line of a bad row).
+    other than min/max, or an instance listed twice with two values raises
+    :class:`~hqopt.errors.FormatError` naming the file (and the line of a bad row).
     """
     known: dict[str, BestKnown] = {}
     for path in paths:
@@ -88,7 +88,7 @@ def _read_csv(path: str | os.PathLike[str]) -> dict[str, BestKnown]:
 
 
 def _parse_row(path: str | os.PathLike[str], line: int, row: Mapping[str, str]) -> tuple[str, BestKnown]:
-    """``(instance, (value, sense))`` of one CSV row; FormatError naming the line when it is bad."""
+    """``(instance, BestKnown)`` of one CSV row; FormatError naming the line when it is bad."""
     name = (row.get("instance") or "").strip()
     if not name:
         raise FormatError(path, line, "empty instance name")
