@@ -687,7 +687,7 @@ def test_no_trial_before_the_timeout_says_so(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(optuna.Study, "optimize", lambda self, *a, **k: None)  # the timeout passed before trial 0
     with pytest.raises(SpecError) as info:
         run_tune(_tiny_spec(tmp_path), timeout=0.5)
-    assert str(info.value).endswith("field 'search_space': no trial started before the timeout (0.5 s)")
+    assert str(info.value).endswith("field 'timeout': no trial started before the timeout (0.5 s)")
 
 
 def test_progress_counts_complete_trials_once_each_with_threads(tmp_path, capsys) -> None:

@@ -297,10 +297,10 @@ def search(
         x = _random_state(problem, seeds[0])
         budget.report(problem.samples(x[None, :], cqm))
         info: dict[str, Any] = {"strategy": strategy, "workers": workers, "start_seconds": round(start_s, 4)}
-        if budget.limited and budget.remaining() == 0:  # the clock ran out
-            info["compile"] = SLOW_START if jit_ready() else COLD_START
-        else:  # a stop: another race member proved its answer, or Ctrl-C
+        if budget.stopped and budget.remaining() > 0:  # a stop before the deadline: a race member's proof, Ctrl-C
             info["stopped"] = STOPPED_AT_START
+        else:  # the clock ran out
+            info["compile"] = SLOW_START if jit_ready() else COLD_START
         return SearchResult(x[None, :], problem.objective(x), float(problem.violations(x).sum()), info)
     chains = started
     # one copy of the arrays per chain: threads sharing one copy contend on its reference counts
