@@ -30,8 +30,11 @@ __all__ = ["readable_json"]
 WIDTH = 100
 
 
-def readable_json(data: Any, *, width: int = WIDTH, default: Callable[[Any], Any] | None = None, allow_nan: bool = True) -> str:
-    """``data`` as JSON text, containers kept on one line where they fit in ``width`` characters.
+def readable_json(
+    data: Any, *, indent: int = 2, width: int = WIDTH, default: Callable[[Any], Any] | None = None, allow_nan: bool = True
+) -> str:
+    """``data`` as JSON text, containers kept on one line where they fit in ``width`` characters, members of an
+    opened one ``indent`` spaces in.
 
     ``default`` and ``allow_nan`` are :func:`json.dumps`'s; a line over
     ``width`` opens a container or holds one that can't be opened (a long key,
@@ -42,8 +45,8 @@ def readable_json(data: Any, *, width: int = WIDTH, default: Callable[[Any], Any
     encode = json.JSONEncoder(default=default, allow_nan=allow_nan, separators=(", ", ": ")).encode
     parts: list[str] = []
 
-    def write(node: Any, indent: int, used: int) -> None:
-        """``node`` at ``indent``, after ``used`` characters of its line (the indent and a key)."""
+    def write(node: Any, depth: int, used: int) -> None:
+        """``node`` at ``depth`` spaces, after ``used`` characters of its line (the indentation and a key)."""
         if type(node) in _SCALARS:
             parts.append(_scalar(node, allow_nan))
             return
@@ -53,13 +56,13 @@ def readable_json(data: Any, *, width: int = WIDTH, default: Callable[[Any], Any
             return
         opening, closing = ("{", "}") if isinstance(node, dict) else ("[", "]")
         parts.append(opening)
-        pad = " " * (indent + 2)
+        pad = " " * (depth + indent)
         items = node.items() if isinstance(node, dict) else ((None, value) for value in node)
         for i, (key, value) in enumerate(items):
             head = pad + (_key(encode, key) + ": " if isinstance(node, dict) else "")
             parts.append(("," if i else "") + "\n" + head)
-            write(value, indent + 2, len(head))
-        parts.append("\n" + " " * indent + closing)
+            write(value, depth + indent, len(head))
+        parts.append("\n" + " " * depth + closing)
 
     write(data, 0, 0)
     return "".join(parts)

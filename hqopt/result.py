@@ -168,9 +168,13 @@ class Result:
             data["sampleset"] = self.sampleset.to_serializable(use_bytes=False)
         return data
 
-    def to_json(self, include_sampleset: bool = False) -> str:
-        """:meth:`to_dict` as JSON text, a line per variable of the solution (:func:`hqopt.jsontext.readable_json`)."""
-        return readable_json(self.to_dict(include_sampleset), default=_json_default)
+    def to_json(self, include_sampleset: bool = False, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text: a line per variable of the solution, members ``indent`` spaces in
+        (:func:`hqopt.jsontext.readable_json`); ``indent=None``: all on one line."""
+        data = self.to_dict(include_sampleset)
+        if indent is None:
+            return json.dumps(data, default=_json_default, allow_nan=True)
+        return readable_json(data, indent=indent, default=_json_default)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:

@@ -127,11 +127,13 @@ def solve(
     except KeyboardInterrupt:
         ctrl_c.pressed = True
     interrupted = ctrl_c.pressed
-    result = _result(model, tracker, members, outcomes, name, reason, seed, time_limit, interrupted, t_start)
+    stopped = interrupted or (stop is not None and stop.is_set())  # by the caller, not by the clock
+    result = _result(model, tracker, members, outcomes, name, reason, seed, time_limit, interrupted, stopped, t_start)
     qpu = sum(float(o.info.get(QPU_TIME_KEY, 0.0) or 0.0) for o in outcomes.values())
     result.cost = meter.stop({QPU_TIME_KEY: qpu})
     # a backend never searched (warned here: warnings raised in the race's threads are lost); a solve nested in
-    # another hqopt run (an lns sub-solve: its stop is that run's) leaves it to that run, whose result says what it did
+    # another hqopt run (an lns sub-solve: its stop is that run's) does not warn: the user asked for that run, and
+    # the warning would name a sub-solve they never asked for
     if "compile" in result.info and not is_stop_signal(stop):
         warnings.warn(result.info["compile"], NotSearchedWarning, stacklevel=2)
     return result
@@ -231,6 +233,7 @@ def _result(
     seed: int,
     time_limit: float | None,
     interrupted: bool,
+    stopped: bool,
     t_start: float,
 ) -> Result:
     solution = None
@@ -253,10 +256,10 @@ def _result(
         weights = {}
     info["best_from"] = tracker.best_member  # "initial": the warm start was never beaten
     left = [m.name for m in members if m.name in outcomes and "abandoned" in outcomes[m.name].info]
-    if tracker.best_row is None and left and "compile" not in info:  # nothing at all: say why (solve warns with it)
-        info["compile"] = (
-            f"{', '.join(left)} handed in no sample before the time limit ended and was left running past it "
-            "(a sampler that takes no time limit cannot be stopped early); give it more time, or no time limit"
+    if tracker.best_row is None and left and time_limit is not None and not stopped and "compile" not in info:
+        info["compile"] = (  # nothing at all by the deadline: say why (solve warns with it)
+            f"{', '.join(left)} handed in no sample before the time limit ended and {'was' if len(left) == 1 else 'were'} "
+            "left running past it (a sampler that takes no time limit cannot be stopped early); give more time, or no limit"
         )
     if tracker.target is not None:
         info.update(target=tracker.target, time_to_target=tracker.time_to_target)

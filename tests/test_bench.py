@@ -270,6 +270,15 @@ def test_a_rerun_naming_one_instance_keeps_the_others_targets(instances, tmp_pat
     assert summary["qmax"]["target"] == optimum["qmax"] and summary["qmax"]["target_source"] == "best found"
     assert summary["qmax"]["success"] == 1.0 and summary["qmin"]["target_source"] == "best known"
 
+    # a number given now is this call's instances' target, not the earlier ones'; a CSV that disagrees
+    # with an earlier instance's sense is not this call's to refuse (the report is still written)
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text(f"instance,best_known,sense\nqmax,{optimum['qmax']},min\n")
+    report = run_bench(files[:1], ["exact"], seeds=2, time_limit=1, out=out, workers=1, plots=False, target=-1e9, best_known=[wrong])
+    summary = {s["instance"]: s for s in report.summary}
+    assert summary["qmin"]["target_source"] == "given" and summary["qmin"]["success"] == 0.0
+    assert summary["qmax"]["target_source"] == "best found" and summary["qmax"]["success"] == 1.0
+
 
 def test_an_anchor_that_cannot_take_a_model_is_an_error_row_not_a_crash(tmp_path) -> None:
     lp = tmp_path / "small.lp"  # an integer 0..1: dimod's cqm_to_bqm refuses it
@@ -298,7 +307,7 @@ def test_bad_bench_arguments_are_refused_before_any_run(instances, tmp_path, kwa
 def test_best_known_csv_errors_name_the_file_and_line(tmp_path) -> None:
     twice = tmp_path / "twice.csv"
     twice.write_text("instance,best_known,sense\ngka1a,-3500,min\ngka1a,-3414,min\n")
-    with pytest.raises(hqopt.errors.FormatError, match=r"twice.csv:3: .*gka1a is listed twice, with -3500 \(.*twice.csv:2\)"):
+    with pytest.raises(hqopt.errors.FormatError, match=r"twice.csv:3: .*gka1a is listed twice, with -3500 min \(.*twice.csv:2\) and -3414 min"):
         read_best_known([twice])
     same = tmp_path / "same.csv"
     same.write_text("instance,best_known,sense\ngka1a,-3414,min\ngka1a,-3414,min\n")

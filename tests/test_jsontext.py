@@ -47,13 +47,13 @@ def _same(a, b) -> bool:
 def test_the_text_reads_back_as_json_dumps_would_and_keeps_lines_short(seed):
     rng = random.Random(seed)
     data = _random_value(rng)
-    width = rng.choice([10, 40, 100])
-    text = readable_json(data, width=width)
+    width, indent = rng.choice([10, 40, 100]), rng.choice([1, 2, 4])
+    text = readable_json(data, width=width, indent=indent)
     assert _same(json.loads(text), json.loads(json.dumps(data)))  # same data, keys made strings the same way
     for line in (line for line in text.splitlines() if len(line) > width):
         # a line over the width opens a container, or holds one member that can't be opened (a scalar, an empty container)
         body = line.strip().removesuffix(",")
-        if body in ("[", "{"):
+        if body in ("[", "{", "]", "}"):  # an opening or a closing line (deep indentation may pass the width)
             continue
         first, end = json.JSONDecoder().raw_decode(body)
         rest = body[end:]

@@ -276,3 +276,16 @@ def test_documented_example_parses_and_solves():
     assert result.status is hqopt.Status.OPTIMAL
     assert result.objective == pytest.approx(_brute_force(p))
     assert p.check(result.decoded["assignment"]).feasible
+
+
+def test_the_size_checks_layout_is_reused_only_for_an_unchanged_placement():
+    """model_size() leaves its layout for the to_model() after it; a placement changed in between gets a new one."""
+    spec = {"sites": [{"name": "a", "capacity": {"cpu": 2}, "open_cost": 5}, {"name": "b", "capacity": {"cpu": 2}, "open_cost": 5}],
+            "services": [{"name": "s", "demand": {"cpu": 1}}], "objective": {"opening": 0}}
+    p = Placement.from_spec(spec)
+    assert p.model_size() == (2, 0)
+    p.weights["opening"] = 1.0  # now the sites' opening variables belong in the model
+    model = p.to_model()
+    assert model.num_variables == 4 and ("open", "a") in model.variables
+    p.weights["opening"] = 0.0
+    assert p.to_model().num_variables == 2

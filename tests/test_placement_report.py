@@ -67,7 +67,7 @@ def test_hierarchical_encoding_matches_the_checker(monkeypatch):
         assert evaluation.objective == pytest.approx(check.objective)
         assert evaluation.feasible == check.feasible
     monkeypatch.setattr(placement_module, "DENSE_MAX_TERMS", 10**9)
-    dense = _instance(30, 9, 2).to_model()  # the same instance, read again: a Placement keeps the layout it made
+    dense = p.to_model()
     assert dense.metadata["communication_encoding"] == "site pairs"
     assert model.cqm.objective.num_interactions < dense.cqm.objective.num_interactions / 2
 

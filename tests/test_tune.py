@@ -754,3 +754,31 @@ def test_a_timeout_no_trial_fits_in_is_named_as_the_timeout(tmp_path) -> None:
     with pytest.raises(SpecError, match="no trial started before the timeout") as info:
         run_tune(_tiny_spec(tmp_path), timeout=1e-9)
     assert info.value.field == "timeout"
+
+
+class PlainEstimator:
+    """A scikit-learn-style estimator of another library: BaseEstimator's API without its parameter table."""
+
+    def __init__(self, depth: int = 1) -> None:
+        self.depth = depth
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"depth": self.depth}
+
+    def set_params(self, **params):
+        self.depth = params.get("depth", self.depth)
+        return self
+
+    def fit(self, X, y):
+        return self
+
+    def _validate_params(self):  # as BaseEstimator's, which needs the table this class lacks
+        raise AttributeError("'PlainEstimator' object has no attribute '_parameter_constraints'")
+
+
+def test_estimator_params_of_a_class_without_scikit_learns_parameter_table_are_taken() -> None:
+    spec = parse_spec(
+        spec_with(estimator="test_tune.PlainEstimator", estimator_params={"depth": 3}, search_space={"depth": {"type": "int", "low": 1, "high": 4}}),
+        source="t.yaml",
+    )
+    assert build_estimator(spec, allow_import=True).depth == 3

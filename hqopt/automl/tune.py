@@ -446,7 +446,7 @@ def build_estimator(spec: TuneSpec, *, allow_import: bool = False, columns: Any 
     cls = _import_class(spec.estimator, "estimator", spec)
     try:
         estimator = cls(**spec.estimator_params)
-        if spec.estimator_params and hasattr(estimator, "_validate_params"):
+        if spec.estimator_params and getattr(estimator, "_parameter_constraints", None) is not None:
             estimator._validate_params()  # scikit-learn's own check of the values, before any fit (else: after every one)
     except (TypeError, ValueError) as exc:
         raise SpecError("estimator_params", str(exc), source=spec.source) from None
@@ -1020,29 +1020,31 @@ def read_trials(path: str | Path) -> list[dict[str, Any]]:
     import pandas as pd
 
     frame = pd.read_csv(path)
-    return [{k: _csv_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{k: _csv_value(v, parameter=str(k).startswith("params_")) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _csv_value(cell: Any) -> Any:
-    """A cell of an exported CSV as the value it was: None when empty, a number or boolean where it reads as one
-    (a column of mixed categorical choices comes from pandas as text: '2', '0.5', 'True').
+#: a number as Python writes it (no '1_000', no 'inf'): what a parameter's CSV cell is read back as
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
-    >>> [_csv_value(c) for c in ("sqrt", "2", "0.5", "True", "1e-3", float("nan"))]
-    ['sqrt', 2, 0.5, True, 0.001, None]
+
+def _csv_value(cell: Any, parameter: bool = False) -> Any:
+    """A cell of an exported CSV as the value it was: None when empty; in a ``params_`` column, a number or
+    boolean where the text is one (a column of mixed categorical choices comes from pandas as text: '2', '0.5',
+    'True'). CSV cannot tell the choice '2' (text) from 2: export JSON to keep such choices apart.
+
+    >>> [_csv_value(c, parameter=True) for c in ("sqrt", "2", "0.5", "True", "1e-3", "1_000", "inf", float("nan"))]
+    ['sqrt', 2, 0.5, True, 0.001, '1_000', 'inf', None]
     """
     if isinstance(cell, float) and math.isnan(cell):
         return None
     if hasattr(cell, "item"):  # a NumPy scalar
         return cell.item()
-    if not isinstance(cell, str):
+    if not (parameter and isinstance(cell, str)):
         return cell
     if cell in ("True", "False"):
         return cell == "True"
-    for number in (int, float):
-        try:
-            return number(cell)
-        except ValueError:
-            continue
+    if _NUMBER.fullmatch(cell):
+        return int(cell) if cell.lstrip("+-").isdigit() else float(cell)
     return cell
 
 

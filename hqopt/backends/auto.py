@@ -63,7 +63,7 @@ from hqopt.backends.registry import available_backends, backend_class
 from hqopt.budget import Budget
 from hqopt.compile.encode import MAX_INTEGER_RANGE
 from hqopt.model import Model
-from hqopt.samples import ConstraintRows, cached_constraint_rows, variable_arrays
+from hqopt.samples import ConstraintRows, cached_constraint_rows, constraint_arrays, variable_arrays
 
 #: models with at most this many assignments are enumerated
 EXACT_ASSIGNMENTS = 2**16
@@ -111,7 +111,7 @@ class ModelFacts:
             quadratic_constraints=quadratic_constraints,
             widest_integer=float(widths.max(initial=0.0)),
             penalty_terms=penalty_size(cqm, rows),
-            structure=_structure(cqm),
+            structure=structure_summary(cqm),
             jit_ready=_jit_ready(),
         )
 
@@ -261,14 +261,15 @@ def penalty_size(cqm: dimod.ConstrainedQuadraticModel, rows: ConstraintRows | No
     >>> penalty_size(cqm)
     6
     """
-    rows = cached_constraint_rows(cqm) if rows is None else rows
+    rows = constraint_arrays(cqm) if rows is None else rows
     k = np.diff(rows.matrix.indptr).astype(np.int64)  # linear rows (quadratic ones: 0 here)
     k[rows.quadratic] = [cqm.constraints[rows.labels[j]].lhs.num_variables for j in rows.quadratic]
     return cqm.objective.num_interactions + int((k * (k - 1) // 2).sum())
 
 
-def _structure(cqm: dimod.ConstrainedQuadraticModel) -> dict[str, Any]:
-    """The engine's structure summary, when the engine is installed (else empty)."""
+def structure_summary(cqm: dimod.ConstrainedQuadraticModel) -> dict[str, Any]:
+    """The engine's structure summary, when the engine is installed (else empty); the engine, and numba
+    with it, is imported on the first call."""
     try:
         from hqopt.engine import detect_structure  # type: ignore[attr-defined]
     except ImportError:

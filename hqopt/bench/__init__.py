@@ -149,21 +149,29 @@ def _targets(
     known: dict[str, BestKnown],
     best_known: Sequence[str | os.PathLike[str]] | None,
 ) -> dict[str, tuple[float | None, str]]:
-    """The target of every instance in the report: this call's and those of earlier runs in ``out``."""
+    """The target of every instance in the report: this call's (``target``), and those of earlier runs in
+    ``out``, which this call did not name (their best-known value where one reads, else the best found)."""
+    named = {inst.name for inst in instances}
     everyone = {inst.name: (inst.file, inst.sense) for inst in instances}
-    for record in records:  # an earlier call's instance, not named this time, is reported too
+    for record in records:
         everyone.setdefault(record["instance"], (record["file"], record["sense"]))
-    earlier = [file for name, (file, _) in everyone.items() if name not in {inst.name for inst in instances}]
-    if target == "best-known" and best_known is None and earlier:
+    earlier = [file for name, (file, _) in everyone.items() if name not in named]
+    if earlier and target != "best-found":
         with contextlib.suppress(HqoptError):  # checked when those runs were made; changed since: the best found
-            known = {**read_best_known(default_csvs(earlier)), **known}  # the CSVs beside their files
+            csvs = best_known if best_known is not None else default_csvs(earlier)
+            known = {**read_best_known(csvs), **known}
     out: dict[str, tuple[float | None, str]] = {}
     for name, (file, sense_name) in everyone.items():
         sense = Sense.parse(sense_name)
-        if not isinstance(target, str):
+        if name in named and not isinstance(target, str):
             out[name] = (float(target), "given")
             continue
-        value = lookup(known, name, file, sense) if target == "best-known" else None
+        value = None
+        if target != "best-found":
+            try:
+                value = lookup(known, name, file, sense)  # this call's instances were checked before any run
+            except HqoptError:
+                value = None  # an earlier instance whose CSV entry disagrees with it: not this call's to refuse
         if value is not None:
             out[name] = (value, "best known")
         else:

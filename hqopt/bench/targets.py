@@ -78,7 +78,11 @@ def _read_csv(path: str | os.PathLike[str]) -> dict[str, BestKnown]:
                 name, entry = _parse_row(path, line, dict(zip(columns, fields)))
                 if name in known and known[name][:2] != entry[:2]:
                     first = known[name]
-                    raise FormatError(path, line, f"{name} is listed twice, with {first.value:g} ({first.where}) and {entry.value:g}; keep one")
+                    raise FormatError(
+                        path, line,
+                        f"{name} is listed twice, with {first.value:g} {first.sense or '(no sense)'} ({first.where}) "
+                        f"and {entry.value:g} {entry.sense or '(no sense)'}; keep one",
+                    )  # fmt: skip
                 known[name] = entry
     except OSError as exc:
         raise FormatError(path, None, f"cannot read best-known CSV: {exc.strerror or exc}") from None

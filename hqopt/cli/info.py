@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hqopt.backends.auto import choose
+from hqopt.backends.auto import choose, structure_summary
 from hqopt.cli.app import app
 from hqopt.model import Model
 
@@ -65,7 +65,7 @@ def describe(model: Model) -> dict[str, Any]:
             "coefficient_range": [min(obj_coeffs), max(obj_coeffs)] if obj_coeffs else None,
         },
         "constraint_coefficient_range": [min(con_coeffs), max(con_coeffs)] if con_coeffs else None,
-        "structure": _structure(model),
+        "structure": structure_summary(model.cqm),
         "auto": dict(zip(("backends", "reason"), choose(model))),
     }
 
@@ -123,10 +123,3 @@ def _structure_line(structure: dict[str, Any]) -> str:
 
 def _range(values: list[float] | None) -> str:
     return "-" if not values else f"{values[0]:g} .. {values[1]:g}"
-
-
-def _structure(model: Any) -> dict[str, Any]:
-    """The engine's structure summary (the engine, and numba with it, imported only when asked)."""
-    from hqopt.engine import detect_structure
-
-    return dict(detect_structure(model.minimization_cqm()).summary())
