@@ -218,6 +218,8 @@ def test_a_sub_solve_that_never_searched_does_not_warn_through_the_lns_run(monke
     with warnings.catch_warnings():
         warnings.simplefilter("error", hqopt.errors.NotSearchedWarning)
         result = hqopt.solve(cqm, backend="lns", time_limit=2, seed=0, initial_backend="ls")
-    assert result.info["lns_initial"]["source"] == "ls" and result.objective == 0.0
+    initial = result.info["lns_initial"]
+    assert initial["source"] == "ls" and initial["not_searched"] is True and result.objective == 0.0  # said, not warned
+    assert all(row["not_searched"] == 0 for row in result.info["subsolvers"].values())  # cpsat sub-solves searched
     with pytest.warns(hqopt.errors.NotSearchedWarning):  # a solve of its own still warns
         hqopt.solve(cqm, backend="ls", time_limit=0.3, seed=0)

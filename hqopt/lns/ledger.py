@@ -2,8 +2,10 @@
 
 The :class:`Ledger` is what ``Result.info["subsolvers"]`` shows: per sub-solver
 ``calls``, ``improvements``, ``gain`` (objective gained on the full model),
-``seconds``, ``errors``, sub-problem ``variables`` (min/median/max) and, where
-a sub-result reports one, ``qpu_access_time`` (seconds).
+``seconds``, ``errors``, ``not_searched`` (calls whose sub-solve ran out of
+time before its backend could search: a cold compile, chains still starting),
+sub-problem ``variables`` (min/median/max) and, where a sub-result reports one,
+``qpu_access_time`` (seconds).
 :meth:`Ledger.choose` is an epsilon-greedy bandit on gain per second: every
 sub-solver is tried once, then the best earner is asked, with probability
 :data:`EXPLORE` another one.
@@ -35,6 +37,7 @@ class _Entry:
     gain: float = 0.0
     seconds: float = 0.0
     errors: int = 0
+    not_searched: int = 0
     sizes: list[int] = field(default_factory=list)
     qpu_access_time: float | None = None
 
@@ -54,14 +57,17 @@ class Ledger:
         seconds: float,
         gain: float,
         error: bool = False,
+        searched: bool = True,
         qpu_access_time: float | None = None,
     ) -> None:
-        """One call of ``name`` on a sub-problem of ``variables`` variables; ``gain`` > 0 is an improvement."""
+        """One call of ``name`` on a sub-problem of ``variables`` variables; ``gain`` > 0 is an improvement;
+        ``searched``: False when the sub-solve's backend never searched (its result's ``info["compile"]``)."""
         e = self.entries[name]
         e.calls += 1
         e.seconds += seconds
         e.sizes.append(variables)
         e.errors += bool(error)
+        e.not_searched += not searched
         if gain > 0:
             e.improvements += 1
             e.gain += gain
@@ -88,6 +94,7 @@ class Ledger:
                 "gain": e.gain,
                 "seconds": round(e.seconds, 4),
                 "errors": e.errors,
+                "not_searched": e.not_searched,
                 "variables": {
                     "min": int(min(e.sizes)) if e.sizes else 0,
                     "median": float(np.median(e.sizes)) if e.sizes else 0.0,

@@ -195,7 +195,7 @@ class LNS:
                 stale += 1
             proven = result.status.value == "optimal"
             self.ledger.record(
-                name, variables=len(free), seconds=seconds, gain=gain,
+                name, variables=len(free), seconds=seconds, gain=gain, searched="compile" not in result.info,
                 qpu_access_time=_qpu_seconds(result.info),
             )
             slow = limit is not None and seconds >= 0.8 * limit
@@ -270,12 +270,13 @@ class LNS:
         if self.config.initial_backend in (None, "greedy") and self.structure.one_hot.any():
             return construct(self.model, self.structure, self.rng), {"source": "greedy"}
         backend = self.config.initial_backend if self.config.initial_backend not in (None, "greedy") else "sa"
-        x = self._run_initial(backend, INITIAL_SHARE)
+        x, searched = self._run_initial(backend, INITIAL_SHARE)
         if x is None:
             x = np.clip(np.zeros(self.model.num_variables), self.model.lower, self.model.upper)
-        return x, {"source": backend}
+        return x, {"source": backend} if searched else {"source": backend, "not_searched": True}
 
-    def _run_initial(self, backend: str, share: float) -> np.ndarray | None:
+    def _run_initial(self, backend: str, share: float) -> tuple[np.ndarray | None, bool]:
+        """The initial backend's answer, and whether it searched (not: out of time while compiling or starting)."""
         from hqopt.solve import solve
 
         limit = None
@@ -287,8 +288,8 @@ class LNS:
                 stop=self.budget.stop_signal(),
             )
         except HqoptError:
-            return None
-        return self._vector(result.solution)
+            return None, True
+        return self._vector(result.solution), "compile" not in result.info
 
     def _adopt_race_incumbent(self, x: np.ndarray, best: tuple[float, float]) -> tuple[np.ndarray, tuple[float, float]]:
         y = self._vector(self.budget.incumbent())
