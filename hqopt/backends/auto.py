@@ -101,7 +101,7 @@ class ModelFacts:
         integer = vartypes == dimod.INTEGER
         widths = (uppers - lowers)[integer]
         rows = cached_constraint_rows(cqm)  # as the solve's validation built them
-        quadratic_constraints = any(cqm.constraints[rows.labels[j]].lhs.num_interactions for j in rows.quadratic)
+        quadratic_constraints = bool(rows.quadratic)  # the rows whose left-hand side has products
         return cls(
             variables=len(cqm.variables),
             terms=len(cqm.variables) + cqm.objective.num_interactions,

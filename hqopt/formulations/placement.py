@@ -190,7 +190,7 @@ class Placement:
         :meth:`to_model` that follows it (a spec's size check, then the model: 0.3 s on 1000 x 50), which
         takes it if this placement still reads the same; anything else makes its own."""
         left, self._layout_left = self._layout_left, None
-        key = self._layout_key()
+        key = self._layout_key() if left is not None or keep else None
         layout = left[1] if left is not None and left[0] == key else _Layout(self)
         if keep:
             self._layout_left = (key, layout)
