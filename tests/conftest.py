@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 
 import hqopt
+from hqopt.cli.app import main
 
 #: helper scripts the tests run (external bench anchors, ...), not test modules
 collect_ignore = ["data"]
@@ -18,6 +21,20 @@ REPO = Path(__file__).resolve().parents[1]
 #: ../shared/benchmarks beside the repository (CI clones main with shared/ beside it)
 BENCHMARKS = REPO.parent / "shared" / "benchmarks"
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """``hqopt ARGV`` run in this process: its exit code, stdout and stderr.
+
+    The streams are redirected around the call itself rather than read from
+    ``capsys``: on CI a few capsys tests saw every line of a run go to pytest's
+    global capture instead (sys.stdout and sys.stderr were not capsys's when the
+    command started), so their output assertions failed on an empty string.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="session")

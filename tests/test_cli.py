@@ -16,14 +16,10 @@ import hqopt
 from hqopt import io
 from hqopt.cli.app import main
 
+from conftest import run_cli
+
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "problems"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def hqopt_cmd() -> list[str]:
@@ -31,9 +27,9 @@ def hqopt_cmd() -> list[str]:
 
 
 # ---------------------------------------------------------------- exit code 0
-def test_solve_json_reports_the_proven_optimum(capsys, tmp_path):
+def test_solve_json_reports_the_proven_optimum(tmp_path):
     out_file = tmp_path / "r.json"
-    code, out, _ = run(capsys, "solve", str(PROBLEMS / "lp/knapsack.lp"), "--json", "--seed", "3", "--output", str(out_file))
+    code, out, _ = run_cli("solve", str(PROBLEMS / "lp/knapsack.lp"), "--json", "--seed", "3", "--output", str(out_file))
     assert code == 0
     result = hqopt.Result.from_json(out)
     assert result.objective == 57 and result.feasible and result.status.value == "optimal"
@@ -42,27 +38,27 @@ def test_solve_json_reports_the_proven_optimum(capsys, tmp_path):
     assert model.evaluate(result.solution).objective == 57
 
 
-def test_solve_table_names_backend_and_decoded_answer(capsys):
-    code, out, _ = run(capsys, "solve", str(PROBLEMS / "spec/knapsack.yaml"), "--backend", "cpsat", "--time-limit", "5", "--seed", "1")
+def test_solve_table_names_backend_and_decoded_answer():
+    code, out, _ = run_cli("solve", str(PROBLEMS / "spec/knapsack.yaml"), "--backend", "cpsat", "--time-limit", "5", "--seed", "1")
     assert code == 0
     assert "26 (maximise)" in out and "cpsat" in out and "laptop" in out
 
 
-def test_solve_instance_and_backend_options(capsys):
-    code, out, _ = run(capsys, "solve", str(PROBLEMS / "qubo/bqp50.txt"), "--instance", "2", "--backend", "sa",
+def test_solve_instance_and_backend_options():
+    code, out, _ = run_cli("solve", str(PROBLEMS / "qubo/bqp50.txt"), "--instance", "2", "--backend", "sa",
                        "--time-limit", "0", "--seed", "5", "--option", "num_reads=50", "--json")
     assert code == 0
     result = hqopt.Result.from_json(out)
     assert result.model_name == "bqp50.2" and result.seed == 5 and result.time_limit is None
-    again = hqopt.Result.from_json(run(capsys, "solve", str(PROBLEMS / "qubo/bqp50.txt#2"), "-b", "sa", "-t", "0",
+    again = hqopt.Result.from_json(run_cli("solve", str(PROBLEMS / "qubo/bqp50.txt#2"), "-b", "sa", "-t", "0",
                                        "--seed", "5", "--option", "num_reads=50", "--json")[1])
     assert again.solution == result.solution  # same seed, same run
 
 
 # ---------------------------------------------------------------- exit code 1
 @pytest.mark.parametrize("backend", ["exact", "cpsat"])
-def test_infeasible_lp_exits_1(capsys, backend):
-    code, out, _ = run(capsys, "solve", str(PROBLEMS / "lp/infeasible.lp"), "--backend", backend, "--json", "-t", "5")
+def test_infeasible_lp_exits_1(backend):
+    code, out, _ = run_cli("solve", str(PROBLEMS / "lp/infeasible.lp"), "--backend", backend, "--json", "-t", "5")
     assert code == 1
     result = hqopt.Result.from_json(out)
     assert not result.feasible and result.status.value == "infeasible"
@@ -84,36 +80,36 @@ def test_infeasible_lp_exits_1(capsys, backend):
         (["info", "PROBLEMS/lp/knapsack.lp", "--format", "nope"], "unknown format 'nope'"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(capsys, argv, message, tmp_path, monkeypatch):
+def test_bad_input_exits_2_with_one_line(argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv = [a.replace("PROBLEMS", str(PROBLEMS)) for a in argv]
-    code, out, err = run(capsys, *argv)
+    code, out, err = run_cli(*argv)
     assert code == 2
     assert message in err and "Traceback" not in err + out
 
 
-def test_malformed_file_names_file_and_line(capsys, tmp_path):
+def test_malformed_file_names_file_and_line(tmp_path):
     bad = tmp_path / "bad.sparse"
     bad.write_text("3 2\n1 2 5\n1 x 4\n")
-    code, _, err = run(capsys, "solve", str(bad))
+    code, _, err = run_cli("solve", str(bad))
     assert code == 2
     assert err.strip() == f"error: {bad}:3: expected a variable index, got 'x'"
 
 
 # --------------------------------------------------------- info / convert / backends
-def test_info_json_facts(capsys):
-    code, out, _ = run(capsys, "info", str(PROBLEMS / "lp/assignment.lp"), "--json")
+def test_info_json_facts():
+    code, out, _ = run_cli("info", str(PROBLEMS / "lp/assignment.lp"), "--json")
     facts = json.loads(out)
     assert code == 0
     assert facts["format"] == "lp" and facts["sense"] == "min" and facts["variables"] == {"BINARY": 9}
     assert facts["constraints"] == {"linear ==": 6} and facts["objective"]["quadratic_terms"] == 2
-    code, out, _ = run(capsys, "info", str(PROBLEMS / "qubo/bqp50.txt#3"))
+    code, out, _ = run_cli("info", str(PROBLEMS / "qubo/bqp50.txt#3"))
     assert code == 0 and "problem 3 of 10" in out and "maximise" in out
 
 
 @pytest.mark.parametrize("source, target", [("qubo/bqp50.txt#1", "b.qubo"), ("qap/chr12a.dat", "q.lp"), ("spec/knapsack.yaml", "k.lp")])
-def test_convert_round_trips_objective_values(capsys, tmp_path, source, target):
-    code, _, err = run(capsys, "convert", str(PROBLEMS / source), str(tmp_path / target))
+def test_convert_round_trips_objective_values(tmp_path, source, target):
+    code, _, err = run_cli("convert", str(PROBLEMS / source), str(tmp_path / target))
     assert code == 0 and "wrote" in err
     assert ("holds 10 problems; wrote problem 1" in err) == source.startswith("qubo/")  # the other nine are named
     model = io.load(PROBLEMS / source)
@@ -135,23 +131,23 @@ def test_convert_round_trips_objective_values(capsys, tmp_path, source, target):
     assert check.objective == pytest.approx(expected.objective) and check.feasible
 
 
-def test_backends_lists_every_backend_and_survives_a_broken_one(capsys, monkeypatch):
+def test_backends_lists_every_backend_and_survives_a_broken_one(monkeypatch):
     from hqopt.backends import registry
 
     monkeypatch.setitem(registry.BUILTIN_BACKENDS, "broken", "hqopt.no_such_module:Nothing")
-    code, out, _ = run(capsys, "backends", "--json")
+    code, out, _ = run_cli("backends", "--json")
     rows = {row["name"]: row for row in json.loads(out)}
     assert code == 0
     assert set(rows) == set(hqopt.available_backends())
     assert rows["tabu"]["available"] and rows["tabu"]["accepts"] == "bqm" and rows["cpsat"]["proves_bounds"]
     assert not rows["broken"]["available"] and "ModuleNotFoundError" in rows["broken"]["reason"]
-    code, out, _ = run(capsys, "backends")
+    code, out, _ = run_cli("backends")
     assert code == 0 and "broken" in out
 
 
 @pytest.mark.parametrize("command", ["solve", "info", "convert", "backends"])
-def test_help_has_an_example(capsys, command):
-    code, out, _ = run(capsys, command, "--help")
+def test_help_has_an_example(command):
+    code, out, _ = run_cli(command, "--help")
     assert code == 0 and "Example" in out and f"hqopt {command}" in out
 
 
@@ -198,7 +194,7 @@ def test_usage_errors_need_no_separate_click_install():
     assert "Traceback" not in done.stderr and "no-such-flag" in done.stderr
 
 
-def test_an_interrupt_before_any_solution_says_so(capsys, monkeypatch):
+def test_an_interrupt_before_any_solution_says_so(monkeypatch):
     real = hqopt.solve
 
     def interrupted_empty(model, **kwargs):
@@ -207,17 +203,17 @@ def test_an_interrupt_before_any_solution_says_so(capsys, monkeypatch):
         return result
 
     monkeypatch.setattr(hqopt, "solve", interrupted_empty)
-    code, out, err = run(capsys, "solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "-t", "1")
+    code, out, err = run_cli("solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "-t", "1")
     assert code == 130
     assert "interrupted: no solution was found before the interrupt" in err and "best solution" not in err
 
 
-def test_flag_errors_name_the_flag_given(capsys, tmp_path):
-    code, _, err = run(capsys, "convert", str(PROBLEMS / "qubo/bqp50.txt#1"), str(tmp_path / "x.qubo"), "--to", "nosuch")
+def test_flag_errors_name_the_flag_given(tmp_path):
+    code, _, err = run_cli("convert", str(PROBLEMS / "qubo/bqp50.txt#1"), str(tmp_path / "x.qubo"), "--to", "nosuch")
     assert code == 2 and err.startswith("error: --to: unknown format 'nosuch'")  # it named --format
-    code, _, err = run(capsys, "solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "--backend", ",")
+    code, _, err = run_cli("solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "--backend", ",")
     assert code == 2 and "--backend needs a backend name" in err
-    code, out, _ = run(capsys, "solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "--backend", "tabu,", "-t", "1")
+    code, out, _ = run_cli("solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "--backend", "tabu,", "-t", "1")
     assert code == 0 and any(line.split()[:2] == ["backend", "tabu"] for line in out.splitlines())  # not a race of one
 
 

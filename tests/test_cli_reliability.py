@@ -20,16 +20,12 @@ import pytest
 
 import hqopt
 from hqopt import io
-from hqopt.cli.app import EXIT_BAD_INPUT, EXIT_TERMINATED, main
+from hqopt.cli.app import EXIT_BAD_INPUT, EXIT_TERMINATED
+
+from conftest import run_cli
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "problems"
 BQP = str(PROBLEMS / "qubo/bqp50-1.txt")
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -52,10 +48,10 @@ def no_solving(monkeypatch):
         ("/dev/null", "not a regular file"),
     ],
 )
-def test_unusable_output_is_refused_before_solving(capsys, tmp_path, no_solving, where, reason):
+def test_unusable_output_is_refused_before_solving(tmp_path, no_solving, where, reason):
     (tmp_path / "afile.txt").write_text("not a folder")
     target = where if where.startswith("/") else str(tmp_path / where)
-    code, out, err = run(capsys, "solve", BQP, "--output", target, "-t", "1")
+    code, out, err = run_cli("solve", BQP, "--output", target, "-t", "1")
     assert code == EXIT_BAD_INPUT and out == ""
     assert err.count("\n") == 1 and err.startswith("error: --output") and reason in err
     assert not (tmp_path / "missing").exists()  # never created silently
@@ -69,23 +65,23 @@ def test_unusable_output_is_refused_before_solving(capsys, tmp_path, no_solving,
         (["--output", "{dir}/same.png", "--plot", "{dir}/./same.png"], "--output and --plot both name {dir}/same.png: one would overwrite the other"),
     ],
 )
-def test_a_file_read_or_written_twice_is_refused_before_solving(capsys, tmp_path, no_solving, extra, message):
+def test_a_file_read_or_written_twice_is_refused_before_solving(tmp_path, no_solving, extra, message):
     text = Path(SMALL_PLACEMENT).read_text()
     spec = tmp_path / "small.yaml"
     spec.write_text(text)
     (tmp_path / "start.json").write_text("{}")
     fill = {"spec": str(spec), "dir": str(tmp_path)}
-    code, out, err = run(capsys, "solve", str(spec), "-t", "1", *(a.format(**fill) for a in extra))
+    code, out, err = run_cli("solve", str(spec), "-t", "1", *(a.format(**fill) for a in extra))
     assert code == EXIT_BAD_INPUT and out == ""
     assert err.startswith(f"error: {message.format(**fill)}") and err.count("\n") == 1
     assert spec.read_text() == text and sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml", "start.json"]
 
 
-def test_a_start_file_may_be_updated_in_place(capsys, tmp_path):
+def test_a_start_file_may_be_updated_in_place(tmp_path):
     best = tmp_path / "best.json"
-    assert run(capsys, "solve", BQP, "-b", "steepest", "-t", "0.5", "--seed", "1", "--output", str(best), "-q")[0] == 0
+    assert run_cli("solve", BQP, "-b", "steepest", "-t", "0.5", "--seed", "1", "--output", str(best), "-q")[0] == 0
     first = json.loads(best.read_text())["objective"]
-    code, _, err = run(capsys, "solve", BQP, "-b", "steepest", "-t", "0.5", "--seed", "2", "--initial", str(best), "--output", str(best), "-q")
+    code, _, err = run_cli("solve", BQP, "-b", "steepest", "-t", "0.5", "--seed", "2", "--initial", str(best), "--output", str(best), "-q")
     assert code == 0 and err == ""  # read before the solve, written atomically after it
     assert json.loads(best.read_text())["objective"] >= first  # bqp50 is maximised: never worse than its start
 
@@ -101,27 +97,27 @@ def test_a_start_file_may_be_updated_in_place(capsys, tmp_path):
         (["convert", BQP], "OUT"),
     ],
 )
-def test_a_folder_name_is_refused_not_written_as_a_file(capsys, tmp_path, no_solving, argv, name, ending):
+def test_a_folder_name_is_refused_not_written_as_a_file(tmp_path, no_solving, argv, name, ending):
     target = f"{tmp_path}/result.json{ending}"  # Path() would drop the ending and write tmp_path/result.json
-    code, out, err = run(capsys, *argv, target)
+    code, out, err = run_cli(*argv, target)
     assert code == EXIT_BAD_INPUT and out == ""
     assert err == f"error: {name}: cannot write {target}: it names a folder; give a file name\n"
     assert list(tmp_path.iterdir()) == []
 
 
-def test_output_folders_are_never_created_by_convert_either(capsys, tmp_path):
-    code, _, err = run(capsys, "convert", BQP, str(tmp_path / "new" / "deeper" / "x.lp"))
+def test_output_folders_are_never_created_by_convert_either(tmp_path):
+    code, _, err = run_cli("convert", BQP, str(tmp_path / "new" / "deeper" / "x.lp"))
     assert code == EXIT_BAD_INPUT and "does not exist" in err and "Traceback" not in err
     assert not (tmp_path / "new").exists()
 
 
-def test_a_failed_write_after_solving_keeps_the_result_on_stdout(capsys, tmp_path, monkeypatch):
+def test_a_failed_write_after_solving_keeps_the_result_on_stdout(tmp_path, monkeypatch):
     def disk_full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)
     target = tmp_path / "result.json"
-    code, out, err = run(capsys, "solve", BQP, "--output", str(target), "-t", "1", "--seed", "1", "-q")
+    code, out, err = run_cli("solve", BQP, "--output", str(target), "-t", "1", "--seed", "1", "-q")
     assert code == EXIT_BAD_INPUT
     assert err.count("\n") == 1 and "No space left on device" in err and "the result is on stdout" in err
     result = hqopt.Result.from_json(out)
@@ -129,9 +125,9 @@ def test_a_failed_write_after_solving_keeps_the_result_on_stdout(capsys, tmp_pat
     assert not target.exists() and list(tmp_path.iterdir()) == []  # no half-written or temporary file
 
 
-def test_output_is_still_written_with_the_table(capsys, tmp_path):
+def test_output_is_still_written_with_the_table(tmp_path):
     target = tmp_path / "r.json"
-    code, out, _ = run(capsys, "solve", BQP, "--output", str(target), "-t", "1", "--seed", "2", "--backend", "tabu")
+    code, out, _ = run_cli("solve", BQP, "--output", str(target), "-t", "1", "--seed", "2", "--backend", "tabu")
     assert code == 0 and "objective" in out
     assert hqopt.Result.from_json(target.read_text()).feasible
 
@@ -188,34 +184,34 @@ SMALL_PLACEMENT = str(PROBLEMS / "placement/small.yaml")
         (SMALL_PLACEMENT, "plan.txt", "no picture format matplotlib writes"),  # a traceback after the solve, before
     ],
 )
-def test_unusable_plot_is_refused_before_solving(capsys, tmp_path, no_solving, problem, where, reason):
+def test_unusable_plot_is_refused_before_solving(tmp_path, no_solving, problem, where, reason):
     pytest.importorskip("matplotlib")
-    code, out, err = run(capsys, "solve", problem, "--plot", str(tmp_path / where), "-t", "1")
+    code, out, err = run_cli("solve", problem, "--plot", str(tmp_path / where), "-t", "1")
     assert code == EXIT_BAD_INPUT and out == ""
     assert err.count("\n") == 1 and err.startswith("error: --plot") and reason in err
     assert "'?'" not in err
 
 
-def test_plot_without_the_plot_extra_is_refused_before_solving(capsys, tmp_path, no_solving, monkeypatch):
+def test_plot_without_the_plot_extra_is_refused_before_solving(tmp_path, no_solving, monkeypatch):
     from hqopt.cli import domain
 
     monkeypatch.setattr(domain, "PLOT_EXTRA", "no_such_package_for_hqopt")
-    code, out, err = run(capsys, "solve", SMALL_PLACEMENT, "--plot", str(tmp_path / "plan.png"), "-t", "1")
+    code, out, err = run_cli("solve", SMALL_PLACEMENT, "--plot", str(tmp_path / "plan.png"), "-t", "1")
     assert code == EXIT_BAD_INPUT and "'plot' extra" in err and "no_such_package_for_hqopt" in err
 
 
-def test_a_plot_with_no_feasible_plan_is_a_note_and_the_exit_code_stays_1(capsys, tmp_path):
+def test_a_plot_with_no_feasible_plan_is_a_note_and_the_exit_code_stays_1(tmp_path):
     spec = tmp_path / "too-big.yaml"
     spec.write_text("kind: placement\nsites:\n  - {name: a, capacity: {cpu: 4}}\n  - {name: b, capacity: {cpu: 4}}\n"
                     "services:\n  - {name: one, demand: {cpu: 3}}\n  - {name: two, demand: {cpu: 3}}\n"
                     "  - {name: three, demand: {cpu: 2}}\n")  # each fits, and 8 of 8 cpu in all, but 2 does not fit beside 3
-    code, _, err = run(capsys, "solve", str(spec), "--backend", "cpsat", "-t", "2", "--plot", str(tmp_path / "plan.png"))
+    code, _, err = run_cli("solve", str(spec), "--backend", "cpsat", "-t", "2", "--plot", str(tmp_path / "plan.png"))
     assert code == 1  # no feasible solution: not bad input
     assert f"note: --plot: no feasible solution to draw; {tmp_path / 'plan.png'} not written" in err
     assert not (tmp_path / "plan.png").exists()
 
 
-def test_a_plot_that_fails_after_the_solve_keeps_the_result_and_names_the_file(capsys, tmp_path, monkeypatch):
+def test_a_plot_that_fails_after_the_solve_keeps_the_result_and_names_the_file(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     from hqopt.formulations.placement import Placement
 
@@ -224,25 +220,25 @@ def test_a_plot_that_fails_after_the_solve_keeps_the_result_and_names_the_file(c
 
     monkeypatch.setattr(Placement, "plot", disk_full)
     output = tmp_path / "plan.json"
-    code, out, err = run(capsys, "solve", SMALL_PLACEMENT, "--plot", str(tmp_path / "plan.png"), "--output", str(output), "-t", "2")
+    code, out, err = run_cli("solve", SMALL_PLACEMENT, "--plot", str(tmp_path / "plan.png"), "--output", str(output), "-t", "2")
     assert code == EXIT_BAD_INPUT
     assert "objective" in out and json.loads(output.read_text())["feasible"]
     assert err.strip().splitlines()[-1] == f"error: --plot: cannot write {tmp_path / 'plan.png'}: No space left on device"
 
 
-def test_the_table_says_when_the_warm_start_was_never_beaten_or_the_engine_never_ran(capsys, monkeypatch, tmp_path):
+def test_the_table_says_when_the_warm_start_was_never_beaten_or_the_engine_never_ran(monkeypatch, tmp_path):
     from hqopt.engine import chains
 
     optimal = tmp_path / "optimal.json"
-    assert run(capsys, "solve", SMALL_PLACEMENT, "--backend", "cpsat", "--output", str(optimal))[0] == 0
-    code, out, _ = run(capsys, "solve", SMALL_PLACEMENT, "--backend", "sa", "-t", "1", "--initial", str(optimal))
+    assert run_cli("solve", SMALL_PLACEMENT, "--backend", "cpsat", "--output", str(optimal))[0] == 0
+    code, out, _ = run_cli("solve", SMALL_PLACEMENT, "--backend", "sa", "-t", "1", "--initial", str(optimal))
     assert code == 0 and re.search(r"^found by\s+the warm start", out, re.M)
-    code, out, _ = run(capsys, "solve", BQP, "--backend", "sa", "-t", "1")
+    code, out, _ = run_cli("solve", BQP, "--backend", "sa", "-t", "1")
     assert code == 0 and "found by" not in out  # no warm start: the backend found it
 
     monkeypatch.setattr(chains, "_start_all", lambda *args, **kwargs: None)  # the JIT compile outlasts the budget
     monkeypatch.setattr(chains, "jit_ready", lambda: False)  # (with a warm cache: "still starting its chains")
-    code, out, err = run(capsys, "solve", BQP, "--backend", "ls", "-t", "1", "--seed", "0")
+    code, out, err = run_cli("solve", BQP, "--backend", "ls", "-t", "1", "--seed", "0")
     assert "warning" in out and "still compiling" in " ".join(out.split())
     assert "RuntimeWarning" not in err  # said once, in the table
 
@@ -258,23 +254,23 @@ def test_the_table_says_when_the_warm_start_was_never_beaten_or_the_engine_never
         ("k.yaml", "kind: knapsak\n", "known kinds: cqm, facility, knapsack, maxcut, placement, qap, qubo"),
     ],
 )
-def test_bad_files_once_read_silently_are_one_line_errors_exit_2(capsys, tmp_path, no_solving, name, text, message):
+def test_bad_files_once_read_silently_are_one_line_errors_exit_2(tmp_path, no_solving, name, text, message):
     path = tmp_path / name
     path.write_text(text)
     for command in ("solve", "info"):
-        code, out, err = run(capsys, command, str(path))
+        code, out, err = run_cli(command, str(path))
         assert code == EXIT_BAD_INPUT and message in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1
 
 
-def test_qaplib_row_with_an_extra_number_names_its_line(capsys, tmp_path, no_solving):
+def test_qaplib_row_with_an_extra_number_names_its_line(tmp_path, no_solving):
     lines = (PROBLEMS / "qap/nug12.dat").read_text().split("\n")
     path = tmp_path / "q.dat"
     path.write_text("\n".join(lines[:2] + [lines[2] + " 99"] + lines[3:]))
-    code, _, err = run(capsys, "solve", str(path))
+    code, _, err = run_cli("solve", str(path))
     assert code == EXIT_BAD_INPUT and "q.dat:3: row 1 of matrix A has 13 numbers" in err
 
 
-def test_a_tune_spec_given_to_solve_points_to_tune(capsys, no_solving):
-    code, _, err = run(capsys, "solve", str(PROBLEMS / "hpo/churn.yaml"))
+def test_a_tune_spec_given_to_solve_points_to_tune(no_solving):
+    code, _, err = run_cli("solve", str(PROBLEMS / "hpo/churn.yaml"))
     assert code == EXIT_BAD_INPUT and "this looks like an `hqopt tune` spec" in err

@@ -7,40 +7,33 @@ import json
 import pytest
 
 import hqopt
-from hqopt.cli.app import main
 from hqopt.errors import FormatError, OtherProblemStartWarning
 from hqopt.io.solution import read_solution
 
-from conftest import REPO
+from conftest import REPO, run_cli
 
 CHR12A = str(REPO / "problems" / "qap" / "chr12a.dat")
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_a_previous_result_warm_starts_a_race(capsys, tmp_path):
+def test_a_previous_result_warm_starts_a_race(tmp_path):
     first = tmp_path / "first.json"
-    code, _, _ = run(capsys, "solve", CHR12A, "-b", "sa", "-t", "1", "--seed", "1", "--output", str(first), "-q")
+    code, _, _ = run_cli("solve", CHR12A, "-b", "sa", "-t", "1", "--seed", "1", "--output", str(first), "-q")
     assert code == 0
     before = json.loads(first.read_text())["objective"]
-    code, out, err = run(capsys, "solve", CHR12A, "-b", "steepest,sa", "-t", "1", "--seed", "2", "--initial", str(first), "--json")
+    code, out, err = run_cli("solve", CHR12A, "-b", "steepest,sa", "-t", "1", "--seed", "2", "--initial", str(first), "--json")
     result = json.loads(out)
     assert code == 0 and result["backend"] == "steepest+sa" and result["objective"] <= before
     assert "note:" not in err  # the same problem's result: nothing to say
 
 
-def test_another_problems_result_as_the_start_is_used_with_a_note(capsys, tmp_path):
+def test_another_problems_result_as_the_start_is_used_with_a_note(tmp_path):
     bqp = str(REPO / "problems" / "qubo" / "bqp50.txt")
     first = tmp_path / "first.json"
-    assert run(capsys, "solve", f"{bqp}#1", "-b", "steepest", "--seed", "1", "-t", "0.5", "--output", str(first), "-q")[0] == 0
+    assert run_cli("solve", f"{bqp}#1", "-b", "steepest", "--seed", "1", "-t", "0.5", "--output", str(first), "-q")[0] == 0
     with pytest.warns(OtherProblemStartWarning, match="a result of problem 'bqp50.1', not 'bqp50.2'"):
         start = read_solution(first, hqopt.io.load(f"{bqp}#2"))
     assert start == hqopt.Result.from_json(first.read_text()).solution  # same labels: used as they are
-    code, _, err = run(capsys, "solve", f"{bqp}#2", "-b", "steepest", "--seed", "1", "-t", "0.5", "--initial", str(first), "-q")
+    code, _, err = run_cli("solve", f"{bqp}#2", "-b", "steepest", "--seed", "1", "-t", "0.5", "--initial", str(first), "-q")
     assert code == 0
     assert err == f"note: {first}: a result of problem 'bqp50.1', not 'bqp50.2'; its values start the search where the labels match\n"
 
@@ -58,10 +51,10 @@ def test_solution_files_in_three_forms(tmp_path):
         assert read_solution(tmp_path / name, model) == result.solution, name
 
 
-def test_unknown_variables_in_a_solution_file_name_file_and_line(tmp_path, capsys):
+def test_unknown_variables_in_a_solution_file_name_file_and_line(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text("# start\nghost 1\n")
-    code, _, err = run(capsys, "solve", CHR12A, "-t", "1", "--initial", str(bad))
+    code, _, err = run_cli("solve", CHR12A, "-t", "1", "--initial", str(bad))
     assert code == 2 and f"{bad}:2" in err and "ghost" in err
     with pytest.raises(FormatError):
         read_solution(bad, hqopt.io.load(CHR12A))
