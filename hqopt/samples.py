@@ -79,9 +79,30 @@ class ConstraintRows:
         """The SampleSet ``from_samples_cqm`` builds: ``is_satisfied`` by dimod's tolerance, not hqopt's."""
         is_satisfied = violations <= 1e-8 + 1e-6 * np.abs(self.rhs)
         kwargs.setdefault("info", {})["constraint_labels"] = list(self.labels)
+        if kwargs.pop("sort_labels", True):
+            samples_like = sorted_by_label(samples_like)
         return dimod.SampleSet.from_samples(
-            samples_like, energy=energies, vartype="INTEGER", is_satisfied=is_satisfied, is_feasible=is_satisfied.all(axis=1), **kwargs
+            samples_like, energy=energies, vartype="INTEGER", is_satisfied=is_satisfied, is_feasible=is_satisfied.all(axis=1),
+            sort_labels=False, **kwargs,
         )
+
+
+def sorted_by_label(samples_like: Any) -> tuple[np.ndarray, list[Any]]:
+    """``samples_like`` as ``(samples, labels)`` with the columns in label order, as
+    ``dimod.SampleSet.from_samples`` sorts them by default (unsortable labels keep their order),
+    in a third of its time on 70 000 labels.
+
+    >>> samples, labels = sorted_by_label(([[1, 2, 3]], ["c", "a", "b"]))
+    >>> samples.tolist(), labels
+    ([[2, 3, 1]], ['a', 'b', 'c'])
+    """
+    samples, labels = dimod.as_samples(samples_like)
+    labels = list(labels)
+    try:
+        order = sorted(range(len(labels)), key=labels.__getitem__)
+    except TypeError:  # labels of unlike types
+        return samples, labels
+    return samples[:, order], [labels[i] for i in order]
 
 
 _CACHE: dict[int, tuple[weakref.ref, ConstraintRows]] = {}
@@ -245,32 +266,34 @@ def constraint_rows(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
 def constraint_arrays(cqm: dimod.ConstrainedQuadraticModel) -> ConstraintRows:
     """The arrays of ``cqm``'s constraints, built now and not cached (see :func:`constraint_rows`)."""
     size = (len(cqm.variables), len(cqm.constraints))
+    senses = {Sense.Le: SENSE_LE, Sense.Ge: SENSE_GE, Sense.Eq: SENSE_EQ}
     labels: list[Any] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
-    counts: list[int] = []
-    offset: list[float] = []
-    rhs: list[float] = []
-    sense: list[int] = []
+    counts = np.zeros(size[1], dtype=np.int64)
+    offset = np.zeros(size[1])
+    rhs = np.zeros(size[1])
+    sense = np.zeros(size[1], dtype=np.int64)
     quadratic: list[int] = []
     for j, (label, con) in enumerate(cqm.constraints.items()):
         labels.append(label)
         lhs = con.lhs
         if lhs.is_linear():
             columns, coefficients = linear_terms(lhs, cqm)
-            keep = coefficients != 0  # no zero entries: 0 * inf is nan
-            cols.append(columns[keep])
-            vals.append(coefficients[keep])
-            counts.append(int(keep.sum()))
-            offset.append(lhs.offset)
+            cols.append(columns)
+            vals.append(coefficients)
+            counts[j] = len(columns)
+            offset[j] = lhs.offset
         else:
             quadratic.append(j)
-            counts.append(0)
-            offset.append(0.0)
-        rhs.append(con.rhs)
-        sense.append({Sense.Le: SENSE_LE, Sense.Ge: SENSE_GE, Sense.Eq: SENSE_EQ}[con.sense])
-    indptr = np.concatenate([[0], np.cumsum(counts)])
+        rhs[j] = con.rhs
+        sense[j] = senses[con.sense]
     data = np.concatenate([np.zeros(0), *vals])
     indices = np.concatenate([np.zeros(0, dtype=np.int64), *cols])
+    zero = data == 0  # no zero entries: 0 * inf is nan
+    if zero.any():
+        counts -= np.bincount(np.repeat(np.arange(size[1]), counts)[zero], minlength=size[1])
+        data, indices = data[~zero], indices[~zero]
+    indptr = np.concatenate([[0], np.cumsum(counts)])
     matrix = sp.csr_matrix((data, indices, indptr), shape=(size[1], size[0]))
-    return ConstraintRows(size, labels, matrix, np.asarray(offset, dtype=np.float64), np.asarray(rhs, dtype=np.float64), np.asarray(sense), quadratic)
+    return ConstraintRows(size, labels, matrix, offset, rhs, sense, quadratic)

@@ -25,7 +25,8 @@ class _Forbidden:
 def _random_cqm(seed: int, rows: int) -> dimod.ConstrainedQuadraticModel:
     rng = np.random.default_rng(seed)
     cqm = dimod.CQM()
-    x = [dimod.Binary(("x", i)) for i in range(6)] + [dimod.Integer("z", lower_bound=-3, upper_bound=3)]
+    z = "z" if seed % 2 else ("z", 0)  # labels of unlike types (unsortable) or all tuples (sorted)
+    x = [dimod.Binary(("x", i)) for i in range(6)] + [dimod.Integer(z, lower_bound=-3, upper_bound=3)]
     cqm.set_objective(sum(float(rng.normal()) * v for v in x) + float(rng.normal()) * x[0] * x[6] + 1.5)
     for j in range(rows):
         picked = rng.choice(len(x), int(rng.integers(1, 5)), replace=False)
