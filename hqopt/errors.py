@@ -92,6 +92,22 @@ class NotSearchedWarning(RuntimeWarning):
     sampler, an embedding search); ``Result.info["compile"]`` says why and what would do."""
 
 
+class SitesStillDownWarning(UserWarning):
+    """A placement re-planned from a result in which sites were down (a re-plan's ``--output``) keeps
+    them down; ``Placement.replan(up=...)`` (``--site-up``) says they run again.
+
+    >>> str(SitesStillDownWarning(["fra-1"]))
+    "site fra-1 is down in the current plan's result and stays down (--site-up fra-1, or up= in Python, once it runs again)"
+    """
+
+    def __init__(self, sites: list[str]) -> None:
+        self.sites = list(sites)
+        which = f"site {sites[0]} is" if len(sites) == 1 else f"sites {', '.join(sites)} are"
+        flags = " ".join(f"--site-up {s}" for s in sites)
+        again = "it runs" if len(sites) == 1 else "they run"
+        super().__init__(f"{which} down in the current plan's result and stay{'s' if len(sites) == 1 else ''} down ({flags}, or up= in Python, once {again} again)")
+
+
 class OtherProblemStartWarning(UserWarning):
     """A warm start read from the result of another problem (its ``model_name`` differs) or one whose
     variables the model partly lacks (a re-plan): its values are used where the labels match."""

@@ -169,3 +169,36 @@ def test_a_current_file_that_is_not_a_plan_is_named_with_the_reason(tmp_path, ca
         assert main(["solve", str(path), "--current", str(current), "-t", "0.5", "-q"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: {current}: field 'current': {reason}"), err
+
+
+def test_a_replan_of_a_replan_keeps_the_first_down_site_until_it_is_named_up(tmp_path):
+    """A re-plan's result marks its down sites; re-planning from it must not move services back onto them."""
+    from hqopt.errors import SitesStillDownWarning
+
+    p = _instance()
+    plan = greedy_plan(p)
+    first_down = _busiest_site_without_pins(p, plan)
+    first = hqopt.solve(p.replan(plan, down=[first_down]), backend="ls", time_limit=1, seed=0)
+    saved = json.loads(first.to_json())
+    assert first_down in {row["site"] for row in saved["decoded"]["sites"] if row["down"]}
+    with pytest.warns(SitesStillDownWarning, match=f"site {first_down} is down in the current plan's result"):
+        again = p.replan(saved)
+    assert again.down == (first_down,) and all(first_down not in sites for sites in again.allowed.values())
+    back = p.replan(saved, up=[first_down])
+    assert back.down == () and any(first_down in sites for sites in back.allowed.values())
+    with pytest.raises(SpecError, match="field 'up': unknown site 'nowhere'"):
+        p.replan(saved, up="nowhere")
+    with pytest.raises(SpecError, match="is named both down and up"):
+        p.replan(saved, down=[first_down], up=[first_down])
+
+    from conftest import run_cli
+
+    spec, saved_path = tmp_path / "dc.yaml", tmp_path / "replan.json"
+    spec.write_text(yaml.safe_dump({"kind": "placement", **generate_placement(24, 6, seed=3, migration=True)}))
+    saved_path.write_text(first.to_json())
+    code, out, err = run_cli("solve", str(spec), "--current", str(saved_path), "-t", "1", "--seed", "0", "--json")
+    assert code == 0 and f"note: site {first_down} is down in the current plan's result and stays down (--site-up {first_down}" in err
+    decoded = json.loads(out)["decoded"]
+    assert first_down not in decoded["assignment"].values() and [r["site"] for r in decoded["sites"] if r["down"]] == [first_down]
+    code, out, err = run_cli("solve", str(spec), "--current", str(saved_path), "--site-up", first_down, "-t", "1", "--seed", "0", "--json")
+    assert code == 0 and "note:" not in err and not [r for r in json.loads(out)["decoded"]["sites"] if r["down"]]

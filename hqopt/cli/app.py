@@ -8,9 +8,11 @@ code 2 -- never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,21 @@ def fail(message: str) -> typer.Exit:
     """Print ``error: message`` (one line, at most 500 characters) on stderr; return the Exit(2) to raise."""
     typer.echo(f"error: {bounded(message)}", err=True)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+@contextlib.contextmanager
+def warnings_as_notes(*categories: type[Warning]) -> Iterator[None]:
+    """Inside, a warning of ``categories`` becomes a ``note: ...`` line on stderr (each one, every time);
+    other warnings pass on as they were raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        for category in categories:
+            warnings.simplefilter("always", category)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, categories):
+            typer.echo(f"note: {warning.message}", err=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def file_name(flag: str) -> Callable[[str], Path]:

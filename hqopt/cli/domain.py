@@ -20,8 +20,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from hqopt.cli.app import check_writable_flag, fail
-from hqopt.errors import HqoptError, SpecError
+from hqopt.cli.app import check_writable_flag, fail, warnings_as_notes
+from hqopt.errors import HqoptError, SitesStillDownWarning, SpecError
 from hqopt.model import Model
 from hqopt.result import Result
 
@@ -34,13 +34,14 @@ def formulation(model: Model) -> Any:
     return model.metadata.get("formulation")
 
 
-def replan(model: Model, current: Path | None, down: list[str], max_moves: int | None, move_cost: float | None) -> Model:
-    """The model re-planned from ``current`` with sites ``down``; unchanged when no option is given."""
-    if current is None and not down and max_moves is None and move_cost is None:
+def replan(model: Model, current: Path | None, down: list[str], up: list[str], max_moves: int | None, move_cost: float | None) -> Model:
+    """The model re-planned from ``current`` with sites ``down`` (and ``up``); unchanged when no option is given.
+    Sites a ``current`` result has down stay down: a note says so."""
+    if current is None and not down and not up and max_moves is None and move_cost is None:
         return model
     source = formulation(model)
     if not hasattr(source, "replan"):
-        raise fail("--current, --site-down, --max-moves and --move-cost need a spec whose kind supports re-planning (kind: placement)")
+        raise fail("--current, --site-down, --site-up, --max-moves and --move-cost need a spec whose kind supports re-planning (kind: placement)")
     plan = None
     if current is not None:
         from hqopt.io.base import read_text
@@ -48,7 +49,8 @@ def replan(model: Model, current: Path | None, down: list[str], max_moves: int |
 
         plan = parse(read_text(current), str(current))
     try:
-        replanned = source.replan(plan, down=down, max_moves=max_moves, move_cost=move_cost)
+        with warnings_as_notes(SitesStillDownWarning):
+            replanned = source.replan(plan, down=down, up=up, max_moves=max_moves, move_cost=move_cost)
     except SpecError as exc:  # a fault of the --current file names that file
         if current is None or not exc.field.startswith("current"):
             raise

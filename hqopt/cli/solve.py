@@ -41,6 +41,7 @@ from hqopt.cli.app import (
     check_writable_flag,
     fail,
     file_name,
+    warnings_as_notes,
 )
 from hqopt.errors import HqoptError, NotSearchedWarning, OtherProblemStartWarning, bounded
 from hqopt.io.base import write_atomic
@@ -143,8 +144,9 @@ def solve(
     initial: Path | None = typer.Option(None, "--initial", help="Warm start: a result JSON (--output), a JSON {variable: value}, or 'label value' lines."),
     current: Path | None = typer.Option(None, "--current", help="Re-plan from this placement: {service: site} (YAML/JSON) or a previous --output."),
     site_down: list[str] = typer.Option([], "--site-down", help="Re-plan with this site down (repeatable); its services must move."),
+    site_up: list[str] = typer.Option([], "--site-up", help="Re-plan with this site running again (repeatable): one down in the spec or in the --current result."),
     max_moves: int | None = typer.Option(None, "--max-moves", min=0, help="Re-plan moving at most this many services (a hard constraint)."),
-    move_cost: float | None = typer.Option(None, "--move-cost", min=0, help="Re-plan with this cost per moved service."),
+    move_cost: float | None = typer.Option(None, "--move-cost", min=0, help="Re-plan with this cost per moved service (the spec's migration_cost; a service with its own keeps it)."),
     plot: Path | None = typer.Option(None, "--plot", parser=file_name("--plot"), metavar="<path>", help="Draw the answer to this PNG (placement; needs the 'plot' extra)."),
 ) -> None:
     """Solve a problem file and print a verified result.
@@ -161,7 +163,7 @@ def solve(
     try:
         with sigterm.installed(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=NotSearchedWarning)  # a row of the table says it
-            model = domain.replan(load(file, format=format, instance=instance), current, site_down, max_moves, move_cost)
+            model = domain.replan(load(file, format=format, instance=instance), current, site_down, site_up, max_moves, move_cost)
             if plot is not None:
                 domain.check_plot(model, plot)
             start = _read_start(initial, model) if initial is not None else None
@@ -209,15 +211,8 @@ def _read_start(path: Path, model: Any) -> dict[Any, float]:
     """``--initial``'s assignment; the reader's warning that it is another problem's result becomes a note."""
     from hqopt.io.solution import read_solution
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", OtherProblemStartWarning)
-        start = read_solution(path, model)
-    for warning in caught:
-        if issubclass(warning.category, OtherProblemStartWarning):
-            typer.echo(f"note: {warning.message}", err=True)
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return start
+    with warnings_as_notes(OtherProblemStartWarning):
+        return read_solution(path, model)
 
 
 # ------------------------------------------------- output file and SIGTERM

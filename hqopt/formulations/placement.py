@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ from typing import Any
 import dimod
 import numpy as np
 
-from hqopt.errors import ModelError, SpecError
+from hqopt.errors import ModelError, SitesStillDownWarning, SpecError
 from hqopt.formulations import fields as F
 from hqopt.formulations.placement_bound import BOUND_SECONDS, LP_METHOD, PlacementBound, placement_lower_bound
 from hqopt.formulations.placement_heuristic import greedy_plan
@@ -229,6 +230,7 @@ class Placement:
         current: Mapping[str, Any] | None = None,
         *,
         down: str | Sequence[str] = (),
+        up: str | Sequence[str] = (),
         max_moves: int | None = None,
         move_cost: float | None = None,
     ) -> Placement:
@@ -236,22 +238,36 @@ class Placement:
 
         ``current`` is ``{service: site}``, a decoded answer (``{"assignment": ...}``)
         or a whole ``Result`` JSON dict (``hqopt solve --output``); it may name
-        sites that are down. ``move_cost`` replaces the spec's ``migration_cost``
-        (services with their own keep it). Arguments left out keep the instance's.
+        sites that are down. Sites down in the instance or in ``current``'s
+        answer (a re-plan's result) stay down, with a :class:`SitesStillDownWarning`
+        naming those of ``current``, unless ``up`` names them: they run again.
+        ``move_cost`` replaces the spec's ``migration_cost`` (services with their
+        own keep it). Arguments left out keep the instance's.
 
         >>> p = Placement.from_spec({"sites": [{"name": "a", "capacity": {"cpu": 2}}, {"name": "b", "capacity": {"cpu": 2}}],
         ...                          "services": [{"name": "s", "demand": {"cpu": 1}}]})
         >>> q = p.replan({"s": "a"}, down=["a"], max_moves=1)
         >>> q.allowed["s"], q.check({"s": "b"}).moves
         (['b'], ['s'])
+        >>> q.replan({"s": "b"}, up="a").down
+        ()
         """
-        from hqopt.formulations.placement_spec import apply_operations, plan_of
+        from hqopt.formulations.placement_spec import apply_operations, down_of, plan_of
 
         spec: dict[str, Any] = {"current": plan_of(current) if current is not None else self.current}
         if move_cost is not None and not spec["current"]:  # (max_moves: checked with the other fields)
             raise SpecError("migration_cost", "counts moves from a current placement: give one (--current, or current: in the spec)", source="re-plan")
-        down = [down] if isinstance(down, str) else list(down)  # one site's name is not a list of letters
-        spec["sites_down"] = sorted(set(self.down) | set(down))
+        down, up = ([names] if isinstance(names, str) else list(names) for names in (down, up))  # one name is not a list of letters
+        site_names = {site.name for site in self.sites}
+        for name in up:
+            if name not in site_names:
+                raise SpecError("up", f"unknown site {name!r}", source="re-plan")
+            if name in down:
+                raise SpecError("up", f"site {name!r} is named both down and up", source="re-plan")
+        carried = sorted(set(down_of(current)) - set(self.down) - set(down) - set(up))
+        if carried:
+            warnings.warn(SitesStillDownWarning(carried), stacklevel=2)
+        spec["sites_down"] = sorted((set(self.down) | set(carried) | set(down)) - set(up))
         if max_moves is not None or self.max_moves is not None:
             spec["max_moves"] = self.max_moves if max_moves is None else max_moves
         spec["migration_cost"] = self.move_cost if move_cost is None else move_cost

@@ -88,6 +88,23 @@ def plan_of(data: Any) -> dict[str, Any]:
     return dict(data)
 
 
+def down_of(data: Any) -> list[str]:
+    """The sites a Result JSON dict or a decoded answer marks down (``decoded.sites[*].down``); [] for a
+    plain ``{service: site}`` plan.
+
+    >>> down_of({"assignment": {"s": "b"}, "sites": [{"site": "a", "down": True}, {"site": "b", "down": False}]})
+    ['a']
+    """
+    if not isinstance(data, Mapping):
+        return []
+    if isinstance(data.get("decoded"), Mapping):  # a Result
+        data = data["decoded"]
+    rows = data.get("sites") if isinstance(data.get("assignment"), Mapping) else None
+    if not isinstance(rows, list):
+        return []
+    return [str(row["site"]) for row in rows if isinstance(row, Mapping) and row.get("down") is True and "site" in row]
+
+
 def apply_operations(p: Placement, spec: Mapping[str, Any]) -> Placement:
     """``p`` with the operational fields of ``spec``: current, sites_down, max_moves, migration_cost."""
     site_names = {s.name for s in p.sites}
