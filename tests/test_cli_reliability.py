@@ -6,6 +6,7 @@ Each test here failed before the fix it guards.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import json
 import os
 import re
@@ -274,3 +275,22 @@ def test_qaplib_row_with_an_extra_number_names_its_line(tmp_path, no_solving):
 def test_a_tune_spec_given_to_solve_points_to_tune(no_solving):
     code, _, err = run_cli("solve", str(PROBLEMS / "hpo/churn.yaml"))
     assert code == EXIT_BAD_INPUT and "this looks like an `hqopt tune` spec" in err
+
+
+@pytest.mark.parametrize("flag", [[], ["--json"]])
+def test_a_reader_closing_stdout_early_loses_no_file_and_no_exit_code(tmp_path, flag):
+    """`hqopt solve ... --output r.json | head -1`: the files are written before stdout, and a closed pipe
+    ends the printing quietly with the solve's own exit code (it was a silent exit 1 and no r.json)."""
+    out_file, png = tmp_path / "r.json", tmp_path / "p.png"
+    plot = ["--plot", str(png)] if importlib.util.find_spec("matplotlib") else []
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hqopt", "solve", str(PROBLEMS / "placement/small.yaml"), "-t", "1", "--seed", "0",
+         "--output", str(out_file), *plot, *flag],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    proc.stdout.close()  # the reader is gone before anything is printed
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "error" not in err
+    assert hqopt.Result.from_json(out_file.read_text()).feasible
+    assert not plot or png.stat().st_size > 0

@@ -9,7 +9,9 @@ code 2 -- never a traceback.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
 
 from hqopt import __version__
 from hqopt.errors import HqoptError, bounded
@@ -74,6 +77,28 @@ def warnings_as_notes(*categories: type[Warning]) -> Iterator[None]:
             typer.echo(f"note: {warning.message}", err=True)
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
+class _StdoutConsole(Console):
+    """A Rich console on stdout whose closed pipe raises BrokenPipeError (Rich itself exits 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, "stdout was closed")
+
+
+def stdout_console() -> Console:
+    """The console a command prints its tables on: a reader that closes the pipe early
+    (``| head``) raises BrokenPipeError, which :func:`stdout_closed` then handles."""
+    return _StdoutConsole()
+
+
+def stdout_closed() -> None:
+    """After a BrokenPipeError on stdout: send the rest of stdout to /dev/null, so that the
+    command still finishes (its files written, its exit code its own) and the exit's flush is silent."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # (not a real file: a test's capture)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def file_name(flag: str) -> Callable[[str], Path]:

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
-from hqopt.cli.app import check_writable_flag, fail, warnings_as_notes
+from hqopt.cli.app import check_writable_flag, fail, stdout_console, warnings_as_notes
 from hqopt.errors import HqoptError, SitesStillDownWarning, SpecError
 from hqopt.model import Model
 from hqopt.result import Result
@@ -67,7 +66,7 @@ def print_report(model: Model, result: Result) -> bool:
     if not hasattr(source, "report") or result.decoded is None:
         return False
     report = source.report(result)
-    console = Console()
+    console = stdout_console()
     if console.is_terminal:
         console.print(report)
     else:

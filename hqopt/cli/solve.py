@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -41,6 +42,8 @@ from hqopt.cli.app import (
     check_writable_flag,
     fail,
     file_name,
+    stdout_closed,
+    stdout_console,
     warnings_as_notes,
 )
 from hqopt.errors import HqoptError, NotSearchedWarning, OtherProblemStartWarning, bounded
@@ -249,24 +252,35 @@ def _check_overwrites(written: dict[str, Path | None], problem_file: str) -> Non
 
 
 def _report(result: Result, model: Any, output: Path | None, plot: Path | None, *, as_json: bool, quiet: bool) -> None:
-    """Print the result, write ``--output``, draw ``--plot``; a failed write keeps the result on stdout, exit 2."""
-    if as_json:
-        typer.echo(result.to_json())
-    elif not quiet:
-        has_report = domain.formulation(model) is not None and hasattr(domain.formulation(model), "report")
-        _print_summary(result, model.metadata, solution=not has_report)
-        if has_report:
-            domain.print_report(model, result)
+    """Write ``--output``, draw ``--plot``, print the result; a failed write puts the result on stdout, exit 2.
+
+    The files come first: a reader that closes stdout early (``| head -1``) loses
+    nothing, and the command still ends with the solve's exit code.
+    """
+    failed = None
     if output is not None:
         try:
             write_atomic(output, result.to_json() + "\n")
         except HqoptError as exc:
-            if not as_json:  # nothing is lost: the full result goes to stdout instead
-                typer.echo(result.to_json())
-            typer.echo(f"error: --output: {bounded(str(exc))}; the result is on stdout", err=True)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+            failed = exc
     if plot is not None:
         domain.plot(model, result, plot)
+    try:
+        if as_json:
+            typer.echo(result.to_json())
+        elif not quiet:
+            has_report = domain.formulation(model) is not None and hasattr(domain.formulation(model), "report")
+            _print_summary(result, model.metadata, solution=not has_report)
+            if has_report:
+                domain.print_report(model, result)
+        if failed is not None and not as_json:  # nothing is lost: the full result goes to stdout instead
+            typer.echo(result.to_json())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_closed()
+    if failed is not None:
+        typer.echo(f"error: --output: {bounded(str(failed))}; the result is on stdout", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 class _Terminated(BaseException):  # not an Exception: no reader's `except Exception` may swallow it
@@ -342,7 +356,7 @@ def _print_summary(result: Result, metadata: dict[str, Any], solution: bool = Tr
     table.add_column()
     for name, text, style in rows:
         table.add_row(name, Text(text, style=style))
-    Console().print(table)
+    stdout_console().print(table)
     _print_ledger(result.info.get("subsolvers"))
 
 
@@ -362,7 +376,7 @@ def _print_ledger(ledger: dict[str, dict[str, Any]] | None) -> None:
             f"{row.get('seconds', 0.0):.2f}", f"{sizes.get('min', 0)}/{sizes.get('median', 0):g}/{sizes.get('max', 0)}",
             "-" if qpu is None else f"{qpu:.4f}",
         )
-    Console().print(table)
+    stdout_console().print(table)
 
 
 def _solution_summary(result: Result, limit: int = 240) -> str:
