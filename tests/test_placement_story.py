@@ -22,7 +22,7 @@ def story_commands() -> list[list[str]]:
     for block in story.split("```bash\n")[1:]:
         for line in block.split("```", 1)[0].splitlines():
             if line.startswith("hqopt "):
-                commands.append(shlex.split(line)[1:])
+                commands.append(shlex.split(line, comments=True)[1:])
     return commands
 
 
@@ -34,7 +34,7 @@ def _placement(path: Path) -> Placement:
 
 def test_the_story_has_the_commands_it_tells():
     names = [c[0] for c in story_commands()]
-    assert names == ["generate", "solve", "analyze", "solve"]
+    assert names == ["generate", "solve", "analyze", "solve", "solve", "solve"]
     replan = story_commands()[3]
     for flag in ("--current", "--site-down", "--max-moves", "--move-cost", "--plot"):
         assert flag in replan
@@ -42,7 +42,7 @@ def test_the_story_has_the_commands_it_tells():
 
 def test_sre_story_end_to_end(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    generate, place, _analyze, replan = story_commands()
+    generate, place, _analyze, replan, second_failure, back_up = story_commands()
     assert main(generate) == 0
     assert main(place) == 0
     out = capsys.readouterr().out
@@ -73,11 +73,25 @@ def test_sre_story_end_to_end(tmp_path, monkeypatch, capsys):
     assert check.feasible, check.violations
     assert (tmp_path / "replan.png").stat().st_size > 10_000
 
+    # a second failure, re-planned from the re-plan: the first down site stays down (a note says so)
+    assert second_failure[second_failure.index("--current") + 1] == "replan.json"
+    assert main([*second_failure, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert f"note: site {down} is down in the current plan's result and stays down" in captured.err
+    second_down = second_failure[second_failure.index("--site-down") + 1]
+    third = json.loads(captured.out)["decoded"]
+    assert third["feasible"] and not {down, second_down} & set(third["assignment"].values())
+    # the first site is back: services may use it again, and nothing is down
+    assert back_up[back_up.index("--site-up") + 1] == down
+    assert main([*back_up, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "note:" not in captured.err and not [r for r in json.loads(captured.out)["decoded"]["sites"] if r["down"]]
+
 
 @pytest.mark.slow
 def test_story_analyze_gives_a_verdict(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    generate, _place, analyze, _replan = story_commands()
+    generate, _place, analyze, *_replans = story_commands()
     assert main(generate) == 0
     assert main(analyze) == 0
     out = capsys.readouterr().out

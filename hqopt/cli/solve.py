@@ -263,8 +263,12 @@ def _report(result: Result, model: Any, output: Path | None, plot: Path | None, 
             write_atomic(output, result.to_json() + "\n")
         except HqoptError as exc:
             failed = exc
+    plot_failed = None
     if plot is not None:
-        domain.plot(model, result, plot)
+        try:
+            domain.plot(model, result, plot)
+        except typer.Exit as exc:  # (its error is on stderr already) the result is printed all the same
+            plot_failed = exc
     try:
         if as_json:
             typer.echo(result.to_json())
@@ -281,6 +285,8 @@ def _report(result: Result, model: Any, output: Path | None, plot: Path | None, 
     if failed is not None:
         typer.echo(f"error: --output: {bounded(str(failed))}; the result is on stdout", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
+    if plot_failed is not None:
+        raise plot_failed
 
 
 class _Terminated(BaseException):  # not an Exception: no reader's `except Exception` may swallow it
