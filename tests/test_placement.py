@@ -289,3 +289,22 @@ def test_the_size_checks_layout_is_reused_only_for_an_unchanged_placement():
     assert model.num_variables == 4 and ("open", "a") in model.variables
     p.weights["opening"] = 0.0
     assert p.to_model().num_variables == 2
+
+
+def test_a_zone_name_reused_in_another_region_is_another_zone():
+    """Zone `a` of region eu and zone `a` of region us: two fault domains, charged cross-region latency."""
+    p = Placement.from_spec({
+        "sites": [{"name": "eu-a-1", "zone": "a", "region": "eu", "capacity": {"cpu": 8}},
+                  {"name": "us-a-1", "zone": "a", "region": "us", "capacity": {"cpu": 8}},
+                  {"name": "eu-b-1", "zone": "b", "region": "eu", "capacity": {"cpu": 8}}],
+        "services": [{"name": "db-1", "demand": {"cpu": 5}, "group": "db"}, {"name": "db-2", "demand": {"cpu": 5}, "group": "db"}],
+        "traffic": [["db-1", "db-2", 3]],
+        "rules": {"anti_affinity": [{"group": "db", "scope": "zone"}], "pin": {"db-1": "eu-a-1", "db-2": "us-a-1"}},
+    })  # fmt: skip
+    assert [s.zone for s in p.sites] == ["eu/a", "us/a", "b"]
+    check = p.check({"db-1": "eu-a-1", "db-2": "us-a-1"})
+    assert check.feasible, check.violations  # they were one zone: the pins broke the anti-affinity rule
+    assert p.latency[0, 1] == 16.0 and p.latency[0, 2] == 4.0  # other region; same region, other zone
+    assert check.costs["communication"] == 3 * 16.0
+    result = hqopt.solve(p, backend="exact")
+    assert result.feasible and result.objective == pytest.approx(48.0)

@@ -165,7 +165,20 @@ def _parse_sites(items: list[Any] | None) -> list[Site]:
                 region=F.text(item, "region", where, default=zone) or zone,
             )
         )
-    return sites
+    return _zones_within_regions(sites)
+
+
+def _zones_within_regions(sites: list[Site]) -> list[Site]:
+    """Sites whose zone name recurs in another region (zone ``a`` of ``eu`` and of ``us``) get the zone
+    ``region/zone``: zones nest in regions, so those are two zones, not one spanning both.
+
+    >>> [s.zone for s in _zones_within_regions([Site("x", {}, zone="a", region="eu"), Site("y", {}, zone="a", region="us")])]
+    ['eu/a', 'us/a']
+    """
+    regions: dict[str, set[str]] = {}
+    for site in sites:
+        regions.setdefault(site.zone, set()).add(site.region)
+    return [replace(s, zone=f"{s.region}/{s.zone}") if len(regions[s.zone]) > 1 else s for s in sites]
 
 
 def _parse_resources(spec: Mapping[str, Any], sites: list[Site]) -> list[str]:
