@@ -51,6 +51,8 @@ from hqopt.tracker import Tracker
 
 #: penalty rounds when there is no time limit (each is the backend's default effort)
 DEFAULT_PENALTY_ROUNDS = 6
+#: ``MemberOutcome.info["skipped"]`` of a member whose time ran out before its first round
+NO_TIME_LEFT = "no time left after compilation"
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def run_member(
     for index in range(rounds):
         if budget.expired():
             if index == 0:
-                outcome.info["skipped"] = "no time left after compilation" if budget.limited else "stopped"
+                outcome.info["skipped"] = NO_TIME_LEFT if budget.limited else "stopped"
             break
         if index and budget.time_limit is not None and budget.remaining() < 0.02 * budget.time_limit:
             break

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import threading
@@ -37,7 +38,7 @@ from hqopt.compile import compile_for
 from hqopt.cost import QPU_TIME_KEY, CostMeter
 from hqopt.errors import ArgumentError, NotSearchedWarning
 from hqopt.model import Label, Model, Sense, as_model
-from hqopt.race import Member, MemberOutcome, RaceSettings, run_race
+from hqopt.race import NO_TIME_LEFT, Member, MemberOutcome, RaceSettings, run_race
 from hqopt.result import Result, Status, Timing
 from hqopt.samples import cached_constraint_rows
 from hqopt.tracker import Progress, Tracker, as_numbers
@@ -260,6 +261,14 @@ def _result(
         info["compile"] = (  # nothing at all by the deadline: say why (solve warns with it)
             f"{', '.join(left)} handed in no sample before the time limit ended and {'was' if len(left) == 1 else 'were'} "
             "left running past it (a sampler that takes no time limit cannot be stopped early); give more time, or no limit"
+        )
+    late = [m.name for m in members if m.name in outcomes and outcomes[m.name].info.get("skipped") == NO_TIME_LEFT]
+    if tracker.best_row is None and late and len(late) == len(outcomes) and time_limit is not None and "compile" not in info:
+        ready = time.perf_counter() - t_start
+        info["compile"] = (  # every member found its time gone before it began
+            f"the {time_limit:g} s time limit ran out before {', '.join(late)} could start: getting ready took about "
+            f"{ready:.2f} s (the first solve in a process also loads the backends' libraries, e.g. OR-Tools 0.5 s); "
+            f"give a larger time limit (-t), e.g. {max(1, math.ceil(2 * ready))} s"
         )
     if tracker.target is not None:
         info.update(target=tracker.target, time_to_target=tracker.time_to_target)

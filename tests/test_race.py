@@ -208,3 +208,25 @@ def test_a_sampler_left_behind_with_nothing_says_why():
         result = hqopt.solve(bqm, backend=_SlowSampler(3.0), time_limit=0.3, seed=0)
     assert result.solution is None and "abandoned" in result.info
     assert "left running past it" in result.summary()
+
+
+def test_a_limit_spent_before_any_member_starts_says_so(monkeypatch):
+    """A first solve in a process loads the backends' libraries inside the limit (OR-Tools: 0.5 s): when
+    that leaves no member any time, the Result says so (a warning row in the CLI) instead of a bare 'unknown'."""
+    import sys
+
+    from hqopt.errors import NotSearchedWarning
+
+    solve_module = sys.modules["hqopt.solve"]  # (hqopt.solve is the function)
+
+    real = solve_module._members
+
+    def slow_members(*args, **kwargs):
+        time.sleep(0.3)  # as importing OR-Tools and the engine does on a first solve
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_members", slow_members)
+    model = hqopt.io.load(REPO / "problems" / "qap" / "chr12a.dat")
+    with pytest.warns(NotSearchedWarning, match=r"the 0.2 s time limit ran out before sa, tabu could start: getting ready took about 0\.\d\d s"):
+        result = hqopt.solve(model, backend=["sa", "tabu"], time_limit=0.2, seed=0, initial={})
+    assert result.solution is None and result.info["compile"].endswith("give a larger time limit (-t), e.g. 1 s")
