@@ -208,6 +208,18 @@ def test_an_interrupt_before_any_solution_says_so(monkeypatch):
     assert "interrupted: no solution was found before the interrupt" in err and "best solution" not in err
 
 
+def test_a_ctrl_c_while_the_file_is_read_says_so(monkeypatch):
+    """A Ctrl-C that no command handles (here: while the file is read) is one line and exit 130; typer alone said nothing."""
+    import hqopt.io
+
+    def interrupted_load(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hqopt.io, "load", interrupted_load)
+    code, out, err = run_cli("solve", str(PROBLEMS / "qubo/bqp50.txt#1"), "-t", "1")
+    assert code == 130 and out == "" and err == "interrupted (Ctrl-C) before there was anything to report\n"
+
+
 def test_flag_errors_name_the_flag_given(tmp_path):
     code, _, err = run_cli("convert", str(PROBLEMS / "qubo/bqp50.txt#1"), str(tmp_path / "x.qubo"), "--to", "nosuch")
     assert code == 2 and err.startswith("error: --to: unknown format 'nosuch'")  # it named --format
