@@ -136,7 +136,7 @@ class _LiveStatus:
 def solve(
     file: str = typer.Argument(..., metavar="FILE", help="Problem file (FILE#K picks problem K of a multi-problem file)."),
     backend: str = typer.Option("auto", "--backend", "-b", help="Backend name (see 'hqopt backends'); 'auto' picks and says why; a,b races them."),
-    time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Wall-clock seconds for the whole solve (0: the backend's default effort, no limit)."),
+    time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Wall-clock seconds for the whole solve (0: the backend's default effort, no limit; CP-SAT's is up to 60 s, also in auto's races)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed: replays an untimed run exactly (a timed one up to where the clock stops it); drawn and reported when omitted."),
     option: list[str] = typer.Option([], "--option", help="Backend option key=value (repeatable): a number, true/false, text or a JSON list, e.g. num_reads=100, beta_range=[0.1,4]."),
     instance: int | None = typer.Option(None, "--instance", help="Problem K (1-based) of a multi-problem file."),
