@@ -308,3 +308,34 @@ def test_a_zone_name_reused_in_another_region_is_another_zone():
     assert check.costs["communication"] == 3 * 16.0
     result = hqopt.solve(p, backend="exact")
     assert result.feasible and result.objective == pytest.approx(48.0)
+
+
+@pytest.mark.parametrize(
+    "together, apart, refused",
+    [("site", "site", True), ("site", "zone", True), ("zone", "region", True), ("zone", "site", False), ("region", "zone", False)],
+)
+def test_affinity_that_contradicts_anti_affinity_is_refused_up_front(together, apart, refused):
+    """Together on one `together` domain implies together on every wider one: more of a group there than
+    the anti-affinity rule allows has no plan (the solvers searched in vain, then said 'unknown')."""
+    spec = {
+        "sites": [{"name": f"s{i}", "zone": f"z{i // 2}", "region": f"r{i // 4}", "capacity": {"cpu": 8}} for i in range(8)],
+        "services": [{"name": f"db-{i}", "demand": {"cpu": 1}, "group": "db"} for i in range(3)],
+        "rules": {"anti_affinity": [{"group": "db", "scope": apart}], "affinity": [{"services": ["db-0", "db-1"], "scope": together}]},
+    }
+    if refused:
+        with pytest.raises(SpecError, match=rf"'rules.affinity\[0\]': puts db-0, db-1 on one {together}, but rules.anti_affinity\[0\] allows at most 1"):
+            Placement.from_spec(spec)
+    else:
+        p = Placement.from_spec(spec)
+        result = hqopt.solve(p, backend="exact" if len(p.to_model().variables) <= 20 else "cpsat", time_limit=5, seed=0)
+        assert result.feasible and p.check(result.decoded["assignment"]).feasible
+    spec["rules"]["anti_affinity"][0]["max_per_domain"] = 2  # two of the group may share: no contradiction
+    assert Placement.from_spec(spec).affinity
+
+
+def test_an_affinity_rule_naming_a_service_twice_is_refused():
+    spec = {"sites": [{"name": "a", "capacity": {"cpu": 4}}],
+            "services": [{"name": "x", "demand": {"cpu": 1}}, {"name": "y", "demand": {"cpu": 1}}],
+            "rules": {"affinity": [{"services": ["x", "y", "x"]}]}}  # fmt: skip
+    with pytest.raises(SpecError, match=r"'rules.affinity\[0\].services': names 'x' twice"):
+        Placement.from_spec(spec)

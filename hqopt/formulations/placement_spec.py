@@ -52,6 +52,7 @@ def parse(spec: Mapping[str, Any]) -> Placement:
     groups = {s.group for s in services if s.group is not None}
     anti = [_parse_anti(item, F.join("rules.anti_affinity", k), groups) for k, item in enumerate(F.sequence(rules.get("anti_affinity", []), "rules.anti_affinity"))]
     affinity = [_parse_affinity(item, F.join("rules.affinity", k), service_names) for k, item in enumerate(F.sequence(rules.get("affinity", []), "rules.affinity"))]
+    _check_rules_agree(anti, affinity, services)
     weights = {t: 1.0 for t in TERMS}
     objective = F.mapping(spec.get("objective", {}) or {}, "objective")
     F.no_unknown_keys(objective, TERMS, "objective")
@@ -388,4 +389,30 @@ def _parse_affinity(item: Any, where: str, services: set[str]) -> Affinity:
     names = [F.known(F.name(s, F.join(F.join(where, "services"), k)), services, F.join(where, "services"), "service") for k, s in enumerate(F.sequence(item.get("services"), F.join(where, "services")))]
     if len(names) < 2:
         raise SpecError(F.join(where, "services"), "must name at least two services")
+    repeated = sorted({s for s in names if names.count(s) > 1})
+    if repeated:
+        raise SpecError(F.join(where, "services"), f"names {', '.join(map(repr, repeated))} twice")
     return Affinity(tuple(names), F.choice(item, "scope", where, SCOPES, "site"))
+
+
+def _check_rules_agree(anti: list[AntiAffinity], affinity: list[Affinity], services: list[Service]) -> None:
+    """Refuse an affinity rule that puts more services of a group in one domain than an anti-affinity
+    rule of that group allows there (same site implies same zone and region): no plan could keep both.
+
+    >>> _check_rules_agree([AntiAffinity("db", "zone")], [Affinity(("a", "b"), "site")], [Service("a", {}, group="db"), Service("b", {}, group="db")])
+    Traceback (most recent call last):
+    ...
+    hqopt.errors.SpecError: field 'rules.affinity[0]': puts a, b on one site, but rules.anti_affinity[0] allows at most 1 of group 'db' per zone
+    """
+    group_of = {s.name: s.group for s in services}
+    for j, together in enumerate(affinity):
+        for k, apart in enumerate(anti):
+            if SCOPES.index(apart.scope) < SCOPES.index(together.scope):
+                continue  # apart on sites, together in a zone: both can hold
+            members = [s for s in together.services if group_of[s] == apart.group]
+            if len(members) > apart.max_per_domain:
+                raise SpecError(
+                    F.join("rules.affinity", j),
+                    f"puts {', '.join(members)} on one {together.scope}, but {F.join('rules.anti_affinity', k)} "
+                    f"allows at most {apart.max_per_domain} of group {apart.group!r} per {apart.scope}",
+                )
