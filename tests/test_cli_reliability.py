@@ -15,9 +15,11 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
+import yaml
 
 import hqopt
 from hqopt import io
@@ -253,6 +255,9 @@ def test_the_table_says_when_the_warm_start_was_never_beaten_or_the_engine_never
         ("g.txt", "4 4\n1 2 1\n2 3 1\n3 3 1\n3 4 1\n", "g.txt:4: self-loop on vertex 3"),
         ("g3.txt", "4 4\n1 2 1\n2 3\n3 4 1\n1 4 1\n", "g3.txt:3: expected an edge 'i j w'"),
         ("k.yaml", "kind: knapsak\n", "known kinds: cqm, facility, knapsack, maxcut, placement, qap, qubo"),
+        ("inf.qubo", "0 1 1e999\n1 1 2\n", "inf.qubo:1: the bias must be a plain decimal number like -1.5 (COO has no exponent, inf or nan), got '1e999'"),
+        ("long.yaml", "kind: qubo\nterms:\n  - [a, a, " + "9" * 5000 + "]\n", "long.yaml:3: a number of 5000 digits: at most 4300 can be read"),
+        ("long.json", '{"kind": "qubo", "terms": [["a", "a", ' + "9" * 5000 + "]]}", "long.json:1: a number of 5000 digits: at most 4300 can be read"),
     ],
 )
 def test_bad_files_once_read_silently_are_one_line_errors_exit_2(tmp_path, no_solving, name, text, message):
@@ -294,3 +299,37 @@ def test_a_reader_closing_stdout_early_loses_no_file_and_no_exit_code(tmp_path, 
     assert "Traceback" not in err and "error" not in err
     assert hqopt.Result.from_json(out_file.read_text()).feasible
     assert not plot or png.stat().st_size > 0
+
+
+def test_convert_says_what_it_negates_names_what_collides_and_keeps_its_input(tmp_path):
+    code, _, err = run_cli("convert", str(PROBLEMS / "qubo/bqp50.txt#1"), str(tmp_path / "b.sparse"))
+    assert code == 0 and "note: Biq Mac files are minimisations: wrote the minimisation form (objective negated)" in err
+    code, _, err = run_cli("convert", str(tmp_path / "b.sparse"), str(tmp_path / "back.txt"), "--to", "orlib-bqp")
+    assert code == 0 and "note: OR-Library BQP files are maximisations: wrote the maximisation form (objective negated)" in err
+    lp = tmp_path / "k.lp"
+    lp.write_text((PROBLEMS / "lp/knapsack.lp").read_text())
+    before = lp.read_text()
+    code, _, err = run_cli("convert", str(lp), str(tmp_path / "." / "k.lp"))
+    assert code == 2 and err.startswith("error: OUT is the input file") and lp.read_text() == before
+    spec = tmp_path / "collide.yaml"
+    spec.write_text('kind: cqm\nvariables: {"a-b": binary, "a_b": binary}\nobjective: {linear: {"a-b": 1, "a_b": 2}}\n')
+    code, _, err = run_cli("convert", str(spec), str(tmp_path / "c.lp"))
+    assert code == 2 and "variables 'a-b' and 'a_b' would both be named 'a_b'" in err
+
+
+def test_a_placement_plan_given_as_initial_points_to_current(tmp_path):
+    plan = tmp_path / "plan.json"
+    spec = yaml.safe_load(Path(SMALL_PLACEMENT).read_text())
+    plan.write_text(json.dumps({s["name"]: spec["sites"][0]["name"] for s in spec["services"]}))
+    code, _, err = run_cli("solve", SMALL_PLACEMENT, "--initial", str(plan), "-t", "1")
+    assert code == 2 and "is not in the model (a {service: site} plan to re-plan from is given with --current)" in err
+
+
+def test_a_placement_whose_costs_overflow_is_one_line_without_numpy_warnings(tmp_path):
+    spec = tmp_path / "huge.yaml"
+    spec.write_text("kind: placement\nsites:\n  - {name: a, capacity: {cpu: 4}, price: {cpu: 1.0e+308}}\n"
+                    "services:\n  - {name: s, demand: {cpu: 2}}\n")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow RuntimeWarning would fail here
+        code, _, err = run_cli("info", str(spec))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "non-finite coefficient" in err

@@ -271,7 +271,7 @@ def test_coo_reads_qbsolv_files_and_keeps_exact_values(tmp_path):
     io.save(model, tmp_path / "again.coo")
     same_model(model, io.load(tmp_path / "again.coo"))
     path.write_text("0 0 1\n0 1 x\n")
-    with pytest.raises(FormatError, match=r"q.qubo:2: expected 'i j bias'"):
+    with pytest.raises(FormatError, match=r"q.qubo:2: the bias must be a plain decimal number like -1.5 .*, got 'x'"):
         io.load(path)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from hqopt.cli.app import app, file_name
+from hqopt.cli.app import app, fail, file_name
 
 EXAMPLES = """Examples:
 
@@ -25,6 +25,8 @@ EXAMPLES = """Examples:
 
 #: formats that store the minimisation form of a max model
 MIN_ONLY = {"dimod": "dimod files have no sense", "biqmac": "Biq Mac files are minimisations"}
+#: formats that store the maximisation form of a min model
+MAX_ONLY = {"orlib-bqp": "OR-Library BQP files are maximisations"}
 
 
 @app.command(epilog=EXAMPLES)
@@ -38,6 +40,8 @@ def convert(
     """Convert a problem file to another format (reading OUT back gives the same model)."""
     from hqopt.io import format_for_output, get_format, load, save
 
+    if Path(source.partition("#")[0]).resolve() == target.resolve():
+        raise fail(f"OUT is the input file {target}: converting onto it would replace it; write another file")
     model = load(source, format=format, instance=instance)
     fmt = get_format(to, flag="--to") if to else format_for_output(target)
     save(model, target, format=fmt.name)
@@ -52,3 +56,5 @@ def convert(
         typer.echo(f"note: {model.metadata.get('source', source)} holds {count} problems; wrote problem {model.metadata.get('instance')} (pick another with IN#K)", err=True)
     if model.sense.value == "max" and fmt.name in MIN_ONLY:
         typer.echo(f"note: {MIN_ONLY[fmt.name]}: wrote the minimisation form (objective negated)", err=True)
+    if model.sense.value == "min" and fmt.name in MAX_ONLY:
+        typer.echo(f"note: {MAX_ONLY[fmt.name]}: wrote the maximisation form (objective negated)", err=True)

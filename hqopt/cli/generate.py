@@ -61,7 +61,7 @@ def generate(
         typer.echo(text, nl=False)
     else:
         write_atomic(output, text)
-        typer.echo(f"wrote {output} ({services} services, {sites} sites)", err=True)
+        typer.echo(f"wrote {output} ({services} service{'s' * (services != 1)}, {sites} site{'s' * (sites != 1)})", err=True)
 
 
 def dump_spec(spec: dict) -> str:

@@ -46,7 +46,7 @@ from hqopt.cli.app import (
     stdout_console,
     warnings_as_notes,
 )
-from hqopt.errors import HqoptError, NotSearchedWarning, OtherProblemStartWarning, bounded
+from hqopt.errors import FormatError, HqoptError, NotSearchedWarning, OtherProblemStartWarning, bounded
 from hqopt.io.base import write_atomic
 from hqopt.result import Result
 from hqopt.solve import Progress
@@ -214,8 +214,13 @@ def _read_start(path: Path, model: Any) -> dict[Any, float]:
     """``--initial``'s assignment; the reader's warning that it is another problem's result becomes a note."""
     from hqopt.io.solution import read_solution
 
-    with warnings_as_notes(OtherProblemStartWarning):
-        return read_solution(path, model)
+    try:
+        with warnings_as_notes(OtherProblemStartWarning):
+            return read_solution(path, model)
+    except FormatError as exc:
+        if hasattr(domain.formulation(model), "replan") and "is not in the model" in exc.reason:
+            raise FormatError(exc.path, exc.line, f"{exc.reason} (a {{service: site}} plan to re-plan from is given with --current)") from None
+        raise
 
 
 # ------------------------------------------------- output file and SIGTERM

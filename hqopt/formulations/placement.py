@@ -277,6 +277,7 @@ class Placement:
             raise SpecError(exc.field, exc.reason, source="re-plan") from None
 
     # ------------------------------------------------------------------ model
+    @np.errstate(over="ignore", invalid="ignore")  # an overflowing cost is the model check's one-line error, not numpy's warning
     def to_model(self) -> Model:
         """The CQM: one-hot assignment, capacities, rules, weighted cost objective (built from arrays)."""
         layout = self._layout()

@@ -63,6 +63,9 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
             continue
         match = _TERM.match(line)
         if not match or match.group(3) in ("", "+", "-", ".") or not re.search(r"\d", match.group(3)):
+            tokens = stripped.split()
+            if len(tokens) == 3 and tokens[0].isdigit() and tokens[1].isdigit():
+                raise FormatError(source, number, f"the bias must be a plain decimal number like -1.5 (COO has no exponent, inf or nan), got {shorten(tokens[2])}")
             raise FormatError(source, number, f"expected 'i j bias' with integer i, j >= 0, got {shorten(stripped, 60)}")
         if len(match.group(1)) > 10 or len(match.group(2)) > 10 or max(int(match.group(1)), int(match.group(2))) > MAX_INDEX:
             raise FormatError(source, number, f"variable index out of range (at most {MAX_INDEX})")
@@ -87,7 +90,7 @@ def write(model: Model, path: Path) -> None:
     """The model's objective in COO (minimisation form; see the module docstring)."""
     cqm = model.cqm
     if cqm.constraints:
-        raise ModelError(f"COO files hold unconstrained models only; this one has {len(cqm.constraints)} constraints (write lp or a cqm spec)")
+        raise ModelError(f"COO files hold unconstrained models only; this one has {len(cqm.constraints)} constraint{'s' * (len(cqm.constraints) != 1)} (write lp or a cqm spec)")
     vartypes = {cqm.vartype(v).name for v in cqm.variables}
     if not vartypes <= {"BINARY"} and vartypes != {"SPIN"}:
         raise ModelError(f"COO files hold all-binary or all-spin models; this one has {', '.join(sorted(vartypes))} variables")

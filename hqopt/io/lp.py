@@ -26,7 +26,7 @@ import dimod.lp
 
 from hqopt.errors import FormatError, ModelError
 from hqopt.io import lp_syntax
-from hqopt.io.base import FileFormat, ReadOptions, write_atomic
+from hqopt.io.base import FileFormat, ReadOptions, shorten, write_atomic
 from hqopt.model import Model, Sense
 
 _SECTION = re.compile(r"^\s*(minimi[sz]e|maximi[sz]e|minimum|maximum|min|max|subject\s+to|such\s+that|st|s\.t\.)\s*(:|$|\s)", re.I | re.M)
@@ -124,7 +124,11 @@ def _lp_labels(cqm: dimod.ConstrainedQuadraticModel) -> tuple[dimod.ConstrainedQ
     mapping = {v: lp_name(v) for v in cqm.variables}
     renamed = {v: n for v, n in mapping.items() if v != n}
     if len(set(mapping.values())) != len(mapping):
-        raise ModelError("cannot write an LP file: renaming labels for LP would merge two variables")
+        first: dict[str, Hashable] = {}
+        for v, n in mapping.items():
+            if n in first:
+                raise ModelError(f"cannot write an LP file: variables {shorten(str(first[n]))} and {shorten(str(v))} would both be named {shorten(n)} (LP names allow letters, digits and a few symbols); rename one")
+            first[n] = v
     constraint_names = {c: lp_name(c, prefix="c") for c in cqm.constraints}
     if not renamed and all(c == n for c, n in constraint_names.items()):
         return cqm, {}

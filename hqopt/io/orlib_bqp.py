@@ -70,7 +70,7 @@ def unconstrained_bqm(model: Model, fmt: str) -> dimod.BinaryQuadraticModel:
     """The objective of an unconstrained binary ``model`` as a BQM; ModelError otherwise."""
     cqm = model.cqm
     if cqm.constraints:
-        raise ModelError(f"{fmt} files hold unconstrained models only; this one has {len(cqm.constraints)} constraints (write lp or a cqm spec)")
+        raise ModelError(f"{fmt} files hold unconstrained models only; this one has {len(cqm.constraints)} constraint{'s' * (len(cqm.constraints) != 1)} (write lp or a cqm spec)")
     other = sorted({cqm.vartype(v).name for v in cqm.variables} - {"BINARY"})
     if other:
         raise ModelError(f"{fmt} files hold binary variables only; this model has {', '.join(other)} variables")

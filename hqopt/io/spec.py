@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,10 @@ def parse(text: str, source: str) -> dict[str, Any]:
     except RecursionError:
         raise FormatError(source, None, "nested too deeply") from None
     except ValueError as exc:  # e.g. a 5000-digit integer (Python refuses to convert it)
+        digits = re.search(rf"\d{{{sys.get_int_max_str_digits() + 1},}}", text)
+        if digits is not None:
+            line = text.count("\n", 0, digits.start()) + 1
+            raise FormatError(source, line, f"a number of {len(digits.group())} digits: at most {sys.get_int_max_str_digits()} can be read") from None
         raise FormatError(source, None, f"unreadable value: {str(exc).splitlines()[0][:120]}") from None
     if data is None:
         raise FormatError(source, 1, "the spec is empty")
