@@ -217,7 +217,7 @@ def run_member(
     for index in range(rounds):
         if budget.expired():
             if index == 0:
-                outcome.info["skipped"] = NO_TIME_LEFT if budget.limited else "stopped"
+                outcome.info["skipped"] = "stopped" if budget.stopped or not budget.limited else NO_TIME_LEFT
             break
         if index and budget.time_limit is not None and budget.remaining() < 0.02 * budget.time_limit:
             break

@@ -263,7 +263,7 @@ def _result(
             "left running past it (a sampler that takes no time limit cannot be stopped early); give more time, or no limit"
         )
     late = [m.name for m in members if m.name in outcomes and outcomes[m.name].info.get("skipped") == NO_TIME_LEFT]
-    if tracker.best_row is None and late and len(late) == len(outcomes) and time_limit is not None and "compile" not in info:
+    if tracker.best_row is None and late and len(late) == len(outcomes) and not stopped and "compile" not in info:
         ready = time.perf_counter() - t_start
         info["compile"] = (  # every member found its time gone before it began
             f"the {time_limit:g} s time limit ran out before {', '.join(late)} could start: getting ready took about "

@@ -256,8 +256,8 @@ def test_the_table_says_when_the_warm_start_was_never_beaten_or_the_engine_never
         ("g3.txt", "4 4\n1 2 1\n2 3\n3 4 1\n1 4 1\n", "g3.txt:3: expected an edge 'i j w'"),
         ("k.yaml", "kind: knapsak\n", "known kinds: cqm, facility, knapsack, maxcut, placement, qap, qubo"),
         ("inf.qubo", "0 1 1e999\n1 1 2\n", "inf.qubo:1: the bias must be a plain decimal number like -1.5 (COO has no exponent, inf or nan), got '1e999'"),
-        ("long.yaml", "kind: qubo\nterms:\n  - [a, a, " + "9" * 5000 + "]\n", "long.yaml:3: a number of 5000 digits: at most 4300 can be read"),
-        ("long.json", '{"kind": "qubo", "terms": [["a", "a", ' + "9" * 5000 + "]]}", "long.json:1: a number of 5000 digits: at most 4300 can be read"),
+        ("long.yaml", "kind: qubo\nterms:\n  - [a, a, " + "9" * 5000 + "]\n", "long.yaml:3: a whole number of 5000 digits: at most 4300 can be read"),
+        ("long.json", '{"kind": "qubo", "terms": [["a", "a", ' + "9" * 5000 + "]]}", "long.json:1: a whole number of 5000 digits: at most 4300 can be read"),
     ],
 )
 def test_bad_files_once_read_silently_are_one_line_errors_exit_2(tmp_path, no_solving, name, text, message):
@@ -310,7 +310,7 @@ def test_convert_says_what_it_negates_names_what_collides_and_keeps_its_input(tm
     lp.write_text((PROBLEMS / "lp/knapsack.lp").read_text())
     before = lp.read_text()
     code, _, err = run_cli("convert", str(lp), str(tmp_path / "." / "k.lp"))
-    assert code == 2 and err.startswith("error: OUT is the input file") and lp.read_text() == before
+    assert code == 2 and err.startswith("error: OUT ") and "is the problem file" in err and lp.read_text() == before
     spec = tmp_path / "collide.yaml"
     spec.write_text('kind: cqm\nvariables: {"a-b": binary, "a_b": binary}\nobjective: {linear: {"a-b": 1, "a_b": 2}}\n')
     code, _, err = run_cli("convert", str(spec), str(tmp_path / "c.lp"))
@@ -333,3 +333,13 @@ def test_a_placement_whose_costs_overflow_is_one_line_without_numpy_warnings(tmp
         warnings.simplefilter("error")  # numpy's overflow RuntimeWarning would fail here
         code, _, err = run_cli("info", str(spec))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "non-finite coefficient" in err
+
+
+def test_convert_onto_its_input_is_refused_even_in_a_folder_named_with_a_hash(tmp_path):
+    folder = tmp_path / "d#1"
+    folder.mkdir()
+    lp = folder / "k.lp"
+    lp.write_text((PROBLEMS / "lp/knapsack.lp").read_text())
+    before = lp.read_text()
+    code, _, err = run_cli("convert", str(lp), str(lp))
+    assert code == 2 and err.startswith(f"error: OUT {lp} is the problem file") and lp.read_text() == before

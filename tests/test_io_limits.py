@@ -207,10 +207,10 @@ def test_a_cqm_variable_declared_twice_is_refused(tmp_path, second):
 def test_a_5000_digit_json_integer_is_a_clean_error(tmp_path):
     path = tmp_path / "big.json"
     path.write_text('{"kind": "qubo", "terms": [[0, 0, ' + "9" * 5000 + "]]}")
-    assert _load_error(path).endswith("big.json:1: a number of 5000 digits: at most 4300 can be read")
+    assert _load_error(path).endswith("big.json:1: a whole number of 5000 digits: at most 4300 can be read")
     path = tmp_path / "big.yaml"
     path.write_text("kind: qubo\nterms: [[0, 0, " + "9" * 5000 + "]]\n")
-    with pytest.raises(HqoptError, match="big.yaml:2: a number of 5000 digits"):
+    with pytest.raises(HqoptError, match="big.yaml:2: a whole number of 5000 digits"):
         io.load(path)
 
 

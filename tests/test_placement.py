@@ -339,3 +339,10 @@ def test_an_affinity_rule_naming_a_service_twice_is_refused():
             "rules": {"affinity": [{"services": ["x", "y", "x"]}]}}  # fmt: skip
     with pytest.raises(SpecError, match=r"'rules.affinity\[0\].services': names 'x' twice"):
         Placement.from_spec(spec)
+
+
+def test_a_scoped_zone_name_that_is_another_zone_is_refused():
+    sites = [{"name": "x", "zone": "a", "region": "eu", "capacity": {"cpu": 4}}, {"name": "y", "zone": "a", "region": "us", "capacity": {"cpu": 4}},
+             {"name": "z", "zone": "eu/a", "region": "eu", "capacity": {"cpu": 4}}]  # fmt: skip
+    with pytest.raises(SpecError, match=r"'sites\[0\].zone': zone 'a' is in several regions, and 'eu/a', its name within 'eu', is another zone's"):
+        Placement.from_spec({"sites": sites, "services": [{"name": "s", "demand": {"cpu": 1}}]})

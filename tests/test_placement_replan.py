@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from hqopt.errors import SpecError
 from hqopt.formulations.placement import Placement
 from hqopt.formulations.placement_generator import generate_placement
 from hqopt.formulations.placement_heuristic import greedy_plan
+
+from conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -151,23 +154,19 @@ def test_moves_are_counted_only_from_a_current_placement(tmp_path):
     assert main(["solve", str(path), "--max-moves", "3", "-t", "1", "-q"]) == 2
 
 
-def test_a_current_file_that_is_not_a_plan_is_named_with_the_reason(tmp_path, capsys):
-    from hqopt.cli.app import main
-
+def test_a_current_file_that_is_not_a_plan_is_named_with_the_reason(tmp_path):
     spec = generate_placement(12, 3, seed=1)
     path = tmp_path / "dc.yaml"
     path.write_text(yaml.safe_dump(spec))
     knapsack = tmp_path / "k.json"
-    assert main(["solve", str(REPO / "problems" / "lp" / "knapsack.lp"), "-t", "0.5", "--output", str(knapsack), "-q"]) == 0
-    capsys.readouterr()
+    assert run_cli("solve", str(REPO / "problems" / "lp" / "knapsack.lp"), "-t", "0.5", "--output", str(knapsack), "-q")[0] == 0
     qap = tmp_path / "q.json"
-    assert main(["solve", str(REPO / "problems" / "qap" / "chr12a.dat"), "-t", "0.5", "--output", str(qap), "-q"]) == 0
-    capsys.readouterr()
+    assert run_cli("solve", str(REPO / "problems" / "qap" / "chr12a.dat"), "-b", "ls", "-t", "0", "--seed", "0", "--output", str(qap), "-q")[0] == 0  # (untimed: a loaded machine still finds a plan)
     cases = ((knapsack, "the result holds no feasible plan to start from (no solution, an infeasible one, or another kind"),
              (qap, "the result is not a placement plan"), (path, "a placement spec, not a plan"))  # fmt: skip
     for current, reason in cases:
-        assert main(["solve", str(path), "--current", str(current), "-t", "0.5", "-q"]) == 2
-        err = capsys.readouterr().err
+        code, _, err = run_cli("solve", str(path), "--current", str(current), "-t", "0.5", "-q")
+        assert code == 2
         assert err.startswith(f"error: {current}: field 'current': {reason}"), err
 
 
@@ -191,8 +190,6 @@ def test_a_replan_of_a_replan_keeps_the_first_down_site_until_it_is_named_up(tmp
     with pytest.raises(SpecError, match="is named both down and up"):
         p.replan(saved, down=[first_down], up=[first_down])
 
-    from conftest import run_cli
-
     spec, saved_path = tmp_path / "dc.yaml", tmp_path / "replan.json"
     spec.write_text(yaml.safe_dump({"kind": "placement", **generate_placement(24, 6, seed=3, migration=True)}))
     saved_path.write_text(first.to_json())
@@ -202,3 +199,27 @@ def test_a_replan_of_a_replan_keeps_the_first_down_site_until_it_is_named_up(tmp
     assert first_down not in decoded["assignment"].values() and [r["site"] for r in decoded["sites"] if r["down"]] == [first_down]
     code, out, err = run_cli("solve", str(spec), "--current", str(saved_path), "--site-up", first_down, "-t", "1", "--seed", "0", "--json")
     assert code == 0 and "note:" not in err and not [r for r in json.loads(out)["decoded"]["sites"] if r["down"]]
+
+
+def test_a_site_down_in_the_spec_may_be_brought_back_up(tmp_path):
+    """up= restores what pin/forbid allow on that site: the instance had dropped the down site from every
+    service's choices, so a site 'back up' stayed unusable (and the result called it up)."""
+    spec = {"sites": [{"name": "a", "capacity": {"cpu": 2}}, {"name": "b", "capacity": {"cpu": 4}, "price": {"cpu": 3}}],
+            "services": [{"name": "s", "demand": {"cpu": 2}}, {"name": "t", "demand": {"cpu": 1}}],
+            "rules": {"forbid": {"t": "a"}}, "current": {"s": "a", "t": "b"}, "sites_down": ["a"]}  # fmt: skip
+    p = Placement.from_spec(spec)
+    assert p.allowed == {"s": ["b"], "t": ["b"]}
+    back = p.replan(up=["a"])
+    assert back.down == () and back.allowed == {"s": ["a", "b"], "t": ["b"]}  # t's forbid still holds
+    result = hqopt.solve(back, backend="exact")
+    assert result.decoded["assignment"] == {"s": "a", "t": "b"} and result.objective == pytest.approx(3.0)
+    assert back.replan(down=["a"]).allowed == p.allowed  # and down again
+
+
+def test_down_sites_of_another_estate_in_a_current_result_are_not_carried():
+    p = _instance(12, 3, seed=1)
+    plan = greedy_plan(p)
+    saved = {"solution": {}, "decoded": {"assignment": plan, "sites": [{"site": "elsewhere", "down": True}]}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no SitesStillDownWarning for a site this estate does not have
+        assert p.replan(saved).down == ()

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hqopt.cli.app import main
 from hqopt.formulations.placement import Placement
+
+from conftest import run_cli
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "placement.md"
 
@@ -40,18 +41,18 @@ def test_the_story_has_the_commands_it_tells():
         assert flag in replan
 
 
-def test_sre_story_end_to_end(tmp_path, monkeypatch, capsys):
+def test_sre_story_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     generate, place, _analyze, replan, second_failure, back_up = story_commands()
-    assert main(generate) == 0
-    assert main(place) == 0
-    out = capsys.readouterr().out
+    assert run_cli(*generate)[0] == 0
+    code, out, _ = run_cli(*place)
+    assert code == 0
     assert "sites (utilisation per resource)" in out and "objective by term" in out and "anti-affinity:" in out
     plan = json.loads((tmp_path / "plan.json").read_text())
     assert plan["feasible"] and (tmp_path / "plan.png").stat().st_size > 10_000
 
-    assert main(replan) == 0
-    out = capsys.readouterr().out
+    code, out, _ = run_cli(*replan)
+    assert code == 0
     down = replan[replan.index("--site-down") + 1]
     cap = int(replan[replan.index("--max-moves") + 1])
     again = json.loads((tmp_path / "replan.json").read_text())
@@ -75,25 +76,23 @@ def test_sre_story_end_to_end(tmp_path, monkeypatch, capsys):
 
     # a second failure, re-planned from the re-plan: the first down site stays down (a note says so)
     assert second_failure[second_failure.index("--current") + 1] == "replan.json"
-    assert main([*second_failure, "--json"]) == 0
-    captured = capsys.readouterr()
-    assert f"note: site {down} is down in the current plan's result and stays down" in captured.err
+    code, out, err = run_cli(*second_failure, "--json")
+    assert code == 0 and f"note: site {down} is down in the current plan's result and stays down" in err
     second_down = second_failure[second_failure.index("--site-down") + 1]
-    third = json.loads(captured.out)["decoded"]
+    third = json.loads(out)["decoded"]
     assert third["feasible"] and not {down, second_down} & set(third["assignment"].values())
     # the first site is back: services may use it again, and nothing is down
     assert back_up[back_up.index("--site-up") + 1] == down
-    assert main([*back_up, "--json"]) == 0
-    captured = capsys.readouterr()
-    assert "note:" not in captured.err and not [r for r in json.loads(captured.out)["decoded"]["sites"] if r["down"]]
+    code, out, err = run_cli(*back_up, "--json")
+    assert code == 0 and "note:" not in err and not [r for r in json.loads(out)["decoded"]["sites"] if r["down"]]
 
 
 @pytest.mark.slow
-def test_story_analyze_gives_a_verdict(tmp_path, monkeypatch, capsys):
+def test_story_analyze_gives_a_verdict(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     generate, _place, analyze, *_replans = story_commands()
-    assert main(generate) == 0
-    assert main(analyze) == 0
-    out = capsys.readouterr().out
+    assert run_cli(*generate)[0] == 0
+    code, out, _ = run_cli(*analyze)
+    assert code == 0
     assert "verdict: does not fit the QPU" in out
     assert "sub_size=180" in out and "services of" in out

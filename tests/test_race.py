@@ -230,3 +230,12 @@ def test_a_limit_spent_before_any_member_starts_says_so(monkeypatch):
     with pytest.warns(NotSearchedWarning, match=r"the 0.2 s time limit ran out before sa, tabu could start: getting ready took about 0\.\d\d s"):
         result = hqopt.solve(model, backend=["sa", "tabu"], time_limit=0.2, seed=0, initial={})
     assert result.solution is None and result.info["compile"].endswith("give a larger time limit (-t), e.g. 1 s")
+
+
+def test_a_stop_before_any_member_starts_is_not_called_a_time_out():
+    stop = threading.Event()
+    stop.set()  # Ctrl-C or SIGTERM while the solve was getting ready
+    model = hqopt.io.load(REPO / "problems" / "qap" / "chr12a.dat")
+    result = hqopt.solve(model, backend=["sa", "tabu"], time_limit=10, seed=0, initial={}, stop=stop)
+    assert "compile" not in result.info
+    assert {m["skipped"] for m in result.info["members"].values()} == {"stopped"}

@@ -66,18 +66,45 @@ def fail(message: str) -> typer.Exit:
 
 
 @contextlib.contextmanager
-def warnings_as_notes(*categories: type[Warning]) -> Iterator[None]:
-    """Inside, a warning of ``categories`` becomes a ``note: ...`` line on stderr (each one, every time);
-    other warnings pass on as they were raised."""
-    with warnings.catch_warnings(record=True) as caught:
-        for category in categories:
-            warnings.simplefilter("always", category)
-        yield
-    for warning in caught:
-        if issubclass(warning.category, categories):
-            typer.echo(f"note: {warning.message}", err=True)
+def warnings_as_lines(categories: tuple[type[Warning], ...], prefix: str = "note: ") -> Iterator[None]:
+    """Inside, a warning of ``categories`` is shown at once as one ``PREFIX message`` line on stderr
+    (so a later error cannot lose it); other warnings are shown as usual."""
+    usual = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, categories):
+            typer.echo(f"{prefix}{message}", err=True)
         else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+            usual(message, category, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def check_overwrites(written: dict[str, Path | None], problem_file: str) -> None:
+    """Refuse a file to write that is the problem file, or that two flags both write (one would be lost).
+
+    A file read before the work and written atomically after (``--output`` naming
+    the ``--initial`` or ``--current`` file) is not a problem file: a re-plan may
+    update its plan in place.
+    """
+    from hqopt.io import split_instance
+
+    def same(a: str | Path, b: str | Path) -> bool:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+    try:
+        source: str | Path = split_instance(problem_file)[0]  # FILE#K
+    except HqoptError:  # a bad #tail: loading says so
+        source = problem_file
+    flags = [(flag, path) for flag, path in written.items() if path is not None]
+    for i, (flag, path) in enumerate(flags):
+        for other, other_path in flags[:i]:
+            if same(path, other_path):
+                raise fail(f"{other} and {flag} both name {path}: one would overwrite the other")
+        if same(path, source):
+            raise fail(f"{flag} {path} is the problem file: writing there would destroy it; name another file")
 
 
 class _StdoutConsole(Console):
@@ -168,7 +195,7 @@ def _reporting_interrupts(callback: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return callback(*args, **kwargs)
         except KeyboardInterrupt:
-            typer.echo(INTERRUPTED_EARLY, err=True)
+            typer.echo(INTERRUPTED, err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return run
@@ -182,8 +209,8 @@ def _time_limit_callback(previous: Callable[..., Any] | None) -> Callable[..., A
     return callback
 
 
-#: what a Ctrl-C before a command had anything to report prints (a solve reports its best so far itself)
-INTERRUPTED_EARLY = "interrupted (Ctrl-C) before there was anything to report"
+#: what a Ctrl-C that no command handled prints (a solve under way reports its best so far itself)
+INTERRUPTED = "interrupted (Ctrl-C)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,11 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
-        typer.echo("interrupted", err=True)
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo(INTERRUPTED, err=True)
         return EXIT_INTERRUPTED
     except _USAGE_ERROR as exc:  # typer vendors its own click; `click` itself may not be installed
         exc.show()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from hqopt.cli.app import app, fail, file_name
+from hqopt.cli.app import app, check_overwrites, file_name
 
 EXAMPLES = """Examples:
 
@@ -40,8 +40,7 @@ def convert(
     """Convert a problem file to another format (reading OUT back gives the same model)."""
     from hqopt.io import format_for_output, get_format, load, save
 
-    if Path(source.partition("#")[0]).resolve() == target.resolve():
-        raise fail(f"OUT is the input file {target}: converting onto it would replace it; write another file")
+    check_overwrites({"OUT": target}, source)
     model = load(source, format=format, instance=instance)
     fmt = get_format(to, flag="--to") if to else format_for_output(target)
     save(model, target, format=fmt.name)

@@ -19,7 +19,7 @@ from typing import Any
 
 import typer
 
-from hqopt.cli.app import check_writable_flag, fail, stdout_console, warnings_as_notes
+from hqopt.cli.app import check_writable_flag, fail, stdout_console, warnings_as_lines
 from hqopt.errors import HqoptError, SitesStillDownWarning, SpecError
 from hqopt.model import Model
 from hqopt.result import Result
@@ -48,7 +48,7 @@ def replan(model: Model, current: Path | None, down: list[str], up: list[str], m
 
         plan = parse(read_text(current), str(current))
     try:
-        with warnings_as_notes(SitesStillDownWarning):
+        with warnings_as_lines((SitesStillDownWarning,)):
             replanned = source.replan(plan, down=down, up=up, max_moves=max_moves, move_cost=move_cost)
     except SpecError as exc:  # a fault of the --current file names that file
         if current is None or not exc.field.startswith("current"):

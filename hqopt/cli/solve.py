@@ -39,12 +39,13 @@ from hqopt.cli.app import (
     EXIT_OK,
     EXIT_TERMINATED,
     app,
+    check_overwrites,
     check_writable_flag,
     fail,
     file_name,
     stdout_closed,
     stdout_console,
-    warnings_as_notes,
+    warnings_as_lines,
 )
 from hqopt.errors import FormatError, HqoptError, NotSearchedWarning, OtherProblemStartWarning, bounded
 from hqopt.io.base import write_atomic
@@ -161,7 +162,7 @@ def solve(
 
     options = dict(parse_option(o) for o in option)
     _check_output(output)
-    _check_overwrites({"--output": output, "--plot": plot}, file)
+    check_overwrites({"--output": output, "--plot": plot}, file)
     sigterm = _Sigterm()
     try:
         with sigterm.installed(), warnings.catch_warnings():
@@ -215,7 +216,7 @@ def _read_start(path: Path, model: Any) -> dict[Any, float]:
     from hqopt.io.solution import read_solution
 
     try:
-        with warnings_as_notes(OtherProblemStartWarning):
+        with warnings_as_lines((OtherProblemStartWarning,)):
             return read_solution(path, model)
     except FormatError as exc:
         if hasattr(domain.formulation(model), "replan") and "is not in the model" in exc.reason:
@@ -228,32 +229,6 @@ def _check_output(output: Path | None) -> None:
     """Refuse an ``--output`` that cannot be written, before any time is spent solving."""
     if output is not None:
         check_writable_flag(output, "--output")
-
-
-def _check_overwrites(written: dict[str, Path | None], problem_file: str) -> None:
-    """Refuse a file to write that is the problem file, or that two flags both write (one would be lost).
-
-    ``--output`` may name the ``--initial`` or ``--current`` file: those are read
-    before solving and the output is written atomically after, so a re-plan can
-    update its plan in place.
-    """
-    from hqopt.errors import HqoptError
-    from hqopt.io import split_instance
-
-    def same(a: str | Path, b: str | Path) -> bool:
-        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
-
-    try:
-        source: str | Path = split_instance(problem_file)[0]  # FILE#K
-    except HqoptError:  # a bad #tail: loading says so
-        source = problem_file
-    flags = [(flag, path) for flag, path in written.items() if path is not None]
-    for i, (flag, path) in enumerate(flags):
-        for other, other_path in flags[:i]:
-            if same(path, other_path):
-                raise fail(f"{other} and {flag} both name {path}: one would overwrite the other")
-        if same(path, source):
-            raise fail(f"{flag} {path} is the problem file: writing there would destroy it; name another file")
 
 
 def _report(result: Result, model: Any, output: Path | None, plot: Path | None, *, as_json: bool, quiet: bool) -> None:

@@ -11,20 +11,17 @@ the signal, as shells report it); a second one stops at once.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import signal
 import sys
 import threading
 import time
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, app, check_writable_flag, fail, file_name
+from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, app, check_writable_flag, fail, file_name, warnings_as_lines
 from hqopt.cli.domain import check_figure_path, have_plot_extra
 from hqopt.errors import SpecError, bounded
 
@@ -57,6 +54,8 @@ def tune(
         from hqopt.automl.tune import (
             SAMPLERS,
             SPACE_CHANGED,
+            DatasetWarning,
+            StudyChangedWarning,
             check_allowed,
             export_trials,
             load_spec,
@@ -98,7 +97,7 @@ def tune(
     choice = space_changed or _ask_space_choice
     stopper = _GracefulStop(threading.Event())
     try:
-        with stopper, _warnings_as_lines(spec_path):
+        with stopper, warnings_as_lines((StudyChangedWarning, DatasetWarning), prefix=f"warning: {spec_path}: "):
             report = _run(run_tune, spec, choice, opened, allow_import=allow_import, storage=storage, trials=trials,
                           on_trial=progress, sampler=sampler, seed=seed, n_jobs=n_jobs,
                           timeout=timeout, stop=stopper.stop)  # fmt: skip
@@ -152,28 +151,6 @@ def _run(run_tune: Any, spec: Any, choice: Any, on_study: Any, **kwargs: Any) ->
     except StudyChangedError as exc:
         answer = choice(exc)
         return run_tune(spec, space_changed=answer, on_study=on_study, **kwargs)
-
-
-@contextlib.contextmanager
-def _warnings_as_lines(spec_path: Path) -> Iterator[None]:
-    """Show the warning that a study goes on with another search space or set-up, or that a dataset column is cut
-    down, as one ``warning: SPEC: ...`` line.
-
-    Other warnings (a library's own) are shown as usual: they are not about the spec.
-    """
-    from hqopt.automl.tune import DatasetWarning, StudyChangedWarning
-
-    usual = warnings.showwarning
-
-    def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
-        if issubclass(category, (StudyChangedWarning, DatasetWarning)):
-            typer.echo(f"warning: {spec_path}: {message}", err=True)
-        else:
-            usual(message, category, *args, **kwargs)
-
-    with warnings.catch_warnings():
-        warnings.showwarning = show
-        yield
 
 
 def _ask_space_choice(exc: Exception) -> str:

@@ -156,6 +156,8 @@ class Placement:
     name: str = "placement"
     down: tuple[str, ...] = ()
     max_moves: int | None = None
+    #: the sites each service may use by its pin/forbid rules alone, before sites went down (empty: ``allowed``)
+    permitted: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_name = {s.name: s for s in self.services}
@@ -264,7 +266,7 @@ class Placement:
                 raise SpecError("up", f"unknown site {name!r}", source="re-plan")
             if name in down:
                 raise SpecError("up", f"site {name!r} is named both down and up", source="re-plan")
-        carried = sorted(set(down_of(current)) - set(self.down) - set(down) - set(up))
+        carried = sorted((set(down_of(current)) & site_names) - set(self.down) - set(down) - set(up))  # (another estate's sites: current says)
         if carried:
             warnings.warn(SitesStillDownWarning(carried), stacklevel=2)
         spec["sites_down"] = sorted((set(self.down) | set(carried) | set(down)) - set(up))

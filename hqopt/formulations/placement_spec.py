@@ -113,11 +113,12 @@ def apply_operations(p: Placement, spec: Mapping[str, Any]) -> Placement:
     down = [F.known(F.name(d, F.join("sites_down", k)), site_names, F.join("sites_down", k), "site") for k, d in enumerate(F.sequence(spec.get("sites_down", []) or [], "sites_down"))]
     if down and site_names <= set(down):
         raise SpecError("sites_down", f"every site is down ({len(site_names)} of {len(site_names)}): no service can run anywhere")
-    allowed = {svc: [s for s in sites if s not in down] for svc, sites in p.allowed.items()}
+    permitted = p.permitted or p.allowed  # (a site back up is allowed again)
+    allowed = {svc: [s for s in sites if s not in down] for svc, sites in permitted.items()}
     for svc, sites in allowed.items():
         if not sites:
-            which = "it is down" if len(p.allowed[svc]) == 1 else f"all {len(p.allowed[svc])} are down"
-            raise SpecError("sites_down", f"service {svc!r} may only run on {', '.join(p.allowed[svc])} (rules.pin/forbid), and {which}")
+            which = "it is down" if len(permitted[svc]) == 1 else f"all {len(permitted[svc])} are down"
+            raise SpecError("sites_down", f"service {svc!r} may only run on {', '.join(permitted[svc])} (rules.pin/forbid), and {which}")
     if down:
         _check_demand_fits(p.services, p.sites, allowed, down)
     current = {}
@@ -133,6 +134,7 @@ def apply_operations(p: Placement, spec: Mapping[str, Any]) -> Placement:
             raise SpecError("max_moves", f"{len(forced)} services must move (their sites are down or not allowed: {', '.join(forced[:5])}...) but at most {int(max_moves)} may")
     return replace(
         p,
+        permitted=permitted,
         allowed=allowed,
         current=current,
         down=tuple(down),
@@ -179,7 +181,11 @@ def _zones_within_regions(sites: list[Site]) -> list[Site]:
     regions: dict[str, set[str]] = {}
     for site in sites:
         regions.setdefault(site.zone, set()).add(site.region)
-    return [replace(s, zone=f"{s.region}/{s.zone}") if len(regions[s.zone]) > 1 else s for s in sites]
+    scoped = [replace(s, zone=f"{s.region}/{s.zone}") if len(regions[s.zone]) > 1 else s for s in sites]
+    for k, (before, after) in enumerate(zip(sites, scoped)):
+        if after.zone != before.zone and after.zone in regions:
+            raise SpecError(F.join(F.join("sites", k), "zone"), f"zone {before.zone!r} is in several regions, and {after.zone!r}, its name within {before.region!r}, is another zone's: rename one")
+    return scoped
 
 
 def _parse_resources(spec: Mapping[str, Any], sites: list[Site]) -> list[str]:

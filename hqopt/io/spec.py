@@ -146,10 +146,11 @@ def parse(text: str, source: str) -> dict[str, Any]:
     except RecursionError:
         raise FormatError(source, None, "nested too deeply") from None
     except ValueError as exc:  # e.g. a 5000-digit integer (Python refuses to convert it)
-        digits = re.search(rf"\d{{{sys.get_int_max_str_digits() + 1},}}", text)
+        most = getattr(sys, "get_int_max_str_digits", lambda: 4300)()  # (Python 3.10.7+ limits it)
+        digits = re.search(rf"(?<![\d.])\d{{{most + 1},}}(?![\d.])", text) if "integer string conversion" in str(exc) else None
         if digits is not None:
             line = text.count("\n", 0, digits.start()) + 1
-            raise FormatError(source, line, f"a number of {len(digits.group())} digits: at most {sys.get_int_max_str_digits()} can be read") from None
+            raise FormatError(source, line, f"a whole number of {len(digits.group())} digits: at most {most} can be read") from None
         raise FormatError(source, None, f"unreadable value: {str(exc).splitlines()[0][:120]}") from None
     if data is None:
         raise FormatError(source, 1, "the spec is empty")
