@@ -24,13 +24,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
-    """``hqopt ARGV`` run in this process: its exit code, stdout and stderr.
-
-    The streams are redirected around the call itself rather than read from
-    ``capsys``: on CI a few capsys tests saw every line of a run go to pytest's
-    global capture instead (sys.stdout and sys.stderr were not capsys's when the
-    command started), so their output assertions failed on an empty string.
-    """
+    """``hqopt ARGV`` run in this process: its exit code, stdout and stderr (just that run's)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(argv))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import dimod
 import pytest
@@ -191,3 +192,35 @@ def test_a_stale_numba_cache_is_not_ready(monkeypatch) -> None:
     assert chains.jit_ready()
     monkeypatch.setattr(K, "greedy", dispatcher({}))  # numba disowns an index whose source stamp changed
     assert not chains.jit_ready()
+
+
+@pytest.mark.parametrize("numba_first", [False, True])
+def test_compiling_in_the_background_leaves_the_programs_streams_alone(numba_first):
+    """numba highlights the messages it formats while compiling with colorama, whose init()/deinit() save and
+    reset sys.stdout and sys.stderr: from the background compile thread that undid, at a random moment, a
+    redirection the main thread had made since (on CI, where Ray puts its copy of colorama on the path, tests'
+    captured output went elsewhere). The engine turns the highlighting off, also when numba came first."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    path = []
+    if importlib.util.find_spec("colorama") is None:  # Ray ships one, as CI found
+        ray = importlib.util.find_spec("ray")
+        if ray is None or ray.origin is None:
+            pytest.skip("colorama is not installed: numba does not highlight")
+        path = [str(Path(ray.origin).parent / "thirdparty_files")]
+    code = "\n".join([
+        "import sys",
+        f"sys.path[:0] = {path!r}",
+        "import colorama",
+        "calls, real = [], colorama.init",
+        "colorama.init = lambda *a, **k: calls.append(1) or real(*a, **k)  # where the streams get swapped",
+        "from numba.core import errors" if numba_first else "",
+        "import hqopt.engine",
+        "from numba.core import errors",
+        "message = errors.termcolor().errmsg('typing failed')  # what a compile formats",
+        "print(len(calls), 'typing failed' in message)",
+    ])  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["0", "True"], (done.stdout, done.stderr)

@@ -32,10 +32,22 @@ Example (a 3-variable QUBO, one SA slice):
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+
+# numba highlights its compile-time messages through colorama, whose init()/deinit() replace sys.stdout and
+# sys.stderr process-wide from whichever thread compiles -- and these kernels compile in a background thread
+# (chains.COMPILE_THREAD), so a program's own redirection of its streams was undone in mid-run. The
+# highlighting is off for a numba imported from here; one imported earlier gets a no-op in its place.
+os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")
+if hasattr(sys.modules.get("numba.core.errors"), "ColorShell"):
+    vars(sys.modules["numba.core.errors"])["ColorShell"] = contextlib.nullcontext
+
+from numba import njit  # noqa: E402 - after the setting above
 
 #: a chain's state; scalars live in ``scal`` (floats) and ``ints`` at the indices below
 State = namedtuple("State", "x h on act w w0 best_x tabu dact mark touched scal ints")
