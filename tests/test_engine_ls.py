@@ -204,12 +204,13 @@ def test_compiling_in_the_background_leaves_the_programs_streams_alone(numba_fir
     import subprocess
     import sys
 
-    path = []
-    if importlib.util.find_spec("colorama") is None:  # Ray ships one, as CI found
-        ray = importlib.util.find_spec("ray")
-        if ray is None or ray.origin is None:
-            pytest.skip("colorama is not installed: numba does not highlight")
+    colorama, ray = importlib.util.find_spec("colorama"), importlib.util.find_spec("ray")
+    if colorama is not None and colorama.origin is not None:  # (on the path here: perhaps Ray's, once Ray is imported)
+        path = [str(Path(colorama.origin).parents[1])]
+    elif ray is not None and ray.origin is not None:  # Ray ships one
         path = [str(Path(ray.origin).parent / "thirdparty_files")]
+    else:
+        pytest.skip("colorama is not installed: numba does not highlight")
     code = "\n".join([
         "import sys",
         f"sys.path[:0] = {path!r}",
