@@ -223,3 +223,9 @@ def test_down_sites_of_another_estate_in_a_current_result_are_not_carried():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no SitesStillDownWarning for a site this estate does not have
         assert p.replan(saved).down == ()
+
+
+def test_a_plan_of_another_estate_names_the_unknown_service_first():
+    p = _instance(12, 3, seed=1)
+    with pytest.raises(SpecError, match=r"field 'current.ghost': unknown service 'ghost'"):
+        p.replan({"ghost": "nowhere"})

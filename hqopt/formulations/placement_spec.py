@@ -124,7 +124,9 @@ def apply_operations(p: Placement, spec: Mapping[str, Any]) -> Placement:
     current = {}
     for svc, site in F.mapping(spec.get("current", {}) or {}, "current").items():
         where = F.join("current", str(svc))
-        current[F.known(F.name(svc, where), service_names, where, "service")] = F.known(F.name(site, where), site_names, where, "site")
+        # the service before its site: another estate's plan is named by its unknown services first
+        service = F.known(F.name(svc, where), service_names, where, "service")
+        current[service] = F.known(F.name(site, where), site_names, where, "site")
     max_moves = F.number(spec, "max_moves", "", default=None, minimum=0, integer=True)
     if max_moves is not None and not current:  # nothing moves without a placement to move from
         raise SpecError("max_moves", "counts moves from a current placement: give one (current:, or --current)")
