@@ -170,20 +170,15 @@ def check_time_limit_flag(value: float | None, flag: str = TIME_LIMIT_OPTION) ->
     return value
 
 
-def _checked_time_limits(command: Any) -> Any:
-    """``command`` (the click group typer builds) with every ``--time-limit`` option checked as it is
-    parsed, so nan, inf and negative values get one message before a command prints anything."""
+def _prepared(command: Any) -> Any:
+    """``command`` (the click group typer builds) with, in every subcommand, each ``--time-limit``
+    checked as it is parsed (nan, inf and negative values get one message before anything is
+    printed) and a Ctrl-C the subcommand does not handle (one while a file is read, before a solve
+    begins) said in one line; typer alone exits 130 without a word."""
     for sub in getattr(command, "commands", {}).values():
         for param in sub.params:
             if TIME_LIMIT_OPTION in getattr(param, "opts", ()):
                 param.callback = _time_limit_callback(param.callback)
-    return command
-
-
-def _interrupts_reported(command: Any) -> Any:
-    """``command`` (the click group typer builds) with a Ctrl-C that no command handles (one while a
-    file is read, before a solve begins) said in one line; typer alone exits 130 without a word."""
-    for sub in getattr(command, "commands", {}).values():
         if sub.callback is not None:
             sub.callback = _reporting_interrupts(sub.callback)
     return command
@@ -218,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     import hqopt.cli  # noqa: F401 - registers the commands
 
     try:
-        command = _interrupts_reported(_checked_time_limits(typer.main.get_command(app)))
+        command = _prepared(typer.main.get_command(app))
         code = command(args=argv, prog_name="hqopt", standalone_mode=False)
     except HqoptError as exc:
         typer.echo(f"error: {bounded(str(exc))}", err=True)
