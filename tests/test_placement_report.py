@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +16,8 @@ import hqopt.formulations.placement as placement_module
 from hqopt.formulations.placement import Placement
 from hqopt.formulations.placement_generator import generate_placement
 from hqopt.formulations.placement_heuristic import greedy_plan
+
+from conftest import run_cli
 
 
 def _instance(services: int, sites: int, seed: int, **kw) -> Placement:
@@ -131,6 +135,38 @@ def test_report_marks_moves_and_down_sites():
     out = q.report(result, bound=False).to_text()
     assert f"{down} (down) →" in out and "sites down: no service on them" in out
     assert "down" in [row[-1] for row in q.report(result, bound=False).tables[0][2]]
+
+
+#: three services of 3 cpu on sites of 4, 4 and 2: the total fits (9 of 10), no packing does
+PACKS_NOT = {
+    "sites": [{"name": "a", "capacity": {"cpu": 4}}, {"name": "b", "capacity": {"cpu": 4}}, {"name": "c", "capacity": {"cpu": 2}}],
+    "services": [{"name": f"s{i}", "demand": {"cpu": 3}} for i in range(3)],
+}
+
+
+def test_an_infeasible_solution_is_reported_with_the_rules_it_breaks():
+    p = Placement.from_spec(PACKS_NOT)
+    proven = hqopt.solve(p, backend="exact", seed=0)
+    assert proven.status.value == "infeasible" and proven.decoded is None and proven.solution is not None
+    assignment, misplaced = p.partial_assignment(proven.solution)
+    assert misplaced and set(assignment) | set(misplaced) == {"s0", "s1", "s2"}
+    out = p.report(proven, bound=False).to_text()
+    assert "feasible   no" in out
+    broken = out.split("one site per service: VIOLATED:")[1].splitlines()[0]
+    assert all(name in broken for name in misplaced) and not any(name in broken for name in assignment)
+    # a service on two sites, and a site over its capacity: the report names both
+    both = {**p.solution_of({"s0": "a", "s1": "b", "s2": "c"}), ("x", "s0", "b"): 1}
+    out = p.report(dataclasses.replace(proven, solution=both), bound=False).to_text()
+    assert "one site per service: VIOLATED: s0 on 2 sites (a, b)" in out
+    assert "capacity: VIOLATED: site c uses 3 cpu of 2" in out
+
+
+def test_the_cli_reports_an_infeasible_placement(tmp_path):
+    spec = tmp_path / "packs-not.yaml"
+    spec.write_text(yaml.safe_dump({"kind": "placement", **PACKS_NOT}))
+    code, out, _ = run_cli("solve", str(spec), "--backend", "exact")
+    assert code == 1
+    assert "status     infeasible" in out and "one site per service: VIOLATED:" in out and "not placed" in out
 
 
 def test_plot_writes_a_png(tmp_path):

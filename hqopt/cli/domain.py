@@ -61,9 +61,12 @@ def replan(model: Model, current: Path | None, down: list[str], up: list[str], m
 
 
 def print_report(model: Model, result: Result) -> bool:
-    """Print the formulation's report of ``result`` (Rich on a terminal, plain text in a pipe); False if it has none."""
+    """Print the formulation's report of ``result`` (Rich on a terminal, plain text in a pipe); False if it has none.
+
+    An infeasible solution is reported too: its report shows where it breaks the rules.
+    """
     source = formulation(model)
-    if not hasattr(source, "report") or result.decoded is None:
+    if not hasattr(source, "report") or result.solution is None:
         return False
     report = source.report(result)
     console = stdout_console()

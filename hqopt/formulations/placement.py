@@ -412,15 +412,29 @@ class Placement:
     # ---------------------------------------------------------------- answers
     def assignment(self, solution: Mapping[Any, float]) -> dict[str, str]:
         """``{service: site}`` from a model solution; ModelError unless each service has one site."""
+        assignment, misplaced = self.partial_assignment(solution)
+        if misplaced:
+            svc, where = next(iter(misplaced.items()))
+            raise ModelError(f"service {svc!r} is on {len(where)} sites; the solution breaks its assign constraint")
+        return assignment
+
+    def partial_assignment(self, solution: Mapping[Any, float]) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """``{service: site}`` of the services on exactly one site, and ``{service: sites}`` of the others.
+
+        An infeasible solution may leave a service on no site or on several; its report shows them.
+
+        Example:
+            >>> p = Placement.from_spec({"sites": [{"name": "a", "capacity": {"cpu": 2}}, {"name": "b", "capacity": {"cpu": 2}}],
+            ...                          "services": [{"name": "s1", "demand": {"cpu": 1}}, {"name": "s2", "demand": {"cpu": 1}}]})
+            >>> p.partial_assignment({("x", "s1", "a"): 1, ("x", "s2", "a"): 1, ("x", "s2", "b"): 1})
+            ({'s1': 'a'}, {'s2': ['a', 'b']})
+        """
         placed: dict[str, list[str]] = {s.name: [] for s in self.services}
         for label, value in solution.items():
             if isinstance(label, tuple) and len(label) == 3 and label[0] == "x" and round(value) == 1 and label[1] in placed:
                 placed[label[1]].append(label[2])
-        bad = {s: v for s, v in placed.items() if len(v) != 1}
-        if bad:
-            svc, where = next(iter(bad.items()))
-            raise ModelError(f"service {svc!r} is on {len(where)} sites; the solution breaks its assign constraint")
-        return {s: v[0] for s, v in placed.items()}
+        assignment = {s: v[0] for s, v in placed.items() if len(v) == 1}
+        return assignment, {s: v for s, v in placed.items() if len(v) != 1}
 
     def solution_of(self, assignment: Mapping[str, str], labels: Sequence[tuple[str, ...]] | None = None) -> dict[tuple[str, ...], int]:
         """The model's 0/1 values for ``{service: site}`` (sites open exactly when used); e.g. a warm start.
@@ -490,7 +504,12 @@ class Placement:
         """
         result = answer if isinstance(answer, Result) else None
         limit = min(BOUND_SECONDS, result.time_limit) if result is not None and result.time_limit else BOUND_SECONDS  # (HiGHS gets 1 s at least)
-        return build_report(self, self._assignment_of(answer), result, self.lower_bound(limit) if bound else None)
+        misplaced: dict[str, list[str]] = {}
+        if result is not None and result.decoded is None and result.solution is not None:  # infeasible: a service may be on 0 or 2+ sites
+            assignment, misplaced = self.partial_assignment(result.solution)
+        else:
+            assignment = self._assignment_of(answer)
+        return build_report(self, assignment, result, self.lower_bound(limit) if bound else None, misplaced=misplaced)
 
     def plot(self, answer: Result | Mapping[str, str], path: str | Path) -> Path:
         """A PNG of a Result or ``{service: site}``: utilisation per site and the traffic graph by site (``plot`` extra)."""

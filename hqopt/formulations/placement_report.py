@@ -121,8 +121,18 @@ class PlacementReport:
         return "\n".join(out)
 
 
-def build_report(p: Placement, assignment: dict[str, str], result: Result | None = None, bound: PlacementBound | None = None) -> PlacementReport:
-    """The report of ``assignment`` on ``p``; ``result`` adds status and solver bound, ``bound`` the whole-objective bound."""
+def build_report(
+    p: Placement,
+    assignment: dict[str, str],
+    result: Result | None = None,
+    bound: PlacementBound | None = None,
+    misplaced: dict[str, list[str]] | None = None,
+) -> PlacementReport:
+    """The report of ``assignment`` on ``p``; ``result`` adds status and solver bound, ``bound`` the whole-objective bound.
+
+    ``misplaced``: ``{service: sites}`` of an infeasible solution's services on no site or on several
+    (``assignment`` leaves them out; see :meth:`~hqopt.formulations.placement.Placement.partial_assignment`).
+    """
     check = p.check(assignment)
     facts = [("objective", f"{check.objective:.10g}"), ("feasible", "yes" if check.feasible else "no")]
     if result is not None:
@@ -137,7 +147,7 @@ def build_report(p: Placement, assignment: dict[str, str], result: Result | None
         title=f"placement {p.name}: {len(p.services)} services, {len(p.sites)} sites",
         facts=facts,
         tables=[_site_table(p, assignment, check), _cost_table(p, check)],
-        notes=[("rules", _rule_checks(p, assignment, check)), ("moves", _moves(p, check.moves, assignment))],
+        notes=[("rules", _rule_checks(p, assignment, check, misplaced or {})), ("moves", _moves(p, check.moves, assignment))],
     )
 
 
@@ -169,9 +179,12 @@ def _cost_table(p: Placement, check: Any) -> tuple[str, list[str], list[list[str
     return "objective by term", ["term", "cost", "weight", "weighted", "%"], rows
 
 
-def _rule_checks(p: Placement, assignment: dict[str, str], check: Any) -> list[str]:
+def _rule_checks(p: Placement, assignment: dict[str, str], check: Any, misplaced: dict[str, list[str]]) -> list[str]:
     """One line per kind of rule: how many hold, and which are violated."""
     lines = []
+    wrong = [f"{s.name} on {len(where)} sites ({', '.join(where)})" if (where := misplaced.get(s.name)) else f"{s.name} not placed" for s in p.services if s.name not in assignment]
+    if wrong:
+        lines.append(f"one site per service: VIOLATED: {'; '.join(wrong)}")
     violated = [v for v in check.violations if v.startswith("group ")]
     if p.anti_affinity:
         lines.append(f"anti-affinity: {len(p.anti_affinity) - len({v.split()[1] for v in violated})} of {len(p.anti_affinity)} groups spread as required" + (f"; VIOLATED: {'; '.join(violated)}" if violated else ""))
