@@ -118,6 +118,7 @@ def solve(
         tracker.add_solution(initial)
 
     outcomes: dict[str, MemberOutcome] = {}
+    prepared = time.perf_counter() - t_start  # the model checked, the warm start made and verified, the backends chosen
     ctrl_c = _CtrlC(budget)
     try:
         with ctrl_c.installed():
@@ -130,6 +131,7 @@ def solve(
     interrupted = ctrl_c.pressed
     stopped = interrupted or (stop is not None and stop.is_set())  # by the caller, not by the clock
     result = _result(model, tracker, members, outcomes, name, reason, seed, time_limit, interrupted, stopped, t_start)
+    result.timing.prepare = prepared
     qpu = sum(float(o.info.get(QPU_TIME_KEY, 0.0) or 0.0) for o in outcomes.values())
     result.cost = meter.stop({QPU_TIME_KEY: qpu})
     # a backend never searched (warned here: warnings raised in the race's threads are lost); a solve nested in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import dimod
 
@@ -50,7 +51,20 @@ def test_history_is_monotone_and_timing_is_consistent():
     values = [v for _, v in result.history]
     assert values == sorted(values)  # maximise: never gets worse
     t = result.timing
-    assert t.total >= t.solve > 0 and t.compile >= 0 and t.verify >= 0
+    assert t.total >= t.prepare + t.solve and t.solve > 0 and t.prepare > 0 and t.compile >= 0 and t.verify >= 0
+
+
+def test_the_time_before_the_backends_start_is_reported_as_prepare():
+    model = knapsack_model([5, 4, 3], [2, 2, 2], 4)
+
+    def slow_warm_start():  # a formulation's warm start runs before any backend
+        time.sleep(0.3)
+        return {}
+
+    model.metadata["warm_start"] = slow_warm_start
+    t = hqopt.solve(model, backend="exact").timing
+    assert 0.3 <= t.prepare < t.total and t.solve < 0.3
+    assert f"prepare {t.prepare:.3f}" in t.describe()
 
 
 def test_gap_is_none_without_a_bound_and_zero_when_optimal():

@@ -327,8 +327,7 @@ def _print_summary(result: Result, metadata: dict[str, Any], solution: bool = Tr
         worst = sorted(violated.items(), key=lambda kv: -kv[1])[:5]
         more = f" (+{len(violated) - 5} more)" if len(violated) > 5 else ""
         rows.append(("violated", ", ".join(f"{k}={v:g}" for k, v in worst) + more, "red"))
-    t = result.timing
-    rows.append(("time", f"{t.total:.3f} s (compile {t.compile:.3f}, solve {t.solve:.3f}, verify {t.verify:.3f})", ""))
+    rows.append(("time", result.timing.describe(), ""))
     rows.append(("backend", result.backend + (f" — {result.backend_reason}" if result.backend_reason else ""), ""))
     rows.append(("seed", str(result.seed), ""))
     if result.info.get("best_from") == "initial":
