@@ -9,7 +9,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from hqopt.automl.encoding import ENCODINGS, SearchSpaceEncoder
-from hqopt.errors import ModelError
+from hqopt.errors import ArgumentError, ModelError
 
 DISTRIBUTIONS = {
     "cat": CategoricalDistribution(["a", None, 3, 2.5, True]),
@@ -96,7 +96,7 @@ def test_invalid_bits_are_rejected() -> None:
 
 
 def test_bad_settings_are_errors() -> None:
-    with pytest.raises(ModelError, match="encoding"):
+    with pytest.raises(ArgumentError, match="encoding"):
         SearchSpaceEncoder({"n": IntDistribution(0, 3)}, encoding="gray")
-    with pytest.raises(ModelError, match="max_levels"):
+    with pytest.raises(ArgumentError, match="max_levels"):
         SearchSpaceEncoder({"n": IntDistribution(0, 3)}, max_levels=1)

@@ -106,9 +106,10 @@ def test_asked_trials_are_distinct_before_any_finishes() -> None:
     assert len({(t.params["x"], t.params["k"]) for t in trials}) == 9
 
 
-def test_infinite_constraint_values_are_infeasible_not_a_crash() -> None:
+@pytest.mark.parametrize("wall", [math.inf, math.nan])
+def test_infinite_or_nan_constraint_values_are_infeasible_not_a_crash(wall: float) -> None:
     def constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
-        return [math.inf if trial.params["x"] > 5 else -1.0]
+        return [wall if trial.params["x"] > 5 else -1.0]
 
     sampler = QuboSampler(n_startup_trials=3, seed=0, constraints_func=constraints)
     study = optuna.create_study(sampler=sampler)

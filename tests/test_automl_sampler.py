@@ -14,7 +14,6 @@ from threadpoolctl import threadpool_limits
 
 from hqopt.automl import QuboSampler
 from hqopt.automl.encoding import SearchSpaceEncoder
-from hqopt.errors import ModelError
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -234,10 +233,11 @@ def test_exhausted_grid_falls_back_to_the_independent_sampler() -> None:
         ({"trust_radius": 2}, "trust_radius must be a share"),
         ({"time_limit": -1}, "time_limit must be a positive number of seconds or None"),
         ({"diversity": float("nan")}, "diversity must be a finite number >= 0, got nan"),
+        ({"seed": "x"}, "seed must be an integer >= 0 or None, got 'x'"),
     ],
 )
 def test_bad_arguments_are_errors_at_once(arguments: dict, message: str) -> None:
-    with pytest.raises(ModelError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=re.escape(message)):  # an ArgumentError: a ValueError, as Optuna's samplers raise
         QuboSampler(**arguments)
 
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -281,7 +282,11 @@ def test_resume_with_a_changed_space_warns_and_offers_a_choice(tmp_path, capsys,
     with pytest.warns(UserWarning, match="changed: max_depth"):
         kept = run_tune(changed, trials=4, space_changed="continue")
     assert kept.study_name == "resume" and kept.n_complete == 4
-    fresh = run_tune(changed, trials=2, space_changed="new")
+    with warnings.catch_warnings():  # `continue` is remembered: the same spec goes on without asking
+        warnings.simplefilter("error")
+        again = run_tune(changed, trials=5)
+    assert again.study_name == "resume" and again.n_complete == 5
+    fresh = run_tune(_tiny_spec(tmp_path), trials=2, space_changed="new")  # the first space: now another one
     assert fresh.study_name == "resume-2" and fresh.n_complete == 2
     # the CLI, not on a terminal: one line naming the change and the flag, exit 2
     assert main(["tune", str(tmp_path / "resume.yaml"), "--trials", "5", "--no-plot"]) in (0, 2)
@@ -309,7 +314,7 @@ def test_resume_with_a_changed_space_warns_and_offers_a_choice(tmp_path, capsys,
     captured = capsys.readouterr()
     assert captured.err.strip() == (f"warning: {tmp_path / 'resume.yaml'}: study 'resume' was created with another "
                                     "search space (changed: criterion, max_depth); continuing it")  # fmt: skip
-    assert "study 'resume' (4 complete trials, 0 run now)" in captured.out
+    assert "study 'resume' (5 complete trials, 0 run now)" in captured.out
 
 
 class _Terminal(io.StringIO):
@@ -363,8 +368,49 @@ def test_resuming_with_another_seed_or_scoring_is_refused_like_a_changed_space(t
     assert "field 'scoring': " in capsys.readouterr().err
     with pytest.warns(UserWarning, match=r"another set-up, so its scores are not comparable \(changed: scoring\); continuing"):
         assert run_tune(changed, trials=4, space_changed="continue").n_complete == 4
-    with pytest.raises(SpecError, match="changed: scoring"):  # the stored set-up stays the first one
-        run_tune(changed, trials=5)
+    assert run_tune(changed, trials=5).n_complete == 5  # `continue` stored the new set-up: no question again
+    with pytest.raises(SpecError, match="changed: scoring"):  # and the first one is now the change
+        run_tune(_tiny_spec(tmp_path), trials=6)
+
+
+def test_a_parameter_added_to_a_continued_study_is_named_as_drawn_at_random(tmp_path, capsys) -> None:
+    depth_only = {"max_depth": GOOD["search_space"]["max_depth"]}
+    run_tune(_tiny_spec(tmp_path, search_space=depth_only))
+    _tiny_spec(tmp_path)  # criterion added
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "-q", "--trials", "3", "--space-changed", "continue"]) == 0
+    captured = capsys.readouterr()
+    assert "the trials so far lack 'criterion', so the sampler draws it at random in this study" in captured.err
+    assert "  criterion: (not set in that trial: the estimator's default)" in captured.out  # the best trial predates it
+
+
+def test_a_run_with_nothing_to_do_or_cut_by_its_timeout_says_so(tmp_path, capsys) -> None:
+    run_tune(_tiny_spec(tmp_path))
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "-q", "--trials", "2"]) == 0
+    assert "note: the study already holds 3 complete trials, so none ran; give --trials more than 3" in capsys.readouterr().err
+    assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "-q", "--trials", "10000", "--timeout", "0.5"]) == 0
+    assert "note: --timeout 0.5 s ended the run with " in capsys.readouterr().err
+
+
+def test_an_edited_csv_is_a_changed_set_up_and_continuing_scores_the_defaults_again(tmp_path, capsys) -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_csv(SPECS / "churn.csv")
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    spec = spec_with(dataset={"csv": "data.csv", "target": "churned"}, storage=f"sqlite:///{tmp_path / 'csv.db'}", trials=3,
+                     estimator_params={"random_state": 0}, search_space={"max_depth": {"type": "int", "low": 1, "high": 4}})  # fmt: skip
+    (tmp_path / "csv.yaml").write_text(yaml.safe_dump(spec))
+    first = run_tune(load_spec(tmp_path / "csv.yaml"))
+    frame["churned"] = frame["churned"].sample(frac=1.0, random_state=1).to_numpy()  # labels shuffled: another dataset
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    with pytest.raises(SpecError, match=r"field 'dataset.csv contents': .*another set-up"):
+        run_tune(load_spec(tmp_path / "csv.yaml"), trials=4)
+    with pytest.warns(UserWarning, match=r"changed: dataset.csv contents\); continuing it"):
+        edited = run_tune(load_spec(tmp_path / "csv.yaml"), trials=4, space_changed="continue")
+    assert edited.default_score != first.default_score  # scored again, on the edited file
+    # --export may not name the dataset (nor the spec, nor the SQLite storage): refused before any trial
+    before = (tmp_path / "data.csv").read_bytes()
+    assert main(["tune", str(tmp_path / "csv.yaml"), "--no-plot", "--export", str(tmp_path / "data.csv")]) == 2
+    assert capsys.readouterr().err.strip().endswith("data.csv is the dataset: writing there would destroy it; name another file")
+    assert (tmp_path / "data.csv").read_bytes() == before
 
 
 @pytest.mark.parametrize(
@@ -393,7 +439,7 @@ def test_the_best_configuration_prints_floats_as_a_spec_would() -> None:
     from hqopt.cli.tune import _shown
 
     assert repr(0.1 * 3) == "0.30000000000000004" and _shown(0.1 * 3) == "0.3"  # a stepped float's noise is not shown
-    assert [_shown(v) for v in (1e-05, 3, "gini", None, 2.5)] == ["1e-05", "3", "'gini'", "None", "2.5"]
+    assert [_shown(v) for v in (1e-05, 3, "gini", None, 2.5, 1.0)] == ["1e-05", "3", "'gini'", "null", "2.5", "1.0"]  # YAML reads each back as it was
 
 
 def test_a_storage_that_is_not_a_database_is_a_clean_error(tmp_path, capsys) -> None:

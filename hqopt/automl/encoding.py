@@ -47,7 +47,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from hqopt.errors import ModelError
+from hqopt.errors import ArgumentError, ModelError
 from hqopt.model import Model
 
 ENCODINGS = ("binary", "one-hot", "domain-wall")
@@ -152,9 +152,9 @@ class SearchSpaceEncoder:
         centers: Mapping[str, Any] | None = None,
     ) -> None:
         if encoding not in ENCODINGS:
-            raise ModelError(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
+            raise ArgumentError(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
         if not isinstance(max_levels, int) or max_levels < 2:
-            raise ModelError(f"max_levels must be an integer >= 2, got {max_levels!r}")
+            raise ArgumentError(f"max_levels must be an integer >= 2, got {max_levels!r}")
         self.encoding = encoding
         self.max_levels = max_levels
         self.search_space = dict(search_space)

@@ -74,7 +74,7 @@ from hqopt.automl.encoding import (
 )
 from hqopt.automl.surrogate import BOCS, FMEnsemble, heldout_loglik
 from hqopt.automl.trust_region import Region, TrustRegion
-from hqopt.errors import ModelError
+from hqopt.errors import ArgumentError
 
 SURROGATES = ("auto", "bocs", "fm")
 #: system attribute holding the parameters a trial was handed (seen by other workers)
@@ -150,20 +150,22 @@ class QuboSampler(BaseSampler):
         seed: int | None = None,
     ) -> None:
         if surrogate not in SURROGATES:
-            raise ModelError(f"surrogate must be one of {', '.join(SURROGATES)}, got {surrogate!r}")
+            raise ArgumentError(f"surrogate must be one of {', '.join(SURROGATES)}, got {surrogate!r}")
         if encoding not in ENCODINGS:
-            raise ModelError(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
+            raise ArgumentError(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
         whole = {"max_levels": (max_levels, 2), "n_startup_trials": (n_startup_trials, 1), "batch_size": (batch_size, 1),
                  "trust_failures": (trust_failures, 1), "global_every": (global_every, 1), "tabu_radius": (tabu_radius, 0)}  # fmt: skip
         for name, (value, least) in whole.items():
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-                raise ModelError(f"{name} must be an integer >= {least}, got {value!r}")
+                raise ArgumentError(f"{name} must be an integer >= {least}, got {value!r}")
         if time_limit is not None and not (_is_number(time_limit) and 0 < time_limit < math.inf):
-            raise ModelError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
+            raise ArgumentError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
         if not (_is_number(diversity) and 0 <= diversity < math.inf):
-            raise ModelError(f"diversity must be a finite number >= 0, got {diversity!r}")
+            raise ArgumentError(f"diversity must be a finite number >= 0, got {diversity!r}")
         if trust_radius is not None and not (_is_number(trust_radius) and 0 < trust_radius <= 1):
-            raise ModelError(f"trust_radius must be a share of the parameters in (0, 1] or None, got {trust_radius!r}")
+            raise ArgumentError(f"trust_radius must be a share of the parameters in (0, 1] or None, got {trust_radius!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+            raise ArgumentError(f"seed must be an integer >= 0 or None, got {seed!r}")
         self.surrogate = surrogate
         self.backend = backend
         self.encoding = encoding
@@ -261,8 +263,14 @@ class QuboSampler(BaseSampler):
         if self.constraints_func is not None:
             from optuna.samplers._base import _process_constraints_after_trial
 
-            _process_constraints_after_trial(self.constraints_func, study, trial, state)
+            _process_constraints_after_trial(self._constraints_nan_as_inf, study, trial, state)
         self._independent_sampler.after_trial(study, trial, state, values)
+
+    def _constraints_nan_as_inf(self, trial: FrozenTrial) -> Sequence[float]:
+        """``constraints_func``'s values with NaN read as infinitely violated (Optuna would stop the study)."""
+        assert self.constraints_func is not None
+        values = self.constraints_func(trial)
+        return [math.inf if isinstance(v, (float, np.floating)) and math.isnan(v) else v for v in values]
 
     # --------------------------------------------------------------- proposing
     def _propose(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from hqopt.errors import ModelError
+from hqopt.errors import ArgumentError, ModelError
 
 
 def _check_xy(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +70,7 @@ class FactorizationMachine:
 
     def __init__(self, rank: int = 8, epochs: int = 500, lr: float = 0.03, l2: float = 1e-4, seed: int | None = None) -> None:
         if rank < 1 or epochs < 1:
-            raise ModelError(f"rank and epochs must be >= 1, got {rank} and {epochs}")
+            raise ArgumentError(f"rank and epochs must be >= 1, got {rank} and {epochs}")
         self.rank = rank
         self.epochs = epochs
         self.lr = lr
@@ -149,7 +149,7 @@ class BOCS:
 
     def __init__(self, burn_in: int = 300, sweeps: int = 60, trend: float | None = 1.0, seed: int | None = None) -> None:
         if burn_in < 2 or sweeps < 2:
-            raise ModelError(f"burn_in and sweeps must be >= 2, got {burn_in} and {sweeps}")
+            raise ArgumentError(f"burn_in and sweeps must be >= 2, got {burn_in} and {sweeps}")
         self.trend = trend
         self.burn_in = burn_in
         self.sweeps = sweeps
@@ -304,7 +304,7 @@ class FMEnsemble:
         self, members: int = 8, rank: int = 4, epochs: int = 300, lr: float = 0.05, l2: float = 1e-3, seed: int | None = None
     ) -> None:
         if members < 2 or rank < 1 or epochs < 1:
-            raise ModelError(f"need members >= 2, rank >= 1, epochs >= 1; got {members}, {rank}, {epochs}")
+            raise ArgumentError(f"need members >= 2, rank >= 1, epochs >= 1; got {members}, {rank}, {epochs}")
         self.members, self.rank, self.epochs, self.lr, self.l2 = members, rank, epochs, lr, l2
         self.rng = np.random.default_rng(seed)
         self._params: list[np.ndarray] | None = None

@@ -58,6 +58,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import json
@@ -111,6 +112,8 @@ SPACE_CHANGED = ("stop", "continue", "new")
 SPACE_ATTR = "hqopt:search_space"
 #: study attribute holding how the study scores a configuration (data, estimator, scoring, folds)
 SETUP_ATTR = "hqopt:setup"
+#: the study's user attribute with the default configuration's CV score (None: to be scored)
+DEFAULT_SCORE_ATTR = "default_score"
 #: a run stops once this many of its trials failed before any finished with a score
 FAILURES_BEFORE_GIVING_UP = 5  # (only when the default configuration failed too)
 #: trial attribute holding why the trial's configuration could not be fitted or scored (one line)
@@ -637,17 +640,45 @@ def space_json(space: Mapping[str, BaseDistribution]) -> str:
     return json.dumps({k: optuna.distributions.distribution_to_json(v) for k, v in sorted(space.items())}, sort_keys=True)
 
 
+def input_files(spec: TuneSpec, storage: str | None = None) -> dict[str, Path]:
+    """The files a run reads besides the spec, by what they are: the dataset CSV and a SQLite storage
+    (``storage``: a URL given instead of the spec's). ``hqopt tune`` writes none of them.
+
+    >>> spec = parse_spec({"name": "s", "estimator": "sklearn.svm.SVC", "dataset": {"csv": "d.csv", "target": "y"},
+    ...                    "search_space": {"C": {"type": "float", "low": 0.1, "high": 10}}, "trials": 5}, base_dir=Path("/data"))
+    >>> {what: str(path) for what, path in input_files(spec).items()}
+    {'the dataset': '/data/d.csv', "the study's storage": 's.optuna.db'}
+    """
+    files = {"the dataset": spec.base_dir / spec.dataset["csv"]} if "csv" in spec.dataset else {}
+    url = storage or spec.storage
+    if url.startswith("sqlite:///"):
+        files["the study's storage"] = Path(url.removeprefix("sqlite:///"))
+    return files
+
+
 def setup_json(spec: TuneSpec, seed: int) -> str:
     """How the spec scores a configuration, as canonical JSON (stored in the study; compared on resume).
 
     ``seed`` is the run's seed: it shuffles the cross-validation folds, so two
-    seeds score the same configuration differently.
+    seeds score the same configuration differently. A CSV dataset counts by its
+    contents too (their SHA-256), so an edited file is noticed.
     """
     fields = {
         "dataset": spec.dataset, "estimator": spec.estimator, "estimator_params": spec.estimator_params,
         "scale": spec.scale, "pipeline": spec.pipeline, "cv": spec.cv, "scoring": spec.scoring, "seed": seed,
     }  # fmt: skip
+    if "csv" in spec.dataset:
+        fields["dataset.csv contents"] = _file_digest(spec.base_dir / spec.dataset["csv"])
     return json.dumps({k: json.dumps(v, sort_keys=True, default=str) for k, v in fields.items()}, sort_keys=True)
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex (read in blocks: a dataset CSV may be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class StudyChangedError(SpecError):
@@ -697,8 +728,10 @@ def open_study(
                     f"study {name!r} cannot be continued: {clash}; rerun with --space-changed new (start a fresh one)",
                     source=spec.source,
                 )
-            warnings.warn(f"{what}; continuing it", StudyChangedWarning, stacklevel=2)
-            _record(study, {attr: wanted[attr] for attr in missing})
+            warnings.warn(f"{what}; continuing it{_added_note(study, wanted[SPACE_ATTR])}", StudyChangedWarning, stacklevel=2)
+            _record(study, wanted)  # the next run with this spec goes on without asking again
+            if SETUP_ATTR in changed:
+                study.set_user_attr(DEFAULT_SCORE_ATTR, None)  # scored again on this set-up
             return study
         if space_changed != "new":
             raise StudyChangedError(
@@ -715,6 +748,17 @@ def _record(study: optuna.Study, attrs: dict[str, str]) -> None:
     """Store the attributes a study lacks (only on a study a run goes on with: a refused run changes nothing)."""
     for attr, text in attrs.items():
         study.set_user_attr(attr, text)
+
+
+def _added_note(study: optuna.Study, wanted: str) -> str:
+    """``; the trials so far lack 'y', ...`` for parameters the stored space did not have, or ''."""
+    stored = study.user_attrs.get(SPACE_ATTR)
+    added = sorted(set(json.loads(wanted)) - set(json.loads(stored))) if stored else []
+    if not added:
+        return ""
+    names = ", ".join(repr(a) for a in added)
+    return (f"; the trials so far lack {names}, so the sampler draws {'it' if len(added) == 1 else 'them'} at random "
+            "in this study (--space-changed new searches every parameter with the model)")
 
 
 def _what_changed(name: str, changed: dict[str, list[str]]) -> str:
@@ -828,17 +872,17 @@ def run_tune(
         done = sum(t.state == TrialState.COMPLETE for t in before)
         remaining = max(0, wanted - done)
         try:
-            if "default_score" not in study.user_attrs:
+            if study.user_attrs.get(DEFAULT_SCORE_ATTR) is None:  # a new study, or one continued on another set-up
                 try:
-                    study.set_user_attr("default_score", score({}))
+                    study.set_user_attr(DEFAULT_SCORE_ATTR, score({}))
                 except Exception as exc:  # noqa: BLE001 - the defaults may not fit this data; the trials still run
                     default_error = fit_error(exc)
-                    study.set_user_attr("default_score", math.nan)
+                    study.set_user_attr(DEFAULT_SCORE_ATTR, math.nan)
             callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [
                 optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,))
             ]
             give_up = _StopWhenNothingScores(len(before))
-            if math.isnan(study.user_attrs.get("default_score", math.nan)):  # the defaults fail: maybe the set-up
+            if math.isnan(study.user_attrs.get(DEFAULT_SCORE_ATTR, math.nan)):  # the defaults fail: maybe the set-up
                 callbacks.append(give_up)
             if on_trial is not None:
                 callbacks.append(on_trial)
@@ -877,7 +921,7 @@ def run_tune(
         storage=redact(url),
         best_params=dict(best.params) if best else {},
         best_score=float(best.value) if best else math.nan,
-        default_score=float(study.user_attrs.get("default_score", math.nan)),
+        default_score=float(study.user_attrs.get(DEFAULT_SCORE_ATTR, math.nan)),
         n_complete=len(complete),
         n_new=len(complete) - done if complete else 0,
         n_failed=sum(t.state == TrialState.FAIL and not t.user_attrs.get(INTERRUPTED_KEY) for t in trials_now[len(before) :]),

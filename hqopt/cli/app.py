@@ -82,9 +82,10 @@ def warnings_as_lines(categories: tuple[type[Warning], ...], prefix: str = "note
         yield
 
 
-def check_overwrites(written: dict[str, Path | None], problem_file: str) -> None:
-    """Refuse a file to write that is the problem file, or that two flags both write (one would be lost).
+def check_overwrites(written: dict[str, Path | None], problem_file: str, inputs: dict[str, Path] | None = None) -> None:
+    """Refuse a file to write that is the problem file or another input, or that two flags both write (one would be lost).
 
+    ``inputs``: other files the work reads, by what they are (``{"the dataset": path}``).
     A file read before the work and written atomically after (``--output`` naming
     the ``--initial`` or ``--current`` file) is not a problem file: a re-plan may
     update its plan in place.
@@ -103,8 +104,9 @@ def check_overwrites(written: dict[str, Path | None], problem_file: str) -> None
         for other, other_path in flags[:i]:
             if same(path, other_path):
                 raise fail(f"{other} and {flag} both name {path}: one would overwrite the other")
-        if same(path, source):
-            raise fail(f"{flag} {path} is the problem file: writing there would destroy it; name another file")
+        for what, read in [("the problem file", source), *(inputs or {}).items()]:
+            if same(path, read):
+                raise fail(f"{flag} {path} is {what}: writing there would destroy it; name another file")
 
 
 class _StdoutConsole(Console):

@@ -21,7 +21,17 @@ from typing import Any
 
 import typer
 
-from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, app, check_writable_flag, fail, file_name, warnings_as_lines
+from hqopt.cli.app import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    app,
+    check_overwrites,
+    check_writable_flag,
+    fail,
+    file_name,
+    warnings_as_lines,
+)
 from hqopt.cli.domain import check_figure_path, have_plot_extra
 from hqopt.errors import SpecError, bounded
 
@@ -58,6 +68,7 @@ def tune(
             StudyChangedWarning,
             check_allowed,
             export_trials,
+            input_files,
             load_spec,
             run_tune,
             write_history_plot,
@@ -79,6 +90,7 @@ def tune(
         check_figure_path(plot)
     if export is not None:
         check_writable_flag(export, "--export")
+    check_overwrites({"--export": export, "--plot": None if no_plot else plot}, str(spec_path), input_files(spec, storage))
     wanted = trials or spec.trials
     console = Console(highlight=False, soft_wrap=True)
     progress = _Progress(console, wanted, timeout, quiet)
@@ -114,11 +126,17 @@ def tune(
     if report.interrupted:
         how = "terminated (SIGTERM)" if terminated else "interrupted"
         typer.echo(f"{how}: the study keeps every finished trial; run the command again to resume", err=True)
-    _print_report(report)
+    _print_report(report, list(spec.search_space))
     if report.n_failed and not report.interrupted and report.n_complete < wanted and timeout is None:
         typer.echo(f"note: the study holds {report.n_complete} of the {wanted} complete trials wanted: {report.n_failed} "
                    "trials of this run failed (their lines say why; each was replaced once); run again to add more",
                    err=True)  # fmt: skip
+    elif timeout is not None and not report.interrupted and report.n_complete < wanted:
+        typer.echo(f"note: --timeout {timeout:g} s ended the run with {report.n_complete} of the {wanted} complete trials "
+                   "wanted; run again to add more", err=True)  # fmt: skip
+    elif report.n_new == 0 and not report.interrupted and report.n_complete >= wanted:
+        typer.echo(f"note: the study already holds {report.n_complete} complete trials, so none ran; "
+                   f"give --trials more than {report.n_complete} to add more", err=True)  # fmt: skip
     if export is not None and "study" in held:
         typer.echo(f"trials exported: {export_trials(held['study'], export)}")
     if want_plot and "study" in held and report.n_complete:  # the default is named after the study run (new: <name>-2)
@@ -127,10 +145,14 @@ def tune(
     raise typer.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED if report.interrupted else EXIT_OK)
 
 
-def _print_report(report: Any) -> None:
-    """The study's storage and name, the default configuration's score, the best score and configuration."""
+def _print_report(report: Any, searched: list[str]) -> None:
+    """The study's storage and name, the default configuration's score, the best score and configuration.
+
+    ``searched``: the spec's parameters; one the best trial lacks (added to a
+    continued study after it ran) is shown as left at the estimator's default.
+    """
     typer.echo(f"storage: {report.storage}, study {report.study_name!r} "
-               f"({report.n_complete} complete trials, {report.n_new} run now)")  # fmt: skip
+               f"({report.n_complete} complete trial{'' if report.n_complete == 1 else 's'}, {report.n_new} run now)")  # fmt: skip
     if not math.isnan(report.default_score):
         typer.echo(f"default configuration score: {report.default_score:.6g}")
     if report.best_params or not math.isnan(report.best_score):
@@ -138,6 +160,12 @@ def _print_report(report: Any) -> None:
         typer.echo("best configuration:")
         for name, value in report.best_params.items():
             typer.echo(f"  {name}: {_shown(value)}")
+        for name in searched:
+            if name not in report.best_params:
+                typer.echo(f"  {name}: (not set in that trial: the estimator's default)")
+        if report.default_score > report.best_score:
+            typer.echo("note: the estimator's default configuration scores better than every trial: "
+                       "keep the defaults, or widen the search space", err=True)  # fmt: skip
 
 
 def _run(run_tune: Any, spec: Any, choice: Any, on_study: Any, **kwargs: Any) -> Any:
@@ -214,12 +242,25 @@ class _Progress:
 
 
 def _shown(value: Any) -> str:
-    """A parameter's value as the spec would write it: floats to 12 significant digits (0.82, not 0.8200000000000001)."""
-    return f"{value:.12g}" if isinstance(value, float) else repr(value)
+    """A parameter's value as YAML would write it, to paste into a spec: floats to 12 significant digits,
+    still floats (0.82, not 0.8200000000000001; 1.0, not 1), ``None`` as ``null``.
+
+    >>> [_shown(v) for v in (0.8200000000000001, 1.0, 1e-05, None, 3, "rbf", True)]
+    ['0.82', '1.0', '1e-05', 'null', '3', "'rbf'", 'true']
+    """
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return _float_text(value, 12) if isinstance(value, float) else repr(value)
 
 
 def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    """A parameter's value in a trial line: floats to 4 significant digits, still floats (1.0, not 1)."""
+    return _float_text(value, 4) if isinstance(value, float) else str(value)
+
+
+def _float_text(value: float, digits: int) -> str:
+    text = f"{value:.{digits}g}"
+    return text if any(c in text for c in ".en") else text + ".0"  # (e: 1e-05; n: inf and nan)
 
 
 def _clock(seconds: float) -> str:
