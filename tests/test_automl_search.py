@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
+import scipy.stats
 from optuna.distributions import FloatDistribution, IntDistribution
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
@@ -11,7 +14,6 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier
 
 from hqopt.automl import QuboSearchCV
-from hqopt.errors import SpecError
 
 SPACE = {
     "max_depth": IntDistribution(1, 12),
@@ -68,10 +70,23 @@ def test_multimetric_search_follows_the_refit_metric(data) -> None:
     assert values == pytest.approx(list(search.cv_results_["mean_test_f1"]))
 
 
-def test_bad_space_is_an_error(data) -> None:
+def test_bad_space_is_a_value_error_naming_the_parameter(data) -> None:
     X, y = data
-    with pytest.raises(SpecError, match="max_depth"):
+    with pytest.raises(ValueError, match=r"param_distributions\['max_depth'\]: give a non-empty list"):
         QuboSearchCV(DecisionTreeClassifier(), {"max_depth": 3}, n_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match=r"param_distributions\['max_depth'\]: scipy.stats.norm cannot be searched"):
+        QuboSearchCV(DecisionTreeClassifier(), {"max_depth": scipy.stats.norm(3, 1)}, n_iter=2).fit(X, y)
+
+
+def test_the_grids_randomized_search_takes_are_taken(data) -> None:
+    X, y = data
+    space = {"max_depth": range(1, 5), "min_samples_leaf": scipy.stats.randint(1, 4), "criterion": np.array(["gini", "entropy"]),
+             "min_impurity_decrease": scipy.stats.uniform(0.0, 0.01), "ccp_alpha": scipy.stats.loguniform(1e-5, 1e-2)}  # fmt: skip
+    search = QuboSearchCV(DecisionTreeClassifier(random_state=0), space, n_iter=6, cv=3, random_state=0).fit(X, y)
+    for params in search.cv_results_["params"]:
+        assert params["max_depth"] in range(1, 5) and params["min_samples_leaf"] in (1, 2, 3)
+        assert params["criterion"] in ("gini", "entropy") and type(params["criterion"]) is str  # not numpy's str_
+        assert 0.0 <= params["min_impurity_decrease"] <= 0.01 and 1e-5 <= params["ccp_alpha"] <= 1e-2
 
 
 def test_choices_may_be_estimators_as_in_randomized_search(data) -> None:
@@ -90,3 +105,32 @@ def test_choices_may_be_estimators_as_in_randomized_search(data) -> None:
     best = search.best_params_["scaler"]
     assert any(best is c for c in scalers)
     assert search.best_estimator_.named_steps["clf"].C == search.best_params_["clf__C"]
+
+
+def test_a_search_inside_a_search_runs_and_another_threads_search_keeps_sklearns_failure_check(data) -> None:
+    X, y = data
+    inner = QuboSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": IntDistribution(1, 5)}, n_iter=3, cv=2, random_state=0)
+    outer = QuboSearchCV(inner, {"cv": [2, 3]}, n_iter=2, cv=2, random_state=0)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (outer.fit(X, y), done.set()), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert done.is_set() and sorted(p["cv"] for p in outer.cv_results_["params"]) == [2, 3]
+    # while a search collects its fit failures, a search in another thread whose fits all fail raises at once
+    from sklearn.model_selection import GridSearchCV
+
+    from hqopt.automl.sklearn_search import _failures_checked_once
+
+    raised: list[BaseException] = []
+
+    def failing_grid() -> None:
+        try:
+            GridSearchCV(DecisionTreeClassifier(), {"max_depth": [-1]}, cv=3).fit(X, y)
+        except ValueError as exc:
+            raised.append(exc)
+
+    with _failures_checked_once(np.nan):
+        other = threading.Thread(target=failing_grid)
+        other.start()
+        other.join(timeout=60)
+    assert len(raised) == 1 and "fits failed" in str(raised[0])

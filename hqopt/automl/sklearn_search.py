@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution, CategoricalDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 from sklearn.model_selection import _search as sk_search
 from sklearn.model_selection._search import BaseSearchCV
@@ -40,26 +40,53 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from hqopt.automl.encoding import DEFAULT_MAX_LEVELS, ENCODINGS
 from hqopt.automl.optuna_sampler import SURROGATES, QuboSampler
-from hqopt.errors import SpecError
+from hqopt.errors import ArgumentError
 
 
 def as_distributions(space: Mapping[str, Any]) -> dict[str, BaseDistribution]:
-    """Optuna distributions from ``{name: distribution | list of choices}``.
+    """Optuna distributions from what ``RandomizedSearchCV`` takes, ``{name: choices | distribution}``.
+
+    Choices: a list, tuple, range or 1-D array. Distributions: an Optuna one, or
+    SciPy's ``loguniform``, ``uniform`` and ``randint`` (bounded, so a QUBO can
+    hold them: other SciPy distributions are refused, naming the parameter).
 
     >>> as_distributions({"kernel": ["rbf", "linear"]})["kernel"].choices
     ('rbf', 'linear')
+    >>> import numpy as np, scipy.stats
+    >>> space = as_distributions({"C": scipy.stats.loguniform(1e-3, 10), "n": range(1, 4), "a": np.array([0.5, 1.0])})
+    >>> space["C"], space["n"].choices, space["a"].choices
+    (FloatDistribution(high=10.0, log=True, low=0.001, step=None), (1, 2, 3), (0.5, 1.0))
     """
     out: dict[str, BaseDistribution] = {}
     for name, value in space.items():
         if isinstance(value, BaseDistribution):
             out[name] = value
-        elif isinstance(value, (list, tuple)) and value:
-            out[name] = CategoricalDistribution(list(value))
+        elif hasattr(value, "dist") and hasattr(value, "support"):  # a frozen SciPy distribution
+            out[name] = _from_scipy(name, value)
+        elif isinstance(value, (list, tuple, range, np.ndarray)) and np.ndim(value) == 1 and len(value):
+            out[name] = CategoricalDistribution([v.item() if isinstance(v, np.generic) else v for v in value])
         else:
-            raise SpecError(
-                f"param_distributions.{name}", "give an optuna distribution or a non-empty list of choices"
+            raise ArgumentError(
+                f"param_distributions[{name!r}]: give a non-empty list (or array, range) of choices, an Optuna "
+                f"distribution, or scipy.stats.loguniform / uniform / randint; got {type(value).__name__}"
             )
     return out
+
+
+#: SciPy distributions :func:`as_distributions` takes, and whether their scale is logarithmic
+_SCIPY_KINDS = {"loguniform": True, "reciprocal": True, "uniform": False, "randint": False}
+
+
+def _from_scipy(name: str, frozen: Any) -> BaseDistribution:
+    """The Optuna distribution of a frozen SciPy ``loguniform``, ``uniform`` or ``randint``."""
+    kind = frozen.dist.name
+    if kind not in _SCIPY_KINDS:
+        raise ArgumentError(f"param_distributions[{name!r}]: scipy.stats.{kind} cannot be searched here (a QUBO needs "
+                            "bounds): give loguniform, uniform or randint, an Optuna distribution or a list of choices")  # fmt: skip
+    low, high = (v.item() for v in np.asarray(frozen.support(), dtype=float))
+    if kind == "randint":
+        return IntDistribution(int(low), int(high))
+    return FloatDistribution(low, high, log=_SCIPY_KINDS[kind])
 
 
 class QuboSearchCV(BaseSearchCV):
@@ -229,7 +256,19 @@ def grid_size(distributions: Mapping[str, BaseDistribution]) -> float:
     return total
 
 
-_FAILURES_LOCK = threading.Lock()
+#: per thread, a stack of the fit failures each running search collects (a search inside a search: two)
+_COLLECTING: dict[int, list[list[Any]]] = {}
+#: scikit-learn's own check, which :func:`_failures_checked_once` replaces by one that collects where asked
+_SKLEARN_CHECK = sk_search._warn_or_raise_about_fit_failures
+
+
+def _check_or_collect(out: list[Any], error_score: Any) -> None:
+    """scikit-learn's check, except in a thread inside :func:`_failures_checked_once`: there it collects."""
+    stack = _COLLECTING.get(threading.get_ident())
+    if stack:
+        stack[-1].extend(out)
+    else:
+        _SKLEARN_CHECK(out, error_score)
 
 
 @contextlib.contextmanager
@@ -239,21 +278,24 @@ def _failures_checked_once(error_score: Any) -> Iterator[None]:
     scikit-learn raises "All the N fits failed" when every fit of one
     ``evaluate_candidates`` call fails; a sequential search calls it once per
     batch, so one failing candidate would end it. Inside this block the check
-    only collects; on exit it runs once over everything collected.
+    only collects, in this thread only (a search running in another thread
+    keeps scikit-learn's check; a search nested in this one collects its own);
+    on exit it runs once over everything collected.
     """
     if error_score == "raise":
         yield
         return
-    original = sk_search._warn_or_raise_about_fit_failures
-    collected: list[Any] = []
-    with _FAILURES_LOCK:
-        sk_search._warn_or_raise_about_fit_failures = lambda out, score: collected.extend(out)
-        try:
-            yield
-        finally:
-            sk_search._warn_or_raise_about_fit_failures = original
+    sk_search._warn_or_raise_about_fit_failures = _check_or_collect  # the same check wherever nothing collects
+    stack = _COLLECTING.setdefault(threading.get_ident(), [])
+    stack.append([])
+    try:
+        yield
+    finally:
+        collected = stack.pop()
+        if not stack:
+            del _COLLECTING[threading.get_ident()]
     if collected:
-        original(collected, error_score)
+        _SKLEARN_CHECK(collected, error_score)
 
 
 __all__ = ["QuboSearchCV", "as_distributions", "grid_size"]
