@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 
 import numpy as np
@@ -299,3 +300,27 @@ def test_a_trial_the_user_stopped_is_neither_a_failure_nor_tried() -> None:
         trial = study.ask(space)
         study.tell(trial, 1.0 + "abcdef".index(trial.params["kind"]))
     assert sorted(t.params["kind"] for t in study.trials[1:]) == list("abcdef")
+
+
+def test_a_proposal_an_earlier_running_trial_already_holds_is_replaced(monkeypatch) -> None:
+    # two processes sharing a storage proposed at the same moment: the later trial yields and proposes anew
+    from hqopt.automl.optuna_sampler import PROPOSAL_KEY
+
+    sampler = QuboSampler(n_startup_trials=2, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    space = {"x": IntDistribution(0, 30), "k": CategoricalDistribution(["a", "b", "c"])}
+    for _ in range(4):
+        trial = study.ask(space)
+        study.tell(trial, (trial.params["x"] - 17) ** 2 + "abc".index(trial.params["k"]))
+    earlier = study.ask(space)  # still running
+    held = json.loads(study._storage.get_trial(earlier._trial_id).system_attrs[PROPOSAL_KEY])
+    real = sampler._propose
+    calls = []
+
+    def racing(*args):  # the first proposal is the one the other process just handed to the earlier trial
+        calls.append(1)
+        return dict(held) if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(sampler, "_propose", racing)
+    later = study.ask(space)
+    assert len(calls) == 2 and later.params != held and earlier.params == held

@@ -79,6 +79,8 @@ from hqopt.errors import ArgumentError
 SURROGATES = ("auto", "bocs", "fm")
 #: system attribute holding the parameters a trial was handed (seen by other workers)
 PROPOSAL_KEY = "hqopt:qubo:params"
+#: proposals a trial may get when processes sharing a storage propose at the same moment (the later trial yields)
+RECHECKS = 3
 #: user attribute of a trial the user stopped (Ctrl-C; ``hqopt tune`` sets it): its configuration was
 #: never measured, so the sampler neither models it as a failure nor counts it as tried
 INTERRUPTED_KEY = "hqopt:interrupted"
@@ -222,8 +224,13 @@ class QuboSampler(BaseSampler):
             return {}
         with self._lock:  # threads (n_jobs > 1) take turns, so each sees the others' proposals
             params = self._propose(study, trial, search_space)
-            if params:
+            for attempt in range(1, RECHECKS + 1):
+                if not params:
+                    break
                 study._storage.set_trial_system_attr(trial._trial_id, PROPOSAL_KEY, json.dumps(params))
+                if attempt == RECHECKS or not _proposed_to_an_earlier_trial(study, trial, params):
+                    break
+                params = self._propose(study, trial, search_space)  # now that proposal is pending: another one
         return params
 
     def sample_independent(
@@ -423,6 +430,13 @@ class QuboSampler(BaseSampler):
 # ------------------------------------------------------------------ helpers
 def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _proposed_to_an_earlier_trial(study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:
+    """Whether a running trial numbered below ``trial`` was handed ``params`` too: another process
+    sharing the storage proposed at the same moment (threads of one process take turns)."""
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return any(t.number < trial.number and json.loads(t.system_attrs.get(PROPOSAL_KEY, "null")) == params for t in running)
 
 
 def _params_of(trial: FrozenTrial) -> dict[str, Any]:
