@@ -7,6 +7,7 @@ import importlib.util
 import io
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -147,6 +148,25 @@ def test_estimator_allow_list_and_parameter_names(monkeypatch) -> None:
     with pytest.raises(SpecError) as info:
         build_estimator(spec)
     assert info.value.field == "search_space.depth"
+    for typo, meant in (("sklearn.tree.DecisionTreeClassifer", "sklearn.tree.DecisionTreeClassifier"),
+                        ("xgboost.XGBClasifier", "xgboost.XGBClassifier")):  # fmt: skip
+        with pytest.raises(SpecError, match=re.escape(f"'{typo}' is not an estimator class; did you mean '{meant}'?")):
+            build_estimator(parse_spec(spec_with(estimator=typo), source="t.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "message"),
+    [
+        ("a;b;label\n" + "1;2;yes\n" * 12, "utf-8", "the CSV has no column 'label' (its header is one column, 'a;b;label': "
+                                                     "the file seems separated by ';', but hqopt reads comma-separated files)"),
+        ("a,b,label\n" + "1,café,yes\n2,thé,no\n" * 6, "latin-1", "the file is not UTF-8 text; save it as UTF-8"),
+    ],
+)  # fmt: skip
+def test_a_csv_in_another_dialect_gets_a_hint(tmp_path, content: str, encoding: str, message: str) -> None:
+    (tmp_path / "d.csv").write_bytes(content.encode(encoding))
+    spec = parse_spec(spec_with(dataset={"csv": "d.csv", "target": "label"}), source="t.yaml", base_dir=tmp_path)
+    with pytest.raises(SpecError, match=re.escape(message)):
+        load_dataset(spec)
 
 
 @pytest.mark.parametrize("path", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.name)

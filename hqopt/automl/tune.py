@@ -58,6 +58,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import inspect
@@ -416,13 +417,18 @@ def check_allowed(spec: TuneSpec, *, allow_import: bool = False) -> None:
     if allow_import:
         return
     for where, path in [("estimator", spec.estimator), *(("pipeline", p) for p in spec.pipeline)]:
-        if not allowed_estimator(path):
-            raise SpecError(
-                where,
-                f"{path!r} is not an estimator class in the allow-list "
-                f"({', '.join(p + '*' for p in ALLOWED_PREFIXES)}); pass --allow-import to import it anyway",
-                source=spec.source,
-            )
+        if allowed_estimator(path):
+            continue
+        known = [*OTHER_ESTIMATORS, *_sklearn_estimator_paths()] if path.startswith(ALLOWED_PREFIXES) else []
+        close = difflib.get_close_matches(path, known, n=1, cutoff=0.85)  # a typo of an allowed class
+        if close:
+            raise SpecError(where, f"{path!r} is not an estimator class; did you mean {close[0]!r}?", source=spec.source)
+        raise SpecError(
+            where,
+            f"{path!r} is not an estimator class in the allow-list "
+            f"({', '.join(p + '*' for p in ALLOWED_PREFIXES)}); pass --allow-import to import it anyway",
+            source=spec.source,
+        )
 
 
 def _import_class(path: str, where: str, spec: TuneSpec) -> type:
@@ -566,7 +572,9 @@ def load_dataset(spec: TuneSpec) -> tuple[Any, np.ndarray]:
         header = pd.read_csv(path, nrows=0)
     except FileNotFoundError:
         raise bad("dataset.csv", "the file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise bad("dataset.csv", "the file is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
         raise bad("dataset.csv", f"the file cannot be read ({type(exc).__name__})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         raise bad("dataset.csv", "the file is not a readable CSV table with a header row") from None
@@ -575,7 +583,7 @@ def load_dataset(spec: TuneSpec) -> tuple[Any, np.ndarray]:
     for name in [target, *(wanted or [])]:
         if name not in header.columns:
             where = "dataset.target" if name == target else "dataset.columns"
-            raise bad(where, f"the CSV has no column {name!r}")
+            raise bad(where, f"the CSV has no column {name!r}{_separator_hint(list(header.columns))}")
     check_row_widths(path, bad)
     try:
         frame = pd.read_csv(path, usecols=[*(wanted or header.columns)] + ([target] if wanted else []))
@@ -592,6 +600,22 @@ def load_dataset(spec: TuneSpec) -> tuple[Any, np.ndarray]:
     return frame, y
 
 
+def _separator_hint(columns: list[str]) -> str:
+    """``(its one column ...: separated by ';'? ...)`` when a header read with commas is one column holding
+    another separator, else ''.
+
+    >>> _separator_hint(["age;income;label"])
+    " (its header is one column, 'age;income;label': the file seems separated by ';', but hqopt reads comma-separated files)"
+    """
+    if len(columns) != 1:
+        return ""
+    for separator in (";", "\t", "|"):
+        if separator in str(columns[0]):
+            return (f" (its header is one column, {shorten(str(columns[0]))}: the file seems separated by {separator!r}, "
+                    "but hqopt reads comma-separated files)")  # fmt: skip
+    return ""
+
+
 def check_row_widths(path: Path, bad: Callable[[str, str], SpecError]) -> None:
     """Refuse a CSV file with a row of more or fewer fields than its header (``dataset.csv``: ``NAME:LINE: ...``).
 
@@ -604,7 +628,9 @@ def check_row_widths(path: Path, bad: Callable[[str, str], SpecError]) -> None:
         csv_rows.check_row_widths(path)
     except FormatError as exc:
         raise bad("dataset.csv", f"{path.name}:{exc.line}: {exc.reason}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise bad("dataset.csv", "the file is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
         raise bad("dataset.csv", f"the file cannot be read ({type(exc).__name__})") from None
 
 
