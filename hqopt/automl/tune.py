@@ -852,7 +852,8 @@ def run_tune(
         on_trial: called after each finished trial (progress display).
         sampler, seed: override the spec's sampler name and seed.
         n_jobs: trials evaluated in parallel threads.
-        timeout: stop starting new trials after this many seconds (> 0).
+        timeout: start no new trial once this many seconds (> 0) have passed since the call
+            (loading the data and scoring the default configuration count).
         space_changed: ``stop``, ``continue`` or ``new`` when the stored study
             was created with another search space (see :func:`open_study`).
         on_study: called with the study once it is open (e.g. to export it).
@@ -872,6 +873,7 @@ def run_tune(
         raise SpecError("space_changed", f"must be one of {', '.join(SPACE_CHANGED)}, got {space_changed!r}")
     if timeout is not None and not 0 < timeout < math.inf:
         raise SpecError("timeout", f"must be a positive number of seconds, got {timeout!r}", source=spec.source)
+    deadline = None if timeout is None else time.monotonic() + timeout
     check_allowed(spec, allow_import=allow_import)
     X, y = load_dataset(spec)
     estimator = build_estimator(spec, allow_import=allow_import, columns=X if "csv" in spec.dataset else None)
@@ -927,7 +929,7 @@ def run_tune(
                     trial.set_user_attr(INTERRUPTED_KEY, True)
                     raise
 
-            _optimize_replacing_failures(study, objective, remaining, wanted, callbacks, n_jobs, timeout, stop, give_up)
+            _optimize_replacing_failures(study, objective, remaining, wanted, callbacks, n_jobs, deadline, stop, give_up)
         except KeyboardInterrupt:
             interrupted = True
     finally:
@@ -993,7 +995,7 @@ def _optimize_replacing_failures(
     wanted: int,
     callbacks: list[Callable[[optuna.Study, FrozenTrial], None]],
     n_jobs: int,
-    timeout: float | None,
+    deadline: float | None,
     stop: threading.Event | None,
     give_up: _StopWhenNothingScores,
 ) -> None:
@@ -1001,10 +1003,9 @@ def _optimize_replacing_failures(
 
     Each round starts exactly the trials still missing, so parallel workers
     never overshoot ``wanted``; failed trials are replaced at most
-    ``remaining`` times in all.
+    ``remaining`` times in all. No trial starts after ``deadline`` (``time.monotonic()``).
     """
     replacements, to_run = remaining, remaining
-    deadline = None if timeout is None else time.monotonic() + timeout
     while to_run > 0 and not (stop is not None and stop.is_set()) and not give_up.fired:
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:

@@ -48,7 +48,7 @@ def tune(
     sampler: str = typer.Option(None, "--sampler", help="qubo, tpe, random or gp (default: the spec's)."),
     seed: int = typer.Option(None, "--seed", min=0, help="Seed of the sampler and the CV folds (default: the spec's)."),
     n_jobs: int = typer.Option(1, "--n-jobs", min=1, help="Trials evaluated in parallel (threads)."),
-    timeout: float = typer.Option(None, "--timeout", help="Start no new trial after this many seconds (> 0)."),
+    timeout: float = typer.Option(None, "--timeout", help="Start no new trial once this many seconds (> 0) have passed since the start (loading the data counts)."),
     storage: str = typer.Option(None, "--storage", help="Optuna storage URL (default: the spec's, or a local SQLite file)."),
     export: Path = typer.Option(None, "--export", parser=file_name("--export"), metavar="<path>", help="Write every trial to this .csv or .json file."),
     space_changed: str = typer.Option(None, "--space-changed", help=SPACE_CHANGED_HELP),
