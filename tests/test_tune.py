@@ -88,6 +88,7 @@ def spec_with(**changes: object) -> dict:
         ({"sampler": {"name": "cmaes"}}, "sampler.name"),
         ({"sampler": {"name": "qubo", "surrogate": "gp"}}, "sampler.surrogate"),
         ({"scoring": "accurasy"}, "scoring"),
+        ({"scoring": ["accuracy", "f1"]}, "scoring"),
         ({"storage": "results.db"}, "storage"),
         ({"backend": "nosuch"}, "backend"),
         ({"dataset": {"loader": "load_files"}}, "dataset.loader"),
@@ -99,6 +100,13 @@ def test_bad_spec_fields_are_named(changes: dict, field: str) -> None:
         parse_spec(spec_with(**changes), source="t.yaml")
     assert info.value.field == field
     assert f"field '{field}'" in str(info.value) and str(info.value).startswith("t.yaml: ")
+
+
+def test_a_scorer_typo_or_a_list_of_scorers_says_what_to_give() -> None:
+    with pytest.raises(SpecError, match=re.escape("unknown scikit-learn scorer 'accurasy'; did you mean 'accuracy'?")):
+        parse_spec(spec_with(scoring="accurasy"))
+    with pytest.raises(SpecError, match=re.escape("give one scikit-learn scorer name (the study maximises one score)")):
+        parse_spec(spec_with(scoring=["accuracy", "f1"]))
 
 
 def test_pipeline_steps_needing_arguments_are_named_and_repeated_classes_get_numbered() -> None:

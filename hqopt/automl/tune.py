@@ -215,8 +215,11 @@ def parse_spec(
     if scoring is not None:
         from sklearn.metrics import get_scorer_names
 
+        if not isinstance(scoring, str):
+            raise bad("scoring", f"give one scikit-learn scorer name (the study maximises one score), got {scoring!r}")
         if scoring not in get_scorer_names():
-            raise bad("scoring", f"unknown scikit-learn scorer {scoring!r}")
+            close = difflib.get_close_matches(scoring, get_scorer_names(), n=1)
+            raise bad("scoring", f"unknown scikit-learn scorer {scoring!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
     params = data.get("estimator_params", {}) or {}
     if not isinstance(params, Mapping):
         raise bad("estimator_params", "must be a mapping of constructor arguments")
