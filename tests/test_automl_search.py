@@ -116,7 +116,8 @@ def test_a_search_inside_a_search_runs_and_another_threads_search_keeps_sklearns
     worker.start()
     worker.join(timeout=120)
     assert done.is_set() and sorted(p["cv"] for p in outer.cv_results_["params"]) == [2, 3]
-    # while a search collects its fit failures, a search in another thread whose fits all fail raises at once
+    # while a search collects its fit failures, any other search whose fits all fail raises at once: in another
+    # thread, or in this one (a plain scikit-learn search nested in its fits)
     from sklearn.model_selection import GridSearchCV
 
     from hqopt.automl.sklearn_search import _failures_checked_once
@@ -129,8 +130,9 @@ def test_a_search_inside_a_search_runs_and_another_threads_search_keeps_sklearns
         except ValueError as exc:
             raised.append(exc)
 
-    with _failures_checked_once(np.nan):
+    with _failures_checked_once(QuboSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}, error_score=np.nan)):
         other = threading.Thread(target=failing_grid)
         other.start()
         other.join(timeout=60)
-    assert len(raised) == 1 and "fits failed" in str(raised[0])
+        failing_grid()
+    assert len(raised) == 2 and all("fits failed" in str(exc) for exc in raised)

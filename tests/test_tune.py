@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import io
+import json
 import math
 import os
 import re
@@ -407,8 +408,31 @@ def test_a_parameter_added_to_a_continued_study_is_named_as_drawn_at_random(tmp_
     _tiny_spec(tmp_path)  # criterion added
     assert main(["tune", str(tmp_path / "resume.yaml"), "--no-plot", "-q", "--trials", "3", "--space-changed", "continue"]) == 0
     captured = capsys.readouterr()
-    assert "the trials so far lack 'criterion', so the sampler draws it at random in this study" in captured.err
-    assert "  criterion: (not set in that trial: the estimator's default)" in captured.out  # the best trial predates it
+    assert "the trials so far lack 'criterion': the qubo and gp samplers model only the parameters every trial has, so they draw it at random in this study" in captured.err
+    assert "  criterion: (not set in that trial: the spec's estimator_params, or the estimator's default)" in captured.out  # the best trial predates it
+
+
+def test_a_kind_change_is_refused_even_when_an_intermediate_space_dropped_the_parameter(tmp_path) -> None:
+    run_tune(_tiny_spec(tmp_path))  # max_depth an int
+    criterion_only = {"criterion": GOOD["search_space"]["criterion"]}
+    with pytest.warns(UserWarning):
+        run_tune(_tiny_spec(tmp_path, search_space=criterion_only), trials=4, space_changed="continue")
+    as_float = {"max_depth": {"type": "float", "low": 1, "high": 8}, **criterion_only}
+    with pytest.raises(SpecError, match=r"cannot be continued: parameter 'max_depth' changed its kind"):
+        run_tune(_tiny_spec(tmp_path, search_space=as_float), trials=5, space_changed="continue")
+
+
+def test_a_set_up_field_an_older_study_did_not_record_is_adopted_not_a_change(tmp_path) -> None:
+    from hqopt.automl.tune import SETUP_ATTR
+
+    first = run_tune(_tiny_spec(tmp_path))
+    study = optuna.load_study(study_name="resume", storage=f"sqlite:///{tmp_path / 'resume.db'}")
+    setup = json.loads(study.user_attrs[SETUP_ATTR])
+    setup.pop("cv")  # as if an older hqopt had not recorded it
+    study.set_user_attr(SETUP_ATTR, json.dumps(setup))
+    again = run_tune(_tiny_spec(tmp_path), trials=4)
+    assert again.n_complete == 4 and again.default_score == first.default_score
+    assert "cv" in json.loads(study.user_attrs[SETUP_ATTR])  # recorded now
 
 
 def test_a_run_with_nothing_to_do_or_cut_by_its_timeout_says_so(tmp_path, capsys) -> None:
@@ -467,7 +491,9 @@ def test_the_best_configuration_prints_floats_as_a_spec_would() -> None:
     from hqopt.cli.tune import _shown
 
     assert repr(0.1 * 3) == "0.30000000000000004" and _shown(0.1 * 3) == "0.3"  # a stepped float's noise is not shown
-    assert [_shown(v) for v in (1e-05, 3, "gini", None, 2.5, 1.0)] == ["1e-05", "3", "'gini'", "null", "2.5", "1.0"]  # YAML reads each back as it was
+    values = (1e-05, 3, "gini", None, 2.5, 1.0, math.inf)
+    assert [_shown(v) for v in values] == ["1e-05", "3", "'gini'", "null", "2.5", "1.0", ".inf"]
+    assert [yaml.safe_load(_shown(v)) for v in values[1:]] == list(values[1:])  # YAML reads each back as it was
 
 
 def test_a_storage_that_is_not_a_database_is_a_clean_error(tmp_path, capsys) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
-import threading
+import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
@@ -63,14 +63,19 @@ def as_distributions(space: Mapping[str, Any]) -> dict[str, BaseDistribution]:
             out[name] = value
         elif hasattr(value, "dist") and hasattr(value, "support"):  # a frozen SciPy distribution
             out[name] = _from_scipy(name, value)
-        elif isinstance(value, (list, tuple, range, np.ndarray)) and np.ndim(value) == 1 and len(value):
-            out[name] = CategoricalDistribution([v.item() if isinstance(v, np.generic) else v for v in value])
+        elif isinstance(value, (list, tuple, range)) and len(value) or isinstance(value, np.ndarray) and value.ndim == 1 and value.size:
+            out[name] = CategoricalDistribution(_choices(value))
         else:
             raise ArgumentError(
                 f"param_distributions[{name!r}]: give a non-empty list (or array, range) of choices, an Optuna "
                 f"distribution, or scipy.stats.loguniform / uniform / randint; got {type(value).__name__}"
             )
     return out
+
+
+def _choices(value: Any) -> list[Any]:
+    """A list, tuple, range or 1-D array of choices as a list, numpy scalars as Python ones (as Optuna stores them)."""
+    return [v.item() if isinstance(v, np.generic) else v for v in value]
 
 
 #: SciPy distributions :func:`as_distributions` takes, and whether their scale is logarithmic
@@ -95,7 +100,9 @@ class QuboSearchCV(BaseSearchCV):
     Args:
         estimator: a scikit-learn estimator.
         param_distributions: name -> Optuna distribution (``FloatDistribution``,
-            ``IntDistribution``, ``CategoricalDistribution``) or a list of choices.
+            ``IntDistribution``, ``CategoricalDistribution``), SciPy ``loguniform``,
+            ``uniform`` or ``randint``, or choices (a list, tuple, range or 1-D array);
+            see :func:`as_distributions`.
         n_iter: number of candidates evaluated.
         surrogate, backend, encoding, max_levels, n_startup_trials: as for
             :class:`QuboSampler` (``n_startup_trials`` defaults to a third of
@@ -170,6 +177,8 @@ class QuboSearchCV(BaseSearchCV):
         objects: dict[str, list[Any]] = {}
         for name, value in space.items():
             choices = value.choices if isinstance(value, CategoricalDistribution) else value
+            if isinstance(choices, np.ndarray) and choices.ndim == 1:
+                choices = _choices(choices)
             if isinstance(choices, (list, tuple)) and choices and not all(_is_plain(c) for c in choices):
                 objects[name] = list(choices)
                 space[name] = list(range(len(choices)))
@@ -208,7 +217,7 @@ class QuboSearchCV(BaseSearchCV):
         finally:
             optuna.logging.set_verbosity(verbosity)
         done = 0
-        with _failures_checked_once(self.error_score):
+        with _failures_checked_once(self):
             while done < n_iter:
                 k = min(startup if done == 0 else self.batch_size, n_iter - done)  # the design: one batch
                 trials = [study.ask(distributions) for _ in range(k)]
@@ -256,46 +265,48 @@ def grid_size(distributions: Mapping[str, BaseDistribution]) -> float:
     return total
 
 
-#: per thread, a stack of the fit failures each running search collects (a search inside a search: two)
-_COLLECTING: dict[int, list[list[Any]]] = {}
+#: the fit failures each running QuboSearchCV collects, by the search's id (with the search, so an id is never reused)
+_COLLECTING: dict[int, tuple[Any, list[Any]]] = {}
 #: scikit-learn's own check, which :func:`_failures_checked_once` replaces by one that collects where asked
 _SKLEARN_CHECK = sk_search._warn_or_raise_about_fit_failures
 
 
 def _check_or_collect(out: list[Any], error_score: Any) -> None:
-    """scikit-learn's check, except in a thread inside :func:`_failures_checked_once`: there it collects."""
-    stack = _COLLECTING.get(threading.get_ident())
-    if stack:
-        stack[-1].extend(out)
+    """scikit-learn's check, except for a search inside :func:`_failures_checked_once`: its failures are collected.
+
+    The search is the ``self`` of the caller, scikit-learn's ``evaluate_candidates``
+    (a closure in ``BaseSearchCV.fit``); any other search (nested in this one's
+    fits, or in another thread) keeps scikit-learn's check.
+    """
+    caller = sys._getframe(1).f_locals.get("self")
+    entry = _COLLECTING.get(id(caller))
+    if entry is not None and entry[0] is caller:
+        entry[1].extend(out)
     else:
         _SKLEARN_CHECK(out, error_score)
 
 
 @contextlib.contextmanager
-def _failures_checked_once(error_score: Any) -> Iterator[None]:
+def _failures_checked_once(search: BaseSearchCV) -> Iterator[None]:
     """Fit failures judged over the whole search, as Grid/RandomizedSearchCV do, not per batch.
 
     scikit-learn raises "All the N fits failed" when every fit of one
     ``evaluate_candidates`` call fails; a sequential search calls it once per
     batch, so one failing candidate would end it. Inside this block the check
-    only collects, in this thread only (a search running in another thread
-    keeps scikit-learn's check; a search nested in this one collects its own);
-    on exit it runs once over everything collected.
+    only collects, for ``search`` only; on exit it runs once over everything collected.
     """
-    if error_score == "raise":
+    if search.error_score == "raise":
         yield
         return
-    sk_search._warn_or_raise_about_fit_failures = _check_or_collect  # the same check wherever nothing collects
-    stack = _COLLECTING.setdefault(threading.get_ident(), [])
-    stack.append([])
+    sk_search._warn_or_raise_about_fit_failures = _check_or_collect  # the same check for every other search
+    collected: list[Any] = []
+    _COLLECTING[id(search)] = (search, collected)
     try:
         yield
     finally:
-        collected = stack.pop()
-        if not stack:
-            del _COLLECTING[threading.get_ident()]
+        del _COLLECTING[id(search)]
     if collected:
-        _SKLEARN_CHECK(collected, error_score)
+        _SKLEARN_CHECK(collected, search.error_score)
 
 
 __all__ = ["QuboSearchCV", "as_distributions", "grid_size"]

@@ -163,6 +163,8 @@ class TuneReport:
     #: trials of this run that failed (their ``hqopt:fit_error`` says why)
     n_failed: int = 0
     interrupted: bool = False
+    #: the timeout came before the trials wanted were complete
+    timed_out: bool = False
 
 
 # ------------------------------------------------------------------- loading
@@ -678,10 +680,16 @@ def input_files(spec: TuneSpec, storage: str | None = None) -> dict[str, Path]:
     >>> {what: str(path) for what, path in input_files(spec).items()}
     {'the dataset': '/data/d.csv', "the study's storage": 's.optuna.db'}
     """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError as BadURL
+
     files = {"the dataset": spec.base_dir / spec.dataset["csv"]} if "csv" in spec.dataset else {}
-    url = storage or spec.storage
-    if url.startswith("sqlite:///"):
-        files["the study's storage"] = Path(url.removeprefix("sqlite:///"))
+    try:
+        url = make_url(storage or spec.storage)  # sqlite:///x.db, sqlite+pysqlite:///x.db?timeout=30, ...
+    except BadURL:  # opening the study says what is wrong with it
+        return files
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        files["the study's storage"] = Path(url.database)
     return files
 
 
@@ -739,18 +747,19 @@ def open_study(
     for attempt in range(2, 1000):
         study = _create(spec, url, name, sampler)
         changed: dict[str, list[str]] = {}
-        missing = [attr for attr in wanted if attr not in study.user_attrs]  # a new study, or one made before the attribute
         for attr, text in wanted.items():
-            stored = study.user_attrs.get(attr)
+            stored = study.user_attrs.get(attr)  # None: a new study, or one made before the attribute
             if stored is not None and stored != text:
-                differ = set(json.loads(stored).items()) ^ set(json.loads(text).items())
-                changed[attr] = sorted({k for k, _ in differ})
+                # a set-up field the stored study lacks was not recorded then (an older hqopt): adopted, not a change
+                keys = _changed_keys(json.loads(stored), json.loads(text), adopt_added=attr == SETUP_ATTR)
+                if keys:
+                    changed[attr] = keys
         if not changed:
-            _record(study, {attr: wanted[attr] for attr in missing})
+            _record(study, {attr: text for attr, text in wanted.items() if study.user_attrs.get(attr) != text})
             return study
         what = _what_changed(name, changed)
         if space_changed == "continue":
-            clash = _incompatible(study.user_attrs[SPACE_ATTR], wanted[SPACE_ATTR])
+            clash = _incompatible(study, spec.search_space)
             if clash:
                 raise StudyChangedError(
                     "search_space",
@@ -786,8 +795,9 @@ def _added_note(study: optuna.Study, wanted: str) -> str:
     if not added:
         return ""
     names = ", ".join(repr(a) for a in added)
-    return (f"; the trials so far lack {names}, so the sampler draws {'it' if len(added) == 1 else 'them'} at random "
-            "in this study (--space-changed new searches every parameter with the model)")
+    return (f"; the trials so far lack {names}: the qubo and gp samplers model only the parameters every trial has, "
+            f"so they draw {'it' if len(added) == 1 else 'them'} at random in this study "
+            "(--space-changed new searches every parameter with the model)")
 
 
 def _what_changed(name: str, changed: dict[str, list[str]]) -> str:
@@ -800,20 +810,45 @@ def _what_changed(name: str, changed: dict[str, list[str]]) -> str:
     return f"study {name!r} was created with " + " and ".join(parts)
 
 
-def _incompatible(stored: str, wanted: str) -> str:
-    """Why a study with space ``stored`` cannot go on with ``wanted`` (a parameter's kind or choices changed), or ''."""
-    old, new = json.loads(stored), json.loads(wanted)
-    for param in sorted(set(old) & set(new)):
-        a = optuna.distributions.json_to_distribution(old[param])
-        b = optuna.distributions.json_to_distribution(new[param])
-        try:
-            optuna.distributions.check_distribution_compatibility(a, b)
-        except ValueError:
-            if isinstance(a, CategoricalDistribution) and isinstance(b, CategoricalDistribution):
-                return f"parameter {param!r} changed its choices ({list(a.choices)} -> {list(b.choices)})"
-            if type(a) is type(b):  # a numeric one: Optuna keeps its log flag
-                return f"parameter {param!r} changed its scale (log={a.log} -> log={b.log})"  # type: ignore[attr-defined]
-            return f"parameter {param!r} changed its kind ({type(a).__name__} -> {type(b).__name__})"
+def _changed_keys(stored: dict[str, Any], wanted: dict[str, Any], *, adopt_added: bool) -> list[str]:
+    """The keys whose values differ (``adopt_added``: a key only ``wanted`` has does not count).
+
+    >>> _changed_keys({"cv": 3, "seed": 0}, {"cv": 5, "seed": 0, "data": "ab12"}, adopt_added=True)
+    ['cv']
+    """
+    keys = stored.keys() | (wanted.keys() if not adopt_added else set())
+    return sorted(k for k in keys if stored.get(k) != wanted.get(k))
+
+
+def _incompatible(study: optuna.Study, wanted: Mapping[str, BaseDistribution]) -> str:
+    """Why ``study`` cannot go on with the space ``wanted``, or '': a parameter that its stored space or one
+    of its trials (of any earlier space) holds with another kind, other choices or another log scale."""
+    held: dict[str, dict[str, BaseDistribution]] = {}  # param -> {its JSON: distribution}
+    stored = study.user_attrs.get(SPACE_ATTR)
+    for param, text in (json.loads(stored) if stored else {}).items():
+        held.setdefault(param, {})[text] = optuna.distributions.json_to_distribution(text)
+    for trial in study.get_trials(deepcopy=False):
+        for param, dist in trial.distributions.items():
+            held.setdefault(param, {}).setdefault(optuna.distributions.distribution_to_json(dist), dist)
+    for param in sorted(set(held) & set(wanted)):
+        b = wanted[param]
+        for a in held[param].values():
+            why = _why_incompatible(param, a, b)
+            if why:
+                return why
+    return ""
+
+
+def _why_incompatible(param: str, a: BaseDistribution, b: BaseDistribution) -> str:
+    """Why one study cannot hold ``param`` as both ``a`` and ``b``, or ''."""
+    try:
+        optuna.distributions.check_distribution_compatibility(a, b)
+    except ValueError:
+        if isinstance(a, CategoricalDistribution) and isinstance(b, CategoricalDistribution):
+            return f"parameter {param!r} changed its choices ({list(a.choices)} -> {list(b.choices)})"
+        if type(a) is type(b):  # a numeric one: Optuna keeps its log flag
+            return f"parameter {param!r} changed its scale (log={a.log} -> log={b.log})"  # type: ignore[attr-defined]
+        return f"parameter {param!r} changed its kind ({type(a).__name__} -> {type(b).__name__})"
     return ""
 
 
@@ -913,7 +948,7 @@ def run_tune(
                 optuna.study.MaxTrialsCallback(wanted, states=(TrialState.COMPLETE,))
             ]
             give_up = _StopWhenNothingScores(len(before))
-            if math.isnan(study.user_attrs.get(DEFAULT_SCORE_ATTR, math.nan)):  # the defaults fail: maybe the set-up
+            if math.isnan(_default_score(study)):  # the defaults fail: maybe the set-up
                 callbacks.append(give_up)
             if on_trial is not None:
                 callbacks.append(on_trial)
@@ -952,12 +987,13 @@ def run_tune(
         storage=redact(url),
         best_params=dict(best.params) if best else {},
         best_score=float(best.value) if best else math.nan,
-        default_score=float(study.user_attrs.get(DEFAULT_SCORE_ATTR, math.nan)),
+        default_score=_default_score(study),
         n_complete=len(complete),
         n_new=len(complete) - done if complete else 0,
         n_failed=sum(t.state == TrialState.FAIL and not t.user_attrs.get(INTERRUPTED_KEY) for t in trials_now[len(before) :]),
         plot_path=plot_path,
         interrupted=interrupted,
+        timed_out=deadline is not None and time.monotonic() >= deadline and len(complete) < wanted and not interrupted,
     )
 
 
@@ -1020,6 +1056,12 @@ def _optimize_replacing_failures(
         complete = sum(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False))
         to_run = min(failed, replacements, max(0, wanted - complete))
         replacements -= to_run
+
+
+def _default_score(study: optuna.Study) -> float:
+    """The default configuration's stored score; NaN when it failed or is still to be scored."""
+    value = study.user_attrs.get(DEFAULT_SCORE_ATTR)
+    return math.nan if value is None else float(value)
 
 
 class _StopWhenNothingScores:

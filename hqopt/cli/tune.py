@@ -48,7 +48,7 @@ def tune(
     sampler: str = typer.Option(None, "--sampler", help="qubo, tpe, random or gp (default: the spec's)."),
     seed: int = typer.Option(None, "--seed", min=0, help="Seed of the sampler and the CV folds (default: the spec's)."),
     n_jobs: int = typer.Option(1, "--n-jobs", min=1, help="Trials evaluated in parallel (threads)."),
-    timeout: float = typer.Option(None, "--timeout", help="Start no new trial once this many seconds (> 0) have passed since the start (loading the data counts)."),
+    timeout: float = typer.Option(None, "--timeout", help="Start no new trial once this many seconds (> 0) have passed since the run started (loading the data counts)."),
     storage: str = typer.Option(None, "--storage", help="Optuna storage URL (default: the spec's, or a local SQLite file)."),
     export: Path = typer.Option(None, "--export", parser=file_name("--export"), metavar="<path>", help="Write every trial to this .csv or .json file."),
     space_changed: str = typer.Option(None, "--space-changed", help=SPACE_CHANGED_HELP),
@@ -127,13 +127,13 @@ def tune(
         how = "terminated (SIGTERM)" if terminated else "interrupted"
         typer.echo(f"{how}: the study keeps every finished trial; run the command again to resume", err=True)
     _print_report(report, list(spec.search_space))
-    if report.n_failed and not report.interrupted and report.n_complete < wanted and timeout is None:
+    if report.timed_out:
+        typer.echo(f"note: --timeout {timeout:g} s ended the run with {report.n_complete} of the {wanted} complete trials "
+                   "wanted; run again to add more", err=True)  # fmt: skip
+    elif report.n_failed and not report.interrupted and report.n_complete < wanted:
         typer.echo(f"note: the study holds {report.n_complete} of the {wanted} complete trials wanted: {report.n_failed} "
                    "trials of this run failed (their lines say why; each was replaced once); run again to add more",
                    err=True)  # fmt: skip
-    elif timeout is not None and not report.interrupted and report.n_complete < wanted:
-        typer.echo(f"note: --timeout {timeout:g} s ended the run with {report.n_complete} of the {wanted} complete trials "
-                   "wanted; run again to add more", err=True)  # fmt: skip
     elif report.n_new == 0 and not report.interrupted and report.n_complete >= wanted:
         typer.echo(f"note: the study already holds {report.n_complete} complete trials, so none ran; "
                    f"give --trials more than {report.n_complete} to add more", err=True)  # fmt: skip
@@ -162,7 +162,7 @@ def _print_report(report: Any, searched: list[str]) -> None:
             typer.echo(f"  {name}: {_shown(value)}")
         for name in searched:
             if name not in report.best_params:
-                typer.echo(f"  {name}: (not set in that trial: the estimator's default)")
+                typer.echo(f"  {name}: (not set in that trial: the spec's estimator_params, or the estimator's default)")
         if report.default_score > report.best_score:
             typer.echo("note: the estimator's default configuration scores better than every trial: "
                        "keep the defaults, or widen the search space", err=True)  # fmt: skip
@@ -207,9 +207,9 @@ class _Progress:
     def __init__(self, console: Any, wanted: int, timeout: float | None, quiet: bool) -> None:
         self.console = console
         self.wanted = wanted
-        self.timeout = timeout
         self.quiet = quiet
         self.lock = threading.Lock()
+        self.deadline = None if timeout is None else time.monotonic() + timeout  # the run's clock (run_tune's)
         self.begin(None)
 
     def begin(self, study: Any) -> None:
@@ -230,8 +230,8 @@ class _Progress:
                 best = "-"
             elapsed = time.monotonic() - self.start
             eta = elapsed / max(1, self.done - self.before) * max(0, self.wanted - self.done)
-            if self.timeout is not None:
-                eta = min(eta, max(0.0, self.timeout - elapsed))
+            if self.deadline is not None:
+                eta = min(eta, max(0.0, self.deadline - time.monotonic()))
             params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
             why = trial.user_attrs.get("hqopt:fit_error")  # hqopt.automl.tune.FIT_ERROR_ATTR (not imported: it is slow)
             self.console.print(
@@ -259,8 +259,10 @@ def _short(value: Any) -> str:
 
 
 def _float_text(value: float, digits: int) -> str:
+    if not math.isfinite(value):  # as YAML spells them
+        return ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
     text = f"{value:.{digits}g}"
-    return text if any(c in text for c in ".en") else text + ".0"  # (e: 1e-05; n: inf and nan)
+    return text if "." in text or "e" in text else text + ".0"  # (1e-05 is a float to YAML)
 
 
 def _clock(seconds: float) -> str:
