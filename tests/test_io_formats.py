@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import itertools
+import json
 import re
 import shutil
 import subprocess
@@ -165,6 +166,17 @@ def test_qubo_spec_matrix_means_x_Q_x(tmp_path):
     path.write_text('{"kind": "qubo", "matrix": [[-1, 2], [0, -1]]}')
     model = io.load(path)
     assert model.evaluate({0: 1, 1: 1}).objective == 0.0 and model.evaluate({0: 1, 1: 0}).objective == -1.0
+
+
+
+@pytest.mark.parametrize("vartype, values", [("binary", (0, 1)), ("spin", (-1, 1))])
+def test_qubo_spec_matrix_is_x_Q_x_for_every_assignment(tmp_path, vartype, values):
+    Q = np.array([[5.0, 1.0, -2.0], [1.0, 0.0, 3.0], [0.5, -4.0, 2.0]])
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"kind": "qubo", "vartype": vartype, "matrix": Q.tolist()}))
+    model = io.load(path)
+    for x in itertools.product(values, repeat=3):
+        assert model.evaluate(dict(enumerate(x))).objective == pytest.approx(np.array(x) @ Q @ np.array(x))
 
 
 # ------------------------------------------------------------------- detection

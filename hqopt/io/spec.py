@@ -267,7 +267,9 @@ def _qubo(spec: Mapping[str, Any]) -> Model:
         for i in range(n):
             for j in range(n):
                 if matrix[i, j]:
-                    if i == j:
+                    if i == j and vartype == "spin":
+                        bqm.offset += matrix[i, j]  # x' Q x: s * s == 1
+                    elif i == j:
                         bqm.add_linear(labels[i], matrix[i, j])
                     else:
                         bqm.add_quadratic(labels[i], labels[j], matrix[i, j])
