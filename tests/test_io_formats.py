@@ -463,6 +463,26 @@ def test_a_mostly_unit_weight_graph_is_gset_and_a_graph_like_qubo_asks_for_forma
     assert io.load(qubo).metadata["format"] == "biqmac"
 
 
+@pytest.mark.parametrize(
+    "name, text, outcome",
+    [
+        ("w.rud", "4 4\n1 2 3\n2 3 2\n3 3 1\n3 4 2\n", "w.rud:4: self-loop on vertex 3"),  # weighted, a self-loop
+        ("w.txt", "3 2\n1 1 1\n2 3 1\n", "w.txt:2: self-loop on vertex 1"),  # small, +-1, a self-loop
+        ("w.rud", "3 2\n1 2 1.5\n2 3 1\n", "gset"),  # .rud is Gset's own extension: no question asked
+        ("w.rud", "3 2\n1 2 2.5\n2 3 4\n", "gset"),
+    ],
+)
+def test_a_graph_is_never_read_as_a_minimised_qubo_by_content(tmp_path, name, text, outcome):
+    path = tmp_path / name
+    path.write_text(text)
+    if outcome == "gset":
+        model = io.load(path)
+        assert model.metadata["format"] == "gset" and model.sense.value == "max"
+        return
+    with pytest.raises(FormatError, match=re.escape(outcome) + ".*name it .sparse or pass --format biqmac"):
+        io.load(path)
+
+
 def _shipped(folder: Path, pattern: str) -> list[Path]:
     return sorted(folder.glob(pattern)) if folder.is_dir() else []
 

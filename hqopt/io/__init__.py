@@ -131,9 +131,10 @@ def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
     """The format of a file, from its extension and the first few KB of ``text``.
 
     Among formats claiming the extension, the first whose sniffer accepts the
-    head wins; then every other sniffer is tried; failing that, the only
-    format claiming the extension is used (its reader then reports exactly
-    what is wrong).
+    head wins; the only format claiming the extension is used even when its
+    sniffer declines (its reader then reports exactly what is wrong: a
+    ``.rud`` graph with a self-loop is a bad graph, not a QUBO); a file whose
+    extension tells nothing is matched by every sniffer.
     """
     p = Path(path)
     if text.startswith(DIMOD_MAGIC.decode()):
@@ -143,18 +144,15 @@ def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
     known = formats()
     claimants = [f for f in known.values() if suffix and suffix in f.extensions]
     for fmt in claimants:
-        if fmt.sniff is None and len(claimants) == 1:
-            return fmt
         if fmt.sniff is not None and fmt.sniff(head):
-            return fmt
-    for fmt in known.values():
-        if fmt not in claimants and fmt.sniff is not None and fmt.sniff(head):
-            _refuse_ambiguous(fmt, p, head)
-            return fmt
+            return fmt if len(claimants) == 1 else _graph_or_qubo(fmt, p, head, claimants)
     if not head.strip():
         raise FormatError(p, 1, "the file is empty")
     if len(claimants) == 1:  # the only format for this extension: its reader says what is wrong
         return claimants[0]
+    for fmt in known.values():
+        if fmt not in claimants and fmt.sniff is not None and fmt.sniff(head):
+            return _graph_or_qubo(fmt, p, head, claimants)
     raise FormatError(
         p, None,
         f"cannot tell the file format; name it (--format of hqopt solve, convert and info; format= of hqopt.io.load) "
@@ -162,11 +160,25 @@ def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
     )  # fmt: skip
 
 
-def _refuse_ambiguous(fmt: FileFormat, path: Path, head: str) -> None:
-    """FormatError when content alone cannot choose: ``n m`` then ``i j w`` lines with no ``i i`` entry
-    are a weighted Max-Cut graph (gset) as much as a Biq Mac QUBO without linear terms."""
-    if fmt.name == "biqmac" and not _module("biqmac").has_diagonal(head):
-        raise FormatError(path, None, "a weighted graph (Max-Cut, gset) or a QUBO (biqmac)? the content fits both; pass --format gset or --format biqmac (format= of hqopt.io.load), or name the file .gset or .biqmac")
+def _graph_or_qubo(fmt: FileFormat, path: Path, head: str, claimants: list[FileFormat]) -> FileFormat:
+    """``fmt``, unless it is gset or biqmac and the content fits the other too: ``n m`` then ``i j w``
+    lines with ``i <= j`` are a Max-Cut graph (maximise the cut) as much as a Biq Mac QUBO (minimise).
+    ``i i`` entries (linear terms) make it a QUBO, but one such line in a file of mostly edges with a
+    graph's extension (``.txt``) is a graph's self-loop (its reader names the line); weights mostly +-1 make it a graph; anything
+    else is a FormatError: the sense would be a guess."""
+    if fmt.name not in ("gset", "biqmac"):
+        return fmt
+    biqmac = _module("biqmac")
+    if not biqmac.sniff(head):
+        return fmt  # (a graph with an edge i > j)
+    diagonal = biqmac.diagonal_entries(head)
+    if diagonal == 1 and fmt.name == "gset" and fmt in claimants:  # a graph with a self-loop: its reader says so
+        return fmt
+    if diagonal:
+        return get_format("biqmac")
+    if _module("gset").mostly_unit_weights(head):  # weights of +-1 and no linear term: a Gset graph
+        return get_format("gset")
+    raise FormatError(path, None, "a weighted graph (Max-Cut, gset) or a QUBO (biqmac)? the content fits both; pass --format gset or --format biqmac (format= of hqopt.io.load), or name the file .rud (gset) or .sparse (biqmac)")
 
 
 def _read_source(path: Path) -> str:

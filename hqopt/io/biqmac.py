@@ -60,10 +60,10 @@ def sniff(head: str) -> bool:
         return False
 
 
-def has_diagonal(head: str) -> bool:
-    """Some entry ``i i q`` (a linear term): what tells a Biq Mac QUBO from a weighted graph ``i j w``."""
+def diagonal_entries(head: str) -> int:
+    """How many entries ``i i q`` (linear terms): what tells a Biq Mac QUBO from a weighted graph ``i j w``."""
     rows = [line.split() for line in head.splitlines()[1:]]
-    return any(len(r) == 3 and r[0] == r[1] for r in rows)
+    return sum(len(r) == 3 and r[0] == r[1] for r in rows)
 
 
 FORMAT = FileFormat(

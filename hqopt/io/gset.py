@@ -33,7 +33,8 @@ def parse_gset(text: str, source: str) -> MaxCut:
         j = stream.int("a vertex", minimum=1, maximum=n)
         w = stream.float("an edge weight")
         if i == j:
-            raise stream.error(f"self-loop on vertex {i}")
+            raise stream.error(f"self-loop on vertex {i} (a Biq Mac QUBO, whose 'i i q' lines are linear terms? "
+                               "name it .sparse or pass --format biqmac)")
         edges.append((i, j, w))
     stream.expect_end()
     return MaxCut(edges, range(1, n + 1), name=Path(source).name.removesuffix(".gz").removesuffix(".txt"))
@@ -64,24 +65,42 @@ def read_gset(path: str | os.PathLike[str]) -> MaxCut:
 
 
 def sniff(head: str) -> bool:
-    """``n m`` then edge lines ``i j w``, at least half of them Gset's kind (i != j, weight +-1).
+    """``n m`` then edge lines ``i j w``, at least half of them edges (``i != j``, a number ``w``).
 
     A file with a few bad lines (a self-loop, a missing weight) is still a
     Gset file: its reader then names the bad line, where detection by content
-    alone would have read it as another format (Biq Mac's ``i j q``).
+    alone would have read it as another format (Biq Mac's ``i j q``, a
+    minimisation). Content that fits Biq Mac as well is decided by
+    :func:`hqopt.io.detect_format`.
     """
     lines = [line.split() for line in head.splitlines() if line.strip()]
     if len(lines) < 2 or len(lines[0]) != 2 or not all(t.isdigit() for t in lines[0]):
         return False
     n = int(lines[0][0])
-    body = lines[1:-1] if len(lines) > 2 else lines[1:]  # the last line may be cut short
+    body = lines[1:] if head.endswith("\n") or len(lines) == 2 else lines[1:-1]  # a head cut mid-line: drop that line
     good = sum(_gset_edge(r, n) for r in body)
     return bool(body) and 2 * good >= len(body)
 
 
 def _gset_edge(row: list[str], n: int) -> bool:
-    """``i j w`` with ``1 <= i != j <= n`` and ``w`` = +-1."""
-    return len(row) == 3 and row[0] != row[1] and row[2] in ("1", "-1") and all(t.isdigit() and 1 <= int(t) <= n for t in row[:2])
+    """``i j w`` with ``1 <= i != j <= n`` and a number ``w``."""
+    return len(row) == 3 and row[0] != row[1] and _is_number(row[2]) and all(t.isdigit() and 1 <= int(t) <= n for t in row[:2])
+
+
+def mostly_unit_weights(head: str) -> bool:
+    """At least half the edge lines weigh +1 or -1 (as Gset's own graphs): what tells a graph from a
+    Biq Mac QUBO when neither has an ``i i`` entry."""
+    rows = [line.split() for line in head.splitlines()[1:] if line.strip()]
+    rows = rows if head.endswith("\n") else rows[:-1]  # a head cut mid-line: drop that line
+    return 2 * sum(len(r) == 3 and r[2] in ("1", "-1") for r in rows) >= len(rows)
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 FORMAT = FileFormat(
