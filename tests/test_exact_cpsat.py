@@ -127,3 +127,13 @@ def test_a_short_limit_shortens_presolve_probing_and_the_option_overrides_it():
     chosen = hqopt.solve(model, backend="cpsat", seed=0, time_limit=5, probing_deterministic_time_limit=0.5)
     assert chosen.info["probing_deterministic_time_limit"] == 0.5
     assert short.objective == long.objective == chosen.objective == 29.0
+
+
+def test_a_time_limit_spent_while_building_still_gets_an_answer_not_a_rejected_model(monkeypatch):
+    import hqopt.backends.cpsat as cpsat_backend
+
+    monkeypatch.setattr(cpsat_backend, "finish_margin", lambda problem, budget: 1e3)  # nothing left once built
+    model = knapsack_model([15, 10, 9, 5], [1, 5, 3, 4], 8)
+    result = hqopt.solve(model, backend="cpsat", seed=0, time_limit=5)
+    assert result.info["probing_deterministic_time_limit"] > 0  # was negative: "CP-SAT rejected the model"
+    assert result.feasible or result.solution is None

@@ -162,7 +162,8 @@ class CPSatBackend(Backend):
         solver = cp_model.CpSolver()
         params = solver.parameters
         limit = budget.remaining() - finish_margin(problem, budget) if budget.limited else float(self.options.get("max_time", DEFAULT_TIME_LIMIT))
-        params.max_time_in_seconds = max(limit, 0.01)
+        limit = max(limit, 0.01)  # the time ran out while the model was built: CP-SAT still answers (no time limit < 0)
+        params.max_time_in_seconds = limit
         params.num_workers = self.int_option("num_workers", os.cpu_count() or 1) or 1
         params.log_search_progress = bool(self.options.get("log_search_progress", False))
         params.catch_sigint_signal = False  # Ctrl-C is solve()'s: it sets the budget's stop event
