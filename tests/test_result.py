@@ -6,6 +6,7 @@ import json
 import time
 
 import dimod
+import numpy as np
 
 import hqopt
 from hqopt.result import Result, Status
@@ -111,6 +112,41 @@ def test_a_run_that_only_compiled_warns_and_says_so(monkeypatch):
     with pytest.warns(RuntimeWarning, match="still starting its chains"):
         result = hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=1, seed=0)
     assert result.info["compile"] == chains.SLOW_START
+
+
+def test_an_unconstrained_model_whose_chains_could_not_start_gets_a_local_minimum_not_a_random_start(monkeypatch):
+    import pytest
+
+    from hqopt.engine import chains
+
+    monkeypatch.setattr(chains, "_start_all", lambda *args, **kwargs: None)  # starting the chains outlasts the budget
+    monkeypatch.setattr(chains, "jit_ready", lambda: True)
+    bqm = dimod.generators.gnp_random_bqm(20, 0.5, "BINARY", random_state=3)
+    model = hqopt.Model.from_bqm(bqm)
+    with pytest.warns(RuntimeWarning, match="greedy descent from a random start"):
+        result = hqopt.solve(model, backend="ls", time_limit=1, seed=0)
+    x = result.solution
+    for v in bqm.variables:  # no single flip improves it
+        assert bqm.energy({**x, v: 1 - x[v]}) >= bqm.energy(x) - 1e-9
+    # a constrained model keeps its random start (a descent on the objective would break its rows)
+    with pytest.warns(RuntimeWarning, match="the answer is a random start"):
+        hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=1, seed=0)
+
+
+def test_chains_started_just_as_the_time_ran_out_still_search_one_slice(monkeypatch):
+    from hqopt.engine import chains
+
+    real_start = chains._start_all
+
+    def start_then_run_out(problem, plan, seeds, budget):
+        started = real_start(problem, plan, seeds, budget)
+        time.sleep(budget.remaining() + 0.01)  # a loaded machine: the chains are ready exactly at the deadline
+        return started
+
+    monkeypatch.setattr(chains, "_start_all", start_then_run_out)
+    bqm = dimod.generators.gnp_random_bqm(20, 0.5, "BINARY", random_state=3)
+    result = hqopt.solve(hqopt.Model.from_bqm(bqm), backend="ls", time_limit=1, seed=0)
+    assert result.info["slices"] == 1 and min(np.atleast_1d(result.info["work_per_chain"])) > 0
 
 
 def test_a_run_stopped_while_starting_says_stopped_not_out_of_time(monkeypatch):
