@@ -541,3 +541,13 @@ def test_long_rows_and_blank_runs_are_checked_in_linear_time(tmp_path):
     sizes, refusal = done.stdout.split("\n", 1)
     assert sizes.split() == ["300", "1", str(original.num_variables), str(original.num_constraints)]
     assert refusal.strip() == f"{tmp_path / 'blanks.lp'}:2: not a valid LP file: missing '+' or '-' before '\\r'"
+
+
+@pytest.mark.parametrize("name", ["qubo/bqp50.txt", "lp/knapsack.lp", "qubo/gka1a.sparse", "qap/chr12a.dat", "maxcut/G1.txt", "spec/production.yaml"])
+def test_a_byte_order_mark_is_not_part_of_the_file(tmp_path, name):
+    source = PROBLEMS / name
+    marked = tmp_path / source.name
+    marked.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())  # as some Windows editors save
+    a, b = io.load(source), io.load(marked)
+    assert a.metadata["format"] == b.metadata["format"] and a.num_variables == b.num_variables
+    assert a.cqm.objective.is_equal(b.cqm.objective)

@@ -114,10 +114,14 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 
 def decode_text(raw: bytes, path: str | os.PathLike[str]) -> str:
-    """``raw`` as UTF-8 text; FormatError with the line for invalid UTF-8 or a NUL byte
-    (which no text format has, and which hangs some parsers)."""
+    r"""``raw`` as UTF-8 text, without the byte-order mark some editors put first; FormatError with
+    the line for invalid UTF-8 or a NUL byte (which no text format has, and which hangs some parsers).
+
+    >>> decode_text(b"\xef\xbb\xbf1\n3 2\n", "b.bqp")
+    '1\n3 2\n'
+    """
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise FormatError(path, line, "not a text file (invalid UTF-8)") from None
