@@ -551,3 +551,13 @@ def test_a_byte_order_mark_is_not_part_of_the_file(tmp_path, name):
     a, b = io.load(source), io.load(marked)
     assert a.metadata["format"] == b.metadata["format"] and a.num_variables == b.num_variables
     assert a.cqm.objective.is_equal(b.cqm.objective)
+
+
+def test_a_bad_file_of_a_shared_extension_gets_each_readers_reason_with_its_line(tmp_path):
+    path = tmp_path / "h.txt"
+    path.write_text("1\n1000000000000 0\n")  # an OR-Library bqp file with an absurd size
+    with pytest.raises(FormatError) as info:
+        io.load(path)
+    reason = info.value.reason
+    assert reason.startswith("no .txt format reads this file: as orlib-bqp, line 2: 1000000000000 variables is more than the limit")
+    assert "; as orlib-cap, line 2: " in reason and "; as gset, line 2: " in reason

@@ -28,7 +28,7 @@ import os
 import re
 from pathlib import Path
 
-from hqopt.errors import FormatError, ModelError
+from hqopt.errors import FormatError, HqoptError, ModelError
 from hqopt.io import limits
 from hqopt.io.base import FileFormat, ReadOptions, decode_text, read_bytes
 from hqopt.model import Model
@@ -153,11 +153,30 @@ def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
     for fmt in known.values():
         if fmt not in claimants and fmt.sniff is not None and fmt.sniff(head):
             return _graph_or_qubo(fmt, p, head, claimants)
+    if len(claimants) > 1:  # a shared extension (.txt): the format whose reader takes it, or each one's reason
+        return _the_claimant_that_reads(p, text, claimants)
     raise FormatError(
         p, None,
         f"cannot tell the file format; name it (--format of hqopt solve, convert and info; format= of hqopt.io.load) "
         f"or give the file its format's extension (formats: {', '.join(known)})",
     )  # fmt: skip
+
+
+def _the_claimant_that_reads(path: Path, text: str, claimants: list[FileFormat]) -> FileFormat:
+    """The one format of a shared extension whose reader takes ``text`` (its sniffer was too strict), or a
+    FormatError giving each reader's reason: a bad line of an OR-Library file named ``.txt`` is named
+    by the OR-Library reader, not lost in "cannot tell the format"."""
+    reasons = []
+    for fmt in claimants:
+        try:
+            fmt.read(text, str(path), ReadOptions())
+        except HqoptError as exc:
+            where = f"line {exc.line}: " if isinstance(exc, FormatError) and exc.line is not None else ""
+            reasons.append(f"as {fmt.name}, {where}{exc.reason if isinstance(exc, FormatError) else exc}")
+            continue
+        return fmt
+    raise FormatError(path, None, f"no {_stem_suffix(path)} format reads this file: " + "; ".join(reasons)
+                      + " (--format picks one; hqopt.io.load(format=...))")  # fmt: skip
 
 
 def _graph_or_qubo(fmt: FileFormat, path: Path, head: str, claimants: list[FileFormat]) -> FileFormat:
