@@ -561,3 +561,12 @@ def test_a_bad_file_of_a_shared_extension_gets_each_readers_reason_with_its_line
     reason = info.value.reason
     assert reason.startswith("no .txt format reads this file: as orlib-bqp, line 2: 1000000000000 variables is more than the limit")
     assert "; as orlib-cap, line 2: " in reason and "; as gset, line 2: " in reason
+
+
+def test_an_orlib_bqp_file_is_checked_beyond_the_problem_read(tmp_path):
+    with pytest.raises(FormatError, match=r"G1.txt:1: expected the number of problems alone on its line, got '19176'"):
+        io.load(PROBLEMS / "maxcut/G1.txt", format="orlib-bqp")  # a graph read as OR-Library: not one odd problem
+    short = tmp_path / "k2.txt"
+    short.write_text("2\n2 1\n1 2 3\n")
+    with pytest.raises(FormatError, match="k2.txt:1: the file declares 2 problems but holds 1"):
+        io.load(short, format="orlib-bqp")

@@ -297,6 +297,10 @@ class TokenStream:
     def at_end(self) -> bool:
         return self._peek() is None
 
+    def peek(self) -> tuple[int, str] | None:
+        """The next token and its line, without reading it (``None`` at the end)."""
+        return self._peek()
+
     def error(self, reason: str, line: int | None = None) -> FormatError:
         return FormatError(self.source, self.line if line is None else line, reason)
 

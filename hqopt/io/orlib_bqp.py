@@ -30,7 +30,7 @@ import numpy as np
 
 from hqopt.errors import FormatError, ModelError
 from hqopt.io import limits
-from hqopt.io.base import FileFormat, ReadOptions, TokenStream, write_atomic
+from hqopt.io.base import FileFormat, ReadOptions, TokenStream, shorten, write_atomic
 from hqopt.model import Model
 
 
@@ -94,6 +94,9 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
     """Problem ``options.instance`` (default 1) of an OR-Library bqp text, as a max model."""
     stream = TokenStream(text, source)
     count = stream.int("the number of problems", minimum=1, maximum=10_000)
+    after = stream.peek()
+    if after is not None and after[0] == stream.line:  # a count alone on its line, or this is no OR-Library file
+        raise stream.error(f"expected the number of problems alone on its line, got {shorten(after[1])} after it")
     wanted = options.instance or 1
     if wanted > count:
         raise FormatError(source, 1, f"instance {wanted} asked for, but the file holds {count} problem(s)")
@@ -102,6 +105,8 @@ def read(text: str, source: str, options: ReadOptions) -> Model:
         bqm = read_triangle(stream, f"problem {k}")
     if wanted == count:
         stream.expect_end()
+    elif stream.at_end():  # the file ends before the count it declares: say so, whichever problem was asked for
+        raise FormatError(source, 1, f"the file declares {count} problems but holds {wanted}")
     stem = Path(source).name.removesuffix(".gz").removesuffix(".txt")
     model = Model.from_bqm(bqm, sense="max", name=f"{stem}.{wanted}" if count > 1 else stem)
     model.metadata.update({"format": "orlib-bqp", "instance": wanted, "instances": count})
