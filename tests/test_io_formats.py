@@ -570,3 +570,11 @@ def test_an_orlib_bqp_file_is_checked_beyond_the_problem_read(tmp_path):
     short.write_text("2\n2 1\n1 2 3\n")
     with pytest.raises(FormatError, match="k2.txt:1: the file declares 2 problems but holds 1"):
         io.load(short, format="orlib-bqp")
+
+
+def test_a_gz_name_is_written_compressed_and_reads_back(tmp_path):
+    source = io.load(PROBLEMS / "lp/knapsack.lp")
+    target = tmp_path / "k.lp.gz"
+    io.save(source, target)
+    assert target.read_bytes()[:2] == b"\x1f\x8b"  # gzip's magic
+    assert io.load(target).cqm.objective.is_equal(source.cqm.objective)

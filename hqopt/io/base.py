@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -176,16 +177,20 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
 
     The folder must exist (it is never created silently); any failure is a
     one-line :class:`~hqopt.errors.HqoptError` and leaves no temporary file.
+    A name ending in ``.gz`` is written gzip-compressed (every reader takes it).
     """
     target = Path(path)
     check_writable(target)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if target.name.lower().endswith(".gz"):
+        payload = gzip.compress(payload, mtime=0)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:64]}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise HqoptError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
         umask = os.umask(0)
