@@ -312,3 +312,10 @@ def test_generate_refuses_a_placement_solve_would_refuse(tmp_path, capsys, monke
         assert main(["generate", "placement", "--services", "40", "--sites", "12", "-o", str(tmp_path / "g.yaml")]) == 2
     err = capsys.readouterr().err
     assert "more than the limit of 485" in err and "fewer --services or --sites" in err and not (tmp_path / "g.yaml").exists()
+
+
+def test_a_maxcut_edge_whose_ends_are_one_vertex_by_name_is_named_by_its_field(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text('kind: maxcut\nedges: [[1, "1", 5], [1, 2]]\n')  # 1 and "1" name one vertex
+    with pytest.raises(SpecError, match=r"m.yaml: field 'edges\[0\]': .*u != v; both ends are '1'"):
+        io.load(path)

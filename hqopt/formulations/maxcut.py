@@ -51,9 +51,12 @@ class MaxCut:
             edges = []
             for k, e in enumerate(F.sequence(spec.get("edges"), "edges")):
                 e = F.sequence(e, f"edges[{k}]")
-                if len(e) not in (2, 3) or e[0] == e[1]:
+                if len(e) not in (2, 3):
                     raise SpecError(f"edges[{k}]", "must be [u, v] or [u, v, weight] with u != v")
-                edges.append((F.name(e[0], f"edges[{k}]"), F.name(e[1], f"edges[{k}]"), F.to_number(e[2], f"edges[{k}]") if len(e) == 3 else 1.0))
+                u, v = F.name(e[0], f"edges[{k}]"), F.name(e[1], f"edges[{k}]")
+                if u == v:  # (as names: 1 and "1" are one vertex)
+                    raise SpecError(f"edges[{k}]", f"must be [u, v] or [u, v, weight] with u != v; both ends are {u!r}")
+                edges.append((u, v, F.to_number(e[2], f"edges[{k}]") if len(e) == 3 else 1.0))
             nodes = [F.name(v, f"nodes[{k}]") for k, v in enumerate(F.sequence(spec.get("nodes", []), "nodes"))]
         except SpecError as exc:
             raise SpecError(exc.field, exc.reason, source=source) from None
