@@ -578,3 +578,19 @@ def test_a_gz_name_is_written_compressed_and_reads_back(tmp_path):
     io.save(source, target)
     assert target.read_bytes()[:2] == b"\x1f\x8b"  # gzip's magic
     assert io.load(target).cqm.objective.is_equal(source.cqm.objective)
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("Maximize\n obj: x + y\nSubject To\n c1: x + y <= 1\n c1: x - y <= 0\nBinary\n x y\nEnd\n",
+         "constraint name 'c1' is used twice (lines 4, 5)"),
+        ("Maximize\n obj: n\nSubject To\n c1: n <= 5\nBounds\n 0 <= n <= 1000000000000\nGeneral\n n\nEnd\n",
+         "integer variable 'n' ranges over more than 2**31 values (0 to 1e+12): give it narrower lower and upper bounds"),
+    ],
+)  # fmt: skip
+def test_lp_mistakes_are_named_in_lp_terms(tmp_path, body, message):
+    path = tmp_path / "m.lp"
+    path.write_text(body)
+    with pytest.raises(FormatError, match=re.escape(message)):
+        io.load(path)

@@ -38,6 +38,11 @@ def _reader_refusal(exc: Exception, text: str) -> str:
     """dimod's reason for refusing ``text``, made readable ("File not existent or illegal file
     format." is all it says of a file cut short), with a hint when the file has no End line."""
     reason = str(exc).strip().strip("()").rstrip(".")
+    twice = re.search(r"both mapped to '(.+)'$", reason)
+    if twice:  # two constraints of one name
+        label = twice.group(1)
+        lines = [k for k, line in enumerate(text.splitlines(), 1) if re.match(rf"\s*{re.escape(label)}\s*:", line)]
+        return f"constraint name {shorten(label)} is used twice" + (f" (lines {', '.join(map(str, lines))})" if lines else "")
     if "illegal file format" in reason:
         reason = "dimod's LP reader refused it without saying where"
     if not re.search(r"^\s*end\s*$", text, re.I | re.M):
@@ -157,7 +162,9 @@ def _check_finite(cqm: dimod.ConstrainedQuadraticModel, source: str) -> None:
             raise FormatError(source, None, f"constraint {c!r} has an infinite or huge right-hand side")
     for v in cqm.variables:
         if cqm.vartype(v) is dimod.INTEGER and (cqm.upper_bound(v) - cqm.lower_bound(v)) > 2**31:
-            raise FormatError(source, None, f"integer variable {v!r} has no usable bounds; give it lower and upper bounds")
+            lower, upper = cqm.lower_bound(v), cqm.upper_bound(v)
+            raise FormatError(source, None, f"integer variable {v!r} ranges over more than 2**31 values ({lower:g} to {upper:g}): "
+                                            "give it narrower lower and upper bounds (no bounds count as that wide)")  # fmt: skip
 
 
 def sniff(head: str) -> bool:
