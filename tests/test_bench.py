@@ -86,6 +86,15 @@ def test_tiny_bench_end_to_end_then_resume(instances, tmp_path) -> None:
         run_bench(files, ["exact"], **{**kwargs, "time_limit": 1.0})
 
 
+def test_a_folder_whose_first_attempt_ran_nothing_takes_another_time_limit(tmp_path) -> None:
+    from hqopt.bench.store import CONFIG_FILE, RunStore
+
+    RunStore(tmp_path / "out", 0.5)  # a first attempt that stopped before any run (a typo in --backend)
+    assert (tmp_path / "out" / CONFIG_FILE).exists()
+    store = RunStore(tmp_path / "out", 1.0)  # the corrected rerun
+    assert json.loads((tmp_path / "out" / CONFIG_FILE).read_text())["time_limit"] == 1.0 and store.records() == []
+
+
 def test_ctrl_c_keeps_finished_runs_and_writes_the_report(instances, tmp_path) -> None:
     files, _ = instances
 
@@ -136,6 +145,25 @@ def test_cli_bench(instances, tmp_path, capsys) -> None:
     assert "| qmin | exact | 2/2 | 1.00 [0.34, 1.00] |" in text  # Wilson: 2 of 2 is no proof of p = 1
     assert main(["bench", str(files[0]), "-t", "1", "--out", str(tmp_path / "x"), "--target", "soon"]) == 2
     assert main(["bench", str(files[0]), "-t", "1", "--out", str(tmp_path / "y"), "--anchor", "nope"]) == 2
+
+
+
+def test_cli_bench_says_a_run_that_never_searched_in_one_line(instances, tmp_path, capsys, monkeypatch) -> None:
+    import warnings
+
+    import hqopt.bench
+
+    real = hqopt.bench.run_bench
+
+    def warning_run(*args, **kwargs):
+        warnings.warn("the 0.5 s time limit ran out before cpsat could start", hqopt.errors.NotSearchedWarning, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hqopt.bench, "run_bench", warning_run)
+    files, _ = instances
+    assert main(["bench", str(files[0]), "--backend", "exact", "-t", "0.5", "--out", str(tmp_path), "--no-plots", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "note: the 0.5 s time limit ran out before cpsat could start" in err and "NotSearchedWarning" not in err
 
 
 def test_parse_objective_rules() -> None:

@@ -46,7 +46,7 @@ class RunStore:
             raise ArgumentError(f"{self.directory}: cannot use this as the benchmark's output folder: {exc.strerror or exc}") from None
         self.path = self.directory / RUNS_FILE
         config = self.directory / CONFIG_FILE
-        if config.exists():
+        if config.exists() and self.records():  # (a folder whose first attempt stopped before any run takes a new limit)
             recorded = json.loads(config.read_text()).get("time_limit")
             if recorded != time_limit:
                 raise BackendError(
