@@ -8,8 +8,10 @@ range of the coefficients. ``--json`` prints the same facts as JSON.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -18,6 +20,7 @@ from rich.text import Text
 from hqopt.backends.auto import choose, structure_summary
 from hqopt.cli.app import app
 from hqopt.model import Model
+from hqopt.samples import linear_terms, quadratic_terms
 
 EXAMPLES = """Examples:
 
@@ -25,6 +28,27 @@ EXAMPLES = """Examples:
 
   hqopt info problems/lp/knapsack.lp --json
 """
+
+
+class _Range:
+    """The smallest and largest non-zero absolute coefficient over expressions, read as arrays
+    (a 60-facility QAP's objective has 6 million terms: a Python loop over them took 25 s)."""
+
+    def __init__(self) -> None:
+        self.low, self.high = math.inf, -math.inf
+
+    def add(self, expression: Any, cqm: Any) -> int:
+        """Take ``expression``'s coefficients in; its number of non-zero linear terms."""
+        linear = linear_terms(expression, cqm)[1]
+        quadratic = quadratic_terms(expression, cqm)[2]
+        magnitudes = np.abs(np.concatenate([linear, quadratic]))
+        magnitudes = magnitudes[magnitudes > 0]
+        if magnitudes.size:
+            self.low, self.high = min(self.low, float(magnitudes.min())), max(self.high, float(magnitudes.max()))
+        return int(np.count_nonzero(linear))
+
+    def bounds(self) -> list[float] | None:
+        return [self.low, self.high] if self.high >= self.low else None
 
 
 def describe(model: Model) -> dict[str, Any]:
@@ -39,14 +63,17 @@ def describe(model: Model) -> dict[str, Any]:
     cqm = model.cqm
     n = len(cqm.variables)
     kinds: dict[str, int] = {}
-    con_coeffs: list[float] = []
+    con_range = _Range()
     for con in cqm.constraints.values():
         shape = "quadratic" if con.lhs.num_interactions else "linear"
         key = f"{shape} {con.sense.value}"
         kinds[key] = kinds.get(key, 0) + 1
-        con_coeffs += [abs(b) for b in (*con.lhs.linear.values(), *con.lhs.quadratic.values()) if b]
+        con_range.add(con.lhs, cqm)
     obj = cqm.objective
-    obj_coeffs = [abs(b) for b in (*obj.linear.values(), *obj.quadratic.values()) if b]
+    obj_range = _Range()
+    linear = obj_range.add(obj, cqm)
+    obj_coeffs = obj_range.bounds()
+    con_coeffs = con_range.bounds()
     pairs = n * (n - 1) / 2
     return {
         "name": model.name,
@@ -58,13 +85,13 @@ def describe(model: Model) -> dict[str, Any]:
         "variables": model.variable_counts(),
         "constraints": dict(sorted(kinds.items())),
         "objective": {
-            "linear_terms": sum(1 for b in obj.linear.values() if b),
+            "linear_terms": linear,
             "quadratic_terms": obj.num_interactions,
             "density": round(obj.num_interactions / pairs, 6) if pairs else 0.0,
             "offset": float(obj.offset),
-            "coefficient_range": [min(obj_coeffs), max(obj_coeffs)] if obj_coeffs else None,
+            "coefficient_range": obj_coeffs,
         },
-        "constraint_coefficient_range": [min(con_coeffs), max(con_coeffs)] if con_coeffs else None,
+        "constraint_coefficient_range": con_coeffs,
         "structure": structure_summary(model.cqm),
         "auto": dict(zip(("backends", "reason"), choose(model))),
     }
