@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import resource
 
 import dimod
@@ -17,6 +18,8 @@ import hqopt
 from hqopt import io
 from hqopt.errors import FormatError, HqoptError, ModelError, SpecError
 from hqopt.io.limits import LIMITS, Limits, overridden
+
+from conftest import REPO
 
 
 def _load_error(path) -> str:
@@ -319,3 +322,22 @@ def test_a_maxcut_edge_whose_ends_are_one_vertex_by_name_is_named_by_its_field(t
     path.write_text('kind: maxcut\nedges: [[1, "1", 5], [1, 2]]\n')  # 1 and "1" name one vertex
     with pytest.raises(SpecError, match=r"m.yaml: field 'edges\[0\]': .*u != v; both ends are '1'"):
         io.load(path)
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("kind: qubo\nname: off\nterms: [[a, b, 1]]\n", "got False (YAML reads off/no/on/yes as false: quote the name)"),
+        ("kind: qubo\nterms: [[a, b, 1e400]]\n", "got '1e400' (1e400 is beyond the largest number, about 1.8e+308)"),
+    ],
+)
+def test_yaml_quirks_get_a_hint_that_works(tmp_path, body, message):
+    path = tmp_path / "q.yaml"
+    path.write_text(body)
+    with pytest.raises(SpecError, match=re.escape(message)):
+        io.load(path)
+
+
+def test_a_huge_instance_number_is_named_as_beyond_the_files_count():
+    with pytest.raises(FormatError, match=r"instance #999999999999\.\.\. is beyond any file's count of problems"):
+        io.load(str(REPO / "problems/qubo/bqp50.txt") + "#99999999999999999999999")

@@ -98,6 +98,8 @@ def _text_number_hint(value: Any) -> str:
     mantissa, fraction, sign, exponent = match.groups()
     if fraction and sign:  # a number to YAML too: it came quoted
         return ""
+    if math.isinf(float(value)):
+        return f" ({value} is beyond the largest number, about 1.8e+308)"
     return f" (YAML reads {value} as text: write {mantissa}{fraction or '.0'}e{sign or '+'}{exponent})"
 
 
@@ -120,7 +122,9 @@ def number(
 
 def name(value: Any, where: str) -> str:
     """A non-empty name (numbers are accepted and turned into text)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    if isinstance(value, bool):  # YAML 1.1 reads off, no, on, yes (unquoted) as false and true
+        raise SpecError(where, f"must be a name (text), got {value!r} (YAML reads off/no/on/yes as {str(value).lower()}: quote the name)")
+    if not isinstance(value, (str, int)):
         raise SpecError(where, f"must be a name (text), got {value!r}")
     text = str(value).strip()
     if not text:

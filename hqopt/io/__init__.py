@@ -115,8 +115,10 @@ def split_path(path: str | os.PathLike[str]) -> tuple[Path, int | None, dict[str
             params[name] = value
     instance = None
     if numbers:
-        if len(numbers[0]) > 9 or int(numbers[0]) < 1:
+        if int(numbers[0]) < 1:
             raise FormatError(base, None, f"instance numbers start at 1, got #{numbers[0][:12]}")
+        if len(numbers[0]) > 9:
+            raise FormatError(base, None, f"instance #{numbers[0][:12]}{'...' if len(numbers[0]) > 12 else ''} is beyond any file's count of problems")
         instance = int(numbers[0])
     return Path(base), instance, params
 
