@@ -69,6 +69,9 @@ def test_unknown_variables_in_a_solution_file_name_file_and_line(tmp_path):
         ("domain.txt", "a 1\nb 0.5\n", "domain.txt:2: value 0.5 of 'b' is outside its domain (0 or 1)"),
         ("cut.json", "[1, 2", "cut.json:1: not valid JSON"),
         ("list.json", "[1, 2]", "list.json:1: expected a JSON object"),
+        ("empty.json", "", "empty.json: it gives no variable a value (an empty file?)"),
+        ("empty.txt", "# comments only\n\n", "empty.txt: it gives no variable a value"),
+        ("none.json", "{}", "none.json: it gives no variable a value"),
     ],
 )
 def test_a_solution_file_that_says_two_things_or_the_impossible_is_refused_with_its_line(tmp_path, name, text, message):

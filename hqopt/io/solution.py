@@ -97,6 +97,8 @@ def read_solution(path: str | os.PathLike[str], model: Model) -> dict[Hashable, 
                 raise FormatError(path, number, f"variable {content[0][:80]!r} is given twice (first on line {first_line[content[0]]})")
             first_line[content[0]] = number
             pairs.append((number, content[0], content[1]))
+    if not pairs:  # an empty file, {} or only comments: no warm start at all, which the user did not mean
+        raise FormatError(path, None, "it gives no variable a value (an empty file?)")
     start: dict[Hashable, float] = {}
     for where, label, raw in pairs:
         variable, value = _variable(path, where, label, model, by_text), _value(path, where, label, raw)
