@@ -199,9 +199,9 @@ def _reporting_interrupts(callback: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _time_limit_callback(previous: Callable[..., Any] | None) -> Callable[..., Any]:
-    def callback(ctx: Any, param: Any, value: Any) -> Any:
-        check_time_limit_flag(value)
-        return previous(ctx, param, value) if previous is not None else value
+    def callback(ctx: Any, param: Any, value: Any) -> Any:  # a command's own check first: it says more (bench: > 0)
+        value = previous(ctx, param, value) if previous is not None else value
+        return check_time_limit_flag(value)
 
     return callback
 

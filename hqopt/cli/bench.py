@@ -30,10 +30,17 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return pairs
 
 
+def _positive_seconds(value: float) -> float:
+    """A benchmark's runs are timed: ``--time-limit`` must be > 0 (0 would mean untimed for ``solve``)."""
+    if not (math.isfinite(value) and value > 0):
+        raise fail(f"--time-limit must be a positive number of seconds for a benchmark (each run is timed), got {value:g}")
+    return value
+
+
 @app.command()
 def bench(
     files: Annotated[list[str], typer.Argument(metavar="FILES...", help="Problem files (FILE#K: the K-th problem of a file).")],
-    time_limit: Annotated[float, typer.Option("--time-limit", "-t", help="Seconds per run.")],
+    time_limit: Annotated[float, typer.Option("--time-limit", "-t", help="Seconds per run (> 0).", callback=_positive_seconds)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (its finished runs are reused).")],
     backend: Annotated[str, typer.Option("--backend", "-b", help="Comma-separated hqopt backends.")] = "auto",
     seeds: Annotated[int, typer.Option("--seeds", min=1, max=MAX_SEEDS, help="Runs per instance and solver (seeds 0..N-1); the report covers every run in --out, earlier ones with more seeds included.")] = 5,

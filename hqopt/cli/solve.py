@@ -65,7 +65,7 @@ EXAMPLES = """Examples:
 
   hqopt solve problems/qubo/gka1a.sparse --backend sa --option num_reads=200
 
-  hqopt solve problems/qap/chr12a.dat --backend sa,cpsat --initial result.json
+  hqopt solve problems/lp/knapsack.lp --backend sa,cpsat --initial result.json
 
   hqopt solve dc.yaml --current plan.json --site-down r1-z1-s3 --max-moves 10 --plot plan.png
 """
