@@ -8,6 +8,7 @@ One call solves a model on any backend and returns a verified result::
     -1.0
 """
 
+from hqopt import _startup  # noqa: F401 - first: for the `hqopt` command, a Ctrl-C while the rest loads is one line
 from hqopt.analyze import analyze
 from hqopt.backends import Backend, Capabilities, available_backends, get_backend
 from hqopt.distributed import solve_many

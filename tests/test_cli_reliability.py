@@ -343,3 +343,32 @@ def test_convert_onto_its_input_is_refused_even_in_a_folder_named_with_a_hash(tm
     before = lp.read_text()
     code, _, err = run_cli("convert", str(lp), str(lp))
     assert code == 2 and err.startswith(f"error: OUT {lp} is the problem file") and lp.read_text() == before
+
+
+_CTRL_C_WHILE_LOADING = """
+import os, signal, sys, time
+sys.argv[0] = {script!r}
+import hqopt  # installs the quiet handler first thing when the process is the `hqopt` command
+os.kill(os.getpid(), signal.SIGINT)  # as if Ctrl-C came while the rest was still loading
+time.sleep(5)
+"""
+
+
+@pytest.mark.parametrize("script", ["/somewhere/bin/hqopt", "/somewhere/bin/my-own-program"])
+def test_ctrl_c_while_the_command_loads_is_one_line_and_a_host_program_keeps_pythons_handler(script):
+    run = subprocess.run([sys.executable, "-c", _CTRL_C_WHILE_LOADING.format(script=script)], capture_output=True, text=True, timeout=60)
+    if script.endswith("/hqopt"):
+        assert (run.returncode, run.stderr) == (130, "interrupted (Ctrl-C)\n")
+    else:  # hqopt imported by another program: Python's KeyboardInterrupt, as that program expects
+        assert run.returncode != 0 and "KeyboardInterrupt" in run.stderr
+
+
+def test_the_cli_puts_pythons_handler_back_once_loaded(monkeypatch):
+    from hqopt import _startup
+
+    signal.signal(signal.SIGINT, _startup.quiet_interrupt)
+    try:
+        assert run_cli("--version")[0] == 0
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -22,7 +22,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from hqopt import __version__
+from hqopt import __version__, _startup
 from hqopt.errors import HqoptError, bounded
 from hqopt.io.base import check_writable, names_a_folder
 
@@ -41,7 +41,7 @@ _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "Clic
 EXIT_OK = 0
 EXIT_NO_FEASIBLE = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = _startup.EXIT_INTERRUPTED
 #: SIGTERM (timeout, systemd, Docker, batch schedulers): 128 + 15, as shells report it
 EXIT_TERMINATED = 143
 
@@ -207,12 +207,14 @@ def _time_limit_callback(previous: Callable[..., Any] | None) -> Callable[..., A
 
 
 #: what a Ctrl-C that no command handled prints (a solve under way reports its best so far itself)
-INTERRUPTED = "interrupted (Ctrl-C)"
+INTERRUPTED = _startup.INTERRUPTED_LINE
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hqopt`` script; returns the exit code."""
     import hqopt.cli  # noqa: F401 - registers the commands
+
+    _startup.restore()  # loaded: from here on a Ctrl-C is the commands' to report
 
     try:
         command = _prepared(typer.main.get_command(app))
