@@ -30,10 +30,22 @@ def quiet_interrupt(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(EXIT_INTERRUPTED)
 
 
+def is_command() -> bool:
+    """Whether this process is the ``hqopt`` command: the script Python was started with (``sys.orig_argv``,
+    which a multiprocessing worker does not inherit, unlike ``sys.argv``) is named ``hqopt``.
+
+    >>> is_command()  # (a test run)
+    False
+    """
+    started = getattr(sys, "orig_argv", [])
+    script = next((arg for arg in started[1:] if not arg.startswith("-")), "") if started else ""
+    return os.path.basename(script).lower() in SCRIPT_NAMES
+
+
 def install_if_command() -> None:
     """Install :func:`quiet_interrupt` for SIGINT when this process is the ``hqopt`` command and Python's
     default handler is in place (a host program's own handler is never replaced)."""
-    if os.path.basename(sys.argv[0] if sys.argv else "") not in SCRIPT_NAMES:
+    if not is_command():
         return
     try:
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:

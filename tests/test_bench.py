@@ -151,19 +151,23 @@ def test_cli_bench(instances, tmp_path, capsys) -> None:
 def test_cli_bench_says_a_run_that_never_searched_in_one_line(instances, tmp_path, capsys, monkeypatch) -> None:
     import warnings
 
-    import hqopt.bench
+    import hqopt.bench.runner as runner
 
-    real = hqopt.bench.run_bench
+    real = runner.solve_in_worker
 
-    def warning_run(*args, **kwargs):
-        warnings.warn("the 0.5 s time limit ran out before cpsat could start", hqopt.errors.NotSearchedWarning, stacklevel=1)
-        return real(*args, **kwargs)
+    def never_searched(*args, **kwargs):  # as a worker whose solve ran out of time before its backend started
+        result = real(*args, **kwargs)
+        result.info["compile"] = "the 0.5 s time limit ran out before cpsat could start"
+        warnings.warn(result.info["compile"], hqopt.errors.NotSearchedWarning, stacklevel=1)
+        return result
 
-    monkeypatch.setattr(hqopt.bench, "run_bench", warning_run)
+    monkeypatch.setattr(runner, "solve_in_worker", never_searched)
     files, _ = instances
-    assert main(["bench", str(files[0]), "--backend", "exact", "-t", "0.5", "--out", str(tmp_path), "--no-plots", "-q"]) == 0
+    assert main(["bench", str(files[0]), "--backend", "exact", "-t", "0.5", "--out", str(tmp_path), "--no-plots", "-q", "--workers", "1"]) == 0
     err = capsys.readouterr().err
-    assert "note: the 0.5 s time limit ran out before cpsat could start" in err and "NotSearchedWarning" not in err
+    assert "note: qmin exact seed 0: the 0.5 s time limit ran out before cpsat could start" in err and "NotSearchedWarning" not in err
+    notes = {json.loads(line).get("note") for line in (tmp_path / "runs.jsonl").read_text().splitlines()}
+    assert notes == {"the 0.5 s time limit ran out before cpsat could start"}  # kept in each run's record too
 
 
 def test_parse_objective_rules() -> None:

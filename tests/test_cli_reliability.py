@@ -25,7 +25,7 @@ import hqopt
 from hqopt import io
 from hqopt.cli.app import EXIT_BAD_INPUT, EXIT_TERMINATED
 
-from conftest import run_cli
+from conftest import REPO, run_cli
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "problems"
 BQP = str(PROBLEMS / "qubo/bqp50-1.txt")
@@ -346,21 +346,30 @@ def test_convert_onto_its_input_is_refused_even_in_a_folder_named_with_a_hash(tm
 
 
 _CTRL_C_WHILE_LOADING = """
-import os, signal, sys, time
-sys.argv[0] = {script!r}
+import os, signal, time
 import hqopt  # installs the quiet handler first thing when the process is the `hqopt` command
 os.kill(os.getpid(), signal.SIGINT)  # as if Ctrl-C came while the rest was still loading
 time.sleep(5)
 """
 
 
-@pytest.mark.parametrize("script", ["/somewhere/bin/hqopt", "/somewhere/bin/my-own-program"])
-def test_ctrl_c_while_the_command_loads_is_one_line_and_a_host_program_keeps_pythons_handler(script):
-    run = subprocess.run([sys.executable, "-c", _CTRL_C_WHILE_LOADING.format(script=script)], capture_output=True, text=True, timeout=60)
-    if script.endswith("/hqopt"):
+@pytest.mark.parametrize("script", ["hqopt", "my-own-program"])
+def test_ctrl_c_while_the_command_loads_is_one_line_and_a_host_program_keeps_pythons_handler(tmp_path, script):
+    path = tmp_path / script  # the script Python starts with names the process: `hqopt` is the command
+    path.write_text(_CTRL_C_WHILE_LOADING)
+    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60, cwd=REPO)
+    if script == "hqopt":
         assert (run.returncode, run.stderr) == (130, "interrupted (Ctrl-C)\n")
     else:  # hqopt imported by another program: Python's KeyboardInterrupt, as that program expects
         assert run.returncode != 0 and "KeyboardInterrupt" in run.stderr
+
+
+def test_a_worker_process_of_the_command_is_not_the_command(tmp_path):
+    code = "import multiprocessing as mp, signal\nimport hqopt\n\ndef handler(_):\n    import signal\n    return signal.getsignal(signal.SIGINT).__name__\n\nif __name__ == '__main__':\n    with mp.get_context('spawn').Pool(1) as pool:\n        print(pool.map(handler, [0])[0])\n"
+    path = tmp_path / "hqopt"
+    path.write_text(code)
+    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert run.returncode == 0 and run.stdout.strip() == "default_int_handler", run.stderr
 
 
 def test_the_cli_puts_pythons_handler_back_once_loaded(monkeypatch):

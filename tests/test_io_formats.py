@@ -468,6 +468,7 @@ def test_a_mostly_unit_weight_graph_is_gset_and_a_graph_like_qubo_asks_for_forma
     [
         ("w.rud", "4 4\n1 2 3\n2 3 2\n3 3 1\n3 4 2\n", "w.rud:4: self-loop on vertex 3"),  # weighted, a self-loop
         ("w.txt", "3 2\n1 1 1\n2 3 1\n", "w.txt:2: self-loop on vertex 1"),  # small, +-1, a self-loop
+        ("w.txt", "5 4\n1 2 1\n2 2 1\n3 4 -1\n4 4 1\n", "w.txt:3: self-loop on vertex 2"),  # two self-loops
         ("w.rud", "3 2\n1 2 1.5\n2 3 1\n", "gset"),  # .rud is Gset's own extension: no question asked
         ("w.rud", "3 2\n1 2 2.5\n2 3 4\n", "gset"),
     ],
@@ -495,7 +496,9 @@ def test_every_shipped_graph_and_qubo_file_is_detected_as_before():
     for path in sparse:
         head = path.read_text()[:8192]
         assert io.detect_format(path, head).name == "biqmac", path
-        assert io.detect_format(path.with_suffix(".txt"), head).name == "biqmac", path  # by content alone too
+        assert io.detect_format(path.with_suffix(".data"), head).name == "biqmac", path  # by content alone too
+        # named .txt, a graph's extension, it is a graph with self-loops: refused with the line and a hint
+        assert io.detect_format(path.with_suffix(".txt"), head).name == "gset", path
 
 
 # ------------------------------------------------- spec kinds
@@ -594,3 +597,11 @@ def test_lp_mistakes_are_named_in_lp_terms(tmp_path, body, message):
     path.write_text(body)
     with pytest.raises(FormatError, match=re.escape(message)):
         io.load(path)
+
+
+def test_a_file_of_another_format_under_an_extension_one_format_claims_gets_a_hint(tmp_path):
+    graph = tmp_path / "graph.dat"  # .dat is QAPLIB's
+    shutil.copy(PROBLEMS / "maxcut/G1.txt", graph)
+    with pytest.raises(FormatError, match=r"\(the content looks like gset: pass --format gset\)$"):
+        io.load(graph)
+    assert io.load(graph, format="gset").metadata["format"] == "gset"

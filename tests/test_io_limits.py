@@ -341,3 +341,13 @@ def test_yaml_quirks_get_a_hint_that_works(tmp_path, body, message):
 def test_a_huge_instance_number_is_named_as_beyond_the_files_count():
     with pytest.raises(FormatError, match=r"instance #999999999999\.\.\. is beyond any file's count of problems"):
         io.load(str(REPO / "problems/qubo/bqp50.txt") + "#99999999999999999999999")
+
+
+@pytest.mark.parametrize("tail, message", [("#" + "9" * 5000, "is beyond any file's count of problems"), ("#0000000001", None), ("#000", "instance numbers start at 1")])
+def test_instance_numbers_of_any_length_are_read_or_refused_in_one_line(tail, message):
+    path = str(REPO / "problems/qubo/bqp50.txt") + tail
+    if message is None:
+        assert io.load(path).metadata["instance"] == 1
+        return
+    with pytest.raises(FormatError, match=message):
+        io.load(path)

@@ -11,7 +11,7 @@ import numpy as np
 import hqopt
 from hqopt.result import Result, Status
 
-from conftest import knapsack_model
+from conftest import REPO, knapsack_model
 
 
 def test_json_round_trip_keeps_tuple_labels_and_fields():
@@ -128,9 +128,13 @@ def test_an_unconstrained_model_whose_chains_could_not_start_gets_a_local_minimu
     x = result.solution
     for v in bqm.variables:  # no single flip improves it
         assert bqm.energy({**x, v: 1 - x[v]}) >= bqm.energy(x) - 1e-9
-    # a constrained model keeps its random start (a descent on the objective would break its rows)
+    # a constrained model keeps its random start (a descent on the objective would break its rows), and so
+    # does one whose constraints the engine keeps as structure, not rows (a QAP's permutation)
     with pytest.warns(RuntimeWarning, match="the answer is a random start"):
         hqopt.solve(knapsack_model([5, 4, 3], [2, 2, 2], 4), backend="ls", time_limit=1, seed=0)
+    with pytest.warns(RuntimeWarning, match="the answer is a random start"):
+        qap = hqopt.solve(hqopt.io.load(REPO / "problems" / "qap" / "chr12a.dat"), backend="ls", time_limit=1, seed=0)
+    assert qap.feasible
 
 
 def test_chains_started_just_as_the_time_ran_out_still_search_one_slice(monkeypatch):

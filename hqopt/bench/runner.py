@@ -21,6 +21,7 @@ import math
 import os
 import resource
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,7 @@ from hqopt.distributed import (
     reset_peak_memory,
     solve_in_worker,
 )
-from hqopt.errors import BackendError, HqoptError
+from hqopt.errors import BackendError, HqoptError, NotSearchedWarning
 from hqopt.io import load
 
 
@@ -131,7 +132,11 @@ def _run_task(instance: Instance, backend: str | None, anchor: AnchorSpec | None
     }
     try:
         if backend is not None:
-            result = solve_in_worker(("path", instance.file), backend, time_limit, seed, {})
+            with warnings.catch_warnings():  # said once in the record ("note"), not as a warning from a worker process
+                warnings.simplefilter("ignore", NotSearchedWarning)
+                result = solve_in_worker(("path", instance.file), backend, time_limit, seed, {})
+            if "compile" in result.info:
+                record["note"] = result.info["compile"]
             cost = result.cost
             record.update(
                 objective=result.objective if result.feasible else None,

@@ -16,8 +16,7 @@ from typing import Annotated
 import typer
 
 from hqopt.bench import MAX_SEEDS
-from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, app, fail, warnings_as_lines
-from hqopt.errors import NotSearchedWarning
+from hqopt.cli.app import EXIT_INTERRUPTED, EXIT_OK, app, fail
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -65,28 +64,29 @@ def bench(
     backends = [b.strip() for b in backend.split(",") if b.strip()]
 
     def show(run: dict) -> None:  # type: ignore[type-arg]
+        if run.get("note"):  # a run that never searched (its worker's NotSearchedWarning, said once)
+            typer.echo(f"note: {run['instance']} {run['solver']} seed {run['seed']}: {run['note']}", err=True)
         if quiet:
             return
         objective = "error: " + str(run["error"]) if run.get("error") else ("-" if run["objective"] is None else f"{run['objective']:.10g}")
         wall = run.get("wall_seconds")
         typer.echo(f"{run['instance']:<14} {run['solver']:<14} seed {run['seed']:<3} {objective:>14}   {'' if wall is None else f'{wall:.2f} s'}")
 
-    with warnings_as_lines((NotSearchedWarning,)):  # a run that never searched: one line, not a Python warning
-        report = run_bench(
-            files,
-            backends,
-            seeds=seeds,
-            time_limit=time_limit,
-            out=out,
-            target=goal,
-            best_known=best_known or None,
-            anchors=anchor or [],
-            anchor_regex=_pairs(anchor_regex, "--anchor-regex"),
-            workers=workers,
-            ray_address=ray,
-            plots=not no_plots,
-            on_run=show,
-        )
+    report = run_bench(
+        files,
+        backends,
+        seeds=seeds,
+        time_limit=time_limit,
+        out=out,
+        target=goal,
+        best_known=best_known or None,
+        anchors=anchor or [],
+        anchor_regex=_pairs(anchor_regex, "--anchor-regex"),
+        workers=workers,
+        ray_address=ray,
+        plots=not no_plots,
+        on_run=show,
+    )
     typer.echo("")
     typer.echo(report.to_markdown())
     typer.echo("")

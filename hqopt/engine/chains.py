@@ -43,6 +43,10 @@ from hqopt.errors import BackendError
 STRATEGIES = ("sa", "tabu", "mixed", "rts")
 #: wall time one slice aims at in a timed run (seconds)
 SLICE_SECONDS = 0.03
+#: seconds a report may take for a run out of time to search one slice anyway (a small model's report)
+FORCED_SLICE_REPORT_COST = 0.01
+#: the most quadratic terms of a model whose unstarted run is polished by a steepest descent (about 10 ms)
+DESCENT_MAX_TERMS = 20_000
 #: SA sweeps (moves per variable) in one anneal
 SWEEPS = 1000
 #: least seconds between two reports of improvements (each is verified by solve)
@@ -172,12 +176,16 @@ def _roomy(problem: EngineProblem) -> np.ndarray:
 
 def _descend_unconstrained(problem: EngineProblem, cqm: dimod.ConstrainedQuadraticModel, x: np.ndarray) -> np.ndarray | None:
     """``x`` improved by steepest descent (dwave-samplers, compiled ahead of time: no numba to wait for),
-    for an unconstrained binary model whose chains could not start in time; ``None`` for any other model.
+    for a small unconstrained binary model whose chains could not start in time; ``None`` for any other.
 
     A QUBO's local minimum costs a few ms; for 20 variables it is often the optimum, where the random start
-    is thousands above it. Constrained models keep their random start: a descent would break rows.
+    is thousands above it. A model with constraints (one-hot groups and permutations too: the engine keeps
+    them as structure, not rows) keeps its random start: a descent on the objective would break them. A
+    large one does too: the time is already up, and building its BQM alone takes longer than the grace.
     """
-    if problem.num_rows or any(cqm.vartype(v) is not dimod.BINARY for v in cqm.variables):
+    if cqm.constraints or cqm.objective.num_interactions > DESCENT_MAX_TERMS:
+        return None
+    if any(cqm.vartype(v) is not dimod.BINARY for v in cqm.variables):
         return None
     from dwave.samplers import SteepestDescentSolver
 
@@ -312,9 +320,11 @@ def search(
     start_s = time.perf_counter() - t0
     if started is None:
         x = _random_state(problem, seeds[0])
-        descended = _descend_unconstrained(problem, cqm, x)
-        x = x if descended is None else descended
-        budget.report(problem.samples(x[None, :], cqm))
+        budget.report(problem.samples(x[None, :], cqm))  # first: whatever follows, the run has an answer
+        descended = None if budget.stopped and budget.remaining() > 0 else _descend_unconstrained(problem, cqm, x)
+        if descended is not None:
+            x = descended
+            budget.report(problem.samples(x[None, :], cqm))
         info: dict[str, Any] = {"strategy": strategy, "workers": workers, "start_seconds": round(start_s, 4)}
         if budget.stopped and budget.remaining() > 0:  # a stop before the deadline: a race member's proof, Ctrl-C
             info["stopped"] = STOPPED_AT_START
@@ -359,8 +369,9 @@ def search(
     # loaded machine: a backend still running past the deadline is left behind with only what it reported
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # one first slice (a few ms) even when starting the chains used up the time: else the answer would be
-        # the random starts, unsearched (a 20-variable QUBO at 1 s on a loaded machine); not after a stop
-        while (slices == 0 and not (budget.stopped and budget.remaining() > 0)) or (
+        # the random starts, unsearched (a 20-variable QUBO at 1 s on a loaded machine); not after a stop, and
+        # not on a model whose report is slow (a large one, whose slice is too: it would overrun the limit)
+        while (slices == 0 and report_cost < FORCED_SLICE_REPORT_COST and not (budget.stopped and budget.remaining() > 0)) or (
             not budget.expired() and budget.remaining() > max(margin, END_REPORTS * report_cost)
         ):
             steps = [u if t is None else min(u, t - d) for u, t, d in zip(units, totals, done)]

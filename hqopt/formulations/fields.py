@@ -100,6 +100,8 @@ def _text_number_hint(value: Any) -> str:
         return ""
     if math.isinf(float(value)):
         return f" ({value} is beyond the largest number, about 1.8e+308)"
+    if float(value) == 0 and float(mantissa):
+        return f" ({value} is below the smallest number, about 5e-324)"
     return f" (YAML reads {value} as text: write {mantissa}{fraction or '.0'}e{sign or '+'}{exponent})"
 
 

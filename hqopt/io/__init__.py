@@ -82,6 +82,14 @@ def split_instance(path: str | os.PathLike[str]) -> tuple[Path, int | None]:
     return file, instance
 
 
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names an existing file (a name too long for the system is none)."""
+    try:
+        return Path(text).exists()
+    except OSError:  # ENAMETOOLONG: Path.exists raises it
+        return False
+
+
 def split_path(path: str | os.PathLike[str]) -> tuple[Path, int | None, dict[str, str]]:
     """``FILE#K,name=value,...`` -> ``(FILE, K, {name: value})``; a plain path is left whole.
 
@@ -97,7 +105,7 @@ def split_path(path: str | os.PathLike[str]) -> tuple[Path, int | None, dict[str
     text = os.fspath(path)
     base, sep, tail = text.rpartition("#")
     parts = tail.split(",")
-    if not sep or Path(text).exists():
+    if not sep or _is_file(text):
         return Path(text), None, {}
     if not all(p.isdigit() or _PARAM.match(p) for p in parts):
         if Path(base).is_file():  # the file is there: the selector is what is wrong
@@ -115,9 +123,10 @@ def split_path(path: str | os.PathLike[str]) -> tuple[Path, int | None, dict[str
             params[name] = value
     instance = None
     if numbers:
-        if int(numbers[0]) < 1:
+        digits = numbers[0].lstrip("0")  # (never int() of thousands of digits: Python refuses those)
+        if not digits:
             raise FormatError(base, None, f"instance numbers start at 1, got #{numbers[0][:12]}")
-        if len(numbers[0]) > 9:
+        if len(digits) > 9:
             raise FormatError(base, None, f"instance #{numbers[0][:12]}{'...' if len(numbers[0]) > 12 else ''} is beyond any file's count of problems")
         instance = int(numbers[0])
     return Path(base), instance, params
@@ -164,6 +173,16 @@ def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
     )  # fmt: skip
 
 
+def _looks_like_another(fmt: FileFormat, text: str) -> str:
+    """`` (the content looks like gset: pass --format gset)`` when ``fmt``'s sniffer declines ``text``
+    and another format's accepts it, else ''."""
+    head = text[:SNIFF_CHARS]
+    if fmt.sniff is None or fmt.sniff(head):
+        return ""
+    other = next((f.name for f in formats().values() if f is not fmt and f.sniff is not None and f.sniff(head)), None)
+    return f" (the content looks like {other}: pass --format {other})" if other else ""
+
+
 def _the_claimant_that_reads(path: Path, text: str, claimants: list[FileFormat]) -> FileFormat:
     """The one format of a shared extension whose reader takes ``text`` (its sniffer was too strict), or a
     FormatError giving each reader's reason: a bad line of an OR-Library file named ``.txt`` is named
@@ -184,19 +203,16 @@ def _the_claimant_that_reads(path: Path, text: str, claimants: list[FileFormat])
 def _graph_or_qubo(fmt: FileFormat, path: Path, head: str, claimants: list[FileFormat]) -> FileFormat:
     """``fmt``, unless it is gset or biqmac and the content fits the other too: ``n m`` then ``i j w``
     lines with ``i <= j`` are a Max-Cut graph (maximise the cut) as much as a Biq Mac QUBO (minimise).
-    ``i i`` entries (linear terms) make it a QUBO, but one such line in a file of mostly edges with a
-    graph's extension (``.txt``) is a graph's self-loop (its reader names the line); weights mostly +-1 make it a graph; anything
+    ``i i`` entries (linear terms) make it a QUBO, but in a file of mostly edges with a graph's extension
+    (``.txt``) they are a graph's self-loops, which its reader names (a QUBO is never read by a guess); weights mostly +-1 make it a graph; anything
     else is a FormatError: the sense would be a guess."""
     if fmt.name not in ("gset", "biqmac"):
         return fmt
     biqmac = _module("biqmac")
     if not biqmac.sniff(head):
         return fmt  # (a graph with an edge i > j)
-    diagonal = biqmac.diagonal_entries(head)
-    if diagonal == 1 and fmt.name == "gset" and fmt in claimants:  # a graph with a self-loop: its reader says so
-        return fmt
-    if diagonal:
-        return get_format("biqmac")
+    if biqmac.diagonal_entries(head):  # linear terms of a QUBO, or self-loops of a graph named as one (.txt):
+        return fmt if fmt.name == "gset" and fmt in claimants else get_format("biqmac")  # its reader names the line
     if _module("gset").mostly_unit_weights(head):  # weights of +-1 and no linear term: a Gset graph
         return get_format("gset")
     raise FormatError(path, None, "a weighted graph (Max-Cut, gset) or a QUBO (biqmac)? the content fits both; pass --format gset or --format biqmac (format= of hqopt.io.load), or name the file .rud (gset) or .sparse (biqmac)")
@@ -238,7 +254,13 @@ def load(
         takes = f"it takes {', '.join(fmt.params)}" if fmt.params else "it takes none"
         raise FormatError(file, None, f"parameter {unknown[0]!r} is not one the {fmt.name} format takes ({takes})")
     options = ReadOptions(instance=instance if instance is not None else from_name, params=params)
-    model = fmt.read(text, str(file), options)
+    try:
+        model = fmt.read(text, str(file), options)
+    except FormatError as exc:  # a file of another format under this format's extension: say which
+        hint = "" if format else _looks_like_another(fmt, text)
+        if not hint:
+            raise
+        raise FormatError(exc.path, exc.line, exc.reason + hint) from None
     limits.check("variables", model.num_variables, file)
     try:
         model.validate()

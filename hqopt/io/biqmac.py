@@ -61,7 +61,8 @@ def sniff(head: str) -> bool:
 
 
 def diagonal_entries(head: str) -> int:
-    """How many entries ``i i q`` (linear terms): what tells a Biq Mac QUBO from a weighted graph ``i j w``."""
+    """How many entries ``i i q`` (linear terms): what tells a Biq Mac QUBO from a weighted graph ``i j w``
+    (when the extension does not say)."""
     rows = [line.split() for line in head.splitlines()[1:]]
     return sum(len(r) == 3 and r[0] == r[1] for r in rows)
 

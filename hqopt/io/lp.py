@@ -41,7 +41,9 @@ def _reader_refusal(exc: Exception, text: str) -> str:
     twice = re.search(r"both mapped to '(.+)'$", reason)
     if twice:  # two constraints of one name
         label = twice.group(1)
-        lines = [k for k, line in enumerate(text.splitlines(), 1) if re.match(rf"\s*{re.escape(label)}\s*:", line)]
+        rows = text.splitlines()
+        start = next((k for k, line in enumerate(rows) if re.match(r"\s*(subject\s+to|such\s+that|st|s\.t\.)\s*:?\s*$", line, re.I)), 0)
+        lines = [k for k, line in enumerate(rows[start:], start + 1) if re.match(rf"\s*{re.escape(label)}\s*:", line)]
         return f"constraint name {shorten(label)} is used twice" + (f" (lines {', '.join(map(str, lines))})" if lines else "")
     if "illegal file format" in reason:
         reason = "dimod's LP reader refused it without saying where"

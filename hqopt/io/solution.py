@@ -13,7 +13,8 @@ labels aren't strings (``3`` in a file names variable ``3``). A label the model
 does not have, a variable given twice, or a value outside its variable's
 domain is an error naming the file and line; in a result JSON, though, labels
 the model lacks are left out (a re-plan's model has no variables on a site
-that went down), and only a result with none of its labels is an error. A
+that went down), and only a result with none of its labels is an error, as
+is a file that gives no variable a value (empty, ``{}``, comments only). A
 result of a problem with another name, or with labels left out, warns
 (:class:`~hqopt.errors.OtherProblemStartWarning`).
 
