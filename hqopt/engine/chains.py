@@ -45,7 +45,7 @@ STRATEGIES = ("sa", "tabu", "mixed", "rts")
 SLICE_SECONDS = 0.03
 #: seconds a report may take for a run out of time to search one slice anyway (a small model's report)
 FORCED_SLICE_REPORT_COST = 0.01
-#: the most quadratic terms of a model whose unstarted run is polished by a steepest descent (about 10 ms)
+#: the most variables and quadratic terms of a model whose unstarted run is polished by a steepest descent (about 10 ms)
 DESCENT_MAX_TERMS = 20_000
 #: SA sweeps (moves per variable) in one anneal
 SWEEPS = 1000
@@ -183,8 +183,8 @@ def _descend_unconstrained(problem: EngineProblem, cqm: dimod.ConstrainedQuadrat
     them as structure, not rows) keeps its random start: a descent on the objective would break them. A
     large one does too: the time is already up, and building its BQM alone takes longer than the grace.
     """
-    if cqm.constraints or cqm.objective.num_interactions > DESCENT_MAX_TERMS:
-        return None
+    if cqm.constraints or cqm.objective.num_variables + cqm.objective.num_interactions > DESCENT_MAX_TERMS:
+        return None  # (checked before any per-variable loop: the time is already up)
     if any(cqm.vartype(v) is not dimod.BINARY for v in cqm.variables):
         return None
     from dwave.samplers import SteepestDescentSolver

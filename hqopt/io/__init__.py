@@ -147,25 +147,30 @@ def detect_format(path: str | os.PathLike[str], text: str) -> FileFormat:
     ``.rud`` graph with a self-loop is a bad graph, not a QUBO); a file whose
     extension tells nothing is matched by every sniffer.
     """
-    p = Path(path)
+    return _detect(Path(path), text, ReadOptions())[0]
+
+
+def _detect(p: Path, text: str, options: ReadOptions) -> tuple[FileFormat, Model | None]:
+    """:func:`detect_format`'s answer, with the model when detection had to read the file to tell
+    (a shared extension no sniffer takes: read once, with the caller's ``options``)."""
     if text.startswith(DIMOD_MAGIC.decode()):
-        return get_format("dimod")
+        return get_format("dimod"), None
     head = text[:SNIFF_CHARS]
     suffix = _stem_suffix(p)
     known = formats()
     claimants = [f for f in known.values() if suffix and suffix in f.extensions]
     for fmt in claimants:
         if fmt.sniff is not None and fmt.sniff(head):
-            return fmt if len(claimants) == 1 else _graph_or_qubo(fmt, p, head, claimants)
+            return (fmt if len(claimants) == 1 else _graph_or_qubo(fmt, p, head, claimants)), None
     if not head.strip():
         raise FormatError(p, 1, "the file is empty")
     if len(claimants) == 1:  # the only format for this extension: its reader says what is wrong
-        return claimants[0]
+        return claimants[0], None
     for fmt in known.values():
         if fmt not in claimants and fmt.sniff is not None and fmt.sniff(head):
-            return _graph_or_qubo(fmt, p, head, claimants)
+            return _graph_or_qubo(fmt, p, head, claimants), None
     if len(claimants) > 1:  # a shared extension (.txt): the format whose reader takes it, or each one's reason
-        return _the_claimant_that_reads(p, text, claimants)
+        return _the_claimant_that_reads(p, text, claimants, options)
     raise FormatError(
         p, None,
         f"cannot tell the file format; name it (--format of hqopt solve, convert and info; format= of hqopt.io.load) "
@@ -183,19 +188,17 @@ def _looks_like_another(fmt: FileFormat, text: str) -> str:
     return f" (the content looks like {other}: pass --format {other})" if other else ""
 
 
-def _the_claimant_that_reads(path: Path, text: str, claimants: list[FileFormat]) -> FileFormat:
-    """The one format of a shared extension whose reader takes ``text`` (its sniffer was too strict), or a
-    FormatError giving each reader's reason: a bad line of an OR-Library file named ``.txt`` is named
-    by the OR-Library reader, not lost in "cannot tell the format"."""
+def _the_claimant_that_reads(path: Path, text: str, claimants: list[FileFormat], options: ReadOptions) -> tuple[FileFormat, Model]:
+    """The first format of a shared extension whose reader takes ``text`` (its sniffer was too strict),
+    with its model, or a FormatError giving each reader's reason: a bad line of an OR-Library file
+    named ``.txt`` is named by the OR-Library reader, not lost in "cannot tell the format"."""
     reasons = []
     for fmt in claimants:
         try:
-            fmt.read(text, str(path), ReadOptions())
+            return fmt, fmt.read(text, str(path), options)
         except HqoptError as exc:
             where = f"line {exc.line}: " if isinstance(exc, FormatError) and exc.line is not None else ""
             reasons.append(f"as {fmt.name}, {where}{exc.reason if isinstance(exc, FormatError) else exc}")
-            continue
-        return fmt
     raise FormatError(path, None, f"no {_stem_suffix(path)} format reads this file: " + "; ".join(reasons)
                       + " (--format picks one; hqopt.io.load(format=...))")  # fmt: skip
 
@@ -203,9 +206,10 @@ def _the_claimant_that_reads(path: Path, text: str, claimants: list[FileFormat])
 def _graph_or_qubo(fmt: FileFormat, path: Path, head: str, claimants: list[FileFormat]) -> FileFormat:
     """``fmt``, unless it is gset or biqmac and the content fits the other too: ``n m`` then ``i j w``
     lines with ``i <= j`` are a Max-Cut graph (maximise the cut) as much as a Biq Mac QUBO (minimise).
-    ``i i`` entries (linear terms) make it a QUBO, but in a file of mostly edges with a graph's extension
-    (``.txt``) they are a graph's self-loops, which its reader names (a QUBO is never read by a guess); weights mostly +-1 make it a graph; anything
-    else is a FormatError: the sense would be a guess."""
+    ``i i`` entries (linear terms) make it a QUBO, but in a file of mostly edges with a graph's
+    extension (``.txt``) they are a graph's self-loops, which its reader names (a QUBO is never read
+    by a guess); weights mostly +-1 make it a graph; anything else is a FormatError: the sense would
+    be a guess."""
     if fmt.name not in ("gset", "biqmac"):
         return fmt
     biqmac = _module("biqmac")
@@ -248,14 +252,14 @@ def load(
     if instance is not None and from_name is not None and instance != from_name:
         raise FormatError(file, None, f"#{from_name} and instance {instance} pick different problems; give one")
     text = _read_source(file)
-    fmt = get_format(format) if format else detect_format(file, text)
+    options = ReadOptions(instance=instance if instance is not None else from_name, params=params)
+    fmt, model = (get_format(format), None) if format else _detect(file, text, options)
     unknown = sorted(set(params) - set(fmt.params))
     if unknown:
         takes = f"it takes {', '.join(fmt.params)}" if fmt.params else "it takes none"
         raise FormatError(file, None, f"parameter {unknown[0]!r} is not one the {fmt.name} format takes ({takes})")
-    options = ReadOptions(instance=instance if instance is not None else from_name, params=params)
     try:
-        model = fmt.read(text, str(file), options)
+        model = fmt.read(text, str(file), options) if model is None else model
     except FormatError as exc:  # a file of another format under this format's extension: say which
         hint = "" if format else _looks_like_another(fmt, text)
         if not hint:
